@@ -15,11 +15,15 @@ import org.slf4j.LoggerFactory;
 import java.io.IOException;
 import java.io.OutputStream;
 import java.io.PrintStream;
+import java.net.BindException;
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
 import java.net.ServerSocket;
+import java.nio.channels.FileChannel;
+import java.nio.channels.OverlappingFileLockException;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.nio.file.StandardOpenOption;
 import java.time.Duration;
 import java.util.LinkedHashMap;
 import java.util.Map;
@@ -47,18 +51,22 @@ public final class EmbeddedKafkaBroker implements AutoCloseable {
     private static final String CONTROLLER_LISTENER = "CONTROLLER";
     /** Written by the formatter; its presence means "formatted" (and it holds the cluster id). */
     private static final String META_PROPERTIES = "meta.properties";
+    /** Our own lock on the data dir, held while a broker of ours uses it. */
+    private static final String LOCK_FILE = "embedded-kafka.lock";
 
     private static final Duration READY_TIMEOUT = Duration.ofSeconds(60);
     private static final Duration SHUTDOWN_TIMEOUT = Duration.ofSeconds(30);
     private static final String CANNOT_START = "cannot start the embedded Kafka broker: ";
 
     private final KafkaRaftServer server;
+    private final FileChannel dataDirLock;
     private final Path dataDir;
     private final int port;
     private final AtomicBoolean closed = new AtomicBoolean();
 
-    private EmbeddedKafkaBroker(KafkaRaftServer server, Path dataDir, int port) {
+    private EmbeddedKafkaBroker(KafkaRaftServer server, FileChannel dataDirLock, Path dataDir, int port) {
         this.server = server;
+        this.dataDirLock = dataDirLock;
         this.dataDir = dataDir;
         this.port = port;
     }
@@ -75,12 +83,23 @@ public final class EmbeddedKafkaBroker implements AutoCloseable {
         long startNanos = System.nanoTime();
         Path dataDir = settings.dataDir().toAbsolutePath().normalize();
         prepareDataDir(dataDir);
+        FileChannel dataDirLock = lockDataDir(dataDir);
+        try {
+            int port = settings.port() == 0 ? freePort(-1) : requireFree(settings.port());
+            int controllerPort = freePort(port);
+            KafkaConfig config = config(dataDir, port, controllerPort, settings.overrides());
+            formatIfNeeded(dataDir);
+            KafkaRaftServer server = startServer(config, HOST + ":" + port);
+            LOG.info("Embedded Kafka broker ready on {}:{} in {} ms (data dir {})",
+                    HOST, port, TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - startNanos), dataDir);
+            return new EmbeddedKafkaBroker(server, dataDirLock, dataDir, port);
+        } catch (RuntimeException e) {
+            closeQuietly(dataDirLock, e);
+            throw e;
+        }
+    }
 
-        int port = settings.port() == 0 ? freePort(-1) : requireFree(settings.port());
-        int controllerPort = freePort(port);
-        KafkaConfig config = config(dataDir, port, controllerPort, settings.overrides());
-        formatIfNeeded(dataDir);
-
+    private static KafkaRaftServer startServer(KafkaConfig config, String bootstrapServers) {
         KafkaRaftServer server;
         try {
             server = new KafkaRaftServer(config, Time.SYSTEM);
@@ -89,19 +108,17 @@ public final class EmbeddedKafkaBroker implements AutoCloseable {
         }
         try {
             server.startup();
-            awaitAnswer(HOST + ":" + port);
-        } catch (RuntimeException e) {
-            // A half-started server still holds the dir lock and the ports: release them.
+            awaitAnswer(bootstrapServers);
+            return server;
+        } catch (Exception e) { // Scala code also throws checked exceptions, e.g. a startup TimeoutException
+            // A half-started server keeps its controller, threads and ports: stop it.
             try {
                 shutdown(server);
             } catch (RuntimeException suppressed) {
                 e.addSuppressed(suppressed);
             }
-            throw e instanceof EmbeddedKafkaException ee ? ee : startupFailure(e);
+            throw e instanceof EmbeddedKafkaException known ? known : startupFailure(e);
         }
-        LOG.info("Embedded Kafka broker ready on {}:{} in {} ms (data dir {})",
-                HOST, port, TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - startNanos), dataDir);
-        return new EmbeddedKafkaBroker(server, dataDir, port);
     }
 
     /** {@code "127.0.0.1:PORT"}, for {@code bootstrap.servers}. */
@@ -117,11 +134,17 @@ public final class EmbeddedKafkaBroker implements AutoCloseable {
         return dataDir;
     }
 
-    /** Stops the server and waits for it (at most 30 s). Keeps the data dir. Idempotent. */
+    /**
+     * Stops the server and waits for it (at most 30 s). Keeps the data dir. Idempotent.
+     *
+     * @throws EmbeddedKafkaException if the server did not stop cleanly; the data dir then stays
+     *                                locked against other brokers of this JVM or other processes
+     */
     @Override
     public void close() {
         if (closed.compareAndSet(false, true)) {
             shutdown(server);
+            closeQuietly(dataDirLock, null);
             LOG.info("Embedded Kafka broker on {}:{} stopped", HOST, port);
         }
     }
@@ -183,6 +206,46 @@ public final class EmbeddedKafkaBroker implements AutoCloseable {
     }
 
     /**
+     * Kafka locks the data dir (its {@code .lock}) only when the broker part starts, after the
+     * controller part has already opened the metadata log in it. A second broker on a dir in use
+     * would thus write into the first one's metadata log before failing: lock the dir ourselves first.
+     */
+    private static FileChannel lockDataDir(Path dataDir) {
+        FileChannel channel;
+        try {
+            channel = FileChannel.open(dataDir.resolve(LOCK_FILE), StandardOpenOption.CREATE, StandardOpenOption.WRITE);
+        } catch (IOException e) {
+            throw new EmbeddedKafkaException(CANNOT_START + "cannot write in the data dir " + dataDir
+                    + " (" + e.getClass().getSimpleName() + ": " + e.getMessage() + ")", e);
+        }
+        try {
+            if (channel.tryLock() != null) {
+                return channel;
+            }
+        } catch (OverlappingFileLockException e) {
+            // held by another broker in this JVM: same answer as for another process below
+        } catch (IOException e) {
+            closeQuietly(channel, e);
+            throw new EmbeddedKafkaException(CANNOT_START + "cannot lock the data dir " + dataDir
+                    + " (" + e.getMessage() + ")", e);
+        }
+        closeQuietly(channel, null);
+        throw new EmbeddedKafkaException(CANNOT_START + "the data dir " + dataDir + " is in use by another broker");
+    }
+
+    private static void closeQuietly(FileChannel channel, Exception failure) {
+        try {
+            channel.close(); // also releases the lock
+        } catch (IOException e) {
+            if (failure != null) {
+                failure.addSuppressed(e);
+            } else {
+                LOG.warn("Cannot release the data dir lock {}", channel, e);
+            }
+        }
+    }
+
+    /**
      * Formats a fresh data dir with a new cluster id; a formatted one is left alone, so its
      * meta.properties keeps the cluster id of the first start and the server reuses the data.
      */
@@ -215,8 +278,13 @@ public final class EmbeddedKafkaBroker implements AutoCloseable {
             socket.setReuseAddress(true); // as Kafka's acceptor does: a port in TIME_WAIT is fine
             socket.bind(new InetSocketAddress(InetAddress.getByName(HOST), port));
             return port;
+        } catch (BindException e) {
+            String reason = e.getMessage() != null && e.getMessage().contains("in use")
+                    ? "is in use" : "cannot be bound (" + e.getMessage() + ")"; // e.g. a port below 1024
+            throw new EmbeddedKafkaException(CANNOT_START + "port " + port + " on " + HOST + " " + reason, e);
         } catch (IOException e) {
-            throw new EmbeddedKafkaException(CANNOT_START + "port " + port + " on " + HOST + " is in use", e);
+            throw new EmbeddedKafkaException(CANNOT_START + "cannot check port " + port + " on " + HOST
+                    + " (" + e.getMessage() + ")", e);
         }
     }
 
@@ -304,13 +372,19 @@ public final class EmbeddedKafkaBroker implements AutoCloseable {
     // --- error messages ------------------------------------------------------------------------
 
     private static EmbeddedKafkaException startupFailure(Throwable e) {
+        // A bind failure surfaces wrapped in generic messages; the one around the BindException
+        // names the address ("Socket server failed to bind to 127.0.0.1:9092: Address already in use.").
+        for (Throwable t = e; t != null; t = t.getCause()) {
+            if (t.getCause() instanceof BindException) {
+                return new EmbeddedKafkaException(CANNOT_START + oneLine(t), e);
+            }
+        }
         return new EmbeddedKafkaException(CANNOT_START + oneLine(e), e);
     }
 
     /**
-     * The outermost non-blank message of the cause chain, on one line. Kafka's outer messages
-     * carry the context (e.g. "Socket server failed to bind to 127.0.0.1:9092: Address already in
-     * use."), the root causes often don't.
+     * The outermost non-blank message of the cause chain, on one line: Kafka's outer messages
+     * usually carry the context, the root causes often don't.
      */
     private static String oneLine(Throwable e) {
         for (Throwable t = e; t != null; t = t.getCause()) {
