@@ -1,0 +1,105 @@
+package io.sgdscope.streams;
+
+import io.micrometer.core.instrument.Counter;
+import io.micrometer.core.instrument.MeterRegistry;
+import io.micrometer.core.instrument.Metrics;
+import io.sgdscope.schemas.serde.UnreadableRecordException;
+import io.sgdscope.streams.metrics.MeterNames;
+import java.io.PrintWriter;
+import java.io.StringWriter;
+import java.nio.charset.StandardCharsets;
+import java.util.List;
+import java.util.Map;
+import org.apache.kafka.clients.consumer.ConsumerRecord;
+import org.apache.kafka.clients.producer.ProducerRecord;
+import org.apache.kafka.common.header.Header;
+import org.apache.kafka.common.header.Headers;
+import org.apache.kafka.streams.StreamsConfig;
+import org.apache.kafka.streams.errors.DeserializationExceptionHandler;
+import org.apache.kafka.streams.errors.ErrorHandlerContext;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Skips a record whose bytes cannot be read instead of stopping the app: logs one line, counts it
+ * in {@code sgdscope_unreadable_records_total{topic}}, and, when
+ * {@value StreamsConfig#ERRORS_DEAD_LETTER_QUEUE_TOPIC_NAME_CONFIG} is set, hands Kafka Streams a copy
+ * for that dead-letter topic (KIP-1034: Streams writes it in the same transaction as the offsets).
+ *
+ * <p>The copy keeps the original key, value, timestamp and headers, and adds the error headers of
+ * KIP-1034 ({@code __streams.errors.exception}, {@code .message}, {@code .stacktrace}, {@code .topic},
+ * {@code .partition}, {@code .offset}), as Kafka's own handlers do.
+ *
+ * <p>Kafka Streams makes it from its class name; the registry to count in travels in the config
+ * under {@link #METER_REGISTRY_CONFIG} (otherwise Micrometer's global registry is used).
+ */
+public final class UnreadableRecordHandler implements DeserializationExceptionHandler {
+
+    /** Config key of the {@link MeterRegistry} to count in. */
+    public static final String METER_REGISTRY_CONFIG = "sgdscope.meter.registry";
+
+    static final String HEADER_PREFIX = "__streams.errors.";
+
+    private static final Logger log = LoggerFactory.getLogger(UnreadableRecordHandler.class);
+
+    private MeterRegistry registry = Metrics.globalRegistry;
+    private String deadLetterTopic;
+
+    @Override
+    public void configure(Map<String, ?> configs) {
+        if (configs.get(METER_REGISTRY_CONFIG) instanceof MeterRegistry configured) {
+            registry = configured;
+        }
+        Object topic = configs.get(StreamsConfig.ERRORS_DEAD_LETTER_QUEUE_TOPIC_NAME_CONFIG);
+        deadLetterTopic = topic == null || topic.toString().isBlank() ? null : topic.toString();
+    }
+
+    /** The counter of unreadable records of a topic; registered up front so that it shows 0, not nothing. */
+    public static Counter counter(MeterRegistry registry, String topic) {
+        return Counter.builder(MeterNames.UNREADABLE_RECORDS)
+                .tag(MeterNames.TAG_TOPIC, topic)
+                .description("Records whose bytes could not be read, skipped")
+                .register(registry);
+    }
+
+    @Override
+    public Response handleError(ErrorHandlerContext context, ConsumerRecord<byte[], byte[]> record, Exception exception) {
+        counter(registry, record.topic()).increment();
+        log.warn("skipped {}{}", describe(record, exception),
+                deadLetterTopic == null ? "" : "; a copy goes to " + deadLetterTopic);
+        if (deadLetterTopic == null) {
+            return Response.resume();
+        }
+        return Response.resume(List.of(deadLetter(record, exception)));
+    }
+
+    private ProducerRecord<byte[], byte[]> deadLetter(ConsumerRecord<byte[], byte[]> record, Exception exception) {
+        ProducerRecord<byte[], byte[]> copy = new ProducerRecord<>(deadLetterTopic, null, record.timestamp(),
+                record.key(), record.value());
+        Headers headers = copy.headers();
+        for (Header header : record.headers()) {
+            headers.add(header);
+        }
+        StringWriter stackTrace = new StringWriter();
+        exception.printStackTrace(new PrintWriter(stackTrace));
+        header(headers, "exception", exception.getClass().getName());
+        header(headers, "message", String.valueOf(exception.getMessage()));
+        header(headers, "stacktrace", stackTrace.toString());
+        header(headers, "topic", record.topic());
+        header(headers, "partition", String.valueOf(record.partition()));
+        header(headers, "offset", String.valueOf(record.offset()));
+        return copy;
+    }
+
+    private static void header(Headers headers, String name, String value) {
+        headers.add(HEADER_PREFIX + name, value.getBytes(StandardCharsets.UTF_8));
+    }
+
+    private static String describe(ConsumerRecord<byte[], byte[]> record, Exception exception) {
+        if (exception instanceof UnreadableRecordException unreadable) {
+            return unreadable.at(record.partition(), record.offset()).getMessage();
+        }
+        return "unreadable record on topic " + record.topic() + ", partition " + record.partition()
+                + ", offset " + record.offset() + ": " + exception;
+    }
+}
