@@ -1,0 +1,219 @@
+package io.sgdscope.trainer;
+
+import io.sgdscope.trainer.data.GaussKSettings;
+import io.sgdscope.trainer.model.Initialization;
+import io.sgdscope.trainer.model.Precision;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.regex.Pattern;
+
+/**
+ * Everything that defines an experiment: R runs of vanilla SGD (Eq. 8) on one Gauss-k training set
+ * (Sec. A.1), differing only in their seed. Validated on construction: an invalid value throws
+ * {@link IllegalArgumentException} with one line that names the setting.
+ *
+ * <p>{@link #defaults()} is the paper's Gauss-10 experiment (Table 2, Fig. 8): n = 100, d = 50,
+ * k = 10, clean labels, layers [50, 10, 30, 10], m = 5, eta = 0.1, 400 iterations; plus our choices
+ * standardised features and he-normal initialisation (FACTS.md explains both), float64.
+ *
+ * @param experimentId   groups the runs; letters, digits, '.', '_' and '-', at most 100 characters
+ * @param runs           R, the number of runs (1 .. 100,000: run ids carry a 5-digit index)
+ * @param iterations     T, SGD iterations per run; IterationMetrics are published for t = 0 .. T-1
+ * @param baseSeed       each run's seed is derived from it and the run index ({@link Experiment#runSeed})
+ * @param learningRate   eta > 0, the constant step size (Eq. 8)
+ * @param batchSize      m, 1 <= m <= n, drawn with replacement
+ * @param dataset        the Gauss-k training set (n, d, k, r, its seed, standardisation)
+ * @param layers         widths [d, h_1, ..., k]
+ * @param initialization how theta_0 is drawn
+ * @param precision      float64 (tested) or float32
+ * @param workers        threads that train runs in parallel; results do not depend on it
+ */
+public record TrainerSettings(String experimentId, int runs, int iterations, long baseSeed, double learningRate,
+                              int batchSize, GaussKSettings dataset, List<Integer> layers,
+                              Initialization initialization, Precision precision, int workers) {
+
+    /** Run ids are experimentId + "-r" + a 5-digit index. */
+    public static final int MAX_RUNS = 100_000;
+
+    private static final Pattern EXPERIMENT_ID = Pattern.compile("[A-Za-z0-9._-]{1,100}");
+
+    public TrainerSettings {
+        if (experimentId == null || !EXPERIMENT_ID.matcher(experimentId).matches()) {
+            throw new IllegalArgumentException("experiment id must be 1 to 100 of the characters A-Z a-z 0-9 . _ -, got "
+                    + (experimentId == null ? "none" : "'" + experimentId + "'"));
+        }
+        if (runs < 1 || runs > MAX_RUNS) {
+            throw new IllegalArgumentException("runs must be between 1 and " + MAX_RUNS + ", got " + runs);
+        }
+        if (iterations < 1) {
+            throw new IllegalArgumentException("iterations must be >= 1, got " + iterations);
+        }
+        if (!(learningRate > 0)) {
+            throw new IllegalArgumentException("learning rate must be > 0, got " + learningRate);
+        }
+        if (Double.isInfinite(learningRate)) {
+            throw new IllegalArgumentException("learning rate must be finite, got " + learningRate);
+        }
+        if (dataset == null) {
+            throw new IllegalArgumentException("dataset settings are required");
+        }
+        if (batchSize < 1) {
+            throw new IllegalArgumentException("batch size must be >= 1, got " + batchSize);
+        }
+        if (batchSize > dataset.samples()) {
+            throw new IllegalArgumentException("batch size " + batchSize + " is larger than the training set (n = "
+                    + dataset.samples() + ")");
+        }
+        if (layers == null || layers.size() < 2) {
+            throw new IllegalArgumentException("layers must list at least the input and output widths [d, ..., k], got "
+                    + layers);
+        }
+        for (Integer width : layers) {
+            if (width == null || width < 1) {
+                throw new IllegalArgumentException("layer widths must be >= 1, got " + layers);
+            }
+        }
+        layers = List.copyOf(layers);
+        if (layers.get(0) != dataset.inputDimension() || layers.get(layers.size() - 1) != dataset.classes()) {
+            throw new IllegalArgumentException("layers must start with the input dimension d = " + dataset.inputDimension()
+                    + " and end with the number of classes k = " + dataset.classes() + ", got " + layers);
+        }
+        if (initialization == null) {
+            throw new IllegalArgumentException("initialization is required (standard-normal or he-normal)");
+        }
+        if (precision == null) {
+            throw new IllegalArgumentException("precision is required (float64 or float32)");
+        }
+        if (workers < 1) {
+            throw new IllegalArgumentException("workers must be >= 1, got " + workers);
+        }
+    }
+
+    /** The paper's Gauss-10 experiment (see the class comment), 100 runs. */
+    public static TrainerSettings defaults() {
+        return new TrainerSettings("gauss10", 100, 400, 1L, 0.1, 5, GaussKSettings.GAUSS_10, List.of(50, 10, 30, 10),
+                Initialization.HE_NORMAL, Precision.FLOAT64, Runtime.getRuntime().availableProcessors());
+    }
+
+    /** A builder that starts from {@link #defaults()}. */
+    public static Builder builder() {
+        return defaults().toBuilder();
+    }
+
+    /** A builder that starts from these settings. */
+    public Builder toBuilder() {
+        return new Builder(this);
+    }
+
+    /** Every setting as name -> text, for {@code RunStarted.settings}. */
+    public Map<String, String> asMap() {
+        Map<String, String> map = new LinkedHashMap<>();
+        map.put("experimentId", experimentId);
+        map.put("runs", Integer.toString(runs));
+        map.put("iterations", Integer.toString(iterations));
+        map.put("baseSeed", Long.toString(baseSeed));
+        map.put("learningRate", Double.toString(learningRate));
+        map.put("batchSize", Integer.toString(batchSize));
+        map.put("dataset.samples", Integer.toString(dataset.samples()));
+        map.put("dataset.inputDimension", Integer.toString(dataset.inputDimension()));
+        map.put("dataset.classes", Integer.toString(dataset.classes()));
+        map.put("dataset.randomLabelFraction", Double.toString(dataset.randomLabelFraction()));
+        map.put("dataset.seed", Long.toString(dataset.seed()));
+        map.put("dataset.standardize", Boolean.toString(dataset.standardize()));
+        map.put("layers", layers.toString());
+        map.put("initialization", initialization.id());
+        map.put("precision", precision.id());
+        map.put("workers", Integer.toString(workers));
+        return map;
+    }
+
+    /** Mutable helper to change a few settings; {@link #build()} validates. */
+    public static final class Builder {
+        private String experimentId;
+        private int runs;
+        private int iterations;
+        private long baseSeed;
+        private double learningRate;
+        private int batchSize;
+        private GaussKSettings dataset;
+        private List<Integer> layers;
+        private Initialization initialization;
+        private Precision precision;
+        private int workers;
+
+        private Builder(TrainerSettings from) {
+            experimentId = from.experimentId;
+            runs = from.runs;
+            iterations = from.iterations;
+            baseSeed = from.baseSeed;
+            learningRate = from.learningRate;
+            batchSize = from.batchSize;
+            dataset = from.dataset;
+            layers = from.layers;
+            initialization = from.initialization;
+            precision = from.precision;
+            workers = from.workers;
+        }
+
+        public Builder experimentId(String value) {
+            experimentId = value;
+            return this;
+        }
+
+        public Builder runs(int value) {
+            runs = value;
+            return this;
+        }
+
+        public Builder iterations(int value) {
+            iterations = value;
+            return this;
+        }
+
+        public Builder baseSeed(long value) {
+            baseSeed = value;
+            return this;
+        }
+
+        public Builder learningRate(double value) {
+            learningRate = value;
+            return this;
+        }
+
+        public Builder batchSize(int value) {
+            batchSize = value;
+            return this;
+        }
+
+        public Builder dataset(GaussKSettings value) {
+            dataset = value;
+            return this;
+        }
+
+        public Builder layers(List<Integer> value) {
+            layers = value;
+            return this;
+        }
+
+        public Builder initialization(Initialization value) {
+            initialization = value;
+            return this;
+        }
+
+        public Builder precision(Precision value) {
+            precision = value;
+            return this;
+        }
+
+        public Builder workers(int value) {
+            workers = value;
+            return this;
+        }
+
+        public TrainerSettings build() {
+            return new TrainerSettings(experimentId, runs, iterations, baseSeed, learningRate, batchSize, dataset, layers,
+                    initialization, precision, workers);
+        }
+    }
+}

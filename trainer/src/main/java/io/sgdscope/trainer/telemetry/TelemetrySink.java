@@ -1,0 +1,44 @@
+package io.sgdscope.trainer.telemetry;
+
+import io.sgdscope.schemas.IterationMetrics;
+import io.sgdscope.schemas.RunFinished;
+import io.sgdscope.schemas.RunStarted;
+
+/**
+ * Where a trainer's telemetry goes: Kafka ({@link KafkaTelemetryPublisher}) or, in tests and
+ * benchmarks, memory ({@link InMemoryTelemetrySink}) or nowhere ({@link #discarding()}).
+ *
+ * <p>Implementations must be thread-safe: the runs of an experiment publish from several worker
+ * threads at once. Per run the calls come in order from one thread: runStarted, iteration for
+ * t = 0, 1, ..., runFinished.
+ */
+public interface TelemetrySink {
+
+    /** A run begins. May block briefly; throws {@link TelemetryException} if the record cannot be handed over at all. */
+    void runStarted(RunStarted record);
+
+    /** The record of one iteration. Must not block training for long: drop (and count) rather than wait. */
+    void iteration(IterationMetrics record);
+
+    /** A run ended. May block briefly; throws {@link TelemetryException} if the record cannot be handed over at all. */
+    void runFinished(RunFinished record);
+
+    /** Iteration records of this run dropped so far; goes into {@code RunFinished.droppedRecords}. */
+    default long droppedRecords(String runId) {
+        return 0;
+    }
+
+    /** A sink that keeps nothing (benchmarks). */
+    static TelemetrySink discarding() {
+        return new TelemetrySink() {
+            @Override
+            public void runStarted(RunStarted record) {}
+
+            @Override
+            public void iteration(IterationMetrics record) {}
+
+            @Override
+            public void runFinished(RunFinished record) {}
+        };
+    }
+}

@@ -1,0 +1,252 @@
+package io.sgdscope.trainer.telemetry;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertInstanceOf;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import io.sgdscope.schemas.DatasetSpec;
+import io.sgdscope.schemas.IterationMetrics;
+import io.sgdscope.schemas.ModelSpec;
+import io.sgdscope.schemas.OptimizerSpec;
+import io.sgdscope.schemas.RunFinished;
+import io.sgdscope.schemas.RunStarted;
+import io.sgdscope.schemas.RunStatus;
+import io.sgdscope.schemas.Topics;
+import io.sgdscope.schemas.serde.TelemetrySerdes;
+import java.time.Duration;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.Future;
+import java.util.concurrent.atomic.AtomicInteger;
+import org.apache.kafka.clients.producer.BufferExhaustedException;
+import org.apache.kafka.clients.producer.Callback;
+import org.apache.kafka.clients.producer.MockProducer;
+import org.apache.kafka.clients.producer.ProducerRecord;
+import org.apache.kafka.clients.producer.RecordMetadata;
+import org.apache.kafka.common.Cluster;
+import org.apache.kafka.common.Node;
+import org.apache.kafka.common.PartitionInfo;
+import org.apache.kafka.common.errors.RecordTooLargeException;
+import org.apache.kafka.common.errors.TimeoutException;
+import org.apache.kafka.common.serialization.ByteArraySerializer;
+import org.apache.kafka.common.serialization.StringSerializer;
+import org.junit.jupiter.api.Test;
+
+class KafkaTelemetryPublisherTest {
+
+    private static final Node NODE = new Node(1, "localhost", 9092);
+    private static final Cluster CLUSTER = new Cluster("test", List.of(NODE),
+            List.of(new PartitionInfo(Topics.RUNS, 0, NODE, new Node[] {NODE}, new Node[] {NODE}),
+                    new PartitionInfo(Topics.ITERATIONS, 0, NODE, new Node[] {NODE}, new Node[] {NODE})),
+            Set.of(), Set.of());
+
+    /**
+     * A MockProducer that, like KafkaProducer when buffer.memory is exhausted for max.block.ms,
+     * refuses the next sends: it calls the callback with a BufferExhaustedException inside send()
+     * and returns a failed future.
+     */
+    private static final class FullBufferProducer extends MockProducer<String, byte[]> {
+        final AtomicInteger refusals = new AtomicInteger();
+        final AtomicInteger attempts = new AtomicInteger();
+        volatile RuntimeException refusal = new BufferExhaustedException("Failed to allocate memory within the "
+                + "configured max blocking time 250 ms.");
+
+        FullBufferProducer(boolean autoComplete) {
+            super(CLUSTER, autoComplete, null, new StringSerializer(), new ByteArraySerializer());
+        }
+
+        @Override
+        public synchronized Future<RecordMetadata> send(ProducerRecord<String, byte[]> record, Callback callback) {
+            attempts.incrementAndGet();
+            if (refusals.getAndUpdate(n -> Math.max(0, n - 1)) > 0) {
+                RuntimeException e = refusal;
+                callback.onCompletion(null, e);
+                return CompletableFuture.failedFuture(e);
+            }
+            return super.send(record, callback);
+        }
+    }
+
+    @Test
+    void recordsGoToTheirTopicsKeyedByRunAndDecodeBack() {
+        FullBufferProducer producer = new FullBufferProducer(true);
+        try (KafkaTelemetryPublisher publisher = new KafkaTelemetryPublisher(producer, Duration.ofSeconds(1))) {
+            publisher.runStarted(runStarted("e-r00000"));
+            for (int t = 0; t < 3; t++) {
+                publisher.iteration(iteration("e-r00000", t));
+            }
+            publisher.runFinished(runFinished("e-r00000", 3, publisher.droppedRecords("e-r00000")));
+
+            List<ProducerRecord<String, byte[]>> sent = producer.history();
+            assertEquals(5, sent.size());
+            assertEquals(Topics.RUNS, sent.get(0).topic());
+            assertEquals("e-r00000/started", sent.get(0).key());
+            assertInstanceOf(RunStarted.class, TelemetrySerdes.runs().deserialize(Topics.RUNS, sent.get(0).value()));
+            for (int t = 0; t < 3; t++) {
+                ProducerRecord<String, byte[]> record = sent.get(1 + t);
+                assertEquals(Topics.ITERATIONS, record.topic());
+                assertEquals("e-r00000", record.key());
+                assertEquals(t, TelemetrySerdes.iterations().deserialize(Topics.ITERATIONS, record.value()).getIteration());
+            }
+            assertEquals("e-r00000/finished", sent.get(4).key());
+            RunFinished finished = (RunFinished) TelemetrySerdes.runs().deserialize(Topics.RUNS, sent.get(4).value());
+            assertEquals(0, finished.getDroppedRecords());
+            assertEquals(5, publisher.sentRecords());
+        }
+    }
+
+    @Test
+    void anIterationThatCannotBeEnqueuedInTimeIsDroppedAndCountedAgainstItsRun() {
+        FullBufferProducer producer = new FullBufferProducer(true);
+        KafkaTelemetryPublisher publisher = new KafkaTelemetryPublisher(producer, Duration.ofSeconds(1));
+        publisher.runStarted(runStarted("a"));
+        publisher.runStarted(runStarted("b"));
+        publisher.iteration(iteration("a", 0));
+        producer.refusals.set(2);
+        publisher.iteration(iteration("a", 1));                 // dropped
+        publisher.iteration(iteration("b", 0));                 // dropped
+        publisher.iteration(iteration("a", 2));
+
+        assertEquals(1, publisher.droppedRecords("a"));
+        assertEquals(1, publisher.droppedRecords("b"));
+        assertEquals(2, publisher.droppedRecords());
+        assertEquals(0, publisher.failedRecords());
+        List<Integer> sentOfA = producer.history().stream().filter(r -> "a".equals(r.key()))
+                .map(r -> TelemetrySerdes.iterations().deserialize(Topics.ITERATIONS, r.value()).getIteration()).toList();
+        assertEquals(List.of(0, 2), sentOfA);
+        publisher.close();
+    }
+
+    @Test
+    void runRecordsAreOfferedAgainWhileTheBufferIsFullInsteadOfDropped() {
+        FullBufferProducer producer = new FullBufferProducer(true);
+        KafkaTelemetryPublisher publisher = new KafkaTelemetryPublisher(producer, Duration.ofSeconds(5));
+        producer.refusals.set(3);
+        publisher.runStarted(runStarted("a"));
+        producer.refusals.set(3);
+        publisher.runFinished(runFinished("a", 0, 0));
+        assertEquals(List.of("a/started", "a/finished"), producer.history().stream().map(ProducerRecord::key).toList());
+        assertEquals(0, publisher.droppedRecords());
+        publisher.close();
+    }
+
+    @Test
+    void aRunRecordThatCannotBeEnqueuedWithinTheControlTimeoutFailsLoudly() {
+        FullBufferProducer producer = new FullBufferProducer(true);
+        KafkaTelemetryPublisher publisher = new KafkaTelemetryPublisher(producer, Duration.ofMillis(200));
+        producer.refusals.set(Integer.MAX_VALUE);
+        TelemetryException e = assertThrows(TelemetryException.class, () -> publisher.runStarted(runStarted("a")));
+        assertTrue(e.getMessage().startsWith("could not hand a/started to the Kafka producer"), e.getMessage());
+        assertInstanceOf(BufferExhaustedException.class, e.getCause());
+        publisher.close();
+    }
+
+    @Test
+    void aRunRecordTheProducerRejectsForGoodFailsAtOnceWithoutRetrying() {
+        FullBufferProducer producer = new FullBufferProducer(true);
+        KafkaTelemetryPublisher publisher = new KafkaTelemetryPublisher(producer, Duration.ofSeconds(30));
+        producer.refusal = new RecordTooLargeException("The message is 2000000 bytes when serialized");
+        producer.refusals.set(Integer.MAX_VALUE);
+        TelemetryException e = assertThrows(TelemetryException.class, () -> publisher.runStarted(runStarted("a")));
+        assertEquals("the Kafka producer refused a/started", e.getMessage());
+        assertEquals(1, producer.attempts.get());
+        publisher.close();
+    }
+
+    @Test
+    void deliveryFailuresAfterEnqueueAreCountedAndChargedToTheRun() {
+        FullBufferProducer producer = new FullBufferProducer(false);
+        KafkaTelemetryPublisher publisher = new KafkaTelemetryPublisher(producer, Duration.ofSeconds(1));
+        publisher.runStarted(runStarted("a"));
+        publisher.iteration(iteration("a", 0));
+        publisher.iteration(iteration("a", 1));
+        assertTrue(producer.completeNext());                                       // RunStarted delivered
+        assertTrue(producer.errorNext(new TimeoutException("Expiring 1 record(s): delivery timeout")));
+        assertTrue(producer.completeNext());
+        assertEquals(1, publisher.failedRecords());
+        assertEquals(0, publisher.droppedRecords());
+        assertEquals(1, publisher.droppedRecords("a"));
+        publisher.close();
+    }
+
+    @Test
+    void theFirstRunStartedWaitsUntilTheTopicsAreKnown() {
+        AtomicInteger lookups = new AtomicInteger();
+        MockProducer<String, byte[]> producer = new MockProducer<>(CLUSTER, true, null, new StringSerializer(),
+                new ByteArraySerializer()) {
+            @Override
+            public List<PartitionInfo> partitionsFor(String topic) {
+                if (lookups.incrementAndGet() <= 3) {
+                    throw new TimeoutException("Topic " + topic + " not present in metadata after 250 ms.");
+                }
+                return super.partitionsFor(topic);
+            }
+        };
+        KafkaTelemetryPublisher publisher = new KafkaTelemetryPublisher(producer, Duration.ofSeconds(10));
+        publisher.runStarted(runStarted("a"));
+        assertEquals(5, lookups.get());                           // 3 timeouts, then both topics found
+        publisher.runStarted(runStarted("b"));
+        assertEquals(5, lookups.get());                           // only before the first run
+        assertEquals(2, producer.history().size());
+        publisher.close();
+    }
+
+    @Test
+    void missingTopicsFailWithAMessageNamingThem() {
+        MockProducer<String, byte[]> producer = new MockProducer<>(Cluster.empty(), true, null, new StringSerializer(),
+                new ByteArraySerializer());
+        KafkaTelemetryPublisher publisher = new KafkaTelemetryPublisher(producer, Duration.ofMillis(300));
+        TelemetryException e = assertThrows(TelemetryException.class, () -> publisher.runStarted(runStarted("a")));
+        assertEquals("topic sgd.runs is not available after 0.3 s: is the cluster reachable and the topic created?",
+                e.getMessage());
+        publisher.close();
+    }
+
+    @Test
+    void producerSettingsFitTelemetryAndExtraPropertiesOverrideThem() {
+        Map<String, Object> defaults = KafkaTelemetryPublisher.producerProperties("h:9092", null);
+        assertEquals("h:9092", defaults.get("bootstrap.servers"));
+        assertEquals(true, defaults.get("enable.idempotence"));
+        assertEquals("all", defaults.get("acks"));
+        assertEquals(20, defaults.get("linger.ms"));
+        assertEquals(256 * 1024, defaults.get("batch.size"));
+        assertEquals(250, defaults.get("max.block.ms"));
+        assertEquals(32L * 1024 * 1024, defaults.get("buffer.memory"));
+        assertEquals("zstd", defaults.get("compression.type"));
+
+        Map<String, Object> secured = KafkaTelemetryPublisher.producerProperties("h:9092",
+                Map.of("security.protocol", "SSL", "linger.ms", 5));
+        assertEquals("SSL", secured.get("security.protocol"));
+        assertEquals(5, secured.get("linger.ms"));
+        assertEquals("all", secured.get("acks"));
+    }
+
+    static RunStarted runStarted(String runId) {
+        return RunStarted.newBuilder()
+                .setRunId(runId).setExperimentId("e").setRunIndex(0).setSeed(1).setStartedAtMillis(0)
+                .setPlannedIterations(3)
+                .setDataset(DatasetSpec.newBuilder().setName("gauss-k").setSamples(100).setInputDimension(50)
+                        .setClasses(10).setRandomLabelFraction(0).setStandardized(true).setSeed(1).build())
+                .setModel(ModelSpec.newBuilder().setLayers(List.of(50, 10, 30, 10)).setActivation("relu")
+                        .setLoss("softmax_cross_entropy").setParameterCount(1150).setInitialization("he-normal").build())
+                .setOptimizer(OptimizerSpec.newBuilder().setName("sgd").setLearningRate(0.1).setBatchSize(5)
+                        .setSampling("with-replacement").build())
+                .setPrecision("float64").setBackend("CPU").setVersions(Map.of()).setSettings(Map.of())
+                .build();
+    }
+
+    static IterationMetrics iteration(String runId, int t) {
+        return IterationMetrics.newBuilder()
+                .setRunId(runId).setExperimentId("e").setIteration(t).setTimestampMillis(0).setLoss(1.0)
+                .setMinibatchLoss(1.0).setStepSize(0.1).setBatchSize(5).setSgNorm(1.0).build();
+    }
+
+    static RunFinished runFinished(String runId, int iterations, long dropped) {
+        return RunFinished.newBuilder()
+                .setRunId(runId).setExperimentId("e").setStatus(RunStatus.COMPLETED).setIterations(iterations)
+                .setFinishedAtMillis(0).setDurationSeconds(0).setDroppedRecords(dropped).build();
+    }
+}
