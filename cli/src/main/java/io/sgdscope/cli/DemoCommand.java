@@ -1,0 +1,239 @@
+package io.sgdscope.cli;
+
+import io.micrometer.core.instrument.Counter;
+import io.sgdscope.embedded.BrokerSettings;
+import io.sgdscope.embedded.EmbeddedKafkaBroker;
+import io.sgdscope.streams.QuantilesApp;
+import io.sgdscope.streams.StreamsSettings;
+import io.sgdscope.streams.metrics.MeterNames;
+import io.sgdscope.streams.quantiles.CrossRunBand;
+import io.sgdscope.trainer.Experiment;
+import io.sgdscope.trainer.ExperimentResult;
+import io.sgdscope.trainer.TrainerSettings;
+import io.sgdscope.trainer.telemetry.KafkaTelemetryPublisher;
+import java.io.IOException;
+import java.io.PrintWriter;
+import java.io.UncheckedIOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.Comparator;
+import java.util.Locale;
+import java.util.Map;
+import java.util.Optional;
+import java.util.concurrent.Callable;
+import java.util.stream.Stream;
+import org.apache.kafka.clients.admin.Admin;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
+import picocli.CommandLine.Model.CommandSpec;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.Spec;
+
+/**
+ * Everything in one process with nothing but a JDK: a real Kafka broker (KRaft, loopback), the topics,
+ * the streams app with its Prometheus endpoint, and a Gauss-10 experiment publishing to them.
+ */
+@Command(name = "demo", mixinStandardHelpOptions = true, sortOptions = false,
+        description = {"Run the whole pipeline in this process: an embedded Kafka broker (loopback, data in a work "
+                + "folder), the quantiles app serving Prometheus metrics, and a Gauss-10 experiment (default 100 runs x "
+                + "400 iterations) publishing its telemetry. Shows progress, ends with a summary.",
+                "Every trainer option of 'sgdscope train' applies."})
+final class DemoCommand implements Callable<Integer> {
+
+    /** How long the demo waits for the streams app to count the last records before it summarises. */
+    private static final Duration CATCH_UP_TIMEOUT = Duration.ofSeconds(90);
+
+    @Spec
+    CommandSpec spec;
+
+    @Option(names = "--kafka-port", paramLabel = "PORT", defaultValue = "0",
+            description = "Port of the embedded broker on 127.0.0.1 (0 = any free port; the address is printed so other "
+                    + "Kafka tools can attach). Default: ${DEFAULT-VALUE}.")
+    int kafkaPort;
+
+    @Option(names = "--work-dir", paramLabel = "DIR",
+            description = "Work folder for the broker's data and the streams state. Default: a new folder in the system's "
+                    + "temporary directory.")
+    Path workDir;
+
+    @Option(names = "--keep",
+            description = "Keep the work folder (the broker's data: the topics can be read again later) instead of removing it at exit.")
+    boolean keep;
+
+    @Option(names = "--hold",
+            description = "After the experiment, keep the broker and the metrics endpoint up until Ctrl-C.")
+    boolean hold;
+
+    @Option(names = "--partitions", paramLabel = "N", defaultValue = "4",
+            description = "Partitions of each topic. Default: ${DEFAULT-VALUE}.")
+    int partitions;
+
+    @Mixin
+    StreamsOptions streams;
+
+    @Mixin
+    TrainerOptions trainer;
+
+    @Override
+    public Integer call() throws Exception {
+        PrintWriter out = spec.commandLine().getOut();
+        TrainerSettings settings = trainer.toSettings();
+        if (partitions < 1) {
+            throw new IllegalArgumentException("partitions must be >= 1, got " + partitions);
+        }
+        if (kafkaPort < 0 || kafkaPort > 65_535) {
+            throw new IllegalArgumentException("kafka port must be in 0..65535 (0 = any free port), got " + kafkaPort);
+        }
+        WorkFolder work = WorkFolder.open(workDir, keep);
+        out.println("sgdscope demo: experiment " + settings.experimentId() + ", " + TrainCommand.describe(settings));
+        out.println("Work folder: " + work.path() + (keep ? " (kept at exit)" : work.created() ? " (removed at exit; --keep keeps it)" : " (existed before: kept)"));
+        out.flush();
+
+        Experiment[] experiment = new Experiment[1];
+        try (ShutdownSignal signal = new ShutdownSignal(() -> {
+            if (experiment[0] != null) {
+                experiment[0].cancel();
+            }
+        }); work) {
+            try (EmbeddedKafkaBroker broker = startBroker(work.path().resolve("kafka"))) {
+                out.println("Kafka broker: " + broker.bootstrapServers() + " (bootstrap servers for other Kafka tools while the demo runs)");
+                KafkaConnection connection = new KafkaConnection(broker.bootstrapServers(), Map.of());
+                try (Admin admin = connection.admin()) {
+                    TopicSetup.ensureTopics(admin, partitions, (short) 1);
+                }
+                StreamsSettings streamsSettings = streams.toSettings(connection, work.path().resolve("streams"));
+                try (QuantilesApp app = StreamsCommand.start(streamsSettings)) {
+                    String metricsUrl = "http://" + streamsSettings.metricsHost() + ":" + app.metricsPort() + "/metrics";
+                    out.println("Metrics: " + metricsUrl + " (health: /health)");
+                    out.flush();
+                    app.awaitRunning(Duration.ofSeconds(60));
+
+                    ExperimentProgress progress = new ExperimentProgress(settings.runs(), settings.iterations(), out,
+                            () -> medianLoss(app, settings.experimentId()));
+                    ExperimentResult result;
+                    long sentIterations;
+                    try (KafkaTelemetryPublisher publisher = new KafkaTelemetryPublisher(broker.bootstrapServers(), Map.of())) {
+                        publisher.awaitTopics(Duration.ofSeconds(30));
+                        experiment[0] = new Experiment(settings, publisher, progress);
+                        progress.start();
+                        try {
+                            result = experiment[0].run();
+                        } finally {
+                            progress.close();
+                        }
+                        publisher.flush();
+                        sentIterations = progress.iterations() - publisher.droppedRecords();
+                        out.println(TrainCommand.summary(result, publisher));
+                    }
+                    if (!signal.isRequested()) {
+                        awaitStreams(app, settings, progress, sentIterations, out);
+                        out.println(finalBand(app, settings));
+                        out.println("Metrics were served at " + metricsUrl + "; Kafka at " + broker.bootstrapServers() + ".");
+                        out.flush();
+                        if (hold) {
+                            out.println("Holding the broker and the metrics endpoint: Ctrl-C to stop.");
+                            out.flush();
+                            signal.await();
+                        }
+                    }
+                }
+            }
+            out.println(work.closingNote());
+            out.flush();
+            return signal.isRequested() && !hold ? Sgdscope.EXIT_INTERRUPTED : 0;
+        }
+    }
+
+    private EmbeddedKafkaBroker startBroker(Path dataDir) {
+        try {
+            return EmbeddedKafkaBroker.start(BrokerSettings.of(dataDir).withPort(kafkaPort));
+        } catch (RuntimeException e) {
+            throw new SgdscopeException(e.getMessage(), e);
+        }
+    }
+
+    /** The streams app's current median loss of the experiment, for the progress line. */
+    private static String medianLoss(QuantilesApp app, String experimentId) {
+        Optional<CrossRunBand> band = app.bands().current(experimentId, "loss");
+        return band.map(b -> String.format(Locale.ROOT, "median loss %.4g at t=%d (%d runs)", b.median(), b.iteration(), b.runs()))
+                .orElse("median loss: waiting for the streams app");
+    }
+
+    /**
+     * Waits until the streams app has counted every iteration record sent and its band of the last
+     * iteration holds every run that reached it, so that the summary shows the final numbers.
+     */
+    private static void awaitStreams(QuantilesApp app, TrainerSettings settings, ExperimentProgress progress,
+                                     long sentIterations, PrintWriter out) throws InterruptedException {
+        long deadline = System.nanoTime() + CATCH_UP_TIMEOUT.toNanos();
+        int last = settings.iterations() - 1;
+        while (System.nanoTime() < deadline) {
+            Optional<CrossRunBand> band = app.bands().current(settings.experimentId(), "loss");
+            boolean lastIterationComplete = band.isPresent() && band.get().iteration() == last
+                    && band.get().runs() == progress.reachedLastIteration();
+            if (lastIterationComplete && counted(app, settings.experimentId()) >= sentIterations) {
+                return;
+            }
+            Thread.sleep(100);
+        }
+        out.println("The streams app had not caught up after " + CATCH_UP_TIMEOUT.toSeconds() + " s ("
+                + (long) counted(app, settings.experimentId()) + " of " + sentIterations + " iteration records counted).");
+    }
+
+    private static double counted(QuantilesApp app, String experimentId) {
+        Counter counter = app.registry().find(MeterNames.ITERATION_RECORDS).tag(MeterNames.TAG_EXPERIMENT, experimentId).counter();
+        return counter == null ? 0 : counter.count();
+    }
+
+    private static String finalBand(QuantilesApp app, TrainerSettings settings) {
+        return app.bands().current(settings.experimentId(), "loss")
+                .map(b -> String.format(Locale.ROOT,
+                        "Loss across %d runs at iteration %d (streams app): p05 %.4g | p25 %.4g | median %.4g | p75 %.4g | p95 %.4g | mean %.4g",
+                        b.runs(), b.iteration(), b.quantiles().p05(), b.quantiles().p25(), b.quantiles().p50(),
+                        b.quantiles().p75(), b.quantiles().p95(), b.mean()))
+                .orElse("The streams app has no loss band for " + settings.experimentId() + ".");
+    }
+
+    /** The demo's work folder: created if missing, removed at exit unless kept or it existed before. */
+    record WorkFolder(Path path, boolean created, boolean keep) implements AutoCloseable {
+
+        static WorkFolder open(Path requested, boolean keep) {
+            try {
+                if (requested == null) {
+                    return new WorkFolder(Files.createTempDirectory("sgdscope-demo-"), true, keep);
+                }
+                Path path = requested.toAbsolutePath().normalize();
+                boolean existed = Files.isDirectory(path);
+                Files.createDirectories(path);
+                return new WorkFolder(path, !existed, keep);
+            } catch (IOException e) {
+                throw new SgdscopeException("cannot create the work folder " + (requested == null ? "in the temporary directory" : requested)
+                        + ": " + e.getMessage(), e);
+            }
+        }
+
+        String closingNote() {
+            return keep || !created ? "Work folder kept: " + path : "Work folder removed.";
+        }
+
+        @Override
+        public void close() {
+            if (keep || !created) {
+                return;
+            }
+            try (Stream<Path> files = Files.walk(path)) {
+                files.sorted(Comparator.reverseOrder()).forEach(p -> {
+                    try {
+                        Files.deleteIfExists(p);
+                    } catch (IOException e) {
+                        throw new UncheckedIOException(e);
+                    }
+                });
+            } catch (IOException | UncheckedIOException e) {
+                System.err.println("sgdscope: could not remove the work folder " + path + ": " + e.getMessage());
+            }
+        }
+    }
+
+}

@@ -1,0 +1,116 @@
+package io.sgdscope.cli;
+
+import java.io.IOException;
+import java.io.Reader;
+import java.nio.file.Files;
+import java.nio.file.NoSuchFileException;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.Collection;
+import java.util.HashMap;
+import java.util.Map;
+import java.util.Properties;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
+import org.apache.kafka.clients.admin.Admin;
+import org.apache.kafka.clients.admin.AdminClientConfig;
+import org.apache.kafka.common.Node;
+
+/**
+ * How to reach a Kafka cluster: bootstrap servers plus client properties (security settings) from a
+ * {@code --kafka-config} file, and a bounded check that a broker answers before any work starts.
+ */
+public record KafkaConnection(String bootstrapServers, Map<String, String> clientProperties) {
+
+    public KafkaConnection {
+        if (bootstrapServers == null || bootstrapServers.isBlank()) {
+            throw new IllegalArgumentException("bootstrap servers must not be empty");
+        }
+        clientProperties = Map.copyOf(clientProperties);
+    }
+
+    /** Reads client properties (Java properties format) from a file; a missing file is a bad argument. */
+    public static Map<String, String> readClientProperties(Path file) {
+        Properties properties = new Properties();
+        try (Reader reader = Files.newBufferedReader(file)) {
+            properties.load(reader);
+        } catch (NoSuchFileException e) {
+            throw new IllegalArgumentException("cannot read --kafka-config " + file + ": no such file");
+        } catch (IOException | IllegalArgumentException e) {
+            throw new IllegalArgumentException("cannot read --kafka-config " + file + ": " + e.getMessage());
+        }
+        Map<String, String> map = new HashMap<>();
+        properties.stringPropertyNames().forEach(name -> map.put(name, properties.getProperty(name)));
+        return map;
+    }
+
+    /** Client properties for an Admin, producer, consumer or streams app: the file's, then the bootstrap servers. */
+    public Map<String, Object> clientConfig() {
+        Map<String, Object> config = new HashMap<>(clientProperties);
+        config.put(AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrapServers);
+        return config;
+    }
+
+    public Admin admin() {
+        try {
+            return Admin.create(clientConfig());
+        } catch (RuntimeException e) {
+            throw new SgdscopeException("cannot connect to Kafka at " + bootstrapServers + ": " + rootMessage(e), e);
+        }
+    }
+
+    /**
+     * Waits until a broker answers, trying {@code attempts} times with {@code perAttempt} each; then
+     * gives up with a clear error. Every command that talks to an external cluster calls this first.
+     */
+    public void awaitReachable(int attempts, Duration perAttempt) {
+        Map<String, Object> config = clientConfig();
+        int timeoutMs = (int) perAttempt.toMillis();
+        config.put(AdminClientConfig.REQUEST_TIMEOUT_MS_CONFIG, timeoutMs);
+        config.put(AdminClientConfig.DEFAULT_API_TIMEOUT_MS_CONFIG, timeoutMs);
+        config.put(AdminClientConfig.SOCKET_CONNECTION_SETUP_TIMEOUT_MAX_MS_CONFIG, Math.min(timeoutMs, 2_000));
+        config.put(AdminClientConfig.RECONNECT_BACKOFF_MAX_MS_CONFIG, 1_000);
+        Exception last = null;
+        try (Admin admin = createAdmin(config)) {
+            for (int attempt = 1; attempt <= attempts; attempt++) {
+                try {
+                    Collection<Node> nodes = admin.describeCluster().nodes().get(perAttempt.toMillis(), TimeUnit.MILLISECONDS);
+                    if (!nodes.isEmpty()) {
+                        return;
+                    }
+                } catch (ExecutionException e) {
+                    last = e;
+                } catch (TimeoutException e) {
+                    last = e;
+                } catch (InterruptedException e) {
+                    Thread.currentThread().interrupt();
+                    throw new SgdscopeException("interrupted while connecting to Kafka at " + bootstrapServers);
+                }
+            }
+        }
+        long seconds = attempts * perAttempt.toSeconds();
+        throw new SgdscopeException("cannot reach Kafka at " + bootstrapServers + ": no broker answered in " + attempts
+                + " attempts over " + seconds + " s" + (last == null ? "" : " (" + rootMessage(last) + ")"), last);
+    }
+
+    private Admin createAdmin(Map<String, Object> config) {
+        try {
+            return Admin.create(config);
+        } catch (RuntimeException e) {
+            throw new SgdscopeException("cannot connect to Kafka at " + bootstrapServers + ": " + rootMessage(e), e);
+        }
+    }
+
+    static String rootMessage(Throwable e) {
+        Throwable root = e;
+        while (root.getCause() != null && root.getCause() != root) {
+            root = root.getCause();
+        }
+        if (root instanceof TimeoutException || root instanceof org.apache.kafka.common.errors.TimeoutException) {
+            return "timed out";
+        }
+        String message = root.getMessage();
+        return message == null ? root.getClass().getSimpleName() : message.lines().findFirst().orElse(message);
+    }
+}

@@ -1,0 +1,47 @@
+package io.sgdscope.cli;
+
+import io.sgdscope.schemas.Topics;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Set;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.TimeUnit;
+import org.apache.kafka.clients.admin.Admin;
+import org.apache.kafka.clients.admin.NewTopic;
+import org.apache.kafka.common.errors.TopicExistsException;
+
+/** Creates the pipeline's topics ({@link Topics#all()}) that do not exist yet; existing topics are left as they are. */
+final class TopicSetup {
+
+    private TopicSetup() {}
+
+    /** @return the names of the topics created */
+    static List<String> ensureTopics(Admin admin, int partitions, short replicationFactor) {
+        try {
+            Set<String> existing = admin.listTopics().names().get(30, TimeUnit.SECONDS);
+            List<NewTopic> missing = new ArrayList<>();
+            for (Topics.Spec spec : Topics.all()) {
+                if (!existing.contains(spec.name())) {
+                    missing.add(new NewTopic(spec.name(), partitions, replicationFactor).configs(spec.config()));
+                }
+            }
+            List<String> created = new ArrayList<>();
+            for (var entry : admin.createTopics(missing).values().entrySet()) {
+                try {
+                    entry.getValue().get(30, TimeUnit.SECONDS);
+                    created.add(entry.getKey());
+                } catch (ExecutionException e) {
+                    if (!(e.getCause() instanceof TopicExistsException)) {
+                        throw e; // another process may have created it meanwhile: that is fine
+                    }
+                }
+            }
+            return created;
+        } catch (ExecutionException | java.util.concurrent.TimeoutException e) {
+            throw new SgdscopeException("cannot create the topics: " + KafkaConnection.rootMessage(e), e);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new SgdscopeException("interrupted while creating the topics");
+        }
+    }
+}
