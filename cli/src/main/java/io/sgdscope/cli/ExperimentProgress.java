@@ -110,12 +110,12 @@ final class ExperimentProgress implements ExperimentListener, AutoCloseable {
         out.flush();
     }
 
-    /** Stops the ticker and ends the progress line. */
+    /** Stops the ticker and prints the last progress line. */
     @Override
     public synchronized void close() {
         ticker.shutdownNow();
+        print();
         if (terminal) {
-            print();
             out.println();
             out.flush();
         }
