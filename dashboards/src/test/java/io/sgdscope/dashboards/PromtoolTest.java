@@ -9,8 +9,17 @@ import org.junit.jupiter.api.Test;
 class PromtoolTest {
 
     @Test
-    void theShippedPrometheusConfigurationIsValid() throws Exception {
-        Promtool.Result result = Promtool.run("check", "config", "prometheus/prometheus.yml");
+    void theComposePrometheusConfigurationIsValid() throws Exception {
+        assertValid("prometheus/prometheus.yml");
+    }
+
+    @Test
+    void theLocalPrometheusConfigurationIsValid() throws Exception {
+        assertValid("prometheus/prometheus-local.yml");
+    }
+
+    private static void assertValid(String config) throws Exception {
+        Promtool.Result result = Promtool.run("check", "config", config);
         assertEquals(0, result.exitCode(), result.output());
         assertTrue(result.output().contains("SUCCESS"), result.output());
     }
