@@ -1,0 +1,45 @@
+package io.sgdscope.cli;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.List;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/** The loop with nothing but a JDK: demo --keep leaves the topics, export --embedded reads them back. */
+class ExportCommandIT {
+
+    @TempDir
+    Path dir;
+
+    @Test
+    void aKeptDemoIsExportedToCsvThroughAnEmbeddedBroker() throws Exception {
+        Path work = dir.resolve("work");
+        try (SgdscopeProcess demo = SgdscopeProcess.start("demo", "--runs", "3", "--iterations", "10", "--experiment", "kept",
+                "--metrics-port", "0", "--workers", "2", "--keep", "--work-dir", work.toString())) {
+            assertEquals(0, demo.awaitExit(Duration.ofSeconds(120)), String.join("\n", demo.stderr()));
+        }
+        Path out = dir.resolve("csv");
+        try (SgdscopeProcess export = SgdscopeProcess.start("export", "--embedded", work.toString(), "--experiment", "kept",
+                "--output", out.toString())) {
+            assertEquals(0, export.awaitExit(Duration.ofSeconds(120)), String.join("\n", export.stderr()));
+            assertTrue(export.stdout().contains(out.resolve("iterations.csv") + ": 30 rows"), String.join("\n", export.stdout()));
+        }
+        List<String> lines = Files.readAllLines(out.resolve("iterations.csv"));
+        assertEquals(31, lines.size(), "a header and one row per run per iteration");
+        assertTrue(lines.get(0).startsWith("runId,experimentId,iteration,timestampMillis,loss,"), lines.get(0));
+        assertEquals(4, Files.readAllLines(out.resolve("runs_started.csv")).size());
+        assertEquals(4, Files.readAllLines(out.resolve("runs_finished.csv")).size());
+
+        try (SgdscopeProcess missing = SgdscopeProcess.start("export", "--embedded", work.toString(), "--experiment", "other",
+                "--output", dir.resolve("none").toString())) {
+            assertEquals(1, missing.awaitExit(Duration.ofSeconds(120)));
+            assertEquals(List.of("sgdscope: error: no records of experiment 'other' on the topics (experiments there: kept) "
+                    + "(--verbose shows details)"), missing.stderr().stream().filter(l -> !l.startsWith("read ")).toList());
+        }
+    }
+}
