@@ -10,14 +10,14 @@ import java.util.List;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
-/** The loop with nothing but a JDK: demo --keep leaves the topics, export --embedded reads them back. */
-class ExportCommandIT {
+/** The loop with nothing but a JDK: demo --keep leaves the topics, export and report --embedded read them back. */
+class KeptDemoIT {
 
     @TempDir
     Path dir;
 
     @Test
-    void aKeptDemoIsExportedToCsvThroughAnEmbeddedBroker() throws Exception {
+    void aKeptDemoIsExportedAndReportedThroughAnEmbeddedBroker() throws Exception {
         Path work = dir.resolve("work");
         try (SgdscopeProcess demo = SgdscopeProcess.start("demo", "--runs", "3", "--iterations", "10", "--experiment", "kept",
                 "--metrics-port", "0", "--workers", "2", "--keep", "--work-dir", work.toString())) {
@@ -34,6 +34,20 @@ class ExportCommandIT {
         assertTrue(lines.get(0).startsWith("runId,experimentId,iteration,timestampMillis,loss,"), lines.get(0));
         assertEquals(4, Files.readAllLines(out.resolve("runs_started.csv")).size());
         assertEquals(4, Files.readAllLines(out.resolve("runs_finished.csv")).size());
+
+        Path report = dir.resolve("report.html");
+        try (SgdscopeProcess reportProcess = SgdscopeProcess.start("report", "--embedded", work.toString(), "--experiment", "kept",
+                "--output", report.toString())) {
+            assertEquals(0, reportProcess.awaitExit(Duration.ofSeconds(120)), String.join("\n", reportProcess.stderr()));
+            java.util.regex.Matcher line = java.util.regex.Pattern.compile("^Report: " + java.util.regex.Pattern.quote(report.toString())
+                    + " \\((\\d+) figures drawn").matcher(reportProcess.stdout().get(0));
+            assertTrue(line.find(), reportProcess.stdout().get(0));
+            assertTrue(Integer.parseInt(line.group(1)) >= 5, "at least Fig. 8 (three), 9 and 10: " + reportProcess.stdout().get(0));
+        }
+        String html = Files.readString(report);
+        for (String figure : List.of("fig8-loss", "fig8-cosine", "fig8-norm", "fig9", "fig10")) {
+            assertTrue(html.contains("<svg id='" + figure + "'"), figure);
+        }
 
         try (SgdscopeProcess missing = SgdscopeProcess.start("export", "--embedded", work.toString(), "--experiment", "other",
                 "--output", dir.resolve("none").toString())) {
