@@ -3,10 +3,16 @@ package io.sgdscope.cli;
 import io.micrometer.core.instrument.Counter;
 import io.sgdscope.embedded.BrokerSettings;
 import io.sgdscope.embedded.EmbeddedKafkaBroker;
+import io.sgdscope.schemas.DeviationAlert;
+import io.sgdscope.schemas.DeviationCheck;
 import io.sgdscope.streams.QuantilesApp;
+import io.sgdscope.streams.StreamsApps;
 import io.sgdscope.streams.StreamsSettings;
+import io.sgdscope.streams.deviation.AlertLog;
+import io.sgdscope.streams.deviation.DeviationSettings;
 import io.sgdscope.streams.metrics.MeterNames;
 import io.sgdscope.streams.quantiles.CrossRunBand;
+import io.sgdscope.streams.quantiles.QuantilesSettings;
 import io.sgdscope.trainer.Experiment;
 import io.sgdscope.trainer.ExperimentResult;
 import io.sgdscope.trainer.TrainerSettings;
@@ -18,6 +24,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.Comparator;
+import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import java.util.Optional;
@@ -32,12 +39,14 @@ import picocli.CommandLine.Spec;
 
 /**
  * Everything in one process with nothing but a JDK: a real Kafka broker (KRaft, loopback), the topics,
- * the streams app with its Prometheus endpoint, and a Gauss-10 experiment publishing to them.
+ * both streams apps (quantiles, deviation) with one Prometheus endpoint, and a Gauss-10 experiment
+ * publishing to them. The summary shows the final loss band and the alerts the deviation app raised.
  */
 @Command(name = "demo", mixinStandardHelpOptions = true, sortOptions = false,
         description = {"Run the whole pipeline in this process: an embedded Kafka broker (loopback, data in a work "
-                + "folder), the quantiles app serving Prometheus metrics, and a Gauss-10 experiment (default 100 runs x "
-                + "400 iterations) publishing its telemetry. Shows progress, ends with a summary.",
+                + "folder), the streams apps (quantiles and deviation checks) serving Prometheus metrics, and a Gauss-10 "
+                + "experiment (default 100 runs x 400 iterations) publishing its telemetry. Shows progress, ends with a "
+                + "summary of the loss band and the alerts raised.",
                 "Every trainer option of 'sgdscope train' applies."})
 final class DemoCommand implements Callable<Integer> {
 
@@ -79,6 +88,8 @@ final class DemoCommand implements Callable<Integer> {
     public Integer call() throws Exception {
         PrintWriter out = spec.commandLine().getOut();
         TrainerSettings settings = trainer.toSettings();
+        QuantilesSettings quantilesSettings = streams.toQuantilesSettings();
+        DeviationSettings deviationSettings = streams.toDeviationSettings();
         if (partitions < 1) {
             throw new IllegalArgumentException("partitions must be >= 1, got " + partitions);
         }
@@ -103,11 +114,12 @@ final class DemoCommand implements Callable<Integer> {
                     TopicSetup.ensureTopics(admin, partitions, (short) 1);
                 }
                 StreamsSettings streamsSettings = streams.toSettings(connection, work.path().resolve("streams"));
-                try (QuantilesApp app = StreamsCommand.start(streamsSettings)) {
-                    String metricsUrl = "http://" + streamsSettings.metricsHost() + ":" + app.metricsPort() + "/metrics";
-                    out.println("Metrics: " + metricsUrl + " (health: /health)");
+                try (StreamsApps apps = StreamsCommand.start(streamsSettings, quantilesSettings, deviationSettings)) {
+                    QuantilesApp app = apps.quantiles();
+                    String metricsUrl = "http://" + streamsSettings.metricsHost() + ":" + apps.metricsPort() + "/metrics";
+                    out.println("Metrics: " + metricsUrl + " (health: /health, readiness: /ready)");
                     out.flush();
-                    app.awaitRunning(Duration.ofSeconds(60));
+                    apps.awaitRunning(Duration.ofSeconds(60));
 
                     ExperimentProgress progress = new ExperimentProgress(settings.runs(), settings.iterations(), out,
                             () -> medianLoss(app, settings.experimentId()));
@@ -127,8 +139,9 @@ final class DemoCommand implements Callable<Integer> {
                         out.println(TrainCommand.summary(result, publisher));
                     }
                     if (!signal.isRequested()) {
-                        awaitStreams(app, settings, progress, sentIterations, out);
+                        awaitStreams(apps, settings, progress, sentIterations, out);
                         out.println(finalBand(app, settings));
+                        out.println(alertSummary(apps, settings));
                         out.println("Metrics were served at " + metricsUrl + "; Kafka at " + broker.bootstrapServers() + ".");
                         out.flush();
                         if (hold) {
@@ -161,29 +174,64 @@ final class DemoCommand implements Callable<Integer> {
     }
 
     /**
-     * Waits until the streams app has counted every iteration record sent and its band of the last
-     * iteration holds every run that reached it, so that the summary shows the final numbers.
+     * Waits until both streams apps have counted every iteration record sent, the band of the last
+     * iteration holds every run that reached it and every run's finish is counted, so that the summary
+     * shows the final numbers.
      */
-    private static void awaitStreams(QuantilesApp app, TrainerSettings settings, ExperimentProgress progress,
+    private static void awaitStreams(StreamsApps apps, TrainerSettings settings, ExperimentProgress progress,
                                      long sentIterations, PrintWriter out) throws InterruptedException {
         long deadline = System.nanoTime() + CATCH_UP_TIMEOUT.toNanos();
         int last = settings.iterations() - 1;
+        String experimentId = settings.experimentId();
         while (System.nanoTime() < deadline) {
-            Optional<CrossRunBand> band = app.bands().current(settings.experimentId(), "loss");
-            boolean lastIterationComplete = band.isPresent() && band.get().iteration() == last
-                    && band.get().runs() == progress.reachedLastIteration();
-            if (lastIterationComplete && counted(app, settings.experimentId()) >= sentIterations) {
+            Optional<CrossRunBand> band = apps.quantiles().bands().current(experimentId, "loss");
+            boolean lastIterationComplete = progress.reachedLastIteration() == 0 || band.isPresent()
+                    && band.get().iteration() == last && band.get().runs() == progress.reachedLastIteration();
+            boolean finishesCounted = apps.quantiles().experiments().current(experimentId)
+                    .map(status -> status.finished() >= settings.runs()).orElse(false);
+            if (lastIterationComplete && finishesCounted && counted(apps, MeterNames.ITERATION_RECORDS, experimentId) >= sentIterations
+                    && counted(apps, MeterNames.DEVIATION_RECORDS, experimentId) >= sentIterations) {
                 return;
             }
             Thread.sleep(100);
         }
-        out.println("The streams app had not caught up after " + CATCH_UP_TIMEOUT.toSeconds() + " s ("
-                + (long) counted(app, settings.experimentId()) + " of " + sentIterations + " iteration records counted).");
+        out.println("The streams apps had not caught up after " + CATCH_UP_TIMEOUT.toSeconds() + " s ("
+                + (long) counted(apps, MeterNames.ITERATION_RECORDS, experimentId) + " and "
+                + (long) counted(apps, MeterNames.DEVIATION_RECORDS, experimentId) + " of " + sentIterations
+                + " iteration records counted).");
     }
 
-    private static double counted(QuantilesApp app, String experimentId) {
-        Counter counter = app.registry().find(MeterNames.ITERATION_RECORDS).tag(MeterNames.TAG_EXPERIMENT, experimentId).counter();
+    private static double counted(StreamsApps apps, String counterName, String experimentId) {
+        Counter counter = apps.registry().find(counterName).tag(MeterNames.TAG_EXPERIMENT, experimentId).counter();
         return counter == null ? 0 : counter.count();
+    }
+
+    /**
+     * The deviation app's alerts of the experiment, by check, with the first message of each, and the
+     * runs by state as the quantiles app counted them.
+     */
+    static String alertSummary(StreamsApps apps, TrainerSettings settings) {
+        String experimentId = settings.experimentId();
+        StringBuilder summary = new StringBuilder();
+        apps.quantiles().experiments().current(experimentId).ifPresent(status -> summary.append(String.format(Locale.ROOT,
+                "Runs (streams apps): %d completed, %d diverged, %d cancelled, %d failed, %d still active%n",
+                status.completed(), status.diverged(), status.cancelled(), status.failed(), status.active())));
+        AlertLog log = apps.deviation().alerts();
+        Map<DeviationCheck, Long> counts = log.counts(experimentId);
+        long total = counts.values().stream().mapToLong(Long::longValue).sum();
+        if (total == 0) {
+            return summary.append("Alerts (deviation app): none: every checked step within the paper's bounds (δ = ")
+                    .append(apps.deviation().deviationSettings().delta()).append(")").toString();
+        }
+        summary.append("Alerts (deviation app): ").append(total).append(" raised (sgd.alerts):");
+        List<DeviationAlert> latest = log.latest(experimentId);
+        for (Map.Entry<DeviationCheck, Long> entry : counts.entrySet()) {
+            summary.append(String.format(Locale.ROOT, "%n  %s (%s): %d", entry.getKey().name().toLowerCase(Locale.ROOT),
+                    AlertLog.severityOf(entry.getKey()).name().toLowerCase(Locale.ROOT), entry.getValue()));
+            latest.stream().filter(alert -> alert.getCheck() == entry.getKey()).findFirst()
+                    .ifPresent(alert -> summary.append(", e.g. ").append(alert.getMessage()));
+        }
+        return summary.toString();
     }
 
     private static String finalBand(QuantilesApp app, TrainerSettings settings) {

@@ -1,7 +1,9 @@
 package io.sgdscope.cli;
 
-import io.sgdscope.streams.QuantilesApp;
+import io.sgdscope.streams.StreamsApps;
 import io.sgdscope.streams.StreamsSettings;
+import io.sgdscope.streams.deviation.DeviationSettings;
+import io.sgdscope.streams.quantiles.QuantilesSettings;
 import java.io.PrintWriter;
 import java.io.UncheckedIOException;
 import java.nio.file.Path;
@@ -13,11 +15,12 @@ import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Spec;
 
-/** Runs the streams app against a Kafka cluster until Ctrl-C / SIGTERM (how deployments run it). */
+/** Runs both streams apps against a Kafka cluster until Ctrl-C / SIGTERM (how deployments run them). */
 @Command(name = "streams", mixinStandardHelpOptions = true, sortOptions = false,
-        description = {"Run the quantiles app: cross-run quantiles of the loss per experiment and iteration "
-                + "(sgd.iterations -> sgd.quantiles), served to Prometheus on http://HOST:PORT/metrics with a "
-                + "health check on /health.",
+        description = {"Run the streams apps in one process: the quantiles app (cross-run quantiles of every metric per "
+                + "experiment and iteration, sgd.iterations/sgd.spectra -> sgd.quantiles) and the deviation app (Theorem 1-3 "
+                + "checks and divergence per run -> sgd.alerts), served to Prometheus on http://HOST:PORT/metrics with "
+                + "/health (liveness) and /ready (readiness).",
                 "Runs until Ctrl-C or SIGTERM, then closes gracefully."})
 final class StreamsCommand implements Callable<Integer> {
 
@@ -41,16 +44,20 @@ final class StreamsCommand implements Callable<Integer> {
         Path state = stateDir != null ? stateDir
                 : Path.of(System.getProperty("java.io.tmpdir"), "sgdscope-streams", streams.applicationId);
         StreamsSettings settings = streams.toSettings(connection, state);
+        QuantilesSettings quantiles = streams.toQuantilesSettings();
+        DeviationSettings deviation = streams.toDeviationSettings();
         kafka.prepare(connection, out);
 
         try (ShutdownSignal signal = new ShutdownSignal(() -> { })) {
-            try (QuantilesApp app = start(settings)) {
-                out.println("Quantiles app " + settings.applicationId() + " on " + connection.bootstrapServers()
-                        + ", state in " + state);
-                out.println("Metrics: http://" + settings.metricsHost() + ":" + app.metricsPort() + "/metrics (health: /health)");
+            try (StreamsApps apps = start(settings, quantiles, deviation)) {
+                out.println("Streams apps " + settings.quantilesApplicationId() + " and " + settings.deviationApplicationId()
+                        + " on " + connection.bootstrapServers() + ", state in " + state);
+                out.println("Metrics: http://" + settings.metricsHost() + ":" + apps.metricsPort()
+                        + "/metrics (health: /health, readiness: /ready)");
                 out.flush();
-                if (!app.awaitRunning(Duration.ofSeconds(60))) {
-                    out.println("Still waiting for Kafka Streams to start (state " + app.state() + ")...");
+                if (!apps.awaitRunning(Duration.ofSeconds(60))) {
+                    out.println("Still waiting for Kafka Streams to start (quantiles app " + apps.quantiles().state()
+                            + ", deviation app " + apps.deviation().state() + ")...");
                     out.flush();
                 }
                 signal.await();
@@ -61,13 +68,13 @@ final class StreamsCommand implements Callable<Integer> {
         return 0;
     }
 
-    static QuantilesApp start(StreamsSettings settings) {
+    static StreamsApps start(StreamsSettings settings, QuantilesSettings quantiles, DeviationSettings deviation) {
         try {
-            return QuantilesApp.start(settings);
+            return StreamsApps.start(settings, quantiles, deviation);
         } catch (UncheckedIOException e) {
             throw new SgdscopeException(e.getMessage(), e);
         } catch (IllegalStateException e) {
-            throw new SgdscopeException("cannot start the quantiles app: " + e.getMessage(), e);
+            throw new SgdscopeException("cannot start the streams apps: " + e.getMessage(), e);
         }
     }
 }

@@ -22,13 +22,15 @@ import org.slf4j.LoggerFactory;
 
 /**
  * Skips a record whose bytes cannot be read instead of stopping the app: logs one line, counts it
- * in {@code sgdscope_unreadable_records_total{topic}}, and, when
+ * in {@code sgdscope_unreadable_records_total{application,topic}}, and, when
  * {@value StreamsConfig#ERRORS_DEAD_LETTER_QUEUE_TOPIC_NAME_CONFIG} is set, hands Kafka Streams a copy
  * for that dead-letter topic (KIP-1034: Streams writes it in the same transaction as the offsets).
  *
  * <p>The copy keeps the original key, value, timestamp and headers, and adds the error headers of
  * KIP-1034 ({@code __streams.errors.exception}, {@code .message}, {@code .stacktrace}, {@code .topic},
- * {@code .partition}, {@code .offset}), as Kafka's own handlers do.
+ * {@code .partition}, {@code .offset}), as Kafka's own handlers do, and
+ * {@code __streams.errors.application.id}: both apps read sgd.iterations, so a bad record there is
+ * dead-lettered by each (the header tells the copies apart).
  *
  * <p>Kafka Streams makes it from its class name; the registry to count in travels in the config
  * under {@link #METER_REGISTRY_CONFIG} (otherwise Micrometer's global registry is used).
@@ -44,6 +46,7 @@ public final class UnreadableRecordHandler implements DeserializationExceptionHa
 
     private MeterRegistry registry = Metrics.globalRegistry;
     private String deadLetterTopic;
+    private String applicationId = "unknown";
 
     @Override
     public void configure(Map<String, ?> configs) {
@@ -52,11 +55,16 @@ public final class UnreadableRecordHandler implements DeserializationExceptionHa
         }
         Object topic = configs.get(StreamsConfig.ERRORS_DEAD_LETTER_QUEUE_TOPIC_NAME_CONFIG);
         deadLetterTopic = topic == null || topic.toString().isBlank() ? null : topic.toString();
+        Object application = configs.get(StreamsConfig.APPLICATION_ID_CONFIG);
+        if (application != null) {
+            applicationId = application.toString();
+        }
     }
 
     /** The counter of unreadable records of a topic; registered up front so that it shows 0, not nothing. */
-    public static Counter counter(MeterRegistry registry, String topic) {
+    public static Counter counter(MeterRegistry registry, String applicationId, String topic) {
         return Counter.builder(MeterNames.UNREADABLE_RECORDS)
+                .tag(MeterNames.TAG_APPLICATION, applicationId)
                 .tag(MeterNames.TAG_TOPIC, topic)
                 .description("Records whose bytes could not be read, skipped")
                 .register(registry);
@@ -64,7 +72,7 @@ public final class UnreadableRecordHandler implements DeserializationExceptionHa
 
     @Override
     public Response handleError(ErrorHandlerContext context, ConsumerRecord<byte[], byte[]> record, Exception exception) {
-        counter(registry, record.topic()).increment();
+        counter(registry, applicationId, record.topic()).increment();
         log.warn("skipped {}{}", describe(record, exception),
                 deadLetterTopic == null ? "" : "; a copy goes to " + deadLetterTopic);
         if (deadLetterTopic == null) {
@@ -88,6 +96,7 @@ public final class UnreadableRecordHandler implements DeserializationExceptionHa
         header(headers, "topic", record.topic());
         header(headers, "partition", String.valueOf(record.partition()));
         header(headers, "offset", String.valueOf(record.offset()));
+        header(headers, "application.id", applicationId);
         return copy;
     }
 

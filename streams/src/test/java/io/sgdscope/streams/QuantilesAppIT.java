@@ -68,6 +68,8 @@ class QuantilesAppIT {
     private static final int LAST = ITERATIONS - 1;
     /** How long to wait for the pipeline at each step; a bound on waiting, not a timing assertion. */
     private static final Duration PATIENCE = Duration.ofSeconds(60);
+    private static final String UNREADABLE =
+            "sgdscope_unreadable_records_total{application=\"sgdscope-quantiles\",topic=\"sgd.iterations\"}";
 
     @TempDir
     static Path work;
@@ -134,8 +136,8 @@ class QuantilesAppIT {
 
             // The unreadable record: skipped, counted, and copied to the dead-letter topic.
             Map<String, Double> afterGarbage = scrapeUntil(metrics, sample ->
-                    sample.getOrDefault("sgdscope_unreadable_records_total{topic=\"sgd.iterations\"}", 0.0) == 1.0);
-            assertEquals(1.0, afterGarbage.get("sgdscope_unreadable_records_total{topic=\"sgd.iterations\"}"));
+                    sample.getOrDefault(UNREADABLE, 0.0) == 1.0);
+            assertEquals(1.0, afterGarbage.get(UNREADABLE));
             ConsumerRecord<String, byte[]> deadLetter = readUntil(Topics.DEAD_LETTERS, new ByteArrayDeserializer(),
                     records -> !records.isEmpty()).get(0);
             assertEquals("run-garbage", deadLetter.key());
@@ -177,8 +179,9 @@ class QuantilesAppIT {
             assertEquals(LAST, band.get().iteration());
             assertEquals(RUNS, band.get().runs());
             assertEquals(median, band.get().median());
-            assertEquals(median, shared.get(MeterNames.CROSS_RUN_QUANTILE).tags("experiment", EXPERIMENT, "quantile", "0.5")
+            assertEquals(median, shared.get(MeterNames.CROSS_RUN_QUANTILE).tags("experiment", EXPERIMENT, "metric", "loss", "quantile", "0.5")
                     .gauge().value(), "the gauges are in the caller's registry");
+            assertEquals(LAST, restarted.experiments().current(EXPERIMENT).orElseThrow().frontierIteration());
             assertEquals(null, shared.find(MeterNames.ITERATION_RECORDS).counter(),
                     "nothing was read again: the band came from the restored store");
         }
@@ -190,7 +193,7 @@ class QuantilesAppIT {
                 .withApplicationId("it-no-dlq").withMetrics("127.0.0.1", 0);
         StreamsSettings settings = new StreamsSettings(base.bootstrapServers(), base.applicationId(), base.stateDir(),
                 base.metricsHost(), base.metricsPort(), 1, base.processingGuarantee(), Map.of(), base.commitInterval(),
-                "sgd.dlq.missing");
+                "sgd.dlq.missing", 0);
         IllegalStateException error = assertThrows(IllegalStateException.class, () -> QuantilesApp.start(settings));
         assertEquals("dead-letter topic sgd.dlq.missing does not exist on " + broker.bootstrapServers()
                 + ": create it (Topics.all() lists every topic) or set deadLetterTopic to null", error.getMessage());
@@ -285,10 +288,13 @@ class QuantilesAppIT {
         return latest(records);
     }
 
+    /** The latest loss summary per key (the app publishes every metric; this test looks at the loss). */
     private static <V> Map<String, V> latest(List<ConsumerRecord<String, V>> records) {
         Map<String, V> latest = new HashMap<>();
         for (ConsumerRecord<String, V> record : records) {
-            latest.put(record.key(), record.value()); // per key, one partition: in order
+            if (record.key().startsWith(EXPERIMENT + "/loss/")) {
+                latest.put(record.key(), record.value()); // per key, one partition: in order
+            }
         }
         return latest;
     }

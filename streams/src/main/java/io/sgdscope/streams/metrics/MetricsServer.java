@@ -16,7 +16,10 @@ import java.util.function.Supplier;
  * Serves a Prometheus registry over HTTP:
  * <ul>
  *   <li>{@code /metrics}: the text exposition (OpenMetrics or protobuf on request);</li>
- *   <li>{@code /health}: 200 "UP ..." while the app is healthy, 503 "DOWN ..." otherwise;</li>
+ *   <li>{@code /health}: liveness: 200 "UP ..." while the apps are alive (running, rebalancing or still
+ *       starting), 503 "DOWN ..." once one stopped or failed: restart the process;</li>
+ *   <li>{@code /ready}: readiness: 200 "UP ..." only while the apps run (their numbers are current), 503
+ *       while one starts, restores its state or rebalances;</li>
  *   <li>{@code /-/healthy}: the exporter's own liveness (200 while this server runs).</li>
  * </ul>
  * Binds to loopback by default: exposing metrics beyond the machine is a decision for the caller.
@@ -59,16 +62,28 @@ public final class MetricsServer implements AutoCloseable {
      *                              the address cannot be bound
      */
     public static MetricsServer start(String host, int port, PrometheusMeterRegistry registry, Supplier<Health> health) {
+        return start(host, port, registry, health, health);
+    }
+
+    /**
+     * Starts serving, with a readiness check of its own.
+     *
+     * @param readiness what {@code /ready} reports, asked on every request
+     * @throws UncheckedIOException as {@link #start(String, int, PrometheusMeterRegistry, Supplier)}
+     */
+    public static MetricsServer start(String host, int port, PrometheusMeterRegistry registry, Supplier<Health> health,
+                                      Supplier<Health> readiness) {
         Objects.requireNonNull(host, "host");
         Objects.requireNonNull(registry, "registry");
         Objects.requireNonNull(health, "health");
+        Objects.requireNonNull(readiness, "readiness");
         try {
             HTTPServer server = HTTPServer.builder()
                     .hostname(host)
                     .port(port)
                     .registry(registry.getPrometheusRegistry())
                     // Every path without a handler of its own ends here: /health, and 404 for the rest.
-                    .defaultHandler(exchange -> answer(exchange, health))
+                    .defaultHandler(exchange -> answer(exchange, health, readiness))
                     .buildAndStart();
             return new MetricsServer(server, host);
         } catch (BindException e) {
@@ -95,6 +110,10 @@ public final class MetricsServer implements AutoCloseable {
         return uri("/health");
     }
 
+    public URI readyUri() {
+        return uri("/ready");
+    }
+
     @Override
     public void close() {
         server.close();
@@ -105,16 +124,16 @@ public final class MetricsServer implements AutoCloseable {
         return URI.create("http://" + address + ":" + port() + path);
     }
 
-    private static void answer(HttpExchange exchange, Supplier<Health> health) throws IOException {
+    private static void answer(HttpExchange exchange, Supplier<Health> health, Supplier<Health> readiness) throws IOException {
         try (exchange) {
             String path = exchange.getRequestURI().getPath();
-            if (path.equals("/health")) {
-                Health now = health.get();
+            if (path.equals("/health") || path.equals("/ready")) {
+                Health now = (path.equals("/health") ? health : readiness).get();
                 respond(exchange, now.up() ? 200 : 503, (now.up() ? "UP " : "DOWN ") + now.detail() + "\n");
             } else if (path.equals("/")) {
-                respond(exchange, 200, "sgdscope metrics: /metrics, /health\n");
+                respond(exchange, 200, "sgdscope metrics: /metrics, /health, /ready\n");
             } else {
-                respond(exchange, 404, "not found: " + path + " (try /metrics or /health)\n");
+                respond(exchange, 404, "not found: " + path + " (try /metrics, /health or /ready)\n");
             }
         }
     }

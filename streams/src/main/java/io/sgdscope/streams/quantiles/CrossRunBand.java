@@ -11,12 +11,13 @@ import java.util.Objects;
  *
  * @param count finite values counted (the sketch's n)
  * @param nonFinite runs whose value was NaN or infinite
+ * @param variance unbiased sample variance of the finite values (Fig. 10 for Δ_t); NaN below two values
  * @param normalizedRankError the sketch's a-priori bound at 99 % confidence; 0 while it holds every value
  * @param updatedAtMillis wall-clock time of the update that made this band
  */
 public record CrossRunBand(String experimentId, String metric, int iteration, long count, long nonFinite,
-                           double mean, double min, double max, Quantiles quantiles, double normalizedRankError,
-                           long updatedAtMillis) {
+                           double mean, double variance, double min, double max, Quantiles quantiles,
+                           double normalizedRankError, long updatedAtMillis) {
 
     public CrossRunBand {
         Objects.requireNonNull(experimentId, "experimentId");
@@ -41,7 +42,7 @@ public record CrossRunBand(String experimentId, String metric, int iteration, lo
         return Topics.quantileKey(experimentId, metric, iteration);
     }
 
-    /** The record published to {@link Topics#QUANTILES}. */
+    /** The record published to {@link Topics#QUANTILES} (the variance has no field there yet). */
     public QuantileSummary toSummary() {
         return QuantileSummary.newBuilder()
                 .setExperimentId(experimentId)
@@ -60,6 +61,7 @@ public record CrossRunBand(String experimentId, String metric, int iteration, lo
                 .setP95(quantiles.p95())
                 .setNormalizedRankError(normalizedRankError)
                 .setUpdatedAtMillis(updatedAtMillis)
+                .setNonFinite(nonFinite)
                 .build();
     }
 }

@@ -2,6 +2,7 @@ package io.sgdscope.streams.quantiles;
 
 import io.micrometer.core.instrument.Counter;
 import io.micrometer.core.instrument.MeterRegistry;
+import io.sgdscope.schemas.Topics;
 import io.sgdscope.streams.metrics.MeterNames;
 import java.time.Clock;
 import java.util.HashMap;
@@ -12,10 +13,11 @@ import org.apache.kafka.streams.processor.api.Record;
 import org.apache.kafka.streams.state.KeyValueStore;
 
 /**
- * Second step, keyed by experiment/metric/iteration: adds a run's value to the distribution of its
- * iteration (stored as sketch bytes) and forwards the updated band.
+ * Second step, keyed by experiment and iteration: adds a batch of runs' values to the distribution of
+ * each metric at that iteration (stored as sketch bytes, one key per metric) and forwards the updated
+ * bands, keyed by {@link Topics#quantileKey}.
  */
-final class DistributionProcessor implements Processor<String, MetricValue, String, CrossRunBand> {
+final class DistributionProcessor implements Processor<String, PartialValues, String, CrossRunBand> {
 
     private final int sketchK;
     private final MeterRegistry registry;
@@ -37,30 +39,40 @@ final class DistributionProcessor implements Processor<String, MetricValue, Stri
     }
 
     @Override
-    public void process(Record<String, MetricValue> record) {
-        MetricValue value = record.value();
-        if (value == null) {
+    public void process(Record<String, PartialValues> record) {
+        PartialValues partial = record.value();
+        if (partial == null) {
             return;
         }
-        byte[] stored = distributions.get(record.key());
-        CrossRunDistribution distribution = stored == null
-                ? CrossRunDistribution.empty(sketchK)
-                : CrossRunDistribution.fromBytes(stored);
-        distribution.add(value.value());
-        distributions.put(record.key(), distribution.toBytes());
-
-        if (!Double.isFinite(value.value())) {
-            nonFiniteCounter(value).increment();
+        String experimentId = partial.experimentId();
+        int iteration = partial.iteration();
+        for (String metric : partial.metrics()) {
+            String key = FrontierProcessor.bandKey(experimentId, metric, iteration);
+            byte[] stored = distributions.get(key);
+            CrossRunDistribution distribution = stored == null
+                    ? CrossRunDistribution.empty(sketchK)
+                    : CrossRunDistribution.fromBytes(stored);
+            int nonFinite = 0;
+            for (double value : partial.valuesOf(metric)) {
+                distribution.add(value);
+                if (!Double.isFinite(value)) {
+                    nonFinite++;
+                }
+            }
+            distributions.put(key, distribution.toBytes());
+            if (nonFinite > 0) {
+                nonFiniteCounter(experimentId, metric).increment(nonFinite);
+            }
+            context.forward(record.withKey(Topics.quantileKey(experimentId, metric, iteration))
+                    .withValue(distribution.band(experimentId, metric, iteration, clock.millis())));
         }
-        context.forward(record.withValue(
-                distribution.band(value.experimentId(), value.metric(), value.iteration(), clock.millis())));
     }
 
-    private Counter nonFiniteCounter(MetricValue value) {
-        return nonFiniteCounters.computeIfAbsent(value.experimentId() + "/" + value.metric(),
+    private Counter nonFiniteCounter(String experimentId, String metric) {
+        return nonFiniteCounters.computeIfAbsent(experimentId + '\u0000' + metric,
                 key -> Counter.builder(MeterNames.NON_FINITE_VALUES)
-                        .tag(MeterNames.TAG_EXPERIMENT, value.experimentId())
-                        .tag(MeterNames.TAG_METRIC, value.metric())
+                        .tag(MeterNames.TAG_EXPERIMENT, experimentId)
+                        .tag(MeterNames.TAG_METRIC, metric)
                         .description("NaN or infinite values, counted but kept out of the sketch")
                         .register(registry));
     }

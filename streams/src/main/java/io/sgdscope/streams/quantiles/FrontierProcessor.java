@@ -1,7 +1,11 @@
 package io.sgdscope.streams.quantiles;
 
+import java.util.ArrayList;
 import java.util.HashMap;
+import java.util.HashSet;
+import java.util.List;
 import java.util.Map;
+import java.util.Set;
 import org.apache.kafka.streams.KeyValue;
 import org.apache.kafka.streams.processor.api.Processor;
 import org.apache.kafka.streams.processor.api.ProcessorContext;
@@ -10,38 +14,94 @@ import org.apache.kafka.streams.state.KeyValueIterator;
 import org.apache.kafka.streams.state.KeyValueStore;
 
 /**
- * Last step, keyed by experiment/metric: keeps the band at the frontier iteration in a store (so it
- * survives restarts) and publishes it to {@link QuantileBands}.
+ * Last step, keyed by experiment: follows the runs' lifecycles and the updated bands, keeps the
+ * frontier of each experiment ({@link ExperimentFrontier}) and publishes its bands to {@link QuantileBands}
+ * and its status to {@link ExperimentStatuses}. The runs and the bands kept are in stores (so the
+ * frontier survives restarts); the index is rebuilt from them when the task starts.
  */
-final class FrontierProcessor implements Processor<String, CrossRunBand, Void, Void> {
+final class FrontierProcessor implements Processor<String, FrontierEvent, Void, Void> {
 
     private final QuantileBands bands;
+    private final ExperimentStatuses statuses;
+    private final Map<String, ExperimentFrontier> frontiers = new HashMap<>();
     /** What this task has published, to withdraw when the task closes or moves to another instance. */
     private final Map<String, CrossRunBand> publishedHere = new HashMap<>();
-    private KeyValueStore<String, CrossRunBand> frontiers;
+    private final Set<String> experimentsHere = new HashSet<>();
+    private KeyValueStore<String, RunLifecycle> runs;
+    private KeyValueStore<String, CrossRunBand> keptBands;
 
-    FrontierProcessor(QuantileBands bands) {
+    FrontierProcessor(QuantileBands bands, ExperimentStatuses statuses) {
         this.bands = bands;
+        this.statuses = statuses;
     }
 
     @Override
     public void init(ProcessorContext<Void, Void> context) {
-        frontiers = context.getStateStore(QuantilesTopology.FRONTIERS_STORE);
-        // The store is restored before init: show the frontiers from before a restart straight away.
-        try (KeyValueIterator<String, CrossRunBand> all = frontiers.all()) {
+        runs = context.getStateStore(QuantilesTopology.FRONTIER_RUNS_STORE);
+        keptBands = context.getStateStore(QuantilesTopology.FRONTIER_BANDS_STORE);
+        frontiers.clear(); // a processor may be initialised again after a dirty close: rebuild from the stores
+        // The stores are restored before init: rebuild the index and show the frontiers straight away.
+        try (KeyValueIterator<String, RunLifecycle> all = runs.all()) {
+            while (all.hasNext()) {
+                apply(all.next().value);
+            }
+        }
+        try (KeyValueIterator<String, CrossRunBand> all = keptBands.all()) {
             while (all.hasNext()) {
                 KeyValue<String, CrossRunBand> entry = all.next();
-                publish(entry.key, entry.value);
+                frontier(entry.value.experimentId()).band(entry.value);
             }
+        }
+        for (ExperimentFrontier frontier : frontiers.values()) {
+            frontier.update();
+            publish(frontier);
         }
     }
 
     @Override
-    public void process(Record<String, CrossRunBand> record) {
-        CrossRunBand candidate = record.value();
-        if (candidate != null && isNewFrontier(frontiers.get(record.key()), candidate)) {
-            frontiers.put(record.key(), candidate);
-            publish(record.key(), candidate);
+    public void process(Record<String, FrontierEvent> record) {
+        FrontierEvent event = record.value();
+        if (event == null) {
+            return;
+        }
+        ExperimentFrontier frontier;
+        CrossRunBand updated = null;
+        if (event.lifecycle() != null) {
+            RunLifecycle lifecycle = event.lifecycle();
+            String key = lifecycle.experimentId() + '\u0000' + lifecycle.runId();
+            RunLifecycle known = runs.get(key);
+            boolean news = known == null
+                    || (known.kind() == RunLifecycle.Kind.ACTIVE && lifecycle.kind() == RunLifecycle.Kind.FINISHED);
+            if (!news) {
+                return; // a run becomes active once and finishes once
+            }
+            runs.put(key, lifecycle);
+            frontier = frontier(lifecycle.experimentId());
+            if (lifecycle.kind() == RunLifecycle.Kind.ACTIVE) {
+                frontier.activate();
+            } else {
+                frontier.finish(lifecycle.status(), known != null, lifecycle.lastIteration());
+            }
+        } else {
+            CrossRunBand band = event.band();
+            keptBands.put(bandKey(band.experimentId(), band.metric(), band.iteration()), band);
+            frontier = frontier(band.experimentId());
+            frontier.band(band);
+            updated = band;
+        }
+        if (frontier.update()) {
+            for (ExperimentFrontier.Dropped dropped : frontier.prune()) {
+                keptBands.delete(bandKey(event.experimentId(), dropped.metric(), dropped.iteration()));
+            }
+            publish(frontier);
+        } else if (updated != null) {
+            // The frontier stayed: only a band that is now the one shown for its metric changes the view.
+            if (frontier.isShown(updated)) {
+                bands.publish(updated);
+                publishedHere.put(updated.experimentId() + '\u0000' + updated.metric(), updated);
+            }
+        } else {
+            publishStatus(frontier);
         }
     }
 
@@ -49,23 +109,47 @@ final class FrontierProcessor implements Processor<String, CrossRunBand, Void, V
     public void close() {
         publishedHere.values().forEach(bands::withdraw);
         publishedHere.clear();
+        experimentsHere.forEach(statuses::withdraw);
+        experimentsHere.clear();
     }
 
-    /**
-     * The frontier rule: the frontier iteration is the deepest iteration whose run count equals the
-     * largest run count at any iteration of the experiment. Run counts only grow, one at a time, so
-     * the frontier moves to an updated iteration exactly when its count exceeds the largest so far
-     * (it is then the only iteration with that count) or equals it at the frontier or deeper.
-     */
-    static boolean isNewFrontier(CrossRunBand current, CrossRunBand candidate) {
-        if (current == null || candidate.runs() > current.runs()) {
-            return true;
+    /** Re-applies a stored lifecycle while rebuilding (a finished run's entry replaced its active one). */
+    private void apply(RunLifecycle lifecycle) {
+        ExperimentFrontier frontier = frontier(lifecycle.experimentId());
+        if (lifecycle.kind() == RunLifecycle.Kind.ACTIVE) {
+            frontier.activate();
+        } else {
+            // Stored finished runs were active before if they reached an iteration.
+            boolean wasActive = lifecycle.lastIteration() >= 0;
+            if (wasActive) {
+                frontier.activate();
+            }
+            frontier.finish(lifecycle.status(), wasActive, lifecycle.lastIteration());
         }
-        return candidate.runs() == current.runs() && candidate.iteration() >= current.iteration();
     }
 
-    private void publish(String key, CrossRunBand band) {
-        bands.publish(band);
-        publishedHere.put(key, band);
+    private ExperimentFrontier frontier(String experimentId) {
+        return frontiers.computeIfAbsent(experimentId, ExperimentFrontier::new);
+    }
+
+    private void publish(ExperimentFrontier frontier) {
+        List<CrossRunBand> current = new ArrayList<>(frontier.bandsAtFrontier());
+        for (CrossRunBand band : current) {
+            bands.publish(band);
+            publishedHere.put(band.experimentId() + '\u0000' + band.metric(), band);
+        }
+        publishStatus(frontier);
+    }
+
+    private void publishStatus(ExperimentFrontier frontier) {
+        ExperimentStatus status = frontier.status();
+        if (!status.equals(statuses.current(status.experimentId()).orElse(null))) {
+            statuses.publish(status);
+        }
+        experimentsHere.add(status.experimentId());
+    }
+
+    static String bandKey(String experimentId, String metric, int iteration) {
+        return experimentId + '\u0000' + metric + '\u0000' + iteration;
     }
 }

@@ -1,102 +1,117 @@
 package io.sgdscope.streams.quantiles;
 
-import java.io.ByteArrayInputStream;
-import java.io.ByteArrayOutputStream;
-import java.io.DataInputStream;
-import java.io.DataOutputStream;
-import java.io.IOException;
-import java.io.UncheckedIOException;
-import org.apache.kafka.common.errors.SerializationException;
+import io.sgdscope.schemas.RunStatus;
+import io.sgdscope.streams.internals.Codec;
 import org.apache.kafka.common.serialization.Serde;
-import org.apache.kafka.common.serialization.Serdes;
 
 /**
- * Serdes of the values this app alone reads: its repartition topics and its frontier store. Not a
+ * Serdes of the values this app alone reads: its repartition topics and its frontier stores. Not a
  * public format (the public output is QuantileSummary on sgd.quantiles); each starts with a format
  * byte so a later version can still read what an older one left in its topics and stores.
  */
 final class InternalSerdes {
 
-    private static final byte FORMAT = 1;
+    /** Format 2 adds the variance; format 1 bands are still read (variance NaN). */
+    private static final byte BAND_FORMAT = 2;
+    private static final byte BAND_FORMAT_WITHOUT_VARIANCE = 1;
+    private static final byte EVENT_FORMAT = 1;
+    private static final byte LIFECYCLE_FORMAT = 1;
+    private static final byte BAND = 'B';
+    private static final byte LIFECYCLE = 'L';
 
     private InternalSerdes() {}
 
-    static Serde<MetricValue> metricValues() {
-        return Serdes.serdeFrom(
-                (topic, value) -> value == null ? null : write(out -> {
-                    out.writeUTF(value.experimentId());
-                    out.writeUTF(value.metric());
-                    out.writeInt(value.iteration());
-                    out.writeDouble(value.value());
-                }),
-                (topic, bytes) -> bytes == null ? null : read(topic, bytes,
-                        in -> new MetricValue(in.readUTF(), in.readUTF(), in.readInt(), in.readDouble())));
-    }
-
     static Serde<CrossRunBand> bands() {
-        return Serdes.serdeFrom(
-                (topic, band) -> band == null ? null : write(out -> {
-                    out.writeUTF(band.experimentId());
-                    out.writeUTF(band.metric());
-                    out.writeInt(band.iteration());
-                    out.writeLong(band.count());
-                    out.writeLong(band.nonFinite());
-                    out.writeDouble(band.mean());
-                    out.writeDouble(band.min());
-                    out.writeDouble(band.max());
-                    for (double quantile : band.quantiles().toArray()) {
-                        out.writeDouble(quantile);
-                    }
-                    out.writeDouble(band.normalizedRankError());
-                    out.writeLong(band.updatedAtMillis());
-                }),
-                (topic, bytes) -> bytes == null ? null : read(topic, bytes, in -> {
-                    String experimentId = in.readUTF();
-                    String metric = in.readUTF();
-                    int iteration = in.readInt();
-                    long count = in.readLong();
-                    long nonFinite = in.readLong();
-                    double mean = in.readDouble();
-                    double min = in.readDouble();
-                    double max = in.readDouble();
-                    double[] quantiles = new double[Quantiles.LEVELS.size()];
-                    for (int i = 0; i < quantiles.length; i++) {
-                        quantiles[i] = in.readDouble();
-                    }
-                    return new CrossRunBand(experimentId, metric, iteration, count, nonFinite, mean, min, max,
-                            Quantiles.of(quantiles), in.readDouble(), in.readLong());
-                }));
+        return Codec.serde(BAND_FORMAT, InternalSerdes::writeBand, (in, format) -> readBand(in, format));
     }
 
-    private interface Writer {
-        void write(DataOutputStream out) throws IOException;
-    }
-
-    private interface Reader<T> {
-        T read(DataInputStream in) throws IOException;
-    }
-
-    private static byte[] write(Writer writer) {
-        ByteArrayOutputStream bytes = new ByteArrayOutputStream(64);
-        try (DataOutputStream out = new DataOutputStream(bytes)) {
-            out.writeByte(FORMAT);
-            writer.write(out);
-        } catch (IOException e) {
-            throw new UncheckedIOException(e); // a ByteArrayOutputStream does not fail
-        }
-        return bytes.toByteArray();
-    }
-
-    private static <T> T read(String topic, byte[] bytes, Reader<T> reader) {
-        try (DataInputStream in = new DataInputStream(new ByteArrayInputStream(bytes))) {
-            byte format = in.readByte();
-            if (format != FORMAT) {
-                throw new SerializationException("internal record on " + topic + " in format " + format
-                        + ", this version reads " + FORMAT);
+    static Serde<RunLifecycle> lifecycles() {
+        return Codec.serde(LIFECYCLE_FORMAT, InternalSerdes::writeLifecycle, (in, format) -> {
+            if (format != LIFECYCLE_FORMAT) {
+                throw Codec.unknownFormat(format, "run lifecycle");
             }
-            return reader.read(in);
-        } catch (IOException e) {
-            throw new SerializationException("corrupt internal record on " + topic + ": " + e.getMessage(), e);
+            return readLifecycle(in);
+        });
+    }
+
+    static Serde<FrontierEvent> frontierEvents() {
+        return Codec.serde(EVENT_FORMAT, (out, event) -> {
+            if (event.band() != null) {
+                out.writeByte(BAND);
+                out.writeByte(BAND_FORMAT);
+                writeBand(out, event.band());
+            } else {
+                out.writeByte(LIFECYCLE);
+                writeLifecycle(out, event.lifecycle());
+            }
+        }, (in, format) -> {
+            if (format != EVENT_FORMAT) {
+                throw Codec.unknownFormat(format, "frontier event");
+            }
+            byte type = in.readByte();
+            if (type == BAND) {
+                return FrontierEvent.of(readBand(in, in.readByte()));
+            }
+            if (type == LIFECYCLE) {
+                return FrontierEvent.of(readLifecycle(in));
+            }
+            throw Codec.unknownFormat(type, "frontier event type");
+        });
+    }
+
+    private static void writeBand(Codec.Out out, CrossRunBand band) {
+        out.writeUTF(band.experimentId());
+        out.writeUTF(band.metric());
+        out.writeInt(band.iteration());
+        out.writeLong(band.count());
+        out.writeLong(band.nonFinite());
+        out.writeDouble(band.mean());
+        out.writeDouble(band.min());
+        out.writeDouble(band.max());
+        for (double quantile : band.quantiles().toArray()) {
+            out.writeDouble(quantile);
         }
+        out.writeDouble(band.normalizedRankError());
+        out.writeLong(band.updatedAtMillis());
+        out.writeDouble(band.variance());
+    }
+
+    private static CrossRunBand readBand(Codec.In in, byte format) {
+        if (format != BAND_FORMAT && format != BAND_FORMAT_WITHOUT_VARIANCE) {
+            throw Codec.unknownFormat(format, "cross-run band");
+        }
+        String experimentId = in.readUTF();
+        String metric = in.readUTF();
+        int iteration = in.readInt();
+        long count = in.readLong();
+        long nonFinite = in.readLong();
+        double mean = in.readDouble();
+        double min = in.readDouble();
+        double max = in.readDouble();
+        double[] quantiles = new double[Quantiles.LEVELS.size()];
+        for (int i = 0; i < quantiles.length; i++) {
+            quantiles[i] = in.readDouble();
+        }
+        double rankError = in.readDouble();
+        long updatedAt = in.readLong();
+        double variance = format == BAND_FORMAT ? in.readDouble() : Double.NaN;
+        return new CrossRunBand(experimentId, metric, iteration, count, nonFinite, mean, variance, min, max,
+                Quantiles.of(quantiles), rankError, updatedAt);
+    }
+
+    private static void writeLifecycle(Codec.Out out, RunLifecycle lifecycle) {
+        out.writeUTF(lifecycle.experimentId());
+        out.writeUTF(lifecycle.runId());
+        out.writeByte(lifecycle.kind().ordinal());
+        out.writeNullableString(lifecycle.status() == null ? null : lifecycle.status().name());
+        out.writeInt(lifecycle.lastIteration());
+    }
+
+    private static RunLifecycle readLifecycle(Codec.In in) {
+        String experimentId = in.readUTF();
+        String runId = in.readUTF();
+        RunLifecycle.Kind kind = RunLifecycle.Kind.values()[in.readByte()];
+        String status = in.readNullableString();
+        return new RunLifecycle(experimentId, runId, kind, status == null ? null : RunStatus.valueOf(status), in.readInt());
     }
 }

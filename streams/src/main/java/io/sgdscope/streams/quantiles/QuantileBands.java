@@ -20,7 +20,8 @@ import java.util.function.ToDoubleFunction;
 
 /**
  * The current band of each (experiment, metric): the cross-run distribution at the experiment's
- * frontier iteration (see {@link QuantilesTopology}), as a read-only Java view and as gauges.
+ * frontier iteration (see {@link QuantilesTopology}; for a metric computed every k iterations, its
+ * latest iteration at or before the frontier), as a read-only Java view and as gauges.
  *
  * <p>Holds the bands of the partitions this instance processes; with several instances of the app,
  * each shows its share (Prometheus scrapes them all). Thread-safe: stream threads publish, any
@@ -97,6 +98,8 @@ public final class QuantileBands {
         }
         entry.meters.add(gauge(MeterNames.CROSS_RUN_MEAN, tags, entry, CrossRunBand::mean,
                 "Mean across runs at the frontier iteration (finite values)"));
+        entry.meters.add(gauge(MeterNames.CROSS_RUN_VARIANCE, tags, entry, CrossRunBand::variance,
+                "Unbiased sample variance across runs at the frontier iteration (finite values; Fig. 10 for lossDelta)"));
         entry.meters.add(gauge(MeterNames.CROSS_RUN_MIN, tags, entry, CrossRunBand::min,
                 "Smallest value across runs at the frontier iteration"));
         entry.meters.add(gauge(MeterNames.CROSS_RUN_MAX, tags, entry, CrossRunBand::max,
@@ -109,6 +112,11 @@ public final class QuantileBands {
                 "Frontier iteration: the deepest iteration reached by the most runs"));
         entry.meters.add(gauge(MeterNames.CROSS_RUN_RANK_ERROR, tags, entry, CrossRunBand::normalizedRankError,
                 "Normalised rank error bound of the quantiles (99 % confidence; 0 = exact)"));
+        if (key.metric().equals(TrackedMetric.SUPERMARTINGALE_HELD)) {
+            entry.meters.add(gauge(MeterNames.SUPERMARTINGALE_SHARE, Tags.of(TAG_EXPERIMENT, key.experimentId()), entry,
+                    CrossRunBand::mean, "Share of the runs at the frontier iteration whose step keeps the super-martingale "
+                            + "condition -eta ||mu||^2 + (eta^2/2) L Tr M <= 0 (Sec. 5.4): the phase indicator"));
+        }
     }
 
     private Gauge gauge(String name, Tags tags, Published entry, ToDoubleFunction<CrossRunBand> value, String description) {

@@ -1,108 +1,115 @@
 package io.sgdscope.streams.quantiles;
 
+import static io.sgdscope.streams.internals.StoredProcessors.withStores;
+
 import io.micrometer.core.instrument.MeterRegistry;
-import io.sgdscope.schemas.IterationMetrics;
 import io.sgdscope.schemas.Topics;
 import io.sgdscope.schemas.serde.TelemetrySerdes;
+import io.sgdscope.streams.metrics.MeterGroups;
+import io.sgdscope.streams.runs.RunInput;
+import io.sgdscope.streams.runs.RunInputs;
 import java.time.Clock;
-import java.util.List;
+import java.util.Map;
 import java.util.Objects;
-import java.util.Set;
-import java.util.function.Supplier;
+import org.apache.kafka.common.serialization.Serde;
 import org.apache.kafka.common.serialization.Serdes;
+import org.apache.kafka.streams.KeyValue;
 import org.apache.kafka.streams.StreamsBuilder;
 import org.apache.kafka.streams.Topology;
-import org.apache.kafka.streams.kstream.Consumed;
+import org.apache.kafka.streams.kstream.Branched;
 import org.apache.kafka.streams.kstream.KStream;
 import org.apache.kafka.streams.kstream.Named;
 import org.apache.kafka.streams.kstream.Produced;
 import org.apache.kafka.streams.kstream.Repartitioned;
-import org.apache.kafka.streams.processor.api.Processor;
-import org.apache.kafka.streams.processor.api.ProcessorSupplier;
-import org.apache.kafka.streams.state.StoreBuilder;
 import org.apache.kafka.streams.state.Stores;
 
 /**
- * Cross-run quantiles (§5.1, Fig. 8): for each experiment, metric and iteration, the distribution of
- * the metric across the experiment's runs, updated as each run's value arrives.
+ * Cross-run quantiles (§5.1, Fig. 8–10): for each experiment, metric and iteration, the distribution of
+ * the metric across the experiment's runs, updated as the runs' values arrive.
  *
  * <pre>
- * sgd.iterations (key runId, IterationMetrics)
- *   → run-values:    count, drop repeated iterations of a run [store run-progress, by runId],
- *                    one value per tracked metric
- *   → repartition by experiment/metric/iteration
- *   → distributions: add the value to the KLL sketch of that iteration [store cross-run-distributions]
- *   → sgd.quantiles  (key experiment/metric/iteration, QuantileSummary) — every update
- *   → repartition by experiment/metric
- *   → frontiers:     keep the band at the frontier iteration [store cross-run-frontiers] → QuantileBands, gauges
+ * sgd.iterations + sgd.runs + sgd.spectra, by runId ({@link RunInputs})
+ *   → run-values:    count each (run, iteration) once [store run-state, by runId]; late records of
+ *                    finished runs; pair t with t + 1 for Δ_t; rolling windows of watched runs;
+ *                    batch the values of each (experiment, iteration) [store partial-values]
+ *   ├→ batches → repartition values-by-iteration (by experiment/iteration)
+ *   │    → distributions: add to the KLL sketch of each metric [store cross-run-distributions]
+ *   │    ├→ sgd.quantiles (key experiment/metric/iteration, QuantileSummary): every update
+ *   │    └→ repartition bands-by-experiment ┐
+ *   └→ run lifecycles (active, finished) → repartition lifecycles-by-experiment ┤
+ *        → frontiers: the frontier of each experiment [stores frontier-runs, frontier-bands]
+ *          → QuantileBands, ExperimentStatuses (gauges)
  * </pre>
  *
- * <p>The frontier iteration of an experiment (and metric) is the deepest iteration whose run count
- * equals the largest run count at any of its iterations: with runs trained one after another it
- * follows the newest run; with runs in lockstep it is the latest iteration all have reached.
+ * <p>The frontier is defined in {@link ExperimentFrontier}: the latest iteration every active run has
+ * reached; finished runs (completed, diverged, cancelled) do not hold it back.
  *
- * <p>Sketch size: KLL with k = {@value #DEFAULT_SKETCH_K} has an a-priori normalised rank error of
- * 0.90 % (one quantile, 99 % confidence), the smallest round k under the 1 % we promise; k = 200 gives
- * 1.33 %. It holds up to k values exactly, so small ensembles get exact order statistics, and it
+ * <p>Sketch size: KLL with k = {@value QuantilesSettings#DEFAULT_SKETCH_K} has an a-priori normalised rank
+ * error of 0.90 % (one quantile, 99 % confidence), the smallest round k under the 1 % we promise; k = 200
+ * gives 1.33 %. It holds up to k values exactly, so small ensembles get exact order statistics, and it
  * stays under ~7 KB at 10,000 runs.
  */
 public final class QuantilesTopology {
 
-    public static final int DEFAULT_SKETCH_K = 300;
-    public static final List<String> DEFAULT_METRICS = List.of("loss");
+    public static final int DEFAULT_SKETCH_K = QuantilesSettings.DEFAULT_SKETCH_K;
 
-    public static final String RUN_PROGRESS_STORE = "run-progress";
+    public static final String RUN_STATE_STORE = "run-state";
+    public static final String PARTIAL_VALUES_STORE = "partial-values";
     public static final String DISTRIBUTIONS_STORE = "cross-run-distributions";
-    public static final String FRONTIERS_STORE = "cross-run-frontiers";
+    public static final String FRONTIER_RUNS_STORE = "frontier-runs";
+    public static final String FRONTIER_BANDS_STORE = "frontier-bands";
 
-    private final List<TrackedMetric> metrics;
-    private final int sketchK;
+    private final QuantilesSettings settings;
+    private final int partitions;
     private final QuantileBands bands;
+    private final ExperimentStatuses statuses;
+    private final MeterGroups watchedGauges;
     private final MeterRegistry registry;
     private final Clock clock;
 
     /**
-     * @param metricNames scalar fields of IterationMetrics to track, e.g. {@link #DEFAULT_METRICS}
-     * @param sketchK the KLL accuracy parameter k (8 to 65535)
+     * @param partitions partitions of sgd.iterations (the repartition topics get as many), or 0 if unknown
      * @param bands where the frontier bands are published (and registered as gauges)
-     * @param registry where the counters are registered
+     * @param statuses where the experiments' frontiers and run counts are published
+     * @param registry where the counters and the watched runs' gauges are registered
      * @param clock the wall clock of {@code updatedAtMillis}
      */
-    public QuantilesTopology(List<String> metricNames, int sketchK, QuantileBands bands, MeterRegistry registry, Clock clock) {
-        if (metricNames.isEmpty()) {
-            throw new IllegalArgumentException("track at least one metric, e.g. " + DEFAULT_METRICS);
+    public QuantilesTopology(QuantilesSettings settings, int partitions, QuantileBands bands, ExperimentStatuses statuses,
+                             MeterRegistry registry, Clock clock) {
+        this.settings = Objects.requireNonNull(settings, "settings");
+        if (partitions < 0) {
+            throw new IllegalArgumentException("partitions must be >= 0 (0 = unknown), was " + partitions);
         }
-        if (Set.copyOf(metricNames).size() != metricNames.size()) {
-            throw new IllegalArgumentException("metrics are listed twice: " + metricNames);
-        }
-        if (sketchK < 8 || sketchK > 65_535) {
-            throw new IllegalArgumentException("sketch k must be in 8..65535, was " + sketchK);
-        }
-        this.metrics = metricNames.stream().map(TrackedMetric::named).toList();
-        this.sketchK = sketchK;
+        this.partitions = partitions;
         this.bands = Objects.requireNonNull(bands, "bands");
+        this.statuses = Objects.requireNonNull(statuses, "statuses");
         this.registry = Objects.requireNonNull(registry, "registry");
+        this.watchedGauges = new MeterGroups(registry);
         this.clock = Objects.requireNonNull(clock, "clock");
-    }
-
-    /** The loss, k = {@value #DEFAULT_SKETCH_K}, the system clock. */
-    public static QuantilesTopology forLoss(QuantileBands bands, MeterRegistry registry) {
-        return new QuantilesTopology(DEFAULT_METRICS, DEFAULT_SKETCH_K, bands, registry, Clock.systemUTC());
     }
 
     public Topology build() {
         StreamsBuilder builder = new StreamsBuilder();
+        boolean spectra = settings.metrics().stream()
+                .anyMatch(name -> TrackedMetric.named(name).source() == TrackedMetric.Source.SPECTRUM);
+        KStream<String, RunInput> inputs = RunInputs.stream(builder, partitions, spectra);
 
-        KStream<String, CrossRunBand> updatedBands = builder
-                .stream(Topics.ITERATIONS, Consumed.with(Serdes.String(), TelemetrySerdes.iterations())
-                        .withName("iterations"))
-                .process(supplier(() -> new RunValuesProcessor(metrics, registry),
-                        Stores.keyValueStoreBuilder(Stores.persistentKeyValueStore(RUN_PROGRESS_STORE),
-                                Serdes.String(), Serdes.Integer()).withCachingEnabled()),
+        Map<String, KStream<String, Object>> outputs = inputs
+                .process(withStores(() -> new RunValuesProcessor(settings, registry, watchedGauges),
+                        Stores.keyValueStoreBuilder(Stores.persistentKeyValueStore(RUN_STATE_STORE),
+                                Serdes.String(), RunState.serde()).withCachingEnabled(),
+                        Stores.keyValueStoreBuilder(Stores.inMemoryKeyValueStore(PARTIAL_VALUES_STORE),
+                                Serdes.String(), PartialValues.serde()).withCachingEnabled()),
                         Named.as("run-values"))
-                .repartition(Repartitioned.with(Serdes.String(), InternalSerdes.metricValues())
-                        .withName("values-by-iteration"))
-                .process(supplier(() -> new DistributionProcessor(sketchK, registry, clock),
+                .split(Named.as("run-"))
+                .branch((key, value) -> value instanceof PartialValues, Branched.as("batches"))
+                .branch((key, value) -> value instanceof RunLifecycle, Branched.as("lifecycles"))
+                .noDefaultBranch();
+
+        KStream<String, CrossRunBand> updatedBands = outputs.get("run-batches")
+                .mapValues(value -> (PartialValues) value, Named.as("as-batches"))
+                .repartition(repartitioned("values-by-iteration", PartialValues.serde()))
+                .process(withStores(() -> new DistributionProcessor(settings.sketchK(), registry, clock),
                         Stores.keyValueStoreBuilder(Stores.persistentKeyValueStore(DISTRIBUTIONS_STORE),
                                 Serdes.String(), Serdes.ByteArray()).withCachingEnabled()),
                         Named.as("distributions"));
@@ -111,30 +118,26 @@ public final class QuantilesTopology {
                 .mapValues(CrossRunBand::toSummary, Named.as("summaries"))
                 .to(Topics.QUANTILES, Produced.with(Serdes.String(), TelemetrySerdes.quantiles()).withName("quantiles"));
 
-        updatedBands
-                .selectKey((quantileKey, band) -> band.experimentId() + "/" + band.metric(), Named.as("by-experiment"))
-                .repartition(Repartitioned.with(Serdes.String(), InternalSerdes.bands()).withName("bands-by-experiment"))
-                .process(supplier(() -> new FrontierProcessor(bands),
-                        Stores.keyValueStoreBuilder(Stores.persistentKeyValueStore(FRONTIERS_STORE),
+        KStream<String, FrontierEvent> bandEvents = updatedBands
+                .map((quantileKey, band) -> KeyValue.pair(band.experimentId(), FrontierEvent.of(band)), Named.as("band-events"))
+                .repartition(repartitioned("bands-by-experiment", InternalSerdes.frontierEvents()));
+        KStream<String, FrontierEvent> lifecycleEvents = outputs.get("run-lifecycles")
+                .mapValues(value -> FrontierEvent.of((RunLifecycle) value), Named.as("lifecycle-events"))
+                .repartition(repartitioned("lifecycles-by-experiment", InternalSerdes.frontierEvents()));
+
+        bandEvents.merge(lifecycleEvents, Named.as("frontier-events"))
+                .process(withStores(() -> new FrontierProcessor(bands, statuses),
+                        Stores.keyValueStoreBuilder(Stores.persistentKeyValueStore(FRONTIER_RUNS_STORE),
+                                Serdes.String(), InternalSerdes.lifecycles()).withCachingEnabled(),
+                        Stores.keyValueStoreBuilder(Stores.persistentKeyValueStore(FRONTIER_BANDS_STORE),
                                 Serdes.String(), InternalSerdes.bands()).withCachingEnabled()),
                         Named.as("frontiers"));
 
         return builder.build();
     }
 
-    /** A processor supplier that also declares its store, so the DSL connects it. */
-    private static <KIn, VIn, KOut, VOut> ProcessorSupplier<KIn, VIn, KOut, VOut> supplier(
-            Supplier<Processor<KIn, VIn, KOut, VOut>> processor, StoreBuilder<?> store) {
-        return new ProcessorSupplier<>() {
-            @Override
-            public Processor<KIn, VIn, KOut, VOut> get() {
-                return processor.get();
-            }
-
-            @Override
-            public Set<StoreBuilder<?>> stores() {
-                return Set.of(store);
-            }
-        };
+    private <V> Repartitioned<String, V> repartitioned(String name, Serde<V> values) {
+        Repartitioned<String, V> repartitioned = Repartitioned.with(Serdes.String(), values).withName(name);
+        return partitions > 0 ? repartitioned.withNumberOfPartitions(partitions) : repartitioned;
     }
 }

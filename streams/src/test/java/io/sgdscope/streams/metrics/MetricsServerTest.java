@@ -61,6 +61,20 @@ class MetricsServerTest {
     }
 
     @Test
+    void readinessIsAnsweredApartFromLiveness() throws Exception {
+        AtomicBoolean ready = new AtomicBoolean(false);
+        try (MetricsServer server = MetricsServer.start("127.0.0.1", 0, registry, () -> MetricsServer.Health.up("alive"),
+                () -> ready.get() ? MetricsServer.Health.up("RUNNING") : MetricsServer.Health.down("REBALANCING"))) {
+            assertEquals(200, get(server.healthUri()).statusCode(), "alive while it rebalances");
+            HttpResponse<String> notReady = get(server.readyUri());
+            assertEquals(503, notReady.statusCode());
+            assertEquals("DOWN REBALANCING\n", notReady.body());
+            ready.set(true);
+            assertEquals(200, get(server.readyUri()).statusCode());
+        }
+    }
+
+    @Test
     void aTakenPortIsReportedInOneLine() throws IOException {
         try (ServerSocket taken = new ServerSocket(0, 1, InetAddress.getByName("127.0.0.1"))) {
             int port = taken.getLocalPort();

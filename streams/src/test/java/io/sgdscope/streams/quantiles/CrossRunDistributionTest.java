@@ -1,7 +1,11 @@
 package io.sgdscope.streams.quantiles;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import java.nio.ByteBuffer;
+import java.nio.ByteOrder;
+import java.util.Arrays;
 import java.util.Random;
 import org.apache.kafka.common.serialization.Serde;
 import org.junit.jupiter.api.Test;
@@ -36,14 +40,58 @@ class CrossRunDistributionTest {
     }
 
     @Test
-    void bandsCrossTheInternalTopicsUnchanged() {
-        CrossRunBand band = new CrossRunBand("exp/with/slashes", "loss", 12, 9, 1, 0.5, 0.1, 0.9,
+    void varianceOfValuesFarFromZeroDoesNotCancel() {
+        // Σx² − n·mean² loses every digit here (x² ~ 1e18, spread ~ 1); Welford's update keeps them.
+        CrossRunDistribution distribution = CrossRunDistribution.empty(QuantilesTopology.DEFAULT_SKETCH_K);
+        double[] values = {1e9 + 1, 1e9 + 2, 1e9 + 3, 1e9 + 4};
+        Arrays.stream(values).forEach(distribution::add);
+        assertEquals(5.0 / 3, distribution.variance(), 1e-12, "sample variance of 1, 2, 3, 4 is 5/3");
+        CrossRunDistribution one = CrossRunDistribution.empty(8);
+        one.add(2.0);
+        assertTrue(Double.isNaN(one.variance()), "one value has no sample variance");
+    }
+
+    @Test
+    void aDistributionStoredBeforeTheVarianceExistedIsStillReadWithoutIt() {
+        CrossRunDistribution distribution = CrossRunDistribution.empty(QuantilesTopology.DEFAULT_SKETCH_K);
+        distribution.add(1.0);
+        distribution.add(3.0);
+        byte[] current = distribution.toBytes();
+        // Format 1: the same without Welford's mean and M₂ (16 bytes after the compensation).
+        int header1 = 1 + Long.BYTES + 2 * Double.BYTES;
+        byte[] old = new byte[current.length - 16];
+        System.arraycopy(current, 0, old, 0, header1);
+        System.arraycopy(current, header1 + 16, old, header1, current.length - header1 - 16);
+        ByteBuffer.wrap(old).order(ByteOrder.LITTLE_ENDIAN).put(0, (byte) 1);
+
+        CrossRunDistribution read = CrossRunDistribution.fromBytes(old);
+        assertEquals(2, read.count());
+        assertEquals(2.0, read.mean());
+        assertTrue(Double.isNaN(read.variance()));
+    }
+
+    @Test
+    void bandsAndBatchesCrossTheInternalTopicsUnchanged() {
+        CrossRunBand band = new CrossRunBand("exp/with/slashes", "loss", 12, 9, 1, 0.5, 0.04, 0.1, 0.9,
                 new Quantiles(0.1, 0.2, 0.3, 0.5, 0.7, 0.8, 0.9), 0.0089, 1_700_000_000_000L);
         Serde<CrossRunBand> serde = InternalSerdes.bands();
         assertEquals(band, serde.deserializer().deserialize("t", serde.serializer().serialize("t", band)));
+        Serde<FrontierEvent> events = InternalSerdes.frontierEvents();
+        FrontierEvent event = FrontierEvent.of(band);
+        assertEquals(event, events.deserializer().deserialize("t", events.serializer().serialize("t", event)));
 
-        MetricValue value = new MetricValue("exp", "loss", 12, Double.NaN);
-        Serde<MetricValue> values = InternalSerdes.metricValues();
-        assertEquals(value, values.deserializer().deserialize("t", values.serializer().serialize("t", value)));
+        PartialValues partial = new PartialValues("exp", 12);
+        partial.countRecord();
+        partial.add("loss", 2.5);
+        partial.add("loss", Double.NaN);
+        partial.add("lossDelta", -0.25);
+        PartialValues read = PartialValues.fromBytes("t", partial.toBytes());
+        assertEquals("exp", read.experimentId());
+        assertEquals(12, read.iteration());
+        assertEquals(1, read.records());
+        assertEquals(2, read.valuesOf("loss").length);
+        assertEquals(2.5, read.valuesOf("loss")[0]);
+        assertTrue(Double.isNaN(read.valuesOf("loss")[1]));
+        assertEquals(-0.25, read.valuesOf("lossDelta")[0]);
     }
 }

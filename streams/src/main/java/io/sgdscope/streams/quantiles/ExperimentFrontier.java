@@ -1,0 +1,149 @@
+package io.sgdscope.streams.quantiles;
+
+import io.sgdscope.schemas.RunStatus;
+import java.util.ArrayList;
+import java.util.EnumMap;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.NavigableMap;
+import java.util.TreeMap;
+
+/**
+ * The frontier of one experiment: the latest iteration that every active run has reached, and the band
+ * of each metric there. An in-memory index of the frontier stores, owned by one stream task.
+ *
+ * <p>The rule: with A the runs that sent iterations and no RunFinished yet, iteration t is reached by
+ * every active run when runs(t) − finished(t) ≥ |A|, where runs(t) is how many runs the loss band at t
+ * counts and finished(t) how many of the finished runs got to t or further. The frontier is the deepest
+ * such t; with no active run, the deepest t any run reached. So runs that finish (diverged, cancelled,
+ * completed early) stop holding the frontier back, runs in lockstep show the latest iteration all have
+ * reached, and runs trained one after another show the newest run's progress against all before it.
+ * A run that stops without a RunFinished (a crashed trainer) still counts as active.
+ *
+ * <p>Bands below the frontier are dropped (for each metric the latest one below it is kept, for metrics
+ * computed every k iterations); a run that starts later brings the early iterations back as its values
+ * arrive.
+ */
+final class ExperimentFrontier {
+
+    /** A band no longer kept, to delete from the store. */
+    record Dropped(String metric, int iteration) {}
+
+    private final String experimentId;
+    private int active;
+    private final Map<RunStatus, Long> finishedByStatus = new EnumMap<>(RunStatus.class);
+    /** Finished runs that were active, by their last iteration. */
+    private final TreeMap<Integer, Integer> finishedLast = new TreeMap<>();
+    private final Map<String, TreeMap<Integer, CrossRunBand>> bands = new HashMap<>();
+    private int frontier = -1;
+
+    ExperimentFrontier(String experimentId) {
+        this.experimentId = experimentId;
+    }
+
+    void activate() {
+        active++;
+    }
+
+    /** A run finished; if it was active, it reached {@code lastIteration}. */
+    void finish(RunStatus status, boolean wasActive, int lastIteration) {
+        finishedByStatus.merge(status, 1L, Long::sum);
+        if (wasActive) {
+            active--;
+            if (lastIteration >= 0) {
+                finishedLast.merge(lastIteration, 1, Integer::sum);
+            }
+        }
+    }
+
+    void band(CrossRunBand band) {
+        bands.computeIfAbsent(band.metric(), metric -> new TreeMap<>()).put(band.iteration(), band);
+    }
+
+    /**
+     * Moves the frontier by the rule above. If no iteration kept satisfies it (a run just became active
+     * and none of its values has arrived), the frontier stays.
+     *
+     * @return whether it moved
+     */
+    boolean update() {
+        TreeMap<Integer, CrossRunBand> loss = bands.get("loss");
+        if (loss == null) {
+            return false;
+        }
+        for (Map.Entry<Integer, CrossRunBand> entry : loss.descendingMap().entrySet()) {
+            int t = entry.getKey();
+            if (active == 0 || entry.getValue().runs() - finishedReaching(t) >= active) {
+                boolean moved = t != frontier;
+                frontier = t;
+                return moved;
+            }
+        }
+        return false;
+    }
+
+    /** Finished runs whose last iteration is t or later. */
+    private long finishedReaching(int t) {
+        long count = 0;
+        for (int runs : finishedLast.tailMap(t, true).values()) {
+            count += runs;
+        }
+        return count;
+    }
+
+    int frontier() {
+        return frontier;
+    }
+
+    /** The band of each metric at the frontier (or its latest before it). */
+    List<CrossRunBand> bandsAtFrontier() {
+        List<CrossRunBand> current = new ArrayList<>();
+        if (frontier < 0) {
+            return current;
+        }
+        for (TreeMap<Integer, CrossRunBand> metric : bands.values()) {
+            Map.Entry<Integer, CrossRunBand> floor = metric.floorEntry(frontier);
+            if (floor != null) {
+                current.add(floor.getValue());
+            }
+        }
+        return current;
+    }
+
+    /** Whether this band is the one shown for its metric: the latest at or before the frontier. */
+    boolean isShown(CrossRunBand band) {
+        TreeMap<Integer, CrossRunBand> metric = bands.get(band.metric());
+        if (metric == null || frontier < 0) {
+            return false;
+        }
+        Map.Entry<Integer, CrossRunBand> floor = metric.floorEntry(frontier);
+        return floor != null && floor.getValue() == band;
+    }
+
+    /** Drops the bands below the frontier but each metric's latest one there. */
+    List<Dropped> prune() {
+        List<Dropped> dropped = new ArrayList<>();
+        if (frontier < 0) {
+            return dropped;
+        }
+        for (Map.Entry<String, TreeMap<Integer, CrossRunBand>> metric : bands.entrySet()) {
+            Integer keep = metric.getValue().floorKey(frontier);
+            if (keep == null) {
+                continue;
+            }
+            NavigableMap<Integer, CrossRunBand> below = metric.getValue().headMap(keep, false);
+            for (Integer t : below.keySet()) {
+                dropped.add(new Dropped(metric.getKey(), t));
+            }
+            below.clear();
+        }
+        return dropped;
+    }
+
+    ExperimentStatus status() {
+        return new ExperimentStatus(experimentId, frontier, active, finishedByStatus.getOrDefault(RunStatus.COMPLETED, 0L),
+                finishedByStatus.getOrDefault(RunStatus.DIVERGED, 0L), finishedByStatus.getOrDefault(RunStatus.CANCELLED, 0L),
+                finishedByStatus.getOrDefault(RunStatus.FAILED, 0L));
+    }
+}

@@ -1,0 +1,20 @@
+package io.sgdscope.streams.quantiles;
+
+/**
+ * How far an experiment's runs got, as the quantiles app sees it.
+ *
+ * @param frontierIteration the latest iteration every active run has reached (when none is active:
+ *                          the deepest iteration any run reached); -1 before any
+ * @param active runs that sent iterations and no RunFinished yet
+ * @param completed runs that finished with RunFinished.status COMPLETED
+ * @param diverged ... DIVERGED
+ * @param cancelled ... CANCELLED
+ * @param failed ... FAILED
+ */
+public record ExperimentStatus(String experimentId, int frontierIteration, long active, long completed, long diverged,
+                               long cancelled, long failed) {
+
+    public long finished() {
+        return completed + diverged + cancelled + failed;
+    }
+}

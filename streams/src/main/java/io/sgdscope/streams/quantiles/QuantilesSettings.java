@@ -1,0 +1,98 @@
+package io.sgdscope.streams.quantiles;
+
+import java.time.Duration;
+import java.util.List;
+import java.util.Set;
+
+/**
+ * What the quantiles app computes. Validated on construction; every message is one line.
+ *
+ * @param metrics the metrics whose cross-run distributions are kept ({@link TrackedMetric#named}); must
+ *                include {@code loss}, which defines how far the runs got (the frontier)
+ * @param sketchK the KLL accuracy parameter k (8..65535); see {@link QuantilesTopology}
+ * @param watchedRuns runs per experiment with series of their own: those whose RunStarted.runIndex is
+ *                    below this (0 = none)
+ * @param rollingWindow W: the rolling quantiles of a watched run are over its last W iterations
+ * @param rollingMetrics the metrics of those rolling quantiles (iteration-record metrics or lossDelta)
+ * @param batchRecords a run task sends the values of an iteration on after at most this many records
+ *                     (1 = every record at once); larger batches cost far less per record
+ * @param emitInterval and at the latest after this long (wall clock)
+ */
+public record QuantilesSettings(List<String> metrics, int sketchK, int watchedRuns, int rollingWindow,
+                                List<String> rollingMetrics, int batchRecords, Duration emitInterval) {
+
+    /** Every IterationMetrics quantity of the paper, Δ_t(f), the phase indicator and the spectrum scalars. */
+    public static final List<String> DEFAULT_METRICS = List.of("loss", TrackedMetric.LOSS_DELTA, "minibatchLoss",
+            "stepSize", "sgNorm", "sgCosPrev", "trainAccuracy", "gradNormSq", "traceM", "traceSigma", "sigmaFrobenius",
+            "sigmaSpectral", "sigmaHalfMuNorm", "hessianSpectralNorm", TrackedMetric.SUPERMARTINGALE_HELD,
+            "hessianTopEigenvalue", "secondMomentTopEigenvalue", "predictionHessianTopEigenvalue",
+            "principalAngleCosineFirst", "principalAngleCosineMean");
+    public static final List<String> DEFAULT_ROLLING_METRICS = List.of("loss", TrackedMetric.LOSS_DELTA, "sgNorm", "sgCosPrev");
+    public static final int DEFAULT_SKETCH_K = 300;
+    public static final int DEFAULT_WATCHED_RUNS = 10;
+    public static final int DEFAULT_ROLLING_WINDOW = 50;
+    public static final int DEFAULT_BATCH_RECORDS = 512;
+    public static final Duration DEFAULT_EMIT_INTERVAL = Duration.ofMillis(100);
+
+    public QuantilesSettings {
+        metrics = List.copyOf(metrics);
+        rollingMetrics = List.copyOf(rollingMetrics);
+        if (!metrics.contains("loss")) {
+            throw new IllegalArgumentException("metrics must include loss: it tells how far the runs got; got " + metrics);
+        }
+        if (Set.copyOf(metrics).size() != metrics.size()) {
+            throw new IllegalArgumentException("metrics are listed twice: " + metrics);
+        }
+        metrics.forEach(TrackedMetric::named);
+        if (sketchK < 8 || sketchK > 65_535) {
+            throw new IllegalArgumentException("sketch k must be in 8..65535, was " + sketchK);
+        }
+        if (watchedRuns < 0 || watchedRuns > 1_000) {
+            throw new IllegalArgumentException("watched runs must be in 0..1000 per experiment (each has series of its own), was "
+                    + watchedRuns);
+        }
+        if (rollingWindow < 1 || rollingWindow > 10_000) {
+            throw new IllegalArgumentException("rolling window must be in 1..10000 iterations, was " + rollingWindow);
+        }
+        for (String name : rollingMetrics) {
+            TrackedMetric metric = TrackedMetric.named(name);
+            if (metric.source() == TrackedMetric.Source.SPECTRUM) {
+                throw new IllegalArgumentException("rolling metric " + name + " is a spectrum scalar; choose iteration metrics or "
+                        + TrackedMetric.LOSS_DELTA);
+            }
+        }
+        if (Set.copyOf(rollingMetrics).size() != rollingMetrics.size()) {
+            throw new IllegalArgumentException("rolling metrics are listed twice: " + rollingMetrics);
+        }
+        if (batchRecords < 1 || batchRecords > 100_000) {
+            throw new IllegalArgumentException("batch records must be in 1..100000, was " + batchRecords);
+        }
+        if (emitInterval == null || emitInterval.isNegative() || emitInterval.isZero()) {
+            throw new IllegalArgumentException("emit interval must be positive, was " + emitInterval);
+        }
+    }
+
+    public static QuantilesSettings defaults() {
+        return new QuantilesSettings(DEFAULT_METRICS, DEFAULT_SKETCH_K, DEFAULT_WATCHED_RUNS, DEFAULT_ROLLING_WINDOW,
+                DEFAULT_ROLLING_METRICS, DEFAULT_BATCH_RECORDS, DEFAULT_EMIT_INTERVAL);
+    }
+
+    public QuantilesSettings withMetrics(List<String> newMetrics) {
+        return new QuantilesSettings(newMetrics, sketchK, watchedRuns, rollingWindow, rollingMetrics, batchRecords, emitInterval);
+    }
+
+    public QuantilesSettings withBatching(int newBatchRecords, Duration newEmitInterval) {
+        return new QuantilesSettings(metrics, sketchK, watchedRuns, rollingWindow, rollingMetrics, newBatchRecords,
+                newEmitInterval);
+    }
+
+    public QuantilesSettings withWatching(int newWatchedRuns, int newRollingWindow) {
+        return new QuantilesSettings(metrics, sketchK, newWatchedRuns, newRollingWindow, rollingMetrics, batchRecords,
+                emitInterval);
+    }
+
+    public QuantilesSettings withSketchK(int newSketchK) {
+        return new QuantilesSettings(metrics, newSketchK, watchedRuns, rollingWindow, rollingMetrics, batchRecords,
+                emitInterval);
+    }
+}

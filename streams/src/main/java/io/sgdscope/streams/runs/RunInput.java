@@ -1,0 +1,174 @@
+package io.sgdscope.streams.runs;
+
+import io.sgdscope.schemas.IterationMetrics;
+import io.sgdscope.schemas.RunFinished;
+import io.sgdscope.schemas.RunStarted;
+import io.sgdscope.schemas.RunStatus;
+import io.sgdscope.schemas.SpectrumSnapshot;
+import java.util.List;
+import java.util.Objects;
+
+/**
+ * What the per-run processors of both apps read, keyed by runId: a run's iterations, its spectrum
+ * snapshots (as scalars) and its start and finish. Start, finish and snapshots come from other topics
+ * and are re-keyed by runId on the way (see {@link RunInputs}).
+ */
+public sealed interface RunInput {
+
+    String runId();
+
+    String experimentId();
+
+    /** One IterationMetrics record, as read. */
+    record Iteration(IterationMetrics metrics) implements RunInput {
+
+        public Iteration {
+            Objects.requireNonNull(metrics, "metrics");
+        }
+
+        @Override
+        public String runId() {
+            return metrics.getRunId();
+        }
+
+        @Override
+        public String experimentId() {
+            return metrics.getExperimentId();
+        }
+    }
+
+    /**
+     * The scalars sgdscope tracks of a SpectrumSnapshot (how arrays become scalars: {@link #NAMES}).
+     *
+     * @param values in the order of {@link #NAMES}; NaN where the snapshot has no such value
+     */
+    record Spectrum(String runId, String experimentId, int iteration, double[] values) implements RunInput {
+
+        /**
+         * λ₁(H_f) (Eq. 6), λ₁(M_t) (Eq. 7), λ₁(H_p) (Eq. 12): the first (largest) of the top-k eigenvalues;
+         * the largest principal-angle cosine between the top-k eigenspaces of H_f and M_t (Eq. 13: how
+         * well their best-aligned directions agree) and the mean of the k cosines (how much of the two
+         * subspaces overlaps overall).
+         */
+        public static final List<String> NAMES = List.of("hessianTopEigenvalue", "secondMomentTopEigenvalue",
+                "predictionHessianTopEigenvalue", "principalAngleCosineFirst", "principalAngleCosineMean");
+
+        public Spectrum {
+            Objects.requireNonNull(runId, "runId");
+            Objects.requireNonNull(experimentId, "experimentId");
+            if (values.length != NAMES.size()) {
+                throw new IllegalArgumentException("expected " + NAMES.size() + " spectrum values, got " + values.length);
+            }
+        }
+
+        public static Spectrum of(SpectrumSnapshot snapshot) {
+            double[] values = {
+                first(snapshot.getHessianEigenvalues()),
+                first(snapshot.getSecondMomentEigenvalues()),
+                first(snapshot.getPredictionHessianEigenvalues()),
+                first(snapshot.getPrincipalAngleCosines()),
+                mean(snapshot.getPrincipalAngleCosines())};
+            return new Spectrum(snapshot.getRunId(), snapshot.getExperimentId(), snapshot.getIteration(), values);
+        }
+
+        /** The value of one of the {@link #NAMES}. */
+        public double value(String name) {
+            int index = NAMES.indexOf(name);
+            if (index < 0) {
+                throw new IllegalArgumentException("'" + name + "' is not one of " + NAMES);
+            }
+            return values[index];
+        }
+
+        private static double first(List<Double> values) {
+            return values == null || values.isEmpty() || values.get(0) == null ? Double.NaN : values.get(0);
+        }
+
+        private static double mean(List<Double> values) {
+            if (values == null || values.isEmpty()) {
+                return Double.NaN;
+            }
+            double sum = 0;
+            for (Double value : values) {
+                sum += value == null ? Double.NaN : value;
+            }
+            return sum / values.size();
+        }
+
+        @Override
+        public boolean equals(Object other) {
+            return other instanceof Spectrum that && runId.equals(that.runId) && experimentId.equals(that.experimentId)
+                    && iteration == that.iteration && java.util.Arrays.equals(values, that.values);
+        }
+
+        @Override
+        public int hashCode() {
+            return Objects.hash(runId, experimentId, iteration, java.util.Arrays.hashCode(values));
+        }
+
+        @Override
+        public String toString() {
+            return "Spectrum[" + runId + ", t=" + iteration + ", " + java.util.Arrays.toString(values) + "]";
+        }
+    }
+
+    /**
+     * A run began (RunStarted, reduced to what the apps use).
+     *
+     * @param optimizer RunStarted.optimizer.name: "sgd" is vanilla SGD with a constant step (Eq. 23)
+     * @param parameterCount p, the number of parameters (Thm 2's K₂, Eq. 33)
+     */
+    record Started(String runId, String experimentId, int runIndex, String optimizer, long parameterCount)
+            implements RunInput {
+
+        public Started {
+            Objects.requireNonNull(runId, "runId");
+            Objects.requireNonNull(experimentId, "experimentId");
+            Objects.requireNonNull(optimizer, "optimizer");
+        }
+
+        public static Started of(RunStarted record) {
+            return new Started(record.getRunId(), record.getExperimentId(), record.getRunIndex(),
+                    record.getOptimizer().getName(), record.getModel().getParameterCount());
+        }
+
+        /** Vanilla SGD (constant step size, Eq. 23); anything else adapts its step (Thm 3). */
+        public boolean vanilla() {
+            return "sgd".equalsIgnoreCase(optimizer);
+        }
+    }
+
+    /**
+     * A run ended (RunFinished, reduced to what the apps use).
+     *
+     * @param iterations iterations published, t = 0 .. iterations − 1
+     * @param finalLoss f(θ) after the last update, or null
+     * @param message why it ended when it did not complete, or null
+     */
+    record Finished(String runId, String experimentId, RunStatus status, int iterations, Double finalLoss, String message)
+            implements RunInput {
+
+        public Finished {
+            Objects.requireNonNull(runId, "runId");
+            Objects.requireNonNull(experimentId, "experimentId");
+            Objects.requireNonNull(status, "status");
+        }
+
+        public static Finished of(RunFinished record) {
+            return new Finished(record.getRunId(), record.getExperimentId(), record.getStatus(), record.getIterations(),
+                    record.getFinalLoss(), record.getMessage());
+        }
+
+        /**
+         * f(θ_T) with T = {@link #iterations()}, when the record tells it: the trainer computes
+         * {@code finalLoss} after the last update; a COMPLETED or CANCELLED run updated θ after each
+         * of its T published iterations, so that is f(θ_T) and closes the step T − 1 → T. A DIVERGED
+         * run stopped before updating (its finalLoss is f at its last published iteration), a FAILED
+         * one has none.
+         */
+        public Double lossAfterLastIteration() {
+            boolean updatedAfterEach = status == RunStatus.COMPLETED || status == RunStatus.CANCELLED;
+            return updatedAfterEach && iterations > 0 && finalLoss != null ? finalLoss : null;
+        }
+    }
+}

@@ -1,0 +1,156 @@
+package io.sgdscope.streams.runs;
+
+import io.sgdscope.schemas.RunFinished;
+import io.sgdscope.schemas.RunStarted;
+import io.sgdscope.schemas.RunStatus;
+import io.sgdscope.schemas.Topics;
+import io.sgdscope.schemas.serde.TelemetrySerdes;
+import io.sgdscope.streams.internals.Codec;
+import org.apache.kafka.common.serialization.Serde;
+import org.apache.kafka.common.serialization.Serdes;
+import org.apache.kafka.streams.KeyValue;
+import org.apache.kafka.streams.StreamsBuilder;
+import org.apache.kafka.streams.kstream.Consumed;
+import org.apache.kafka.streams.kstream.KStream;
+import org.apache.kafka.streams.kstream.Named;
+import org.apache.kafka.streams.kstream.Repartitioned;
+
+/**
+ * The per-run input of both apps as one stream keyed by runId, so that one task sees everything about
+ * a run in order:
+ *
+ * <pre>
+ * sgd.iterations (runId → IterationMetrics) ────────────────────────────────────────────┐
+ * sgd.runs (runId/started|finished → RunStarted|RunFinished) → by runId ┐                ├─ merge
+ * sgd.spectra (runId → SpectrumSnapshot) → scalars (optional) ──────────┴→ repartition ─┘
+ * </pre>
+ *
+ * <p>Starts, finishes and snapshots share one repartition topic ({@code run-events-by-run}): each input
+ * partition a task reads but finds empty costs Kafka Streams work on every record it processes.
+ *
+ * <p>The repartition topics are re-keyed copies and must have as many partitions as sgd.iterations,
+ * which is read in place: a run's records and its start and finish then meet in the same task. The
+ * count is given by the caller (looked up at start); 0 leaves it to Kafka Streams, which is right only
+ * when sgd.runs and sgd.spectra have as many partitions as sgd.iterations (as {@code sgdscope}'s topic
+ * set-up creates them). Spectra are reduced to their scalars before they cross, so the large arrays
+ * (full spectra, Hessian diagonals) are not copied.
+ */
+public final class RunInputs {
+
+    private static final byte FORMAT = 1;
+    private static final byte SPECTRUM = 'S';
+    private static final byte STARTED = 'B';
+    private static final byte FINISHED = 'F';
+
+    private RunInputs() {}
+
+    /**
+     * @param prefix names the nodes and repartition topics (an app may read the inputs once)
+     * @param partitions partitions of sgd.iterations, or 0 if unknown
+     * @param withSpectra whether sgd.spectra is read too
+     */
+    public static KStream<String, RunInput> stream(StreamsBuilder builder, int partitions, boolean withSpectra) {
+        KStream<String, RunInput> iterations = builder
+                .stream(Topics.ITERATIONS, Consumed.with(Serdes.String(), TelemetrySerdes.iterations()).withName("iterations"))
+                .filter((runId, metrics) -> metrics != null, Named.as("iterations-present"))
+                .mapValues(metrics -> (RunInput) new RunInput.Iteration(metrics), Named.as("iteration-inputs"));
+
+        KStream<String, RunInput> lifecycle = builder
+                .stream(Topics.RUNS, Consumed.with(Serdes.String(), TelemetrySerdes.runs()).withName("runs"))
+                .filter((key, record) -> record instanceof RunStarted || record instanceof RunFinished, Named.as("runs-present"))
+                .map((key, record) -> {
+                    RunInput input = record instanceof RunStarted started
+                            ? RunInput.Started.of(started)
+                            : RunInput.Finished.of((RunFinished) record);
+                    return KeyValue.pair(input.runId(), input);
+                }, Named.as("runs-by-run-id"));
+
+        KStream<String, RunInput> events = lifecycle;
+        if (withSpectra) {
+            KStream<String, RunInput> spectra = builder
+                    .stream(Topics.SPECTRA, Consumed.with(Serdes.String(), TelemetrySerdes.spectra()).withName("spectra"))
+                    .filter((key, snapshot) -> snapshot != null, Named.as("spectra-present"))
+                    .map((key, snapshot) -> {
+                        RunInput input = RunInput.Spectrum.of(snapshot);
+                        return KeyValue.pair(input.runId(), input);
+                    }, Named.as("spectrum-scalars"));
+            events = events.merge(spectra, Named.as("runs-and-spectra"));
+        }
+        return iterations.merge(events.repartition(repartitioned("run-events-by-run", partitions)),
+                Named.as("iterations-and-run-events"));
+    }
+
+    private static Repartitioned<String, RunInput> repartitioned(String name, int partitions) {
+        Repartitioned<String, RunInput> repartitioned = Repartitioned.with(Serdes.String(), serde()).withName(name);
+        return partitions > 0 ? repartitioned.withNumberOfPartitions(partitions) : repartitioned;
+    }
+
+    /** The serde of the re-keyed starts, finishes and spectrum scalars (an IterationMetrics never crosses). */
+    public static Serde<RunInput> serde() {
+        return Codec.serde(FORMAT, RunInputs::write, RunInputs::read);
+    }
+
+    private static void write(Codec.Out out, RunInput input) {
+        if (input instanceof RunInput.Spectrum spectrum) {
+            out.writeByte(SPECTRUM);
+            out.writeUTF(spectrum.runId());
+            out.writeUTF(spectrum.experimentId());
+            out.writeInt(spectrum.iteration());
+            out.writeByte(spectrum.values().length);
+            for (double value : spectrum.values()) {
+                out.writeDouble(value);
+            }
+        } else if (input instanceof RunInput.Started started) {
+            out.writeByte(STARTED);
+            out.writeUTF(started.runId());
+            out.writeUTF(started.experimentId());
+            out.writeInt(started.runIndex());
+            out.writeUTF(started.optimizer());
+            out.writeLong(started.parameterCount());
+        } else if (input instanceof RunInput.Finished finished) {
+            out.writeByte(FINISHED);
+            out.writeUTF(finished.runId());
+            out.writeUTF(finished.experimentId());
+            out.writeUTF(finished.status().name());
+            out.writeInt(finished.iterations());
+            out.writeDouble(Codec.orNaN(finished.finalLoss()));
+            out.writeBoolean(finished.finalLoss() != null);
+            out.writeNullableString(finished.message());
+        } else {
+            throw new IllegalArgumentException("IterationMetrics are read in place, never re-keyed");
+        }
+    }
+
+    private static RunInput read(Codec.In in, byte format) {
+        if (format != FORMAT) {
+            throw Codec.unknownFormat(format, "run input");
+        }
+        byte type = in.readByte();
+        switch (type) {
+            case SPECTRUM -> {
+                String runId = in.readUTF();
+                String experimentId = in.readUTF();
+                int iteration = in.readInt();
+                double[] values = new double[in.readByte()];
+                for (int i = 0; i < values.length; i++) {
+                    values[i] = in.readDouble();
+                }
+                return new RunInput.Spectrum(runId, experimentId, iteration, values);
+            }
+            case STARTED -> {
+                return new RunInput.Started(in.readUTF(), in.readUTF(), in.readInt(), in.readUTF(), in.readLong());
+            }
+            case FINISHED -> {
+                String runId = in.readUTF();
+                String experimentId = in.readUTF();
+                RunStatus status = RunStatus.valueOf(in.readUTF());
+                int iterations = in.readInt();
+                double finalLoss = in.readDouble();
+                boolean present = in.readBoolean();
+                return new RunInput.Finished(runId, experimentId, status, iterations, present ? finalLoss : null,
+                        in.readNullableString());
+            }
+            default -> throw Codec.unknownFormat(type, "run input type");
+        }
+    }
+}
