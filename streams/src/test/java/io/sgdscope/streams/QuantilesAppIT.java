@@ -161,6 +161,9 @@ class QuantilesAppIT {
                 assertEquals(losses[RUNS - 1], summary.getMax(), "max at " + t);
                 assertEquals(Arrays.stream(losses).sum() / RUNS, summary.getMean(), 1e-15, "mean at " + t);
                 assertEquals(0.0, summary.getNormalizedRankError(), "five values are kept exactly");
+                double mean = Arrays.stream(losses).sum() / RUNS;
+                double variance = Arrays.stream(losses).map(x -> (x - mean) * (x - mean)).sum() / (RUNS - 1);
+                assertEquals(variance, summary.getVariance(), 1e-12 * variance, "sample variance at " + t);
             }
 
             HttpResponse<String> health = http.send(HttpRequest.newBuilder(
@@ -281,9 +284,10 @@ class QuantilesAppIT {
     private Map<String, QuantileSummary> latestSummaries() {
         List<ConsumerRecord<String, QuantileSummary>> records = readUntil(Topics.QUANTILES,
                 TelemetrySerdes.quantiles().deserializer(), read -> {
+                    // Summaries of different iterations travel through different partitions: wait until the
+                    // latest one of every iteration counts every run, not only the last iteration's.
                     Map<String, QuantileSummary> latest = latest(read);
-                    QuantileSummary last = latest.get(Topics.quantileKey(EXPERIMENT, "loss", LAST));
-                    return latest.size() == ITERATIONS && last != null && last.getCount() == RUNS;
+                    return latest.size() == ITERATIONS && latest.values().stream().allMatch(s -> s.getCount() == RUNS);
                 });
         return latest(records);
     }

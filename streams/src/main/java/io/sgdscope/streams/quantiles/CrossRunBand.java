@@ -42,7 +42,7 @@ public record CrossRunBand(String experimentId, String metric, int iteration, lo
         return Topics.quantileKey(experimentId, metric, iteration);
     }
 
-    /** The record published to {@link Topics#QUANTILES} (the variance has no field there yet). */
+    /** The record published to {@link Topics#QUANTILES}. */
     public QuantileSummary toSummary() {
         return QuantileSummary.newBuilder()
                 .setExperimentId(experimentId)
@@ -62,6 +62,7 @@ public record CrossRunBand(String experimentId, String metric, int iteration, lo
                 .setNormalizedRankError(normalizedRankError)
                 .setUpdatedAtMillis(updatedAtMillis)
                 .setNonFinite(nonFinite)
+                .setVariance(Double.isNaN(variance) ? null : variance)
                 .build();
     }
 }
