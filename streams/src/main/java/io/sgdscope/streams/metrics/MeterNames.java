@@ -55,6 +55,11 @@ public final class MeterNames {
 
     // ---- Quantiles app, counters.
 
+    /**
+     * {@code sgdscope_record_latency_seconds} (a histogram: {@code _bucket}, {@code _count}, {@code _sum}): end-to-end
+     * latency from a trainer producing an IterationMetrics (its record timestamp) to the quantiles app reading it.
+     */
+    public static final String RECORD_LATENCY = "sgdscope.record.latency";
     /** {@code sgdscope_iteration_records_total{experiment}}: IterationMetrics records read by the quantiles app. */
     public static final String ITERATION_RECORDS = "sgdscope.iteration.records";
     /** {@code sgdscope_duplicate_iteration_records_total{experiment}}: records of an iteration a run had already sent, skipped. */

@@ -2,6 +2,7 @@ package io.sgdscope.streams.quantiles;
 
 import io.micrometer.core.instrument.Counter;
 import io.micrometer.core.instrument.MeterRegistry;
+import io.micrometer.core.instrument.Timer;
 import io.micrometer.core.instrument.Tags;
 import io.sgdscope.schemas.IterationMetrics;
 import io.sgdscope.streams.internals.StateCache;
@@ -87,6 +88,8 @@ final class RunValuesProcessor implements Processor<String, RunInput, String, Ob
     private final boolean lossDeltaTracked;
     private final List<TrackedMetric> rollingMetrics;
     private final MeterRegistry registry;
+    /** End-to-end latency: produce (record timestamp) to processing here, wall clock. */
+    private final Timer latency;
     private final MeterGroups watchedGauges;
     private final Map<String, Map<String, Counter>> counters = new HashMap<>();
     /** Batches of this task not yet sent, by experiment and iteration (the store has the same, as bytes). */
@@ -111,6 +114,12 @@ final class RunValuesProcessor implements Processor<String, RunInput, String, Ob
         this.rollingMetrics = settings.watchedRuns() == 0 ? List.of()
                 : settings.rollingMetrics().stream().map(TrackedMetric::named).toList();
         this.registry = registry;
+        this.latency = Timer.builder(MeterNames.RECORD_LATENCY)
+                .description("Time from a trainer producing an IterationMetrics (its record timestamp) to the quantiles app reading it")
+                .publishPercentileHistogram()
+                .minimumExpectedValue(java.time.Duration.ofMillis(1))
+                .maximumExpectedValue(java.time.Duration.ofMinutes(5))
+                .register(registry);
         this.watchedGauges = watchedGauges;
     }
 
@@ -154,6 +163,7 @@ final class RunValuesProcessor implements Processor<String, RunInput, String, Ob
         String runId = metrics.getRunId();
         int t = metrics.getIteration();
         counter(experimentId, MeterNames.ITERATION_RECORDS, "IterationMetrics records read by the quantiles app").increment();
+        latency.record(Math.max(0, System.currentTimeMillis() - timestamp), java.util.concurrent.TimeUnit.MILLISECONDS);
         if (t < 0) {
             log.warn("skipped the record of run {} at iteration {}: iterations start at 0", runId, t);
             return;

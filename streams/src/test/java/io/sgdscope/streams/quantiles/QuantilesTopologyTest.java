@@ -160,6 +160,20 @@ class QuantilesTopologyTest {
     }
 
     @Test
+    void theEndToEndLatencyIsTheTimeFromTheRecordTimestampToProcessing() {
+        startDriver(LOSS_ONLY);
+        long now = System.currentTimeMillis();
+        iterations.pipeInput("run-a", iteration(EXPERIMENT, "run-a", 0, 1.0), now - 2_000);
+        iterations.pipeInput("run-b", iteration(EXPERIMENT, "run-b", 0, 1.0), now - 4_000);
+        io.micrometer.core.instrument.Timer latency = registry.find(io.sgdscope.streams.metrics.MeterNames.RECORD_LATENCY).timer();
+        assertEquals(2, latency.count());
+        // Produced 2 s and 4 s ago: 6 s in all, plus the little time the test itself took.
+        double total = latency.totalTime(java.util.concurrent.TimeUnit.SECONDS);
+        assertTrue(total >= 6.0 && total < 6.0 + 2 * (System.currentTimeMillis() - now) / 1000.0 + 0.5, "total " + total);
+        assertTrue(registry.scrape().contains("sgdscope_record_latency_seconds_bucket{"), "a histogram Prometheus can take quantiles of");
+    }
+
+    @Test
     void tenThousandValuesKeepEveryQuantileWithinOnePercentOfRank() {
         startDriver(LOSS_ONLY);
         int runCount = 10_000;
