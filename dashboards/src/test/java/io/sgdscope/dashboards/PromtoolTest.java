@@ -18,6 +18,20 @@ class PromtoolTest {
         assertValid("prometheus/prometheus-local.yml");
     }
 
+    @Test
+    void theRulesAreValid() throws Exception {
+        Promtool.Result result = Promtool.run("check", "rules", "prometheus/rules/sgdscope.yml");
+        assertEquals(0, result.exitCode(), result.output());
+        assertTrue(result.output().contains("SUCCESS: 11 rules found"), result.output());
+    }
+
+    @Test
+    void theAlertingRulesPassTheirUnitTests() throws Exception {
+        Promtool.Result result = Promtool.run("test", "rules", "prometheus/tests/sgdscope-rules-test.yml");
+        assertEquals(0, result.exitCode(), result.output());
+        assertTrue(result.output().contains("SUCCESS"), result.output());
+    }
+
     private static void assertValid(String config) throws Exception {
         Promtool.Result result = Promtool.run("check", "config", config);
         assertEquals(0, result.exitCode(), result.output());
