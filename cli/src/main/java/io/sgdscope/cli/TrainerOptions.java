@@ -1,9 +1,11 @@
 package io.sgdscope.cli;
 
 import io.sgdscope.trainer.TrainerSettings;
+import io.sgdscope.trainer.curvature.CurvatureSettings;
 import io.sgdscope.trainer.data.GaussKSettings;
 import io.sgdscope.trainer.model.Initialization;
 import io.sgdscope.trainer.model.Precision;
+import java.nio.file.Path;
 import java.time.LocalDateTime;
 import java.time.format.DateTimeFormatter;
 import java.util.List;
@@ -88,6 +90,47 @@ final class TrainerOptions {
             description = "Threads training runs in parallel (results do not depend on it). Default: the number of cores.")
     Integer workers;
 
+    @Option(names = "--moments-every", paramLabel = "N", defaultValue = "" + CurvatureSettings.DEFAULT_MOMENTS_EVERY,
+            description = "Exact full-batch gradient moments (||mu||^2, Tr M, Tr/Frobenius/spectral norm of Sigma, "
+                    + "||Sigma^1/2 mu||; Eq. 4-7, Thm 1) and L = max|eig(H_f)| into the iteration records at t = 0, N, 2N, ...; "
+                    + "0 = never. Default: ${DEFAULT-VALUE}.")
+    int momentsEvery;
+
+    @Option(names = "--spectrum-every", paramLabel = "N", defaultValue = "" + CurvatureSettings.DEFAULT_SPECTRUM_EVERY,
+            description = "A spectrum snapshot (top-k eigenpairs of H_f, M_t, H_p by Lanczos, principal angles, layer "
+                    + "loadings, Davis-Kahan bounds, diag(H_f), Corollary 4 terms) to sgd.spectra at t = 0, N, 2N, ...; "
+                    + "0 = never. Default: ${DEFAULT-VALUE}.")
+    int spectrumEvery;
+
+    @Option(names = "--top-k", paramLabel = "K", defaultValue = "" + CurvatureSettings.DEFAULT_TOP_K,
+            description = "Eigenpairs per operator in spectrum snapshots (Fig. 2-4), 1..200. Default: ${DEFAULT-VALUE}.")
+    int topK;
+
+    @Option(names = "--full-spectrum", defaultValue = "false",
+            description = "Also publish all eigenvalues of the dense H_f and M_t in spectrum snapshots (Fig. 1); only for "
+                    + "p <= 4096 parameters (ignored above). Costs about 1-2 s per snapshot for Gauss-10. Default: off.")
+    boolean fullSpectrum;
+
+    @Option(names = "--snapshot-at", paramLabel = "T", split = ",",
+            description = "Iterations t1,t2,... at which each run writes a snapshot folder <snapshot-dir>/<runId>/<t>/ "
+                    + "(meta.json, X.npy, y.npy, W{l}.npy, b{l}.npy, theta0.npy, published.json) for offline checking; "
+                    + "moments and a spectrum are computed there too. Default: none.")
+    List<Integer> snapshotAt;
+
+    @Option(names = "--snapshot-dir", paramLabel = "DIR",
+            description = "Root folder of the snapshot folders; required with --snapshot-at. Default: none.")
+    Path snapshotDir;
+
+    @Option(names = "--prior-sigma", paramLabel = "SIGMA",
+            description = "Scale sigma of the PAC-Bayes prior N(theta_0, sigma^2 I) of Corollary 4 (Eq. 52), > 0. "
+                    + "Default: the initialisation's scale (1 for standard-normal; for he-normal the root mean square "
+                    + "of its per-parameter standard deviations, 0.295 for Gauss-10).")
+    Double priorSigma;
+
+    @Option(names = "--bound-delta", paramLabel = "DELTA", defaultValue = "" + CurvatureSettings.DEFAULT_BOUND_DELTA,
+            description = "Confidence delta of the generalization bound of Eq. 52, in (0, 1). Default: ${DEFAULT-VALUE}.")
+    double boundDelta;
+
     /** @throws IllegalArgumentException with one line naming the bad setting */
     TrainerSettings toSettings() {
         if (!GAUSS_K.equals(dataset)) {
@@ -97,7 +140,12 @@ final class TrainerOptions {
         List<Integer> widths = layers != null ? layers : defaultLayers();
         return new TrainerSettings(experimentId != null ? experimentId : defaultExperimentId(), runs, iterations, seed,
                 learningRate, batchSize, data, widths, Initialization.fromId(initialization), Precision.fromId(precision),
-                workers != null ? workers : Runtime.getRuntime().availableProcessors());
+                workers != null ? workers : Runtime.getRuntime().availableProcessors(), curvature());
+    }
+
+    private CurvatureSettings curvature() {
+        return new CurvatureSettings(momentsEvery, spectrumEvery, topK, fullSpectrum, snapshotAt, snapshotDir, priorSigma,
+                boundDelta);
     }
 
     private List<Integer> defaultLayers() {

@@ -1,5 +1,6 @@
 package io.sgdscope.trainer;
 
+import io.sgdscope.trainer.curvature.CurvatureSettings;
 import io.sgdscope.trainer.data.GaussKSettings;
 import io.sgdscope.trainer.model.Initialization;
 import io.sgdscope.trainer.model.Precision;
@@ -15,7 +16,8 @@ import java.util.regex.Pattern;
  *
  * <p>{@link #defaults()} is the paper's Gauss-10 experiment (Table 2, Fig. 8): n = 100, d = 50,
  * k = 10, clean labels, layers [50, 10, 30, 10], m = 5, eta = 0.1, 400 iterations; plus our choices
- * standardised features and he-normal initialisation (FACTS.md explains both), float64.
+ * standardised features and he-normal initialisation (FACTS.md explains both), float64, and the
+ * curvature telemetry of {@link CurvatureSettings#defaults()}.
  *
  * @param experimentId   groups the runs; letters, digits, '.', '_' and '-', at most 100 characters
  * @param runs           R, the number of runs (1 .. 100,000: run ids carry a 5-digit index)
@@ -28,10 +30,12 @@ import java.util.regex.Pattern;
  * @param initialization how theta_0 is drawn
  * @param precision      float64 (tested) or float32
  * @param workers        threads that train runs in parallel; results do not depend on it
+ * @param curvature      the curvature telemetry (moments, spectra, snapshots; Sec. 4, 6)
  */
 public record TrainerSettings(String experimentId, int runs, int iterations, long baseSeed, double learningRate,
                               int batchSize, GaussKSettings dataset, List<Integer> layers,
-                              Initialization initialization, Precision precision, int workers) {
+                              Initialization initialization, Precision precision, int workers,
+                              CurvatureSettings curvature) {
 
     /** Run ids are experimentId + "-r" + a 5-digit index. */
     public static final int MAX_RUNS = 100_000;
@@ -88,12 +92,22 @@ public record TrainerSettings(String experimentId, int runs, int iterations, lon
         if (workers < 1) {
             throw new IllegalArgumentException("workers must be >= 1, got " + workers);
         }
+        if (curvature == null) {
+            throw new IllegalArgumentException("curvature settings are required (CurvatureSettings.off() for none)");
+        }
+        for (int t : curvature.snapshotAt()) {
+            if (t >= iterations) {
+                throw new IllegalArgumentException("snapshot-at iteration " + t + " is past the last iteration ("
+                        + (iterations - 1) + ")");
+            }
+        }
     }
 
     /** The paper's Gauss-10 experiment (see the class comment), 100 runs. */
     public static TrainerSettings defaults() {
         return new TrainerSettings("gauss10", 100, 400, 1L, 0.1, 5, GaussKSettings.GAUSS_10, List.of(50, 10, 30, 10),
-                Initialization.HE_NORMAL, Precision.FLOAT64, Runtime.getRuntime().availableProcessors());
+                Initialization.HE_NORMAL, Precision.FLOAT64, Runtime.getRuntime().availableProcessors(),
+                CurvatureSettings.defaults());
     }
 
     /** A builder that starts from {@link #defaults()}. */
@@ -125,7 +139,21 @@ public record TrainerSettings(String experimentId, int runs, int iterations, lon
         map.put("initialization", initialization.id());
         map.put("precision", precision.id());
         map.put("workers", Integer.toString(workers));
+        map.put("curvature.momentsEvery", Integer.toString(curvature.momentsEvery()));
+        map.put("curvature.spectrumEvery", Integer.toString(curvature.spectrumEvery()));
+        map.put("curvature.topK", Integer.toString(curvature.topK()));
+        map.put("curvature.fullSpectrum", Boolean.toString(curvature.fullSpectrum()));
+        map.put("curvature.snapshotAt", curvature.snapshotAt().toString());
+        map.put("curvature.snapshotDir", curvature.snapshotDir() == null ? "" : curvature.snapshotDir().toString());
+        map.put("curvature.priorSigma", Double.toString(priorSigma()));
+        map.put("curvature.boundDelta", Double.toString(curvature.boundDelta()));
         return map;
+    }
+
+    /** sigma of the Corollary 4 prior: the setting, or else the initialisation's scale for these layers. */
+    public double priorSigma() {
+        return curvature.priorSigma() != null ? curvature.priorSigma()
+                : initialization.priorScale(new io.sgdscope.trainer.model.MlpArchitecture(layers));
     }
 
     /** Mutable helper to change a few settings; {@link #build()} validates. */
@@ -141,6 +169,7 @@ public record TrainerSettings(String experimentId, int runs, int iterations, lon
         private Initialization initialization;
         private Precision precision;
         private int workers;
+        private CurvatureSettings curvature;
 
         private Builder(TrainerSettings from) {
             experimentId = from.experimentId;
@@ -154,6 +183,7 @@ public record TrainerSettings(String experimentId, int runs, int iterations, lon
             initialization = from.initialization;
             precision = from.precision;
             workers = from.workers;
+            curvature = from.curvature;
         }
 
         public Builder experimentId(String value) {
@@ -211,9 +241,14 @@ public record TrainerSettings(String experimentId, int runs, int iterations, lon
             return this;
         }
 
+        public Builder curvature(CurvatureSettings value) {
+            curvature = value;
+            return this;
+        }
+
         public TrainerSettings build() {
             return new TrainerSettings(experimentId, runs, iterations, baseSeed, learningRate, batchSize, dataset, layers,
-                    initialization, precision, workers);
+                    initialization, precision, workers, curvature);
         }
     }
 }

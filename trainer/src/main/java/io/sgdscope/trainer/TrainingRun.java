@@ -7,6 +7,9 @@ import io.sgdscope.schemas.OptimizerSpec;
 import io.sgdscope.schemas.RunFinished;
 import io.sgdscope.schemas.RunStarted;
 import io.sgdscope.schemas.RunStatus;
+import io.sgdscope.schemas.SpectrumSnapshot;
+import io.sgdscope.trainer.curvature.GeneralizationTerms;
+import io.sgdscope.trainer.curvature.GradientMoments;
 import io.sgdscope.trainer.data.Dataset;
 import io.sgdscope.trainer.data.DatasetDescription;
 import io.sgdscope.trainer.model.Evaluation;
@@ -15,8 +18,10 @@ import io.sgdscope.trainer.model.MlpArchitecture;
 import io.sgdscope.trainer.optim.MinibatchSampler;
 import io.sgdscope.trainer.optim.Sgd;
 import io.sgdscope.trainer.optim.StochasticGradients;
+import io.sgdscope.trainer.snapshot.SnapshotWriter;
 import io.sgdscope.trainer.telemetry.TelemetryException;
 import io.sgdscope.trainer.telemetry.TelemetrySink;
+import java.io.IOException;
 import java.util.List;
 import java.util.SplittableRandom;
 import java.util.function.BooleanSupplier;
@@ -29,9 +34,11 @@ import org.nd4j.linalg.factory.Nd4j;
  *
  * <p>Iteration t, at theta_t: f(theta_t) and the training accuracy on the full training set
  * (Eq. 3); a minibatch of m samples drawn with replacement; its loss and the stochastic gradient
- * g_t; ||g_t|| and cos(g_t, g_{t-1}) (Fig. 8); the record is published; then
- * theta_{t+1} = theta_t - eta g_t. A non-finite loss or gradient ends the run as DIVERGED right
- * after its record is published.
+ * g_t; ||g_t|| and cos(g_t, g_{t-1}) (Fig. 8); the curvature quantities due at t
+ * ({@link RunCurvature}: moments and L in the record, a SpectrumSnapshot after it, a snapshot
+ * folder); the record is published; then theta_{t+1} = theta_t - eta g_t. A non-finite loss or
+ * gradient ends the run as DIVERGED right after its record is published. RunFinished carries the
+ * Corollary 4 terms at theta_T.
  */
 final class TrainingRun {
 
@@ -75,11 +82,14 @@ final class TrainingRun {
         RunStatus status = RunStatus.COMPLETED;
         String message = null;
         Double finalLoss = null;
+        GeneralizationTerms finalTerms = null;
         int published = 0;
+        RunCurvature curvature = null;
         try (Mlp model = new Mlp(architecture, settings.precision())) {
             listener.runStarted(started);
             SplittableRandom runRandom = new SplittableRandom(seed);
             model.initialize(settings.initialization(), runRandom.split());
+            curvature = new RunCurvature(settings, runId, seed, model.parameters());
             MinibatchSampler sampler = new MinibatchSampler(dataset.samples(), settings.batchSize(), runRandom.split());
             Sgd sgd = new Sgd(settings.learningRate());
             INDArray gradient = model.gradient();
@@ -96,10 +106,18 @@ final class TrainingRun {
                 double sgNorm = StochasticGradients.norm(gradient);
                 Double sgCosPrev = t == 0 ? null : StochasticGradients.cosine(gradient, sgNorm, previous, previousNorm);
                 observer.step(runId, t, model.parameters(), gradient);
-                IterationMetrics record = iterationMetrics(t, evaluation, minibatchLoss, sgNorm, sgCosPrev);
+                RunCurvature.Measured measured = Double.isFinite(evaluation.loss())
+                        ? curvature.at(t, model, dataset) : RunCurvature.Measured.NOTHING;
+                IterationMetrics record = iterationMetrics(t, evaluation, minibatchLoss, sgNorm, sgCosPrev, measured);
                 sink.iteration(record);
                 published++;
+                if (measured.spectrum() != null) {
+                    sink.spectrum(measured.spectrum());
+                }
                 listener.iterationDone(record);
+                if (settings.curvature().snapshotAt(t)) {
+                    writeSnapshot(t, model, curvature, record, measured.spectrum());
+                }
 
                 String divergence = divergence(t, evaluation.loss(), minibatchLoss, sgNorm);
                 if (divergence != null) {
@@ -116,10 +134,18 @@ final class TrainingRun {
                 status = RunStatus.DIVERGED;
                 message = "loss f(theta_T) after the last update is " + finalLoss;
             }
+            if (Double.isFinite(finalLoss)) {
+                finalTerms = curvature.finish(model, dataset);                          // Corollary 4 at theta_T
+            }
         } catch (RuntimeException e) {
             status = RunStatus.FAILED;
             message = e.toString();
             finalLoss = null;
+            finalTerms = null;
+        } finally {
+            if (curvature != null) {
+                curvature.close();
+            }
         }
 
         double seconds = (System.nanoTime() - startNanos) / 1e9;
@@ -134,6 +160,11 @@ final class TrainingRun {
                 .setFinalLoss(finalLoss)
                 .setDroppedRecords(dropped)
                 .setMessage(message)
+                .setHessianDiagonalMethod(finalTerms == null ? null : "exact")
+                .setPriorSigma(finalTerms == null ? null : finalTerms.priorSigma())
+                .setEffectiveCurvature(finalTerms == null ? null : finalTerms.effectiveCurvature())
+                .setWeightedFrobenius(finalTerms == null ? null : finalTerms.weightedFrobenius())
+                .setGeneralizationBound(finalTerms == null ? null : finalTerms.bound())
                 .build();
         sink.runFinished(finished);
         listener.runFinished(finished);
@@ -154,8 +185,21 @@ final class TrainingRun {
         return null;
     }
 
+    /** Writes DIR/runId/t/ from the records just published (the values that went to Kafka). */
+    private void writeSnapshot(int t, Mlp model, RunCurvature curvature, IterationMetrics record,
+                               SpectrumSnapshot spectrum) {
+        try {
+            SnapshotWriter.write(settings.curvature().snapshotDir(), runId, t, model.architecture(), dataset.features(),
+                    dataset.labels(), model.parameters(), curvature.initialParameters(), settings.curvature().topK(),
+                    settings.priorSigma(), record, spectrum);
+        } catch (IOException e) {
+            throw SnapshotWriter.unchecked(runId + " at t = " + t, e);
+        }
+    }
+
     private IterationMetrics iterationMetrics(int t, Evaluation evaluation, double minibatchLoss, double sgNorm,
-                                              Double sgCosPrev) {
+                                              Double sgCosPrev, RunCurvature.Measured measured) {
+        GradientMoments moments = measured.moments();
         return IterationMetrics.newBuilder()
                 .setRunId(runId)
                 .setExperimentId(settings.experimentId())
@@ -168,6 +212,14 @@ final class TrainingRun {
                 .setSgNorm(sgNorm)
                 .setSgCosPrev(sgCosPrev)
                 .setTrainAccuracy(evaluation.accuracy())
+                .setGradNormSq(moments == null ? null : moments.gradNormSq())
+                .setTraceM(moments == null ? null : moments.traceM())
+                .setTraceSigma(moments == null ? null : moments.traceSigma())
+                .setSigmaFrobenius(moments == null ? null : moments.sigmaFrobenius())
+                .setSigmaSpectral(moments == null ? null : moments.sigmaSpectral())
+                .setSigmaHalfMuNorm(moments == null ? null : moments.sigmaHalfMuNorm())
+                .setHessianSpectralNorm(measured.hessianSpectralNorm())
+                .setProbeSeconds(measured.probeSeconds())
                 .build();
     }
 

@@ -12,6 +12,7 @@ import io.sgdscope.schemas.IterationMetrics;
 import io.sgdscope.schemas.RunFinished;
 import io.sgdscope.schemas.RunStarted;
 import io.sgdscope.schemas.RunStatus;
+import io.sgdscope.trainer.curvature.CurvatureSettings;
 import io.sgdscope.trainer.data.Dataset;
 import io.sgdscope.trainer.data.GaussK;
 import io.sgdscope.trainer.data.GaussKSettings;
@@ -52,7 +53,8 @@ class ExperimentTest {
     }
 
     private static TrainerSettings.Builder small() {
-        return TrainerSettings.builder().experimentId("test").runs(3).iterations(30).workers(2);
+        return TrainerSettings.builder().experimentId("test").runs(3).iterations(30).workers(2)
+                .curvature(CurvatureSettings.off());
     }
 
     @Test

@@ -6,6 +6,7 @@ import io.sgdscope.embedded.BrokerSettings;
 import io.sgdscope.embedded.EmbeddedKafkaBroker;
 import io.sgdscope.schemas.RunStatus;
 import io.sgdscope.schemas.Topics;
+import io.sgdscope.trainer.curvature.CurvatureSettings;
 import io.sgdscope.trainer.telemetry.InMemoryTelemetrySink;
 import io.sgdscope.trainer.telemetry.KafkaTelemetryPublisher;
 import io.sgdscope.trainer.telemetry.TelemetrySink;
@@ -60,7 +61,7 @@ class ExperimentThroughputIT {
                     KafkaTelemetryPublisher publisher = new KafkaTelemetryPublisher(broker.bootstrapServers(),
                             Map.of("compression.type", compression));
                     TrainerSettings settings = TrainerSettings.builder().experimentId("bench-" + compression + round)
-                            .workers(cores).build();
+                            .workers(cores).curvature(CurvatureSettings.off()).build();
                     ExperimentResult result = new Experiment(settings, publisher, ExperimentListener.none()).run();
                     publisher.close();                                  // flushes: every record acknowledged
                     double seconds = (System.nanoTime() - start) / 1e9;
@@ -86,7 +87,7 @@ class ExperimentThroughputIT {
 
     private static void measure(String label, int workers, java.util.function.Supplier<TelemetrySink> sinks) {
         for (int round = 0; round < ROUNDS; round++) {
-            TrainerSettings settings = TrainerSettings.builder().workers(workers).build();
+            TrainerSettings settings = TrainerSettings.builder().workers(workers).curvature(CurvatureSettings.off()).build();
             ExperimentResult result = new Experiment(settings, sinks.get(), ExperimentListener.none()).run();
             System.out.printf("BENCH %s (ND4J op threads %d): %.2f s, %.0f iterations/s%n", label, Nd4jThreads.current(),
                     result.wallSeconds(), result.iterationsPerSecond());

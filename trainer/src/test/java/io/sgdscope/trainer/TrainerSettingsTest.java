@@ -1,8 +1,11 @@
 package io.sgdscope.trainer;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import io.sgdscope.trainer.curvature.CurvatureSettings;
 import io.sgdscope.trainer.data.GaussKSettings;
 import io.sgdscope.trainer.model.Initialization;
 import io.sgdscope.trainer.model.Precision;
@@ -85,9 +88,43 @@ class TrainerSettingsTest {
         assertEquals("[50, 10, 30, 10]", map.get("layers"));
         assertEquals("he-normal", map.get("initialization"));
         assertEquals("float64", map.get("precision"));
-        // One entry per record component, the dataset's six expanded.
-        assertEquals(TrainerSettings.class.getRecordComponents().length - 1
-                + GaussKSettings.class.getRecordComponents().length, map.size());
+        assertEquals("10", map.get("curvature.momentsEvery"));
+        assertEquals("200", map.get("curvature.spectrumEvery"));
+        assertEquals(Double.toString(Math.sqrt((2.0 * 10 + 2.0 * 30 + 2.0 * 10) / 1150)), map.get("curvature.priorSigma"));
+        // One entry per record component, the dataset's six and the curvature's eight expanded.
+        assertEquals(TrainerSettings.class.getRecordComponents().length - 2
+                + GaussKSettings.class.getRecordComponents().length
+                + CurvatureSettings.class.getRecordComponents().length, map.size());
+    }
+
+    @Test
+    void invalidCurvatureSettingsAreRejectedWithOneLineNamingThem() {
+        CurvatureSettings c = CurvatureSettings.defaults();
+        assertMessage("moments-every must be >= 0 (0 = never), got -1", () -> c.withMomentsEvery(-1));
+        assertMessage("spectrum-every must be >= 0 (0 = never), got -5", () -> c.withSpectrumEvery(-5));
+        assertMessage("top-k must be between 1 and 200, got 0", () -> c.withTopK(0));
+        assertMessage("snapshot-at needs a snapshot-dir to write the folders into",
+                () -> c.withSnapshots(List.of(3), null));
+        assertMessage("snapshot-at iterations must be >= 0, got -2",
+                () -> c.withSnapshots(List.of(-2), java.nio.file.Path.of("x")));
+        assertMessage("prior-sigma must be > 0 and finite, got 0.0", () -> c.withPriorSigma(0.0));
+        assertMessage("bound-delta must be in (0, 1), got 1.0", () -> c.withBoundDelta(1.0));
+        assertMessage("snapshot-at iteration 400 is past the last iteration (399)",
+                () -> TrainerSettings.builder().curvature(c.withSnapshots(List.of(5, 400), java.nio.file.Path.of("x")))
+                        .build());
+    }
+
+    @Test
+    void curvatureCadencesSelectTheIterationsAndSnapshotsForceMomentsAndSpectra() {
+        CurvatureSettings c = CurvatureSettings.defaults().withMomentsEvery(10).withSpectrumEvery(0)
+                .withSnapshots(List.of(7, 3, 7), java.nio.file.Path.of("x"));
+        assertEquals(List.of(3, 7), c.snapshotAt());
+        assertTrue(c.momentsAt(0) && c.momentsAt(20) && c.momentsAt(3) && c.momentsAt(7));
+        assertFalse(c.momentsAt(5));
+        assertTrue(c.spectrumAt(3) && c.spectrumAt(7));
+        assertFalse(c.spectrumAt(0) || c.spectrumAt(10));
+        assertEquals(1.0, TrainerSettings.builder().initialization(Initialization.STANDARD_NORMAL).build().priorSigma());
+        assertEquals(3.0, TrainerSettings.builder().curvature(c.withPriorSigma(3.0)).build().priorSigma());
     }
 
     private static void assertMessage(String expected, Executable executable) {

@@ -44,6 +44,23 @@ public enum Initialization {
         return theta;
     }
 
+    /**
+     * The scale sigma of an isotropic prior N(theta_0, sigma^2 I) matching this initialisation
+     * (Assumption 2, Corollary 4): 1 for standard-normal; for he-normal, whose variance differs by
+     * layer (2 / fan_in for weights, 0 for biases), the root mean square over all p parameters,
+     * sqrt(sum_l 2 out_l / p) (Gauss-10: 0.295).
+     */
+    public double priorScale(MlpArchitecture architecture) {
+        if (this == STANDARD_NORMAL) {
+            return 1.0;
+        }
+        double variance = 0;
+        for (int l = 0; l < architecture.depth(); l++) {
+            variance += architecture.fanIn(l) * architecture.fanOut(l) * (2.0 / architecture.fanIn(l));
+        }
+        return Math.sqrt(variance / architecture.parameterCount());
+    }
+
     /** The initialization named {@code id} ('standard-normal' or 'he-normal'). */
     public static Initialization fromId(String id) {
         for (Initialization init : values()) {

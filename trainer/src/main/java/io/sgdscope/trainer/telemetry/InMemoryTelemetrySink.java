@@ -3,6 +3,7 @@ package io.sgdscope.trainer.telemetry;
 import io.sgdscope.schemas.IterationMetrics;
 import io.sgdscope.schemas.RunFinished;
 import io.sgdscope.schemas.RunStarted;
+import io.sgdscope.schemas.SpectrumSnapshot;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Optional;
@@ -12,6 +13,7 @@ public final class InMemoryTelemetrySink implements TelemetrySink {
 
     private final List<RunStarted> started = new ArrayList<>();
     private final List<IterationMetrics> iterations = new ArrayList<>();
+    private final List<SpectrumSnapshot> spectra = new ArrayList<>();
     private final List<RunFinished> finished = new ArrayList<>();
 
     @Override
@@ -22,6 +24,11 @@ public final class InMemoryTelemetrySink implements TelemetrySink {
     @Override
     public synchronized void iteration(IterationMetrics record) {
         iterations.add(record);
+    }
+
+    @Override
+    public synchronized void spectrum(SpectrumSnapshot record) {
+        spectra.add(record);
     }
 
     @Override
@@ -41,6 +48,17 @@ public final class InMemoryTelemetrySink implements TelemetrySink {
     public synchronized List<IterationMetrics> iterations(String runId) {
         List<IterationMetrics> of = new ArrayList<>();
         for (IterationMetrics record : iterations) {
+            if (record.getRunId().equals(runId)) {
+                of.add(record);
+            }
+        }
+        return of;
+    }
+
+    /** The spectrum snapshots of one run, in the order they were published. */
+    public synchronized List<SpectrumSnapshot> spectra(String runId) {
+        List<SpectrumSnapshot> of = new ArrayList<>();
+        for (SpectrumSnapshot record : spectra) {
             if (record.getRunId().equals(runId)) {
                 of.add(record);
             }

@@ -3,6 +3,7 @@ package io.sgdscope.trainer.telemetry;
 import io.sgdscope.schemas.IterationMetrics;
 import io.sgdscope.schemas.RunFinished;
 import io.sgdscope.schemas.RunStarted;
+import io.sgdscope.schemas.SpectrumSnapshot;
 import io.sgdscope.schemas.Topics;
 import io.sgdscope.schemas.serde.TelemetrySerde;
 import io.sgdscope.schemas.serde.TelemetrySerdes;
@@ -47,7 +48,8 @@ import org.slf4j.LoggerFactory;
  * {@code send} waits at most max.block.ms for space. An IterationMetrics that still does not fit is
  * <em>dropped</em>: training goes on, the record is counted against its run (reported in the run's
  * {@code RunFinished.droppedRecords}, see {@link #droppedRecords(String)}) and in
- * {@link #droppedRecords()}. RunStarted and RunFinished are never dropped for a full buffer: they
+ * {@link #droppedRecords()}. A SpectrumSnapshot is treated the same way (counted against its run
+ * and in {@link #droppedSpectra()}). RunStarted and RunFinished are never dropped for a full buffer: they
  * are offered again until {@code controlTimeout} (30 s by default) has passed, and only then does
  * the call throw {@link TelemetryException}. Records that were accepted but then failed to be
  * delivered (delivery.timeout.ms passed, a broker error) are counted in {@link #failedRecords()},
@@ -69,10 +71,12 @@ public final class KafkaTelemetryPublisher implements TelemetrySink, AutoCloseab
     private final Producer<String, byte[]> producer;
     private final TelemetrySerde<SpecificRecord> runsSerde = TelemetrySerdes.runs();
     private final TelemetrySerde<IterationMetrics> iterationsSerde = TelemetrySerdes.iterations();
+    private final TelemetrySerde<SpectrumSnapshot> spectraSerde = TelemetrySerdes.spectra();
     private final Duration controlTimeout;
     private final Map<String, LongAdder> droppedByRun = new ConcurrentHashMap<>();
     private final LongAdder sent = new LongAdder();
     private final LongAdder dropped = new LongAdder();
+    private final LongAdder droppedSpectra = new LongAdder();
     private final LongAdder failed = new LongAdder();
     /** When a lost record was last logged; starts far in the past so that the first loss is logged. */
     private final AtomicLong lastDropWarningNanos = new AtomicLong(System.nanoTime() - Long.MAX_VALUE / 2);
@@ -166,11 +170,23 @@ public final class KafkaTelemetryPublisher implements TelemetrySink, AutoCloseab
     public void iteration(IterationMetrics record) {
         String runId = record.getRunId();
         byte[] value = iterationsSerde.serialize(Topics.ITERATIONS, record);
+        sendOrDrop(new ProducerRecord<>(Topics.ITERATIONS, runId, value), runId, dropped);
+    }
+
+    @Override
+    public void spectrum(SpectrumSnapshot record) {
+        String runId = record.getRunId();
+        byte[] value = spectraSerde.serialize(Topics.SPECTRA, record);
+        sendOrDrop(new ProducerRecord<>(Topics.SPECTRA, runId, value), runId, droppedSpectra);
+    }
+
+    /** Offers a record once (waiting at most max.block.ms); if not taken, drops it and counts it against its run. */
+    private void sendOrDrop(ProducerRecord<String, byte[]> record, String runId, LongAdder droppedOfKind) {
         SendCallback callback = new SendCallback(runId, true);
-        callback.send(new ProducerRecord<>(Topics.ITERATIONS, runId, value));
+        callback.send(record);
         if (callback.failedInSend) {
             // Not enqueued within max.block.ms (buffer full, or no metadata): drop, count, go on training.
-            dropped.increment();
+            droppedOfKind.increment();
             LongAdder ofRun = droppedByRun.get(runId);
             if (ofRun != null) {
                 ofRun.increment();
@@ -188,7 +204,7 @@ public final class KafkaTelemetryPublisher implements TelemetrySink, AutoCloseab
         droppedByRun.remove(record.getRunId());
     }
 
-    /** Iteration records of a run in progress dropped so far (not enqueued in time, or failed to deliver). */
+    /** Iteration and spectrum records of a run in progress dropped so far (not enqueued in time, or failed to deliver). */
     @Override
     public long droppedRecords(String runId) {
         LongAdder ofRun = droppedByRun.get(runId);
@@ -198,6 +214,11 @@ public final class KafkaTelemetryPublisher implements TelemetrySink, AutoCloseab
     /** Iteration records dropped because they could not be enqueued within max.block.ms, since start. */
     public long droppedRecords() {
         return dropped.sum();
+    }
+
+    /** SpectrumSnapshot records dropped because they could not be enqueued within max.block.ms, since start. */
+    public long droppedSpectra() {
+        return droppedSpectra.sum();
     }
 
     /** Records (of any kind) accepted by the producer that then failed to be delivered, since start. */
@@ -224,9 +245,9 @@ public final class KafkaTelemetryPublisher implements TelemetrySink, AutoCloseab
     /** Flushes and closes, waiting at most {@code timeout}; records still undelivered then are lost. */
     public void close(Duration timeout) {
         producer.close(timeout);
-        if (dropped.sum() > 0 || failed.sum() > 0) {
-            LOG.warn("telemetry publisher closed: {} records sent, {} iteration records dropped, {} failed to deliver",
-                    sent.sum(), dropped.sum(), failed.sum());
+        if (dropped.sum() > 0 || droppedSpectra.sum() > 0 || failed.sum() > 0) {
+            LOG.warn("telemetry publisher closed: {} records sent, {} iteration and {} spectrum records dropped, {} failed to deliver",
+                    sent.sum(), dropped.sum(), droppedSpectra.sum(), failed.sum());
         }
     }
 
@@ -260,8 +281,8 @@ public final class KafkaTelemetryPublisher implements TelemetrySink, AutoCloseab
         long now = System.nanoTime();
         long last = lastDropWarningNanos.get();
         if (now - last > 10_000_000_000L && lastDropWarningNanos.compareAndSet(last, now)) {
-            String what = inSend ? "the Kafka producer did not take an iteration record within max.block.ms"
-                    : "an iteration record was not delivered";
+            String what = inSend ? "the Kafka producer did not take an iteration or spectrum record within max.block.ms"
+                    : "an iteration or spectrum record was not delivered";
             LOG.warn("losing telemetry: {} ({} dropped, {} failed so far): {}", what, dropped.sum(), failed.sum(),
                     cause == null ? "" : cause.toString());
         }

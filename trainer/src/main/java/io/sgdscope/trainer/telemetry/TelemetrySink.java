@@ -3,6 +3,7 @@ package io.sgdscope.trainer.telemetry;
 import io.sgdscope.schemas.IterationMetrics;
 import io.sgdscope.schemas.RunFinished;
 import io.sgdscope.schemas.RunStarted;
+import io.sgdscope.schemas.SpectrumSnapshot;
 
 /**
  * Where a trainer's telemetry goes: Kafka ({@link KafkaTelemetryPublisher}) or, in tests and
@@ -10,7 +11,7 @@ import io.sgdscope.schemas.RunStarted;
  *
  * <p>Implementations must be thread-safe: the runs of an experiment publish from several worker
  * threads at once. Per run the calls come in order from one thread: runStarted, iteration for
- * t = 0, 1, ..., runFinished.
+ * t = 0, 1, ... (each followed by spectrum for the iterations that have one), runFinished.
  */
 public interface TelemetrySink {
 
@@ -20,10 +21,16 @@ public interface TelemetrySink {
     /** The record of one iteration. Must not block training for long: drop (and count) rather than wait. */
     void iteration(IterationMetrics record);
 
+    /**
+     * The curvature snapshot of one iteration (Sec. 4). Like {@link #iteration}: must not block training
+     * for long; drop and count rather than wait. The default ignores it.
+     */
+    default void spectrum(SpectrumSnapshot record) {}
+
     /** A run ended. May block briefly; throws {@link TelemetryException} if the record cannot be handed over at all. */
     void runFinished(RunFinished record);
 
-    /** Iteration records of this run dropped so far; goes into {@code RunFinished.droppedRecords}. */
+    /** Iteration and spectrum records of this run dropped so far; goes into {@code RunFinished.droppedRecords}. */
     default long droppedRecords(String runId) {
         return 0;
     }
@@ -36,6 +43,9 @@ public interface TelemetrySink {
 
             @Override
             public void iteration(IterationMetrics record) {}
+
+            @Override
+            public void spectrum(SpectrumSnapshot record) {}
 
             @Override
             public void runFinished(RunFinished record) {}

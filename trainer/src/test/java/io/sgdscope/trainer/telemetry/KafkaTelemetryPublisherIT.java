@@ -10,12 +10,14 @@ import io.sgdscope.schemas.IterationMetrics;
 import io.sgdscope.schemas.RunFinished;
 import io.sgdscope.schemas.RunStarted;
 import io.sgdscope.schemas.RunStatus;
+import io.sgdscope.schemas.SpectrumSnapshot;
 import io.sgdscope.schemas.Topics;
 import io.sgdscope.schemas.serde.TelemetrySerdes;
 import io.sgdscope.trainer.Experiment;
 import io.sgdscope.trainer.ExperimentListener;
 import io.sgdscope.trainer.ExperimentResult;
 import io.sgdscope.trainer.TrainerSettings;
+import io.sgdscope.trainer.curvature.CurvatureSettings;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -53,7 +55,8 @@ class KafkaTelemetryPublisherIT {
         try (Admin admin = Admin.create(Map.of(AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG, broker.bootstrapServers()))) {
             List<NewTopic> topics = new ArrayList<>();
             for (Topics.Spec spec : Topics.all()) {
-                if (spec.name().equals(Topics.RUNS) || spec.name().equals(Topics.ITERATIONS)) {
+                if (spec.name().equals(Topics.RUNS) || spec.name().equals(Topics.ITERATIONS)
+                        || spec.name().equals(Topics.SPECTRA)) {
                     // Several partitions, so that "in order per run" is a real property of the keying.
                     topics.add(new NewTopic(spec.name(), 4, (short) 1).configs(spec.config()));
                 }
@@ -78,14 +81,15 @@ class KafkaTelemetryPublisherIT {
 
     @Test
     void anExperimentOfThreeRunsPublishesEveryRecordInOrderPerRunWithNothingDropped() {
-        TrainerSettings settings = TrainerSettings.builder().experimentId("it").runs(3).iterations(20).workers(2).build();
+        TrainerSettings settings = TrainerSettings.builder().experimentId("it").runs(3).iterations(20).workers(2)
+                .curvature(CurvatureSettings.defaults().withMomentsEvery(5).withSpectrumEvery(10)).build();
         ExperimentResult result;
         long dropped;
         long failed;
         try (KafkaTelemetryPublisher publisher = new KafkaTelemetryPublisher(broker.bootstrapServers(), Map.of())) {
             result = new Experiment(settings, publisher, ExperimentListener.none()).run();
             publisher.flush();
-            dropped = publisher.droppedRecords();
+            dropped = publisher.droppedRecords() + publisher.droppedSpectra();
             failed = publisher.failedRecords();
         }
         assertEquals(3, result.count(RunStatus.COMPLETED));
@@ -104,6 +108,17 @@ class KafkaTelemetryPublisherIT {
         List<Integer> zeroTo19 = java.util.stream.IntStream.range(0, 20).boxed().toList();
         for (int r = 0; r < 3; r++) {
             assertEquals(zeroTo19, iterationsByKey.get(Experiment.runId("it", r)), "run " + r);
+        }
+
+        Map<String, List<Integer>> spectraByKey = new HashMap<>();
+        for (ConsumerRecord<String, byte[]> record : readAll(Topics.SPECTRA, 6)) {
+            SpectrumSnapshot spectrum = TelemetrySerdes.spectra().deserialize(Topics.SPECTRA, record.value());
+            assertEquals(record.key(), spectrum.getRunId());
+            assertEquals(15, spectrum.getHessianEigenvalues().size());
+            spectraByKey.computeIfAbsent(record.key(), k -> new ArrayList<>()).add(spectrum.getIteration());
+        }
+        for (int r = 0; r < 3; r++) {
+            assertEquals(List.of(0, 10), spectraByKey.get(Experiment.runId("it", r)), "spectra of run " + r);
         }
 
         Map<String, SpecificRecord> runRecords = new HashMap<>();

@@ -12,6 +12,7 @@ import io.sgdscope.schemas.OptimizerSpec;
 import io.sgdscope.schemas.RunFinished;
 import io.sgdscope.schemas.RunStarted;
 import io.sgdscope.schemas.RunStatus;
+import io.sgdscope.schemas.SpectrumSnapshot;
 import io.sgdscope.schemas.Topics;
 import io.sgdscope.schemas.serde.TelemetrySerdes;
 import java.time.Duration;
@@ -40,7 +41,8 @@ class KafkaTelemetryPublisherTest {
     private static final Node NODE = new Node(1, "localhost", 9092);
     private static final Cluster CLUSTER = new Cluster("test", List.of(NODE),
             List.of(new PartitionInfo(Topics.RUNS, 0, NODE, new Node[] {NODE}, new Node[] {NODE}),
-                    new PartitionInfo(Topics.ITERATIONS, 0, NODE, new Node[] {NODE}, new Node[] {NODE})),
+                    new PartitionInfo(Topics.ITERATIONS, 0, NODE, new Node[] {NODE}, new Node[] {NODE}),
+                    new PartitionInfo(Topics.SPECTRA, 0, NODE, new Node[] {NODE}, new Node[] {NODE})),
             Set.of(), Set.of());
 
     /**
@@ -117,6 +119,29 @@ class KafkaTelemetryPublisherTest {
         List<Integer> sentOfA = producer.history().stream().filter(r -> "a".equals(r.key()))
                 .map(r -> TelemetrySerdes.iterations().deserialize(Topics.ITERATIONS, r.value()).getIteration()).toList();
         assertEquals(List.of(0, 2), sentOfA);
+        publisher.close();
+    }
+
+    @Test
+    void spectraGoToTheSpectraTopicKeyedByRunAndOneThatCannotBeEnqueuedIsDroppedAndCounted() {
+        FullBufferProducer producer = new FullBufferProducer(true);
+        KafkaTelemetryPublisher publisher = new KafkaTelemetryPublisher(producer, Duration.ofSeconds(1));
+        publisher.runStarted(runStarted("a"));
+        publisher.spectrum(spectrum("a", 0));
+        producer.refusals.set(1);
+        publisher.spectrum(spectrum("a", 10));                  // dropped
+        publisher.iteration(iteration("a", 11));
+
+        assertEquals(1, publisher.droppedRecords("a"));
+        assertEquals(1, publisher.droppedSpectra());
+        assertEquals(0, publisher.droppedRecords());
+        List<ProducerRecord<String, byte[]>> spectra = producer.history().stream()
+                .filter(r -> Topics.SPECTRA.equals(r.topic())).toList();
+        assertEquals(1, spectra.size());
+        assertEquals("a", spectra.get(0).key());
+        SpectrumSnapshot decoded = TelemetrySerdes.spectra().deserialize(Topics.SPECTRA, spectra.get(0).value());
+        assertEquals(0, decoded.getIteration());
+        assertEquals(List.of(3.0, 2.0), decoded.getHessianEigenvalues());
         publisher.close();
     }
 
@@ -242,6 +267,16 @@ class KafkaTelemetryPublisherTest {
         return IterationMetrics.newBuilder()
                 .setRunId(runId).setExperimentId("e").setIteration(t).setTimestampMillis(0).setLoss(1.0)
                 .setMinibatchLoss(1.0).setStepSize(0.1).setBatchSize(5).setSgNorm(1.0).build();
+    }
+
+    static SpectrumSnapshot spectrum(String runId, int t) {
+        List<Double> two = List.of(3.0, 2.0);
+        return SpectrumSnapshot.newBuilder()
+                .setRunId(runId).setExperimentId("e").setIteration(t).setTimestampMillis(0).setPrecision("float64")
+                .setTopK(2).setHessianEigenvalues(two).setHessianResiduals(two).setSecondMomentEigenvalues(two)
+                .setSecondMomentResiduals(two).setPredictionHessianEigenvalues(two).setPredictionHessianResiduals(two)
+                .setPrincipalAngleCosines(two).setHessianLayerLoadings(List.of(List.of(1.0), List.of(1.0)))
+                .setDavisKahanBounds(List.of(1.0)).setProbeSeconds(0.0).build();
     }
 
     static RunFinished runFinished(String runId, int iterations, long dropped) {

@@ -1,0 +1,176 @@
+package io.sgdscope.trainer;
+
+import io.sgdscope.schemas.SpectrumSnapshot;
+import io.sgdscope.trainer.curvature.CurvatureSettings;
+import io.sgdscope.trainer.curvature.GeneralizationTerms;
+import io.sgdscope.trainer.curvature.GradientMoments;
+import io.sgdscope.trainer.curvature.Lanczos;
+import io.sgdscope.trainer.curvature.NetworkCurvature;
+import io.sgdscope.trainer.curvature.Spectra;
+import io.sgdscope.trainer.curvature.SpectrumProbe;
+import io.sgdscope.trainer.data.Dataset;
+import io.sgdscope.trainer.model.Mlp;
+import java.util.ArrayList;
+import java.util.List;
+import org.nd4j.linalg.api.ndarray.INDArray;
+
+/**
+ * The curvature telemetry of one run (Sec. 4, 5.2, 6), computed at theta_t in the model's
+ * precision from the full training set, exactly: the moments of Eq. 4-7 and L every
+ * {@code momentsEvery} iterations, a SpectrumSnapshot every {@code spectrumEvery}, and the
+ * Corollary 4 terms at theta_T.
+ *
+ * <p><b>How L stays fresh.</b> At a spectrum iteration L = max(|top|, |bottom|) Ritz value of that
+ * snapshot's converged Lanczos run on H_f. At the other moments iterations it is re-estimated with
+ * {@value #SPECTRAL_NORM_STEPS} Lanczos steps started from the last top and bottom eigenvectors of
+ * H_f (exact products; a lower bound of max |lambda| that converges quickly while theta moves little
+ * between iterations). So every IterationMetrics that carries the moments also carries an L of its
+ * own theta_t, which the deviation checks of Theorem 1 need together.
+ *
+ * <p>Not thread-safe: one per run.
+ */
+final class RunCurvature implements AutoCloseable {
+
+    /** Lanczos steps for L between spectrum snapshots. */
+    static final int SPECTRAL_NORM_STEPS = 8;
+
+    /** Lanczos for the snapshots: up to 300 steps, stop when the top-k residuals are below 1e-5 max |lambda| (eigenvalues then to ~1e-10 relative). */
+    static final Lanczos.Settings SNAPSHOT_LANCZOS = new Lanczos.Settings(300, 1e-5, 10);
+
+    /** The diagonal goes into SpectrumSnapshot only up to this p (p doubles must fit a Kafka request). */
+    static final int MAX_PUBLISHED_DIAGONAL = 65_536;
+
+    private final CurvatureSettings settings;
+    private final String runId;
+    private final String experimentId;
+    private final String precision;
+    private final double priorSigma;
+    private final INDArray theta0;
+    private final SpectrumProbe probe;
+    private NetworkCurvature net;
+
+    RunCurvature(TrainerSettings trainer, String runId, long seed, INDArray theta0) {
+        this.settings = trainer.curvature();
+        this.runId = runId;
+        this.experimentId = trainer.experimentId();
+        this.precision = trainer.precision().id();
+        this.priorSigma = trainer.priorSigma();
+        this.theta0 = theta0.dup();
+        this.probe = new SpectrumProbe(settings.topK(), SNAPSHOT_LANCZOS, settings.fullSpectrum(), seed);
+    }
+
+    /** What was computed at one iteration; fields are null when not computed. */
+    record Measured(GradientMoments moments, Double hessianSpectralNorm, Double probeSeconds, SpectrumSnapshot spectrum) {
+        static final Measured NOTHING = new Measured(null, null, null, null);
+    }
+
+    /** The curvature quantities due at iteration t, at the model's current theta_t. */
+    Measured at(int t, Mlp model, Dataset data) {
+        boolean moments = settings.momentsAt(t);
+        boolean spectrum = settings.spectrumAt(t);
+        if (!moments && !spectrum) {
+            return Measured.NOTHING;
+        }
+        long start = System.nanoTime();
+        NetworkCurvature net = frozen(model, data);
+        SpectrumSnapshot snapshot = null;
+        Double norm = null;
+        if (spectrum) {
+            Spectra spectra = probe.measure(net);
+            norm = spectra.hessianSpectralNorm();
+            snapshot = snapshot(t, net, spectra, start);
+        }
+        long momentsStart = System.nanoTime();
+        GradientMoments gradientMoments = null;
+        if (moments) {
+            gradientMoments = GradientMoments.of(net, GradientMoments.DEFAULT_GRAM_LIMIT);
+            if (norm == null) {
+                norm = probe.hessianSpectralNorm(net, SPECTRAL_NORM_STEPS);
+            }
+        }
+        double seconds = (System.nanoTime() - (spectrum ? momentsStart : start)) / 1e9;
+        return new Measured(gradientMoments, moments ? norm : null, moments ? seconds : null, snapshot);
+    }
+
+    /** theta_0 of the run (the prior mean). */
+    INDArray initialParameters() {
+        return theta0;
+    }
+
+    /** The Corollary 4 terms at the final theta_T. */
+    GeneralizationTerms finish(Mlp model, Dataset data) {
+        NetworkCurvature net = frozen(model, data);
+        return GeneralizationTerms.of(net.hessianDiagonal(), net.parameters(), theta0, priorSigma, data.samples(),
+                settings.boundDelta());
+    }
+
+    /** The run's network at the model's current theta: built once, then moved along ({@link NetworkCurvature#freeze}). */
+    private NetworkCurvature frozen(Mlp model, Dataset data) {
+        if (net == null) {
+            net = NetworkCurvature.classifier(model.architecture(), model.parameters(), data.features(), data.labels(),
+                    model.precision().dataType());
+        } else {
+            net.freeze(model.parameters());
+        }
+        return net;
+    }
+
+    @Override
+    public void close() {
+        if (net != null) {
+            net.close();
+            net = null;
+        }
+    }
+
+    private SpectrumSnapshot snapshot(int t, NetworkCurvature net, Spectra spectra, long start) {
+        INDArray diagonal = net.hessianDiagonal();                                    // exact, see NetworkCurvature
+        GeneralizationTerms terms = GeneralizationTerms.of(diagonal, net.parameters(), theta0, priorSigma, net.samples(),
+                settings.boundDelta());
+        boolean publishDiagonal = net.parameterCount() <= MAX_PUBLISHED_DIAGONAL;
+        double seconds = (System.nanoTime() - start) / 1e9;
+        return SpectrumSnapshot.newBuilder()
+                .setRunId(runId)
+                .setExperimentId(experimentId)
+                .setIteration(t)
+                .setTimestampMillis(System.currentTimeMillis())
+                .setPrecision(precision)
+                .setTopK(settings.topK())
+                .setHessianEigenvalues(list(spectra.hessian().values()))
+                .setHessianResiduals(list(spectra.hessian().residuals()))
+                .setSecondMomentEigenvalues(list(spectra.secondMoment().values()))
+                .setSecondMomentResiduals(list(spectra.secondMoment().residuals()))
+                .setPredictionHessianEigenvalues(list(spectra.predictionHessian().values()))
+                .setPredictionHessianResiduals(list(spectra.predictionHessian().residuals()))
+                .setPrincipalAngleCosines(list(spectra.principalAngleCosines()))
+                .setHessianLayerLoadings(loadings(spectra.hessianLayerLoadings()))
+                .setDavisKahanBounds(list(spectra.davisKahanBounds()))
+                .setHessianFullSpectrum(spectra.hessianFullSpectrum() == null ? null : list(spectra.hessianFullSpectrum()))
+                .setSecondMomentFullSpectrum(spectra.secondMomentFullSpectrum() == null ? null
+                        : list(spectra.secondMomentFullSpectrum()))
+                .setProbeSeconds(seconds)
+                .setHessianDiagonal(publishDiagonal ? list(diagonal.toDoubleVector()) : null)
+                .setHessianDiagonalMethod(publishDiagonal ? "exact" : null)
+                .setPriorSigma(priorSigma)
+                .setEffectiveCurvature(terms.effectiveCurvature())
+                .setWeightedFrobenius(terms.weightedFrobenius())
+                .setGeneralizationBound(terms.bound())
+                .build();
+    }
+
+    static List<Double> list(double[] values) {
+        List<Double> list = new ArrayList<>(values.length);
+        for (double value : values) {
+            list.add(value);
+        }
+        return list;
+    }
+
+    private static List<List<Double>> loadings(double[][] rows) {
+        List<List<Double>> list = new ArrayList<>(rows.length);
+        for (double[] row : rows) {
+            list.add(list(row));
+        }
+        return list;
+    }
+}

@@ -1,0 +1,98 @@
+package io.sgdscope.trainer.curvature;
+
+import org.nd4j.linalg.api.ndarray.INDArray;
+
+/**
+ * Computes the {@link Spectra} of successive snapshots of one run, each Lanczos run warm-started
+ * from the previous snapshot's Ritz vectors of the same operator (their sum plus a little noise;
+ * see {@link Lanczos#warmStart}). Also tracks L = max |lambda(H_f)| between snapshots with a few
+ * warm-started Lanczos steps ({@link #hessianSpectralNorm}).
+ *
+ * <p>Precision: that of the {@link NetworkCurvature} given (float64 in the trainer for Gauss-k);
+ * dense matrices and full spectra always in float64. Stateful (the warm starts): one per run, one thread.
+ */
+public final class SpectrumProbe {
+
+    private final int topK;
+    private final Lanczos.Settings lanczos;
+    private final boolean fullSpectrum;
+    private final long seed;
+    private EigenPairs previousHessian;
+    private EigenPairs previousSecondMoment;
+    private EigenPairs previousPrediction;
+    private INDArray hessianTop;
+    private INDArray hessianBottom;
+    private int calls;
+
+    /**
+     * @param topK         k, the eigenpairs per operator (Fig. 2-4: 15)
+     * @param lanczos      steps and tolerance of each Lanczos run
+     * @param fullSpectrum also form the dense H_f and M_t and publish all their eigenvalues (p <= {@link DenseCurvature#MAX_DENSE_PARAMETERS})
+     * @param seed         seeds the random start vectors
+     */
+    public SpectrumProbe(int topK, Lanczos.Settings lanczos, boolean fullSpectrum, long seed) {
+        if (topK < 1) {
+            throw new IllegalArgumentException("top-k must be >= 1, got " + topK);
+        }
+        this.topK = topK;
+        this.lanczos = lanczos;
+        this.fullSpectrum = fullSpectrum;
+        this.seed = seed;
+    }
+
+    public int topK() {
+        return topK;
+    }
+
+    /** The spectra of H_f, M_t and H_p at the network's theta, and how their top subspaces relate. */
+    public Spectra measure(NetworkCurvature net) {
+        long start = System.nanoTime();
+        int k = Math.min(topK, net.parameterCount());
+        long base = seed * 1_000_003L + 31L * calls++;
+        EigenPairs hessian = Lanczos.topEigenpairs(net.hessian(), k, lanczos, warm(previousHessian, base), base + 1);
+        EigenPairs secondMoment = Lanczos.topEigenpairs(net.secondMoment(), k, lanczos, warm(previousSecondMoment, base + 2),
+                base + 3);
+        EigenPairs prediction = Lanczos.topEigenpairs(net.predictionHessian(), k, lanczos, warm(previousPrediction, base + 4),
+                base + 5);
+        previousHessian = hessian;
+        previousSecondMoment = secondMoment;
+        previousPrediction = prediction;
+        hessianTop = hessian.vectors().getColumn(0).dup().reshape(net.parameterCount());
+        hessianBottom = hessian.smallestVector();
+
+        double[] cosines = PrincipalAngles.cosines(hessian.vectors(), secondMoment.vectors());      // Eq. 13
+        double[][] loadings = LayerLoadings.of(net.architecture(), hessian.vectors());             // Sec. 4.4
+        double[] hessianSpectrum = null;
+        double[] secondMomentSpectrum = null;
+        Double predictionFrobenius = null;
+        if (fullSpectrum && net.parameterCount() <= DenseCurvature.MAX_DENSE_PARAMETERS) {
+            INDArray denseHessian = DenseCurvature.matrix(net.hessian());
+            INDArray denseSecondMoment = DenseCurvature.matrix(net.secondMoment());
+            hessianSpectrum = DenseCurvature.eigenvalues(denseHessian);
+            secondMomentSpectrum = DenseCurvature.eigenvalues(denseSecondMoment);
+            predictionFrobenius = DenseCurvature.frobenius(denseSecondMoment.subi(denseHessian));   // ||M - H||_F, Eq. 12
+        }
+        double[] davisKahan = DavisKahan.bounds(hessian.values(), prediction.spectralNorm(), predictionFrobenius);
+        return new Spectra(hessian, secondMoment, prediction, cosines, loadings, davisKahan, hessianSpectrum,
+                secondMomentSpectrum, predictionFrobenius, (System.nanoTime() - start) / 1e9);
+    }
+
+    /**
+     * L = max |lambda(H_f)| by {@code steps} Lanczos steps started from the last known top and
+     * bottom eigenvectors of H_f (random the first time). The Ritz values lie inside the spectrum,
+     * so this never overestimates L; with a warm start a few steps suffice while theta moves slowly.
+     */
+    public double hessianSpectralNorm(NetworkCurvature net, int steps) {
+        INDArray start = hessianTop == null ? null : hessianTop.add(hessianBottom);
+        int m = Math.min(steps, net.parameterCount());
+        EigenPairs pairs = Lanczos.topEigenpairs(net.hessian(), 1, Lanczos.Settings.fixedSteps(m), start,
+                seed * 7_919L + calls++);
+        hessianTop = pairs.vectors().getColumn(0).dup().reshape(net.parameterCount());
+        hessianBottom = pairs.smallestVector();
+        return pairs.spectralNorm();
+    }
+
+    private INDArray warm(EigenPairs previous, long noiseSeed) {
+        return previous == null ? null : Lanczos.warmStart(previous.vectors(), previous.smallestVector(), noiseSeed);
+    }
+}
