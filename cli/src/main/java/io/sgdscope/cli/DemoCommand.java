@@ -17,6 +17,7 @@ import io.sgdscope.trainer.Experiment;
 import io.sgdscope.trainer.ExperimentResult;
 import io.sgdscope.trainer.TrainerSettings;
 import io.sgdscope.trainer.telemetry.KafkaTelemetryPublisher;
+import io.sgdscope.trainer.telemetry.MeteredTelemetrySink;
 import java.io.IOException;
 import java.io.PrintWriter;
 import java.io.UncheckedIOException;
@@ -127,7 +128,8 @@ final class DemoCommand implements Callable<Integer> {
                     long sentIterations;
                     try (KafkaTelemetryPublisher publisher = new KafkaTelemetryPublisher(broker.bootstrapServers(), Map.of())) {
                         publisher.awaitTopics(Duration.ofSeconds(30));
-                        experiment[0] = new Experiment(settings, publisher, progress);
+                        // The trainer's meters join the streams apps' registry: one /metrics for the whole demo.
+                        experiment[0] = new Experiment(settings, new MeteredTelemetrySink(publisher, apps.registry()), progress);
                         progress.start();
                         try {
                             result = experiment[0].run();

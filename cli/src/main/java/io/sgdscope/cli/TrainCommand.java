@@ -3,12 +3,21 @@ package io.sgdscope.cli;
 import io.sgdscope.trainer.Experiment;
 import io.sgdscope.trainer.ExperimentResult;
 import io.sgdscope.trainer.TrainerSettings;
+import io.micrometer.core.instrument.binder.jvm.JvmGcMetrics;
+import io.micrometer.core.instrument.binder.jvm.JvmMemoryMetrics;
+import io.micrometer.core.instrument.binder.jvm.JvmThreadMetrics;
+import io.micrometer.core.instrument.binder.system.ProcessorMetrics;
+import io.micrometer.prometheusmetrics.PrometheusConfig;
+import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
+import io.sgdscope.streams.metrics.MetricsServer;
 import io.sgdscope.trainer.telemetry.KafkaTelemetryPublisher;
+import io.sgdscope.trainer.telemetry.MeteredTelemetrySink;
 import java.io.PrintWriter;
 import java.time.Duration;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
+import picocli.CommandLine.Option;
 import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Spec;
 
@@ -28,6 +37,15 @@ final class TrainCommand implements Callable<Integer> {
     @Mixin
     KafkaOptions kafka;
 
+    @Option(names = "--metrics-port", paramLabel = "PORT", defaultValue = "9401",
+            description = "Port of the trainer's Prometheus endpoint http://HOST:PORT/metrics (iterations/s, curvature-probe "
+                    + "time, runs, JVM; 0 = any free port, -1 = none). Default: ${DEFAULT-VALUE}.")
+    int metricsPort;
+
+    @Option(names = "--metrics-host", paramLabel = "ADDRESS", defaultValue = "127.0.0.1",
+            description = "Address the trainer's Prometheus endpoint binds to (0.0.0.0 to expose it). Default: ${DEFAULT-VALUE}.")
+    String metricsHost;
+
     @Override
     public Integer call() {
         PrintWriter out = spec.commandLine().getOut();
@@ -37,11 +55,24 @@ final class TrainCommand implements Callable<Integer> {
         out.println("Training experiment " + settings.experimentId() + ": " + describe(settings) + " -> " + connection.bootstrapServers());
         out.flush();
 
-        try (KafkaTelemetryPublisher publisher = new KafkaTelemetryPublisher(connection.bootstrapServers(),
+        if (metricsPort < -1 || metricsPort > 65_535) {
+            throw new IllegalArgumentException("metrics port must be in 0..65535, or -1 for none, got " + metricsPort);
+        }
+        PrometheusMeterRegistry registry = new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
+        new JvmMemoryMetrics().bindTo(registry);
+        new JvmGcMetrics().bindTo(registry);
+        new JvmThreadMetrics().bindTo(registry);
+        new ProcessorMetrics().bindTo(registry);
+        try (MetricsServer server = metricsPort < 0 ? null : startMetrics(registry);
+             KafkaTelemetryPublisher publisher = new KafkaTelemetryPublisher(connection.bootstrapServers(),
                 connection.clientProperties())) {
+            if (server != null) {
+                out.println("Metrics: " + server.metricsUri());
+                out.flush();
+            }
             publisher.awaitTopics(Duration.ofSeconds(30));
             ExperimentProgress progress = new ExperimentProgress(settings.runs(), settings.iterations(), out, () -> "");
-            Experiment experiment = new Experiment(settings, publisher, progress);
+            Experiment experiment = new Experiment(settings, new MeteredTelemetrySink(publisher, registry), progress);
             try (ShutdownSignal signal = new ShutdownSignal(experiment::cancel)) {
                 progress.start();
                 ExperimentResult result;
@@ -55,6 +86,14 @@ final class TrainCommand implements Callable<Integer> {
                 out.flush();
                 return signal.isRequested() ? Sgdscope.EXIT_INTERRUPTED : 0;
             }
+        }
+    }
+
+    private MetricsServer startMetrics(PrometheusMeterRegistry registry) {
+        try {
+            return MetricsServer.start(metricsHost, metricsPort, registry, () -> MetricsServer.Health.up("trainer"));
+        } catch (java.io.UncheckedIOException e) {
+            throw new SgdscopeException(e.getMessage(), e);
         }
     }
 

@@ -37,7 +37,7 @@ class SeparateProcessesIT {
             URI metrics = URI.create(streams.awaitLine(Pattern.compile("^Metrics: (http://\\S+)"), Duration.ofSeconds(60)).group(1));
 
             try (SgdscopeProcess train = SgdscopeProcess.start("train", "--bootstrap-servers", broker.bootstrapServers(),
-                    "--experiment", EXPERIMENT, "--runs", "" + RUNS, "--iterations", "" + ITERATIONS, "--workers", "2")) {
+                    "--experiment", EXPERIMENT, "--runs", "" + RUNS, "--iterations", "" + ITERATIONS, "--workers", "2", "--metrics-port", "0")) {
                 assertEquals(0, train.awaitExit(Duration.ofSeconds(120)), "train: " + train.stderr());
                 assertTrue(train.stdout().contains("Runs: " + RUNS + " completed, 0 diverged, 0 cancelled, 0 failed"),
                         String.join("\n", train.stdout()));

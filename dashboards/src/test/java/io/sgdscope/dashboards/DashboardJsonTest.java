@@ -60,6 +60,8 @@ class DashboardJsonTest {
                 Dashboards.metricNames("sgdscope_cross_run_quantile{experiment=\"$experiment\",metric=\"loss\",quantile=\"0.5\"}"));
         assertEquals(Set.of("sgdscope_record_latency_seconds_bucket"),
                 Dashboards.metricNames("histogram_quantile(0.99, sum by (le) (rate(sgdscope_record_latency_seconds_bucket[1m])))"));
+        assertEquals(Set.of("sgdscope_deviation_alerts_total"), Dashboards.metricNames(
+                "sum by (experiment, check) (sgdscope_deviation_alerts_total unless sgdscope_deviation_alerts_total offset 10m)"));
         assertEquals(Set.of("experiment:sgdscope_runs_active:sum", "experiment:sgdscope_iteration_records:rate1m"),
                 Dashboards.metricNames("experiment:sgdscope_runs_active:sum > 0 and on (experiment) experiment:sgdscope_iteration_records:rate1m == 0"));
     }

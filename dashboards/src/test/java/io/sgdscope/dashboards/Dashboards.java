@@ -26,7 +26,8 @@ final class Dashboards {
 
     private static final Pattern IDENTIFIER = Pattern.compile("(?<![a-zA-Z0-9_:.])([a-zA-Z_:][a-zA-Z0-9_:]*)(\\s*\\()?");
     private static final java.util.Set<String> PROMQL_WORDS = java.util.Set.of("sum", "by", "rate", "increase", "max", "min",
-            "avg", "histogram_quantile", "and", "on", "or", "unless", "label_values", "without", "count", "le", "topk");
+            "avg", "histogram_quantile", "and", "on", "or", "unless", "label_values", "without", "count", "le", "topk",
+            "offset", "bool", "ignoring", "group_left", "group_right");
 
     private Dashboards() {}
 

@@ -13,6 +13,9 @@ import java.util.List;
 import java.util.Map;
 import java.util.Objects;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.Future;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.concurrent.atomic.LongAdder;
 import org.apache.avro.specific.SpecificRecord;
@@ -74,6 +77,8 @@ public final class KafkaTelemetryPublisher implements TelemetrySink, AutoCloseab
     private final TelemetrySerde<SpectrumSnapshot> spectraSerde = TelemetrySerdes.spectra();
     private final Duration controlTimeout;
     private final Map<String, LongAdder> droppedByRun = new ConcurrentHashMap<>();
+    /** The latest send of each run in progress, per topic (see {@link #awaitDelivered}). */
+    private final Map<String, Map<String, Future<RecordMetadata>>> lastSends = new ConcurrentHashMap<>();
     private final LongAdder sent = new LongAdder();
     private final LongAdder dropped = new LongAdder();
     private final LongAdder droppedSpectra = new LongAdder();
@@ -183,7 +188,10 @@ public final class KafkaTelemetryPublisher implements TelemetrySink, AutoCloseab
     /** Offers a record once (waiting at most max.block.ms); if not taken, drops it and counts it against its run. */
     private void sendOrDrop(ProducerRecord<String, byte[]> record, String runId, LongAdder droppedOfKind) {
         SendCallback callback = new SendCallback(runId, true);
-        callback.send(record);
+        Future<RecordMetadata> future = callback.send(record);
+        if (future != null && !callback.failedInSend) {
+            lastSends.computeIfAbsent(runId, id -> new ConcurrentHashMap<>()).put(record.topic(), future);
+        }
         if (callback.failedInSend) {
             // Not enqueued within max.block.ms (buffer full, or no metadata): drop, count, go on training.
             droppedOfKind.increment();
@@ -199,9 +207,38 @@ public final class KafkaTelemetryPublisher implements TelemetrySink, AutoCloseab
 
     @Override
     public void runFinished(RunFinished record) {
+        awaitDelivered(record.getRunId());
         byte[] value = runsSerde.serialize(Topics.RUNS, record);
         sendControl(new ProducerRecord<>(Topics.RUNS, Topics.runFinishedKey(record.getRunId()), value));
         droppedByRun.remove(record.getRunId());
+    }
+
+    /**
+     * Waits (at most the control timeout) until the run's last iteration and spectrum records are on the
+     * broker, so that a RunFinished never reaches the topics before the records it closes: consumers may
+     * treat records arriving after a run's RunFinished as late. Records of one run and topic share a
+     * partition and arrive in order, so the last one stands for all.
+     */
+    private void awaitDelivered(String runId) {
+        Map<String, Future<RecordMetadata>> last = lastSends.remove(runId);
+        if (last == null) {
+            return;
+        }
+        long deadline = System.nanoTime() + controlTimeout.toNanos();
+        for (Future<RecordMetadata> future : last.values()) {
+            try {
+                future.get(Math.max(0, deadline - System.nanoTime()), TimeUnit.NANOSECONDS);
+            } catch (ExecutionException e) {
+                // Counted as failed by the callback; the RunFinished still goes out.
+            } catch (java.util.concurrent.TimeoutException e) {
+                LOG.warn("run {}: its last records were not acknowledged within {}; sending RunFinished anyway", runId,
+                        seconds(controlTimeout));
+                return;
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                return;
+            }
+        }
     }
 
     /** Iteration and spectrum records of a run in progress dropped so far (not enqueued in time, or failed to deliver). */
@@ -321,13 +358,15 @@ public final class KafkaTelemetryPublisher implements TelemetrySink, AutoCloseab
             this.iteration = iteration;
         }
 
-        void send(ProducerRecord<String, byte[]> record) {
+        /** @return the send's future, or null when the record was not taken */
+        Future<RecordMetadata> send(ProducerRecord<String, byte[]> record) {
             sending = true;
             try {
-                producer.send(record, this);
+                return producer.send(record, this);
             } catch (KafkaException e) {
                 failedInSend = true;
                 cause = e;
+                return null;
             } finally {
                 sending = false;
             }

@@ -198,6 +198,27 @@ class KafkaTelemetryPublisherTest {
     }
 
     @Test
+    void aRunFinishedWaitsUntilTheRunsLastRecordsAreOnTheBroker() throws Exception {
+        FullBufferProducer producer = new FullBufferProducer(false);
+        KafkaTelemetryPublisher publisher = new KafkaTelemetryPublisher(producer, Duration.ofSeconds(10));
+        publisher.runStarted(runStarted("a"));
+        publisher.iteration(iteration("a", 0));
+        publisher.iteration(iteration("a", 1));
+        Thread finisher = new Thread(() -> publisher.runFinished(runFinished("a", 2, 0)));
+        finisher.start();
+        Thread.sleep(300);
+        assertEquals(3, producer.history().size(), "no RunFinished while the last iteration is unacknowledged");
+        assertTrue(producer.completeNext());   // RunStarted
+        assertTrue(producer.completeNext());   // iteration 0
+        assertTrue(finisher.isAlive(), "iteration 1 is still not acknowledged");
+        assertTrue(producer.completeNext());   // iteration 1
+        finisher.join(5_000);
+        assertEquals(4, producer.history().size());
+        assertEquals(Topics.runFinishedKey("a"), producer.history().get(3).key());
+        publisher.close();
+    }
+
+    @Test
     void theFirstRunStartedWaitsUntilTheTopicsAreKnown() {
         AtomicInteger lookups = new AtomicInteger();
         MockProducer<String, byte[]> producer = new MockProducer<>(CLUSTER, true, null, new StringSerializer(),
