@@ -15,10 +15,26 @@ class ComposeFileTest {
 
     @Test
     void theComposeFileIsValid() throws Exception {
-        Process process = new ProcessBuilder("docker-compose", "-f", "docker-compose.yml", "config", "-q")
+        assertValid("-f", "docker-compose.yml", "config", "-q");
+    }
+
+    @Test
+    void theGpuProfileIsValid() throws Exception {
+        assertValid("-f", "docker-compose.yml", "--profile", "gpu", "config", "-q");
+    }
+
+    @Test
+    void theThreeBrokerOverrideIsValid() throws Exception {
+        assertValid("-f", "docker-compose.yml", "-f", "docker-compose.kafka3.yml", "config", "-q");
+    }
+
+    private static void assertValid(String... args) throws Exception {
+        java.util.List<String> command = new java.util.ArrayList<>(java.util.List.of("docker-compose"));
+        command.addAll(java.util.List.of(args));
+        Process process = new ProcessBuilder(command)
                 .directory(Path.of("..").toAbsolutePath().normalize().toFile()).redirectErrorStream(true).start();
         String output = new String(process.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
         process.waitFor(60, TimeUnit.SECONDS);
-        assertEquals(0, process.exitValue(), "docker-compose config -q: " + output);
+        assertEquals(0, process.exitValue(), String.join(" ", command) + ": " + output);
     }
 }

@@ -39,12 +39,12 @@ import org.nd4j.linalg.api.buffer.DataType;
 
 /**
  * {@code --snapshot-at 0,7 --snapshot-dir DIR}: the folders a run writes hold exactly the files of
- * ../shared/snapshot-example, numpy (Debian's python3-numpy) reads them and recomputes the loss that was
+ * the shared snapshot example (a copy of ../shared/snapshot-example in src/test/resources/snapshot-example), numpy (Debian's python3-numpy) reads them and recomputes the loss that was
  * published, and published.json holds the very values of the published records.
  */
 class SnapshotFolderTest {
 
-    static final Path EXAMPLE = Paths.get("..", "..", "shared", "snapshot-example");
+    static final Path EXAMPLE = Paths.get("src", "test", "resources", "snapshot-example");
     private static final String RUN = "snap-r00000";
     private static final Dataset GAUSS_10 = GaussK.generate(GaussKSettings.GAUSS_10);
 
