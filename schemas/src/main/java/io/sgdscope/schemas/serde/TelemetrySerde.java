@@ -7,7 +7,6 @@ import java.util.List;
 import java.util.Map;
 import java.util.Set;
 import java.util.stream.Collectors;
-import org.apache.avro.AvroRuntimeException;
 import org.apache.avro.Schema;
 import org.apache.avro.io.BinaryDecoder;
 import org.apache.avro.io.DecoderFactory;
@@ -124,7 +123,11 @@ public final class TelemetrySerde<T extends SpecificRecord> implements Serde<T>,
                         + readerClasses.get(fingerprint).getSimpleName() + ": bytes left over after the record", null);
             }
             return record;
-        } catch (IOException | AvroRuntimeException | IndexOutOfBoundsException | NegativeArraySizeException e) {
+        } catch (UnreadableRecordException e) {
+            throw e;
+        } catch (IOException | RuntimeException e) {
+            // Garbage after a valid header fails in many ways inside Avro: EOF, AvroRuntimeException, a
+            // negative or absurd length (SystemLimitException is an UnsupportedOperationException), ...
             throw new UnreadableRecordException(topic, partition, offset, "corrupt "
                     + readerClasses.get(fingerprint).getSimpleName() + ": " + e, e);
         }

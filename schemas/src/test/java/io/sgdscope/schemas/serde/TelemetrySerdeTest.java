@@ -101,7 +101,7 @@ class TelemetrySerdeTest {
     void garbageAfterAValidHeaderNeverEscapesAsAnotherException() {
         byte[] bytes = TelemetrySerdes.iterations().serialize(Topics.ITERATIONS, SampleRecords.iterationMetrics());
         java.util.Random random = new java.util.Random(1);
-        for (int trial = 0; trial < 2000; trial++) {
+        for (int trial = 0; trial < 20_000; trial++) {
             byte[] mangled = bytes.clone();
             for (int i = 10; i < mangled.length; i++) {
                 if (random.nextInt(4) == 0) {
