@@ -4,6 +4,7 @@ import io.micrometer.core.instrument.MeterRegistry;
 import io.sgdscope.streams.deviation.AlertLog;
 import io.sgdscope.streams.deviation.DeviationSettings;
 import io.sgdscope.streams.deviation.DeviationTopology;
+import io.sgdscope.streams.runs.AppScope;
 import io.sgdscope.streams.metrics.MetricsServer;
 import java.time.Clock;
 import java.time.Duration;
@@ -25,10 +26,14 @@ public final class DeviationApp implements AutoCloseable {
     private Serving serving;
 
     DeviationApp(StreamsSettings settings, DeviationSettings deviation, MeterRegistry registry, int partitions) {
+        this(settings, deviation, registry, partitions, AppScope.LIVE);
+    }
+
+    DeviationApp(StreamsSettings settings, DeviationSettings deviation, MeterRegistry registry, int partitions, AppScope scope) {
         this.settings = settings;
         this.deviation = deviation;
         this.registry = registry;
-        DeviationTopology topology = new DeviationTopology(deviation, partitions, registry, alerts, Clock.systemUTC());
+        DeviationTopology topology = new DeviationTopology(deviation, partitions, registry, alerts, Clock.systemUTC(), scope);
         this.runner = new AppRunner("deviation app", settings, settings.deviationApplicationId(), topology.build(), registry,
                 AppRunner.inputTopics(false));
     }

@@ -6,6 +6,7 @@ import io.sgdscope.streams.quantiles.ExperimentStatuses;
 import io.sgdscope.streams.quantiles.QuantileBands;
 import io.sgdscope.streams.quantiles.QuantilesSettings;
 import io.sgdscope.streams.quantiles.QuantilesTopology;
+import io.sgdscope.streams.runs.AppScope;
 import io.sgdscope.streams.quantiles.TrackedMetric;
 import java.time.Clock;
 import java.time.Duration;
@@ -38,6 +39,10 @@ public final class QuantilesApp implements AutoCloseable {
     private Serving serving;
 
     QuantilesApp(StreamsSettings settings, QuantilesSettings quantiles, MeterRegistry registry, int partitions) {
+        this(settings, quantiles, registry, partitions, AppScope.LIVE);
+    }
+
+    QuantilesApp(StreamsSettings settings, QuantilesSettings quantiles, MeterRegistry registry, int partitions, AppScope scope) {
         this.settings = settings;
         this.quantiles = quantiles;
         this.registry = registry;
@@ -45,7 +50,8 @@ public final class QuantilesApp implements AutoCloseable {
         this.experiments = new ExperimentStatuses(registry);
         boolean spectra = quantiles.metrics().stream()
                 .anyMatch(name -> TrackedMetric.named(name).source() == TrackedMetric.Source.SPECTRUM);
-        QuantilesTopology topology = new QuantilesTopology(quantiles, partitions, bands, experiments, registry, Clock.systemUTC());
+        QuantilesTopology topology = new QuantilesTopology(quantiles, partitions, bands, experiments, registry, Clock.systemUTC(),
+                scope);
         this.runner = new AppRunner("quantiles app", settings, settings.quantilesApplicationId(), topology.build(), registry,
                 AppRunner.inputTopics(spectra));
     }

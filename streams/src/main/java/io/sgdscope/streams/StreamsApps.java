@@ -1,5 +1,6 @@
 package io.sgdscope.streams;
 
+import io.sgdscope.streams.runs.AppScope;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.sgdscope.streams.deviation.DeviationSettings;
 import io.sgdscope.streams.metrics.MetricsServer;
@@ -39,13 +40,19 @@ public final class StreamsApps implements AutoCloseable {
      */
     public static StreamsApps start(StreamsSettings settings, QuantilesSettings quantilesSettings,
                                     DeviationSettings deviationSettings) {
+        return start(settings, quantilesSettings, deviationSettings, AppScope.LIVE);
+    }
+
+    /** As {@link #start(StreamsSettings, QuantilesSettings, DeviationSettings)}, reading and writing as {@code scope} says. */
+    public static StreamsApps start(StreamsSettings settings, QuantilesSettings quantilesSettings,
+                                    DeviationSettings deviationSettings, AppScope scope) {
         int partitions = TopicCheck.inspect(settings);
         Serving serving = new Serving();
         QuantilesApp quantiles = null;
         DeviationApp deviation = null;
         try {
-            quantiles = new QuantilesApp(settings, quantilesSettings, serving.registry(), partitions);
-            deviation = new DeviationApp(settings, deviationSettings, serving.registry(), partitions);
+            quantiles = new QuantilesApp(settings, quantilesSettings, serving.registry(), partitions, scope);
+            deviation = new DeviationApp(settings, deviationSettings, serving.registry(), partitions, scope);
             StreamsApps apps = new StreamsApps(serving, quantiles, deviation);
             serving.serve(settings, apps::health, apps::readiness);
             quantiles.start();

@@ -142,6 +142,12 @@ public record StreamsSettings(String bootstrapServers, String applicationId, Pat
                 numStreamThreads, processingGuarantee, clientProperties, commitInterval, deadLetterTopic, newStandbyReplicas);
     }
 
+    /** The same settings with another dead-letter topic, or none (null: unreadable records are only logged and counted). */
+    public StreamsSettings withDeadLetterTopic(String newDeadLetterTopic) {
+        return new StreamsSettings(bootstrapServers, applicationId, stateDir, metricsHost, metricsPort,
+                numStreamThreads, processingGuarantee, clientProperties, commitInterval, newDeadLetterTopic, standbyReplicas);
+    }
+
     public StreamsSettings withClientProperties(Map<String, String> newClientProperties) {
         return new StreamsSettings(bootstrapServers, applicationId, stateDir, metricsHost, metricsPort,
                 numStreamThreads, processingGuarantee, newClientProperties, commitInterval, deadLetterTopic, standbyReplicas);

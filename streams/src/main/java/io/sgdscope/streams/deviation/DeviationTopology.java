@@ -6,6 +6,7 @@ import io.micrometer.core.instrument.MeterRegistry;
 import io.sgdscope.schemas.Topics;
 import io.sgdscope.schemas.serde.TelemetrySerdes;
 import io.sgdscope.streams.metrics.MeterGroups;
+import io.sgdscope.streams.runs.AppScope;
 import io.sgdscope.streams.runs.RunInputs;
 import java.time.Clock;
 import java.util.Objects;
@@ -34,6 +35,7 @@ public final class DeviationTopology {
     public static final String RUN_DEVIATION_STORE = "run-deviation";
 
     private final DeviationSettings settings;
+    private final AppScope scope;
     private final int partitions;
     private final MeterRegistry registry;
     private final MeterGroups watchedGauges;
@@ -46,6 +48,13 @@ public final class DeviationTopology {
      * @param clock the wall clock of {@code raisedAtMillis}
      */
     public DeviationTopology(DeviationSettings settings, int partitions, MeterRegistry registry, AlertLog alerts, Clock clock) {
+        this(settings, partitions, registry, alerts, clock, AppScope.LIVE);
+    }
+
+    /** @param scope what is read and where the alerts go (a replay's own topic) */
+    public DeviationTopology(DeviationSettings settings, int partitions, MeterRegistry registry, AlertLog alerts, Clock clock,
+                             AppScope scope) {
+        this.scope = Objects.requireNonNull(scope, "scope");
         this.settings = Objects.requireNonNull(settings, "settings");
         if (partitions < 0) {
             throw new IllegalArgumentException("partitions must be >= 0 (0 = unknown), was " + partitions);
@@ -59,12 +68,12 @@ public final class DeviationTopology {
 
     public Topology build() {
         StreamsBuilder builder = new StreamsBuilder();
-        RunInputs.stream(builder, partitions, false)
+        RunInputs.stream(builder, partitions, false, scope)
                 .process(withStores(() -> new DeviationProcessor(settings, registry, watchedGauges, alerts, clock),
                         Stores.keyValueStoreBuilder(Stores.persistentKeyValueStore(RUN_DEVIATION_STORE),
                                 Serdes.String(), RunDeviation.serde(settings.window())).withCachingEnabled()),
                         Named.as("deviation"))
-                .to(Topics.ALERTS, Produced.with(Serdes.String(), TelemetrySerdes.alerts()).withName("alerts"));
+                .to(scope.alertsTopic(), Produced.with(Serdes.String(), TelemetrySerdes.alerts()).withName("alerts"));
         return builder.build();
     }
 }

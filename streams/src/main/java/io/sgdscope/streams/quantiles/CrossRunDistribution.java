@@ -12,37 +12,41 @@ import org.apache.datasketches.memory.Memory;
  * the finite values (mergeable, exact min and max, quantiles within a rank error), their exact count
  * and compensated sum for the mean, and a count of the non-finite values, which never enter the sketch.
  *
- * <p>The variance (Fig. 10 shows that of Δ_t(f)) is the unbiased sample variance M₂/(n − 1), with M₂
- * kept by Welford's update, which stays accurate where the textbook Σx² − n·mean² cancels.
+ * <p>The sums of the values and of their squares are kept in double-double arithmetic (about 32
+ * significant digits, error-free TwoSum and TwoProduct steps): the mean and the unbiased sample variance
+ * (Σx² − (Σx)²/n)/(n − 1) (Fig. 10 shows that of Δ_t(f)) are then accurate where float64 would cancel,
+ * and — what a replay needs to reproduce the live outputs exactly — they no longer depend on the order
+ * in which the runs' values arrived (up to the final rounding to float64).
  *
- * <p>Stored as bytes: a format byte, the non-finite count, the sum and its compensation, Welford's mean
- * and M₂, then the sketch in DataSketches' own serial form (readable by any DataSketches implementation).
- * Format 1 (before the variance) is still read; its variance stays unknown (NaN).
+ * <p>Stored as bytes: a format byte, the non-finite count, the two double-double sums, then the sketch in
+ * DataSketches' own serial form (readable by any DataSketches implementation). Formats 1 (no variance)
+ * and 2 (Welford's mean and M₂) are still read.
  */
 final class CrossRunDistribution {
 
-    private static final byte FORMAT = 2;
+    private static final byte FORMAT = 3;
+    private static final byte FORMAT_WELFORD = 2;
     private static final byte FORMAT_WITHOUT_VARIANCE = 1;
     private static final int HEADER_BYTES = 1 + Long.BYTES + 4 * Double.BYTES;
     private static final int HEADER_BYTES_WITHOUT_VARIANCE = 1 + Long.BYTES + 2 * Double.BYTES;
 
     private final KllDoublesSketch sketch;
     private long nonFinite;
-    /** Neumaier's compensated sum of the finite values: sum + compensation is the sum to ~1 ulp. */
-    private double sum;
-    private double compensation;
-    /** Welford's running mean and sum of squared deviations M₂ (NaN: unknown, from format 1). */
-    private double welfordMean;
-    private double m2;
+    /** Σx as a double-double: sumHi + sumLo. */
+    private double sumHi;
+    private double sumLo;
+    /** Σx² as a double-double: squaresHi + squaresLo (NaN: unknown, read from format 1). */
+    private double squaresHi;
+    private double squaresLo;
 
-    private CrossRunDistribution(KllDoublesSketch sketch, long nonFinite, double sum, double compensation,
-                                 double welfordMean, double m2) {
+    private CrossRunDistribution(KllDoublesSketch sketch, long nonFinite, double sumHi, double sumLo, double squaresHi,
+                                 double squaresLo) {
         this.sketch = sketch;
         this.nonFinite = nonFinite;
-        this.sum = sum;
-        this.compensation = compensation;
-        this.welfordMean = welfordMean;
-        this.m2 = m2;
+        this.sumHi = sumHi;
+        this.sumLo = sumLo;
+        this.squaresHi = squaresHi;
+        this.squaresLo = squaresLo;
     }
 
     static CrossRunDistribution empty(int sketchK) {
@@ -52,31 +56,39 @@ final class CrossRunDistribution {
     static CrossRunDistribution fromBytes(byte[] bytes) {
         ByteBuffer buffer = ByteBuffer.wrap(bytes).order(ByteOrder.LITTLE_ENDIAN);
         byte format = buffer.get();
-        if (format != FORMAT && format != FORMAT_WITHOUT_VARIANCE) {
+        if (format != FORMAT && format != FORMAT_WELFORD && format != FORMAT_WITHOUT_VARIANCE) {
             throw new IllegalStateException("cross-run distribution in format " + format + ", this version reads "
-                    + FORMAT_WITHOUT_VARIANCE + " and " + FORMAT);
+                    + FORMAT_WITHOUT_VARIANCE + " to " + FORMAT);
         }
         long nonFinite = buffer.getLong();
-        double sum = buffer.getDouble();
-        double compensation = buffer.getDouble();
-        double welfordMean = Double.NaN;
-        double m2 = Double.NaN;
+        double sumHi = buffer.getDouble();
+        double sumLo = buffer.getDouble();
+        double squaresHi = Double.NaN;
+        double squaresLo = 0;
         int header = HEADER_BYTES_WITHOUT_VARIANCE;
         if (format == FORMAT) {
-            welfordMean = buffer.getDouble();
-            m2 = buffer.getDouble();
+            squaresHi = buffer.getDouble();
+            squaresLo = buffer.getDouble();
             header = HEADER_BYTES;
+        } else if (format == FORMAT_WELFORD) {
+            double welfordMean = buffer.getDouble();
+            double m2 = buffer.getDouble();
+            header = HEADER_BYTES;
+            KllDoublesSketch sketch = KllDoublesSketch.heapify(
+                    Memory.wrap(bytes, header, bytes.length - header, ByteOrder.LITTLE_ENDIAN));
+            // Σx² = M₂ + n·mean² (to float64 accuracy: an old state is carried over, not re-summed).
+            return new CrossRunDistribution(sketch, nonFinite, sumHi, sumLo, m2 + sketch.getN() * welfordMean * welfordMean, 0);
         }
         KllDoublesSketch sketch = KllDoublesSketch.heapify(
                 Memory.wrap(bytes, header, bytes.length - header, ByteOrder.LITTLE_ENDIAN));
-        return new CrossRunDistribution(sketch, nonFinite, sum, compensation, welfordMean, m2);
+        return new CrossRunDistribution(sketch, nonFinite, sumHi, sumLo, squaresHi, squaresLo);
     }
 
     byte[] toBytes() {
         byte[] sketchBytes = sketch.toByteArray();
         return ByteBuffer.allocate(HEADER_BYTES + sketchBytes.length).order(ByteOrder.LITTLE_ENDIAN)
-                .put(FORMAT).putLong(nonFinite).putDouble(sum).putDouble(compensation)
-                .putDouble(welfordMean).putDouble(m2).put(sketchBytes)
+                .put(FORMAT).putLong(nonFinite).putDouble(sumHi).putDouble(sumLo)
+                .putDouble(squaresHi).putDouble(squaresLo).put(sketchBytes)
                 .array();
     }
 
@@ -87,12 +99,24 @@ final class CrossRunDistribution {
             return;
         }
         sketch.update(value);
-        double total = sum + value;
-        compensation += Math.abs(sum) >= Math.abs(value) ? (sum - total) + value : (value - total) + sum;
-        sum = total;
-        double deviation = value - welfordMean;
-        welfordMean += deviation / sketch.getN();
-        m2 += deviation * (value - welfordMean);
+        double[] sum = addDoubleDouble(sumHi, sumLo, value, 0);
+        sumHi = sum[0];
+        sumLo = sum[1];
+        double square = value * value;
+        double squareError = Math.fma(value, value, -square); // TwoProduct: value² = square + squareError exactly
+        double[] squares = addDoubleDouble(squaresHi, squaresLo, square, squareError);
+        squaresHi = squares[0];
+        squaresLo = squares[1];
+    }
+
+    /** (aHi + aLo) + (bHi + bLo) in double-double arithmetic (TwoSum of the high parts, then renormalised). */
+    static double[] addDoubleDouble(double aHi, double aLo, double bHi, double bLo) {
+        double s = aHi + bHi;
+        double v = s - aHi;
+        double e = (aHi - (s - v)) + (bHi - v); // TwoSum: aHi + bHi = s + e exactly
+        e += aLo + bLo;
+        double hi = s + e;
+        return new double[] {hi, e - (hi - s)};
     }
 
     long count() {
@@ -104,12 +128,24 @@ final class CrossRunDistribution {
     }
 
     double mean() {
-        return count() == 0 ? Double.NaN : (sum + compensation) / count();
+        return count() == 0 ? Double.NaN : (sumHi + sumLo) / count();
     }
 
-    /** Unbiased sample variance of the finite values, M₂/(n − 1); NaN below two values. */
+    /** Unbiased sample variance of the finite values, (Σx² − (Σx)²/n)/(n − 1) in double-double; NaN below two values. */
     double variance() {
-        return count() < 2 ? Double.NaN : m2 / (count() - 1);
+        long n = count();
+        if (n < 2 || Double.isNaN(squaresHi)) {
+            return Double.NaN;
+        }
+        // (Σx)²/n in double-double: square the double-double sum, divide by n.
+        double square = sumHi * sumHi;
+        double squareError = Math.fma(sumHi, sumHi, -square) + 2 * sumHi * sumLo;
+        double[] sumSquared = addDoubleDouble(square, 0, squareError, 0);
+        double quotient = sumSquared[0] / n;
+        double remainder = Math.fma(-quotient, n, sumSquared[0]) + sumSquared[1];
+        double[] meanPart = addDoubleDouble(quotient, 0, remainder / n, 0);
+        double[] centred = addDoubleDouble(squaresHi, squaresLo, -meanPart[0], -meanPart[1]);
+        return Math.max(0, centred[0] + centred[1]) / (n - 1);
     }
 
     double min() {

@@ -7,6 +7,7 @@ import io.sgdscope.schemas.Topics;
 import io.sgdscope.schemas.serde.TelemetrySerdes;
 import io.sgdscope.streams.metrics.MeterGroups;
 import io.sgdscope.streams.runs.RunInput;
+import io.sgdscope.streams.runs.AppScope;
 import io.sgdscope.streams.runs.RunInputs;
 import java.time.Clock;
 import java.util.Map;
@@ -60,6 +61,7 @@ public final class QuantilesTopology {
     public static final String FRONTIER_BANDS_STORE = "frontier-bands";
 
     private final QuantilesSettings settings;
+    private final AppScope scope;
     private final int partitions;
     private final QuantileBands bands;
     private final ExperimentStatuses statuses;
@@ -76,6 +78,13 @@ public final class QuantilesTopology {
      */
     public QuantilesTopology(QuantilesSettings settings, int partitions, QuantileBands bands, ExperimentStatuses statuses,
                              MeterRegistry registry, Clock clock) {
+        this(settings, partitions, bands, statuses, registry, clock, AppScope.LIVE);
+    }
+
+    /** @param scope what is read and where the summaries go (a replay's own topic) */
+    public QuantilesTopology(QuantilesSettings settings, int partitions, QuantileBands bands, ExperimentStatuses statuses,
+                             MeterRegistry registry, Clock clock, AppScope scope) {
+        this.scope = Objects.requireNonNull(scope, "scope");
         this.settings = Objects.requireNonNull(settings, "settings");
         if (partitions < 0) {
             throw new IllegalArgumentException("partitions must be >= 0 (0 = unknown), was " + partitions);
@@ -92,7 +101,7 @@ public final class QuantilesTopology {
         StreamsBuilder builder = new StreamsBuilder();
         boolean spectra = settings.metrics().stream()
                 .anyMatch(name -> TrackedMetric.named(name).source() == TrackedMetric.Source.SPECTRUM);
-        KStream<String, RunInput> inputs = RunInputs.stream(builder, partitions, spectra);
+        KStream<String, RunInput> inputs = RunInputs.stream(builder, partitions, spectra, scope);
 
         Map<String, KStream<String, Object>> outputs = inputs
                 .process(withStores(() -> new RunValuesProcessor(settings, registry, watchedGauges),
@@ -116,7 +125,7 @@ public final class QuantilesTopology {
 
         updatedBands
                 .mapValues(CrossRunBand::toSummary, Named.as("summaries"))
-                .to(Topics.QUANTILES, Produced.with(Serdes.String(), TelemetrySerdes.quantiles()).withName("quantiles"));
+                .to(scope.quantilesTopic(), Produced.with(Serdes.String(), TelemetrySerdes.quantiles()).withName("quantiles"));
 
         KStream<String, FrontierEvent> bandEvents = updatedBands
                 .map((quantileKey, band) -> KeyValue.pair(band.experimentId(), FrontierEvent.of(band)), Named.as("band-events"))

@@ -50,14 +50,24 @@ public final class RunInputs {
      * @param withSpectra whether sgd.spectra is read too
      */
     public static KStream<String, RunInput> stream(StreamsBuilder builder, int partitions, boolean withSpectra) {
+        return stream(builder, partitions, withSpectra, AppScope.LIVE);
+    }
+
+    /** As {@link #stream(StreamsBuilder, int, boolean)}, keeping only the records within {@code scope}. */
+    public static KStream<String, RunInput> stream(StreamsBuilder builder, int partitions, boolean withSpectra, AppScope scope) {
+        boolean filter = scope.filters();
         KStream<String, RunInput> iterations = builder
                 .stream(Topics.ITERATIONS, Consumed.with(Serdes.String(), TelemetrySerdes.iterations()).withName("iterations"))
-                .filter((runId, metrics) -> metrics != null, Named.as("iterations-present"))
+                .filter((runId, metrics) -> metrics != null && (!filter
+                        || scope.includesExperiment(metrics.getExperimentId()) && scope.includesIteration(metrics.getIteration())),
+                        Named.as("iterations-present"))
                 .mapValues(metrics -> (RunInput) new RunInput.Iteration(metrics), Named.as("iteration-inputs"));
 
         KStream<String, RunInput> lifecycle = builder
                 .stream(Topics.RUNS, Consumed.with(Serdes.String(), TelemetrySerdes.runs()).withName("runs"))
-                .filter((key, record) -> record instanceof RunStarted || record instanceof RunFinished, Named.as("runs-present"))
+                .filter((key, record) -> (record instanceof RunStarted started && scope.includesExperiment(started.getExperimentId()))
+                        || (record instanceof RunFinished finished && scope.includesExperiment(finished.getExperimentId())),
+                        Named.as("runs-present"))
                 .map((key, record) -> {
                     RunInput input = record instanceof RunStarted started
                             ? RunInput.Started.of(started)
@@ -69,7 +79,9 @@ public final class RunInputs {
         if (withSpectra) {
             KStream<String, RunInput> spectra = builder
                     .stream(Topics.SPECTRA, Consumed.with(Serdes.String(), TelemetrySerdes.spectra()).withName("spectra"))
-                    .filter((key, snapshot) -> snapshot != null, Named.as("spectra-present"))
+                    .filter((key, snapshot) -> snapshot != null && (!filter
+                            || scope.includesExperiment(snapshot.getExperimentId()) && scope.includesIteration(snapshot.getIteration())),
+                            Named.as("spectra-present"))
                     .map((key, snapshot) -> {
                         RunInput input = RunInput.Spectrum.of(snapshot);
                         return KeyValue.pair(input.runId(), input);

@@ -41,7 +41,7 @@ class CrossRunDistributionTest {
 
     @Test
     void varianceOfValuesFarFromZeroDoesNotCancel() {
-        // Σx² − n·mean² loses every digit here (x² ~ 1e18, spread ~ 1); Welford's update keeps them.
+        // Σx² − n·mean² in float64 loses every digit here (x² ~ 1e18, spread ~ 1); double-double sums keep them.
         CrossRunDistribution distribution = CrossRunDistribution.empty(QuantilesTopology.DEFAULT_SKETCH_K);
         double[] values = {1e9 + 1, 1e9 + 2, 1e9 + 3, 1e9 + 4};
         Arrays.stream(values).forEach(distribution::add);
@@ -93,5 +93,43 @@ class CrossRunDistributionTest {
         assertEquals(2.5, read.valuesOf("loss")[0]);
         assertTrue(Double.isNaN(read.valuesOf("loss")[1]));
         assertEquals(-0.25, read.valuesOf("lossDelta")[0]);
+    }
+
+    @Test
+    void meanAndVarianceDoNotDependOnTheOrderTheValuesArriveIn() {
+        java.util.Random random = new java.util.Random(11);
+        double[] values = new double[1_000];
+        for (int i = 0; i < values.length; i++) {
+            values[i] = 2.3 + 1e-3 * random.nextGaussian() + (i % 7 == 0 ? 1e6 * random.nextDouble() : 0);
+        }
+        CrossRunDistribution forward = CrossRunDistribution.empty(300);
+        CrossRunDistribution backward = CrossRunDistribution.empty(300);
+        CrossRunDistribution shuffled = CrossRunDistribution.empty(300);
+        java.util.List<Double> order = new java.util.ArrayList<>();
+        for (int i = 0; i < values.length; i++) {
+            forward.add(values[i]);
+            backward.add(values[values.length - 1 - i]);
+            order.add(values[i]);
+        }
+        java.util.Collections.shuffle(order, random);
+        order.forEach(shuffled::add);
+        // A replay meets the runs' values in another order than the live app did: same bits.
+        org.junit.jupiter.api.Assertions.assertEquals(Double.doubleToLongBits(forward.mean()), Double.doubleToLongBits(backward.mean()));
+        org.junit.jupiter.api.Assertions.assertEquals(Double.doubleToLongBits(forward.mean()), Double.doubleToLongBits(shuffled.mean()));
+        org.junit.jupiter.api.Assertions.assertEquals(Double.doubleToLongBits(forward.variance()), Double.doubleToLongBits(backward.variance()));
+        org.junit.jupiter.api.Assertions.assertEquals(Double.doubleToLongBits(forward.variance()), Double.doubleToLongBits(shuffled.variance()));
+        // And exact: against BigDecimal arithmetic.
+        java.math.BigDecimal sum = java.math.BigDecimal.ZERO;
+        java.math.BigDecimal squares = java.math.BigDecimal.ZERO;
+        for (double v : values) {
+            sum = sum.add(new java.math.BigDecimal(v));
+            squares = squares.add(new java.math.BigDecimal(v).multiply(new java.math.BigDecimal(v)));
+        }
+        java.math.MathContext context = new java.math.MathContext(40);
+        java.math.BigDecimal n = java.math.BigDecimal.valueOf(values.length);
+        double exactVariance = squares.subtract(sum.multiply(sum).divide(n, context)).divide(n.subtract(java.math.BigDecimal.ONE), context)
+                .doubleValue();
+        org.junit.jupiter.api.Assertions.assertEquals(exactVariance, forward.variance(), Math.ulp(exactVariance) * 2);
+        org.junit.jupiter.api.Assertions.assertEquals(sum.divide(n, context).doubleValue(), forward.mean(), Math.ulp(forward.mean()));
     }
 }
