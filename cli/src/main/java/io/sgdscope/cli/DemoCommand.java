@@ -272,7 +272,12 @@ final class DemoCommand implements Callable<Integer> {
             if (keep || !created) {
                 return;
             }
-            try (Stream<Path> files = Files.walk(path)) {
+            deleteTree(path);
+        }
+
+        /** Removes a folder and everything in it; a failure is reported on stderr, not thrown (nothing else depends on it). */
+        static void deleteTree(Path folder) {
+            try (Stream<Path> files = Files.walk(folder)) {
                 files.sorted(Comparator.reverseOrder()).forEach(p -> {
                     try {
                         Files.deleteIfExists(p);
@@ -281,7 +286,7 @@ final class DemoCommand implements Callable<Integer> {
                     }
                 });
             } catch (IOException | UncheckedIOException e) {
-                System.err.println("sgdscope: could not remove the work folder " + path + ": " + e.getMessage());
+                System.err.println("sgdscope: could not remove " + folder + ": " + e.getMessage());
             }
         }
     }

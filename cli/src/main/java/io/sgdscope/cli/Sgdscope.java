@@ -17,7 +17,8 @@ import picocli.CommandLine.Spec;
 @Command(name = "sgdscope",
         mixinStandardHelpOptions = true,
         versionProvider = Sgdscope.Version.class,
-        subcommands = {DemoCommand.class, TrainCommand.class, StreamsCommand.class, ExportCommand.class, ReportCommand.class},
+        subcommands = {DemoCommand.class, TrainCommand.class, StreamsCommand.class, ReplayCommand.class, ExportCommand.class,
+                ReportCommand.class},
         description = {"Watch stochastic gradient descent from the inside, live: SGD telemetry (loss, gradients, "
                 + "curvature) through Kafka to cross-run quantiles in Prometheus."},
         footer = {"", "Exit codes: 0 success, 1 runtime failure, 2 bad arguments, 130 interrupted."})
@@ -43,7 +44,7 @@ public final class Sgdscope implements Runnable {
 
     @Override
     public void run() {
-        throw new ParameterException(spec.commandLine(), "missing command: demo, train, streams, export or report");
+        throw new ParameterException(spec.commandLine(), "missing command: demo, train, streams, replay, export or report");
     }
 
     public static void main(String[] args) {

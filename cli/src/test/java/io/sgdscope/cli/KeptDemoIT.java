@@ -10,7 +10,7 @@ import java.util.List;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
-/** The loop with nothing but a JDK: demo --keep leaves the topics, export and report --embedded read them back. */
+/** The loop with nothing but a JDK: demo --keep leaves the topics; replay, export and report --embedded read them back. */
 class KeptDemoIT {
 
     @TempDir
@@ -47,6 +47,20 @@ class KeptDemoIT {
         String html = Files.readString(report);
         for (String figure : List.of("fig8-loss", "fig8-cosine", "fig8-norm", "fig9", "fig10")) {
             assertTrue(html.contains("<svg id='" + figure + "'"), figure);
+        }
+
+        Path replayed = dir.resolve("replayed");
+        try (SgdscopeProcess replay = SgdscopeProcess.start("replay", "--embedded", work.toString(), "--experiment", "kept",
+                "--name", "again", "--deviation-delta", "0.001", "--output", replayed.toString())) {
+            assertEquals(0, replay.awaitExit(Duration.ofSeconds(180)), String.join("\n", replay.stderr()));
+            String done = replay.stdout().stream().filter(l -> l.startsWith("Done in ")).findFirst()
+                    .orElseThrow(() -> new AssertionError(String.join("\n", replay.stdout())));
+            java.util.regex.Matcher counts = java.util.regex.Pattern.compile("([\\d,]+) quantile summaries").matcher(done);
+            assertTrue(counts.find(), done);
+            int summaries = Integer.parseInt(counts.group(1).replace(",", ""));
+            assertTrue(summaries >= 10, "at least the loss of every iteration: " + done);
+            assertEquals(summaries + 1, Files.readAllLines(replayed.resolve("quantiles.csv")).size(), "a header and a row per key");
+            assertTrue(Files.readAllLines(replayed.resolve("alerts.csv")).get(0).startsWith("runId,experimentId,iteration,check,"));
         }
 
         try (SgdscopeProcess missing = SgdscopeProcess.start("export", "--embedded", work.toString(), "--experiment", "other",
