@@ -1,12 +1,16 @@
 package io.sgdscope.trainer;
 
+import io.sgdscope.trainer.checkpoint.CheckpointException;
+import io.sgdscope.trainer.checkpoint.CheckpointStore;
+import io.sgdscope.trainer.checkpoint.RunCheckpoint;
 import io.sgdscope.trainer.data.Dataset;
-import io.sgdscope.trainer.data.GaussK;
+import io.sgdscope.trainer.data.Splits;
 import io.sgdscope.trainer.telemetry.TelemetryException;
 import io.sgdscope.trainer.telemetry.TelemetrySink;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Objects;
+import java.util.Optional;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
@@ -24,46 +28,80 @@ import java.util.concurrent.atomic.AtomicReference;
  * the number of workers. ND4J's own op threads are set to cores / workers (see {@link Nd4jThreads}).
  *
  * <p>{@link #cancel()} stops the runs in progress at their next iteration boundary (they end
- * CANCELLED) and starts no further runs. A {@link TelemetryException} (the sink cannot take a
+ * CANCELLED, or with checkpoints on are suspended to be resumed) and starts no further runs. A {@link TelemetryException} (the sink cannot take a
  * RunStarted or RunFinished at all), or an exception of the listener on a RunFinished, cancels the
  * experiment and is rethrown by {@link #run()} once the other runs have ended. Any other failure
- * inside a run ends only that run, as FAILED.
+ * inside a run ends only that run, as FAILED. An {@link Error} out of a run is taken for a crash of the
+ * process: the run publishes nothing more (no RunFinished), the experiment is cancelled, and
+ * {@link #run()} throws once the other workers have ended; with checkpoints the crashed run continues
+ * from its last checkpoint on {@code --resume}.
+ *
+ * <p>Checkpoints ({@link io.sgdscope.trainer.checkpoint.CheckpointSettings}): the {@link ResumePlan} is
+ * worked out when the experiment is made, so conflicting settings or unreadable checkpoints are found
+ * before any run starts. Runs that finished earlier are skipped ({@link ExperimentResult#skipped()}),
+ * unfinished ones continue with the same runId from their checkpoint. Where records published twice are
+ * dropped: see {@link CheckpointStore}.
  */
 public final class Experiment {
 
     private final TrainerSettings settings;
     private final Dataset dataset;
+    private final Optional<Dataset> testSet;
     private final TelemetrySink sink;
     private final ExperimentListener listener;
     private final StepObserver observer;
+    private final ResumePlan plan;
+    private final CheckpointStore store;
     private final AtomicBoolean cancelled = new AtomicBoolean();
     private final AtomicBoolean started = new AtomicBoolean();
 
-    /** An experiment on the Gauss-k training set its settings describe. */
+    /**
+     * An experiment on the data its settings describe: generated (Gauss-k) or read from files (MNIST,
+     * CIFAR-10) here, once, and shared by all runs.
+     *
+     * @throws io.sgdscope.trainer.data.DatasetException when data files are missing or damaged
+     */
     public Experiment(TrainerSettings settings, TelemetrySink sink, ExperimentListener listener) {
-        this(settings, GaussK.generate(settings.dataset()), sink, listener, StepObserver.none());
+        this(settings, settings.dataset().load(), sink, listener, StepObserver.none());
     }
 
     /**
-     * An experiment on a given training set (shared by all runs, read-only), with an observer of
-     * every step. The dataset must fit the layers and the batch size.
+     * An experiment on a given training set (shared by all runs, read-only) without a test set, with an
+     * observer of every step. The dataset must fit the layers and the batch size.
      */
     public Experiment(TrainerSettings settings, Dataset dataset, TelemetrySink sink, ExperimentListener listener,
                       StepObserver observer) {
+        this(settings, new Splits(dataset, Optional.empty()), sink, listener, observer);
+    }
+
+    /**
+     * An experiment on given data (loaded with {@code settings.dataset().load()}, or made by hand): the
+     * training set and the optional test set are shared by all runs, read-only. Both must fit the layers,
+     * and the training set the batch size.
+     */
+    public Experiment(TrainerSettings settings, Splits data, TelemetrySink sink, ExperimentListener listener,
+                      StepObserver observer) {
         this.settings = Objects.requireNonNull(settings, "settings");
-        this.dataset = Objects.requireNonNull(dataset, "dataset");
+        Objects.requireNonNull(data, "data");
+        this.dataset = data.train();
+        this.testSet = data.test();
         this.sink = Objects.requireNonNull(sink, "sink");
         this.listener = Objects.requireNonNull(listener, "listener");
         this.observer = Objects.requireNonNull(observer, "observer");
         List<Integer> layers = settings.layers();
-        if (layers.get(0) != dataset.inputDimension() || layers.get(layers.size() - 1) != dataset.classes()) {
-            throw new IllegalArgumentException("layers " + layers + " do not fit the dataset (d = "
-                    + dataset.inputDimension() + ", k = " + dataset.classes() + ")");
+        for (Dataset set : testSet.isPresent() ? List.of(dataset, testSet.get()) : List.of(dataset)) {
+            if (layers.get(0) != set.inputDimension() || layers.get(layers.size() - 1) != set.classes()) {
+                throw new IllegalArgumentException("layers " + layers + " do not fit the " + (set == dataset ? "training"
+                        : "test") + " set (d = " + set.inputDimension() + ", k = " + set.classes() + ")");
+            }
         }
         if (settings.batchSize() > dataset.samples()) {
             throw new IllegalArgumentException("batch size " + settings.batchSize()
                     + " is larger than the training set (n = " + dataset.samples() + ")");
         }
+        this.plan = ResumePlan.of(settings);
+        this.store = settings.checkpoint().enabled()
+                ? new CheckpointStore(settings.checkpoint().dir(), settings.experimentId()) : null;
     }
 
     /** The run id of run {@code runIndex}: experimentId + "-r" + the index zero-padded to 5 digits. */
@@ -90,6 +128,16 @@ public final class Experiment {
     /** The training set all runs share. */
     public Dataset dataset() {
         return dataset;
+    }
+
+    /** What this experiment does with each run given the checkpoints (all fresh without checkpoints). */
+    public ResumePlan plan() {
+        return plan;
+    }
+
+    /** The test set all runs are evaluated on, if any. */
+    public Optional<Dataset> testSet() {
+        return testSet;
     }
 
     /** Stops the runs in progress at their next iteration boundary; no further runs start. Thread-safe. */
@@ -119,6 +167,7 @@ public final class Experiment {
         RunResult[] results = new RunResult[settings.runs()];
         AtomicInteger nextRun = new AtomicInteger();
         AtomicReference<RuntimeException> failure = new AtomicReference<>();
+        AtomicInteger skipped = new AtomicInteger();
         ExecutorService pool = Executors.newFixedThreadPool(workers, new WorkerThreads(settings.experimentId()));
         try {
             List<Future<?>> futures = new ArrayList<>();
@@ -126,9 +175,17 @@ public final class Experiment {
                 futures.add(pool.submit(() -> {
                     int index;
                     while (!cancelled.get() && (index = nextRun.getAndIncrement()) < settings.runs()) {
-                        TrainingRun run = new TrainingRun(settings, dataset, index, provenance, sink, listener, observer,
-                                cancelled::get);
+                        if (plan.isFinished(index)) {
+                            skipped.incrementAndGet();                              // finished in an earlier process
+                            continue;
+                        }
+                        String runId = runId(settings.experimentId(), index);
                         try {
+                            RunCheckpoint from = plan.isResumable(index) ? store.read(runId).orElseThrow(() ->
+                                    new CheckpointException("the checkpoint of " + runId + " disappeared from " + store.folder()))
+                                    : null;
+                            TrainingRun run = new TrainingRun(settings, dataset, testSet, index, provenance, sink, listener,
+                                    observer, cancelled::get, store, from);
                             results[index] = run.call();
                         } catch (RuntimeException e) {
                             // The sink refused a RunStarted/RunFinished, or a listener failed on it: stop everything.
@@ -138,8 +195,13 @@ public final class Experiment {
                     }
                 }));
             }
+            Throwable crashed = null;
             for (Future<?> future : futures) {
-                awaitUninterruptibly(future);
+                Throwable error = awaitUninterruptibly(future);
+                crashed = crashed == null ? error : crashed;
+            }
+            if (crashed != null) {
+                throw new IllegalStateException("a trainer worker crashed: " + crashed, crashed);
             }
         } finally {
             pool.shutdown();
@@ -153,11 +215,17 @@ public final class Experiment {
                 finished.add(result);
             }
         }
-        return new ExperimentResult(settings, finished, (System.nanoTime() - startNanos) / 1e9);
+        return new ExperimentResult(settings, finished, skipped.get(), (System.nanoTime() - startNanos) / 1e9);
     }
 
-    private void awaitUninterruptibly(Future<?> future) {
+    /**
+     * Waits for a worker to end; returns what it died of (an Error out of a run: a crash), or null. A crash
+     * cancels the experiment; the other workers are still awaited, so that their runs end (or are suspended)
+     * before {@link #run()} returns.
+     */
+    private Throwable awaitUninterruptibly(Future<?> future) {
         boolean interrupted = false;
+        Throwable crash = null;
         while (true) {
             try {
                 future.get();
@@ -168,12 +236,14 @@ public final class Experiment {
                 cancel();
             } catch (ExecutionException e) {
                 cancel();
-                throw new IllegalStateException("a trainer worker failed", e.getCause());
+                crash = e.getCause();
+                break;
             }
         }
         if (interrupted) {
             Thread.currentThread().interrupt();
         }
+        return crash;
     }
 
     /** Names the worker threads after the experiment (thread dumps, logs). */

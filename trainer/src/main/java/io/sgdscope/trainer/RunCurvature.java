@@ -10,6 +10,7 @@ import io.sgdscope.trainer.curvature.Spectra;
 import io.sgdscope.trainer.curvature.SpectrumProbe;
 import io.sgdscope.trainer.data.Dataset;
 import io.sgdscope.trainer.model.Mlp;
+import io.sgdscope.trainer.optim.FullBatchStatistics;
 import java.util.ArrayList;
 import java.util.List;
 import org.nd4j.linalg.api.ndarray.INDArray;
@@ -59,13 +60,44 @@ final class RunCurvature implements AutoCloseable {
         this.probe = new SpectrumProbe(settings.topK(), SNAPSHOT_LANCZOS, settings.fullSpectrum(), seed);
     }
 
-    /** What was computed at one iteration; fields are null when not computed. */
-    record Measured(GradientMoments moments, Double hessianSpectralNorm, Double probeSeconds, SpectrumSnapshot spectrum) {
-        static final Measured NOTHING = new Measured(null, null, null, null);
+    /**
+     * What was computed at one iteration; fields are null when not computed.
+     *
+     * @param moments              the moments of Eq. 4-7 (moments iterations)
+     * @param hessianSpectralNorm  L at theta_t, for the record: set with the moments
+     * @param probeSeconds         time of the moments and L
+     * @param spectrum             the snapshot (spectrum iterations)
+     * @param spectralNorm         L at theta_t whenever it was computed (moments or spectrum iterations)
+     * @param fullGradient         mu_t (Eq. 4), a copy, when the moments were computed with the diagonals
+     * @param secondMomentDiagonal diag(M_t) (Eq. 7), when the moments were computed with the diagonals
+     */
+    record Measured(GradientMoments moments, Double hessianSpectralNorm, Double probeSeconds, SpectrumSnapshot spectrum,
+                    Double spectralNorm, INDArray fullGradient, INDArray secondMomentDiagonal) {
+        static final Measured NOTHING = new Measured(null, null, null, null, null, null, null);
+
+        /**
+         * The exact quantities at theta_t for an optimizer (Thm 3): the moments, mu_t and diag(M_t) when computed
+         * here, L from here or else the latest known ({@code latestL}, NaN if none yet).
+         */
+        FullBatchStatistics statistics(double latestL) {
+            double l = spectralNorm != null ? spectralNorm : latestL;
+            if (moments == null) {
+                return Double.isNaN(l) ? FullBatchStatistics.NONE : FullBatchStatistics.withL(l);
+            }
+            return new FullBatchStatistics(moments.gradNormSq(), moments.traceM(), l, fullGradient, secondMomentDiagonal);
+        }
     }
 
-    /** The curvature quantities due at iteration t, at the model's current theta_t. */
+    /** The curvature quantities due at iteration t, at the model's current theta_t (no diagonals). */
     Measured at(int t, Mlp model, Dataset data) {
+        return at(t, model, data, false);
+    }
+
+    /**
+     * The curvature quantities due at iteration t, at the model's current theta_t; with {@code diagonals},
+     * mu_t and diag(M_t) too at moments iterations (for the preconditioner of Eq. 36).
+     */
+    Measured at(int t, Mlp model, Dataset data, boolean diagonals) {
         boolean moments = settings.momentsAt(t);
         boolean spectrum = settings.spectrumAt(t);
         if (!moments && !spectrum) {
@@ -88,8 +120,24 @@ final class RunCurvature implements AutoCloseable {
                 norm = probe.hessianSpectralNorm(net, SPECTRAL_NORM_STEPS);
             }
         }
+        INDArray mu = null;
+        INDArray diagonal = null;
+        if (moments && diagonals) {
+            mu = net.gradient().dup();
+            diagonal = net.secondMomentDiagonal();
+        }
         double seconds = (System.nanoTime() - (spectrum ? momentsStart : start)) / 1e9;
-        return new Measured(gradientMoments, moments ? norm : null, moments ? seconds : null, snapshot);
+        return new Measured(gradientMoments, moments ? norm : null, moments ? seconds : null, snapshot, norm, mu, diagonal);
+    }
+
+    /** The probe's warm starts and counters, for a checkpoint. */
+    SpectrumProbe.State probeState() {
+        return probe.state();
+    }
+
+    /** Continues from a checkpoint's probe state: the next L and spectra are those of the uninterrupted run. */
+    void restore(SpectrumProbe.State state) {
+        probe.restore(state, theta0.dataType());
     }
 
     /** theta_0 of the run (the prior mean). */

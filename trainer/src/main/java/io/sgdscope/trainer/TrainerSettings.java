@@ -1,44 +1,58 @@
 package io.sgdscope.trainer;
 
+import io.sgdscope.trainer.checkpoint.CheckpointSettings;
 import io.sgdscope.trainer.curvature.CurvatureSettings;
+import io.sgdscope.trainer.data.DatasetSettings;
 import io.sgdscope.trainer.data.GaussKSettings;
 import io.sgdscope.trainer.model.Initialization;
+import io.sgdscope.trainer.model.ModelPreset;
 import io.sgdscope.trainer.model.Precision;
+import io.sgdscope.trainer.optim.OptimizerSettings;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.regex.Pattern;
 
 /**
- * Everything that defines an experiment: R runs of vanilla SGD (Eq. 8) on one Gauss-k training set
- * (Sec. A.1), differing only in their seed. Validated on construction: an invalid value throws
+ * Everything that defines an experiment: R runs of SGD (Eq. 8) on one training set (Gauss-k, Sec. A.1;
+ * MNIST or CIFAR-10, Sec. A.2), differing only in their seed. Validated on construction: an invalid value throws
  * {@link IllegalArgumentException} with one line that names the setting.
  *
  * <p>{@link #defaults()} is the paper's Gauss-10 experiment (Table 2, Fig. 8): n = 100, d = 50,
  * k = 10, clean labels, layers [50, 10, 30, 10], m = 5, eta = 0.1, 400 iterations; plus our choices
- * standardised features and he-normal initialisation (FACTS.md explains both), float64, and the
- * curvature telemetry of {@link CurvatureSettings#defaults()}.
+ * standardised features and he-normal initialisation (FACTS.md explains both), float64, a held-out
+ * test set of 100 samples from the same blobs evaluated every {@value #DEFAULT_TEST_EVERY} iterations,
+ * and the curvature telemetry of {@link CurvatureSettings#defaults()}.
  *
  * @param experimentId   groups the runs; letters, digits, '.', '_' and '-', at most 100 characters
  * @param runs           R, the number of runs (1 .. 100,000: run ids carry a 5-digit index)
  * @param iterations     T, SGD iterations per run; IterationMetrics are published for t = 0 .. T-1
  * @param baseSeed       each run's seed is derived from it and the run index ({@link Experiment#runSeed})
- * @param learningRate   eta > 0, the constant step size (Eq. 8)
+ * @param learningRate   eta > 0, the constant step size (Eq. 8); the adaptive optimizers' step while L is
+ *                       unknown, Adam's step size
+ * @param optimizer      the update rule (vanilla SGD, Theorem 3's adaptive step or diagonal preconditioner, Adam)
  * @param batchSize      m, 1 <= m <= n, drawn with replacement
- * @param dataset        the Gauss-k training set (n, d, k, r, its seed, standardisation)
- * @param layers         widths [d, h_1, ..., k]
+ * @param dataset        the training set (and its test set): Gauss-k (n, d, k, r, its seed, standardisation),
+ *                       MNIST or CIFAR-10 (folder, limits)
+ * @param testEvery      f and the accuracy on the test set go into the iteration records at t = 0, N, 2N, ...;
+ *                       0 = never (ignored without a test set)
+ * @param layers         widths [d, h_1, ..., k] (the {@link ModelPreset}s are the paper's)
  * @param initialization how theta_0 is drawn
  * @param precision      float64 (tested) or float32
  * @param workers        threads that train runs in parallel; results do not depend on it
  * @param curvature      the curvature telemetry (moments, spectra, snapshots; Sec. 4, 6)
+ * @param checkpoint     where and how often runs save their state, and whether the experiment resumes from it
  */
 public record TrainerSettings(String experimentId, int runs, int iterations, long baseSeed, double learningRate,
-                              int batchSize, GaussKSettings dataset, List<Integer> layers,
+                              OptimizerSettings optimizer, int batchSize, DatasetSettings dataset, int testEvery, List<Integer> layers,
                               Initialization initialization, Precision precision, int workers,
-                              CurvatureSettings curvature) {
+                              CurvatureSettings curvature, CheckpointSettings checkpoint) {
 
     /** Run ids are experimentId + "-r" + a 5-digit index. */
     public static final int MAX_RUNS = 100_000;
+
+    /** Test loss and accuracy every this many iterations unless set otherwise. */
+    public static final int DEFAULT_TEST_EVERY = 10;
 
     private static final Pattern EXPERIMENT_ID = Pattern.compile("[A-Za-z0-9._-]{1,100}");
 
@@ -59,15 +73,21 @@ public record TrainerSettings(String experimentId, int runs, int iterations, lon
         if (Double.isInfinite(learningRate)) {
             throw new IllegalArgumentException("learning rate must be finite, got " + learningRate);
         }
+        if (optimizer == null) {
+            throw new IllegalArgumentException("optimizer settings are required (OptimizerSettings.sgd() for vanilla SGD)");
+        }
         if (dataset == null) {
             throw new IllegalArgumentException("dataset settings are required");
         }
         if (batchSize < 1) {
             throw new IllegalArgumentException("batch size must be >= 1, got " + batchSize);
         }
-        if (batchSize > dataset.samples()) {
+        if (dataset.samples().isPresent() && batchSize > dataset.samples().getAsInt()) {
             throw new IllegalArgumentException("batch size " + batchSize + " is larger than the training set (n = "
-                    + dataset.samples() + ")");
+                    + dataset.samples().getAsInt() + ")");
+        }
+        if (testEvery < 0) {
+            throw new IllegalArgumentException("test-every must be >= 0 (0 = never), got " + testEvery);
         }
         if (layers == null || layers.size() < 2) {
             throw new IllegalArgumentException("layers must list at least the input and output widths [d, ..., k], got "
@@ -95,6 +115,13 @@ public record TrainerSettings(String experimentId, int runs, int iterations, lon
         if (curvature == null) {
             throw new IllegalArgumentException("curvature settings are required (CurvatureSettings.off() for none)");
         }
+        if (checkpoint == null) {
+            throw new IllegalArgumentException("checkpoint settings are required (CheckpointSettings.off() for none)");
+        }
+        if (optimizer.usesCurvature() && curvature.momentsEvery() == 0 && curvature.spectrumEvery() == 0) {
+            throw new IllegalArgumentException("optimizer " + optimizer.name() + " needs L = max|eig(H_f)| (Theorem 3): "
+                    + "set moments-every or spectrum-every > 0");
+        }
         for (int t : curvature.snapshotAt()) {
             if (t >= iterations) {
                 throw new IllegalArgumentException("snapshot-at iteration " + t + " is past the last iteration ("
@@ -105,9 +132,11 @@ public record TrainerSettings(String experimentId, int runs, int iterations, lon
 
     /** The paper's Gauss-10 experiment (see the class comment), 100 runs. */
     public static TrainerSettings defaults() {
-        return new TrainerSettings("gauss10", 100, 400, 1L, 0.1, 5, GaussKSettings.GAUSS_10, List.of(50, 10, 30, 10),
+        return new TrainerSettings("gauss10", 100, 400, 1L, 0.1, OptimizerSettings.sgd(), 5,
+                DatasetSettings.gaussK(GaussKSettings.GAUSS_10),
+                DEFAULT_TEST_EVERY, List.of(50, 10, 30, 10),
                 Initialization.HE_NORMAL, Precision.FLOAT64, Runtime.getRuntime().availableProcessors(),
-                CurvatureSettings.defaults());
+                CurvatureSettings.defaults(), CheckpointSettings.off());
     }
 
     /** A builder that starts from {@link #defaults()}. */
@@ -128,13 +157,11 @@ public record TrainerSettings(String experimentId, int runs, int iterations, lon
         map.put("iterations", Integer.toString(iterations));
         map.put("baseSeed", Long.toString(baseSeed));
         map.put("learningRate", Double.toString(learningRate));
+        map.putAll(optimizer.asMap());
         map.put("batchSize", Integer.toString(batchSize));
-        map.put("dataset.samples", Integer.toString(dataset.samples()));
-        map.put("dataset.inputDimension", Integer.toString(dataset.inputDimension()));
-        map.put("dataset.classes", Integer.toString(dataset.classes()));
-        map.put("dataset.randomLabelFraction", Double.toString(dataset.randomLabelFraction()));
-        map.put("dataset.seed", Long.toString(dataset.seed()));
-        map.put("dataset.standardize", Boolean.toString(dataset.standardize()));
+        map.putAll(dataset.asMap());
+        map.put("testEvery", Integer.toString(testEvery));
+        map.put("model", ModelPreset.matching(layers).map(ModelPreset::id).orElse("custom"));
         map.put("layers", layers.toString());
         map.put("initialization", initialization.id());
         map.put("precision", precision.id());
@@ -147,6 +174,7 @@ public record TrainerSettings(String experimentId, int runs, int iterations, lon
         map.put("curvature.snapshotDir", curvature.snapshotDir() == null ? "" : curvature.snapshotDir().toString());
         map.put("curvature.priorSigma", Double.toString(priorSigma()));
         map.put("curvature.boundDelta", Double.toString(curvature.boundDelta()));
+        map.putAll(checkpoint.asMap());
         return map;
     }
 
@@ -163,13 +191,16 @@ public record TrainerSettings(String experimentId, int runs, int iterations, lon
         private int iterations;
         private long baseSeed;
         private double learningRate;
+        private OptimizerSettings optimizer;
         private int batchSize;
-        private GaussKSettings dataset;
+        private DatasetSettings dataset;
+        private int testEvery;
         private List<Integer> layers;
         private Initialization initialization;
         private Precision precision;
         private int workers;
         private CurvatureSettings curvature;
+        private CheckpointSettings checkpoint;
 
         private Builder(TrainerSettings from) {
             experimentId = from.experimentId;
@@ -177,13 +208,16 @@ public record TrainerSettings(String experimentId, int runs, int iterations, lon
             iterations = from.iterations;
             baseSeed = from.baseSeed;
             learningRate = from.learningRate;
+            optimizer = from.optimizer;
             batchSize = from.batchSize;
             dataset = from.dataset;
+            testEvery = from.testEvery;
             layers = from.layers;
             initialization = from.initialization;
             precision = from.precision;
             workers = from.workers;
             curvature = from.curvature;
+            checkpoint = from.checkpoint;
         }
 
         public Builder experimentId(String value) {
@@ -211,13 +245,29 @@ public record TrainerSettings(String experimentId, int runs, int iterations, lon
             return this;
         }
 
+        public Builder optimizer(OptimizerSettings value) {
+            optimizer = value;
+            return this;
+        }
+
         public Builder batchSize(int value) {
             batchSize = value;
             return this;
         }
 
-        public Builder dataset(GaussKSettings value) {
+        public Builder dataset(DatasetSettings value) {
             dataset = value;
+            return this;
+        }
+
+        /** Gauss-k with these generator settings and a test set of n samples. */
+        public Builder dataset(GaussKSettings value) {
+            dataset = DatasetSettings.gaussK(value);
+            return this;
+        }
+
+        public Builder testEvery(int value) {
+            testEvery = value;
             return this;
         }
 
@@ -246,9 +296,16 @@ public record TrainerSettings(String experimentId, int runs, int iterations, lon
             return this;
         }
 
+        public Builder checkpoint(CheckpointSettings value) {
+            checkpoint = value;
+            return this;
+        }
+
         public TrainerSettings build() {
-            return new TrainerSettings(experimentId, runs, iterations, baseSeed, learningRate, batchSize, dataset, layers,
-                    initialization, precision, workers, curvature);
+            return new TrainerSettings(experimentId, runs, iterations, baseSeed, learningRate, optimizer, batchSize, dataset,
+                    testEvery,
+                    layers,
+                    initialization, precision, workers, curvature, checkpoint);
         }
     }
 }

@@ -8,6 +8,8 @@ import io.sgdscope.schemas.RunFinished;
 import io.sgdscope.schemas.RunStarted;
 import io.sgdscope.schemas.RunStatus;
 import io.sgdscope.schemas.SpectrumSnapshot;
+import io.sgdscope.trainer.checkpoint.CheckpointStore;
+import io.sgdscope.trainer.checkpoint.RunCheckpoint;
 import io.sgdscope.trainer.curvature.GeneralizationTerms;
 import io.sgdscope.trainer.curvature.GradientMoments;
 import io.sgdscope.trainer.data.Dataset;
@@ -16,34 +18,43 @@ import io.sgdscope.trainer.model.Evaluation;
 import io.sgdscope.trainer.model.Mlp;
 import io.sgdscope.trainer.model.MlpArchitecture;
 import io.sgdscope.trainer.optim.MinibatchSampler;
-import io.sgdscope.trainer.optim.Sgd;
+import io.sgdscope.trainer.optim.FullBatchStatistics;
+import io.sgdscope.trainer.optim.Optimizer;
 import io.sgdscope.trainer.optim.StochasticGradients;
 import io.sgdscope.trainer.snapshot.SnapshotWriter;
+import io.sgdscope.trainer.telemetry.Delivery;
 import io.sgdscope.trainer.telemetry.TelemetryException;
 import io.sgdscope.trainer.telemetry.TelemetrySink;
 import java.io.IOException;
+import java.time.Duration;
 import java.util.List;
+import java.util.Optional;
 import java.util.SplittableRandom;
 import java.util.function.BooleanSupplier;
 import org.nd4j.linalg.api.ndarray.INDArray;
 import org.nd4j.linalg.factory.Nd4j;
 
 /**
- * One run of an {@link Experiment}: theta_0 from the run's seed, then T iterations of vanilla SGD
- * (Eq. 8), publishing RunStarted, one IterationMetrics per iteration and RunFinished.
+ * One run of an {@link Experiment}: theta_0 from the run's seed, then T iterations of its optimizer
+ * (vanilla SGD, Eq. 8; Theorem 3's adaptive step, Eq. 35, or diagonal preconditioner, Eq. 36; Adam,
+ * Eq. 37-39), publishing RunStarted, one IterationMetrics per iteration and RunFinished.
  *
  * <p>Iteration t, at theta_t: f(theta_t) and the training accuracy on the full training set
  * (Eq. 3); a minibatch of m samples drawn with replacement; its loss and the stochastic gradient
  * g_t; ||g_t|| and cos(g_t, g_{t-1}) (Fig. 8); the curvature quantities due at t
  * ({@link RunCurvature}: moments and L in the record, a SpectrumSnapshot after it, a snapshot
- * folder); the record is published; then theta_{t+1} = theta_t - eta g_t. A non-finite loss or
- * gradient ends the run as DIVERGED right after its record is published. RunFinished carries the
+ * folder); the optimizer's update theta_{t+1} = theta_t - eta_t g_t (or its per-coordinate form),
+ * given the exact full-batch quantities when the moments were computed at t (||mu||^2, Tr M, L, and
+ * mu_t, diag(M_t) for the preconditioner), else the latest L; then the record, with the step size
+ * eta_t the optimizer returned, is published. A non-finite loss or gradient ends the run as DIVERGED
+ * right after its record is published, without an update (its record carries the base step). RunFinished carries the
  * Corollary 4 terms at theta_T.
  */
 final class TrainingRun {
 
     private final TrainerSettings settings;
     private final Dataset dataset;
+    private final Optional<Dataset> testSet;
     private final int runIndex;
     private final String runId;
     private final long seed;
@@ -52,11 +63,21 @@ final class TrainingRun {
     private final ExperimentListener listener;
     private final StepObserver observer;
     private final BooleanSupplier cancelled;
+    private final CheckpointStore store;
+    private final RunCheckpoint resumeFrom;
+    /** The RunStarted this run published (its first start's when resumed). */
+    private RunStarted started;
 
-    TrainingRun(TrainerSettings settings, Dataset dataset, int runIndex, Provenance provenance, TelemetrySink sink,
-                ExperimentListener listener, StepObserver observer, BooleanSupplier cancelled) {
+    /**
+     * @param store      where the run saves its state, or null without checkpoints
+     * @param resumeFrom the checkpoint the run continues from, or null to start from theta_0
+     */
+    TrainingRun(TrainerSettings settings, Dataset dataset, Optional<Dataset> testSet, int runIndex, Provenance provenance,
+                TelemetrySink sink, ExperimentListener listener, StepObserver observer, BooleanSupplier cancelled,
+                CheckpointStore store, RunCheckpoint resumeFrom) {
         this.settings = settings;
         this.dataset = dataset;
+        this.testSet = testSet;
         this.runIndex = runIndex;
         this.runId = Experiment.runId(settings.experimentId(), runIndex);
         this.seed = Experiment.runSeed(settings.baseSeed(), runIndex);
@@ -65,96 +86,152 @@ final class TrainingRun {
         this.listener = listener;
         this.observer = observer;
         this.cancelled = cancelled;
+        this.store = store;
+        this.resumeFrom = resumeFrom;
+    }
+
+    /** How long a checkpoint waits for the delivery of the records it covers (see {@link #suspend}, {@link #checkpoint}). */
+    static final Duration DELIVERY_TIMEOUT = Duration.ofSeconds(30);
+
+    /** A checkpoint taken after an iteration, written once the broker has acknowledged the records it covers. */
+    private record Pending(RunCheckpoint checkpoint, Delivery delivery) {}
+
+    /** What the loop carries from one iteration to the next, besides theta and the optimizer. */
+    private static final class Carried {
+        INDArray previous;
+        double previousNorm;
+        double latestL = Double.NaN;
+        int published;
     }
 
     /**
      * Trains the run to its end, whatever the end is. Once RunStarted is published, a RunFinished
-     * always follows.
+     * always follows, except for a run suspended by a cancel with checkpoints on (its state is saved and
+     * {@code --resume} continues it) and for an {@link Error} (a crash: it propagates).
      *
      * @throws TelemetryException if the sink cannot take RunStarted or RunFinished at all
      */
     RunResult call() {
         long startNanos = System.nanoTime();
         MlpArchitecture architecture = new MlpArchitecture(settings.layers());
-        RunStarted started = runStarted(architecture);
+        started = resumeFrom != null ? resumeFrom.runStarted() : runStarted(architecture);
         sink.runStarted(started);
 
+        int startIteration = resumeFrom != null ? resumeFrom.nextIteration() : 0;
+        double earlierSeconds = resumeFrom != null ? resumeFrom.elapsedSeconds() : 0;
+        long earlierDropped = resumeFrom != null ? resumeFrom.droppedRecords() : 0;
         RunStatus status = RunStatus.COMPLETED;
         String message = null;
         Double finalLoss = null;
         GeneralizationTerms finalTerms = null;
-        int published = 0;
+        boolean suspended = false;
+        RunCheckpoint end = null;
+        Carried carried = new Carried();
+        carried.published = resumeFrom != null ? resumeFrom.published() : 0;
         RunCurvature curvature = null;
         try (Mlp model = new Mlp(architecture, settings.precision())) {
             listener.runStarted(started);
             SplittableRandom runRandom = new SplittableRandom(seed);
-            model.initialize(settings.initialization(), runRandom.split());
+            model.initialize(settings.initialization(), runRandom.split());            // theta_0
             curvature = new RunCurvature(settings, runId, seed, model.parameters());
             MinibatchSampler sampler = new MinibatchSampler(dataset.samples(), settings.batchSize(), runRandom.split());
-            Sgd sgd = new Sgd(settings.learningRate());
+            Optimizer optimizer = settings.optimizer().create(settings.learningRate(), settings.batchSize());
+            boolean diagonals = settings.optimizer().usesDiagonals();
             INDArray gradient = model.gradient();
-            INDArray previous = Nd4j.zeros(gradient.dataType(), gradient.length());
-            double previousNorm = 0;
-            for (int t = 0; t < settings.iterations(); t++) {
+            carried.previous = Nd4j.zeros(gradient.dataType(), gradient.length());
+            if (resumeFrom != null) {
+                restore(resumeFrom, model, sampler, optimizer, curvature, carried);
+            }
+            Pending pending = null;
+            for (int t = startIteration; t < settings.iterations(); t++) {
                 if (cancelled.getAsBoolean()) {
                     status = RunStatus.CANCELLED;
                     message = "experiment cancelled before iteration " + t;
+                    if (store != null) {
+                        suspended = suspend(capture(t, model, sampler, optimizer, curvature, carried,
+                                earlierSeconds + (System.nanoTime() - startNanos) / 1e9), earlierDropped);
+                    }
                     break;
                 }
                 Evaluation evaluation = model.evaluate(dataset);                        // f(theta_t), Eq. 3
+                Evaluation test = testDue(t) ? model.evaluate(testSet.get()) : null;    // f on held-out data
                 double minibatchLoss = model.lossAndGradient(dataset, sampler.next());  // g_t, Eq. 8
                 double sgNorm = StochasticGradients.norm(gradient);
-                Double sgCosPrev = t == 0 ? null : StochasticGradients.cosine(gradient, sgNorm, previous, previousNorm);
+                Double sgCosPrev = t == 0 ? null
+                        : StochasticGradients.cosine(gradient, sgNorm, carried.previous, carried.previousNorm);
                 observer.step(runId, t, model.parameters(), gradient);
                 RunCurvature.Measured measured = Double.isFinite(evaluation.loss())
-                        ? curvature.at(t, model, dataset) : RunCurvature.Measured.NOTHING;
-                IterationMetrics record = iterationMetrics(t, evaluation, minibatchLoss, sgNorm, sgCosPrev, measured);
+                        ? curvature.at(t, model, dataset, diagonals) : RunCurvature.Measured.NOTHING;
+                String divergence = divergence(t, evaluation.loss(), minibatchLoss, sgNorm);
+                boolean snapshot = settings.curvature().snapshotAt(t);
+                INDArray thetaT = snapshot ? model.parameters().dup() : model.parameters();
+                double stepSize = settings.learningRate();                              // no update after a divergence
+                if (divergence == null) {
+                    FullBatchStatistics exact = measured.statistics(carried.latestL);
+                    stepSize = optimizer.step(model.parameters(), gradient, exact);      // Eq. 8 / 35 / 36 / 39
+                    if (measured.spectralNorm() != null) {
+                        carried.latestL = measured.spectralNorm();
+                    }
+                }
+                IterationMetrics record = iterationMetrics(t, evaluation, test, minibatchLoss, stepSize, sgNorm, sgCosPrev,
+                        measured);
                 sink.iteration(record);
-                published++;
+                carried.published++;
                 if (measured.spectrum() != null) {
                     sink.spectrum(measured.spectrum());
                 }
                 listener.iterationDone(record);
-                if (settings.curvature().snapshotAt(t)) {
-                    writeSnapshot(t, model, curvature, record, measured.spectrum());
+                if (snapshot) {
+                    writeSnapshot(t, thetaT, curvature, record, measured.spectrum());
                 }
-
-                String divergence = divergence(t, evaluation.loss(), minibatchLoss, sgNorm);
                 if (divergence != null) {
                     status = RunStatus.DIVERGED;
                     message = divergence;
                     break;
                 }
-                sgd.step(model.parameters(), gradient);                                 // Eq. 8, 23
-                Nd4j.getBlasWrapper().level1().copy(gradient, previous);
-                previousNorm = sgNorm;
+                Nd4j.getBlasWrapper().level1().copy(gradient, carried.previous);
+                carried.previousNorm = sgNorm;
+                pending = checkpoint(t, pending, model, sampler, optimizer, curvature, carried,
+                        earlierSeconds + (System.nanoTime() - startNanos) / 1e9, earlierDropped);
             }
-            finalLoss = model.loss(dataset);                                            // f at the last theta
-            if (status == RunStatus.COMPLETED && !Double.isFinite(finalLoss)) {
-                status = RunStatus.DIVERGED;
-                message = "loss f(theta_T) after the last update is " + finalLoss;
-            }
-            if (Double.isFinite(finalLoss)) {
-                finalTerms = curvature.finish(model, dataset);                          // Corollary 4 at theta_T
+            if (!suspended) {
+                finalLoss = model.loss(dataset);                                        // f at the last theta
+                if (status == RunStatus.COMPLETED && !Double.isFinite(finalLoss)) {
+                    status = RunStatus.DIVERGED;
+                    message = "loss f(theta_T) after the last update is " + finalLoss;
+                }
+                if (Double.isFinite(finalLoss)) {
+                    finalTerms = curvature.finish(model, dataset);                      // Corollary 4 at theta_T
+                }
+                if (store != null) {
+                    end = capture(carried.published, model, sampler, optimizer, curvature, carried, 0);
+                }
             }
         } catch (RuntimeException e) {
             status = RunStatus.FAILED;
             message = e.toString();
             finalLoss = null;
             finalTerms = null;
+            suspended = false;
+            end = null;
         } finally {
             if (curvature != null) {
                 curvature.close();
             }
         }
 
-        double seconds = (System.nanoTime() - startNanos) / 1e9;
-        long dropped = sink.droppedRecords(runId);
+        double seconds = earlierSeconds + (System.nanoTime() - startNanos) / 1e9;
+        long dropped = earlierDropped + sink.droppedRecords(runId);
+        int resumedAt = resumeFrom != null ? resumeFrom.nextIteration() : 0;
+        if (suspended) {
+            return new RunResult(runId, runIndex, seed, status, carried.published, null, dropped,
+                    message + "; suspended, its state saved: --resume continues it", seconds, resumedAt, true);
+        }
         RunFinished finished = RunFinished.newBuilder()
                 .setRunId(runId)
                 .setExperimentId(settings.experimentId())
                 .setStatus(status)
-                .setIterations(published)
+                .setIterations(carried.published)
                 .setFinishedAtMillis(System.currentTimeMillis())
                 .setDurationSeconds(seconds)
                 .setFinalLoss(finalLoss)
@@ -167,8 +244,82 @@ final class TrainingRun {
                 .setGeneralizationBound(finalTerms == null ? null : finalTerms.bound())
                 .build();
         sink.runFinished(finished);
+        if (store != null) {
+            // After the RunFinished: a crash in between makes --resume train the rest again (published twice,
+            // dropped downstream), never lose the RunFinished.
+            RunCheckpoint marker = end != null ? end : RunCheckpoint.marker(started, carried.published);
+            store.write(marker.finishedAs(status).withDroppedRecords(dropped).withElapsedSeconds(seconds));
+        }
         listener.runFinished(finished);
-        return new RunResult(runId, runIndex, seed, status, published, finalLoss, dropped, message, seconds);
+        return new RunResult(runId, runIndex, seed, status, carried.published, finalLoss, dropped, message, seconds,
+                resumedAt, false);
+    }
+
+    /** Puts a new run where the checkpoint left off: theta, the sampler's stream, the optimizer, the probe, g_{t-1}, L. */
+    private static void restore(RunCheckpoint from, Mlp model, MinibatchSampler sampler, Optimizer optimizer,
+                                RunCurvature curvature, Carried carried) {
+        model.setParameters(from.theta());
+        sampler.skip(from.batchesDrawn());
+        optimizer.restore(from.optimizer(), model.parameters().dataType());
+        curvature.restore(from.probe());
+        if (from.previousGradient().length > 0) {
+            carried.previous.assign(Nd4j.createFromArray(from.previousGradient()).castTo(carried.previous.dataType()));
+        }
+        carried.previousNorm = from.previousNorm();
+        carried.latestL = from.latestL();
+    }
+
+    /** The run's state before iteration {@code next} (copies). */
+    private RunCheckpoint capture(int next, Mlp model, MinibatchSampler sampler, Optimizer optimizer, RunCurvature curvature,
+                                  Carried carried, double elapsedSeconds) {
+        return new RunCheckpoint(started, null, next, carried.published, 0,
+                elapsedSeconds, sampler.batchesDrawn(), model.parametersAsDoubles(),
+                next == 0 ? new double[0] : carried.previous.toDoubleVector(), carried.previousNorm, carried.latestL,
+                curvature.probeState(), optimizer.state());
+    }
+
+    /**
+     * After iteration t: writes the pending checkpoint once its records are delivered, and takes a new one when
+     * one is due (waiting for the previous only if it is still not delivered by then). Never writes a checkpoint
+     * that claims records the broker may not have.
+     */
+    private Pending checkpoint(int t, Pending pending, Mlp model, MinibatchSampler sampler, Optimizer optimizer,
+                               RunCurvature curvature, Carried carried, double elapsedSeconds, long earlierDropped) {
+        if (pending != null && pending.delivery().isDone()) {
+            write(pending.checkpoint(), earlierDropped);
+            pending = null;
+        }
+        if (!settings.checkpoint().dueAfter(t) || t + 1 >= settings.iterations()) {
+            return pending;
+        }
+        if (pending != null && pending.delivery().await(DELIVERY_TIMEOUT)) {
+            write(pending.checkpoint(), earlierDropped);
+        }
+        Pending due = new Pending(capture(t + 1, model, sampler, optimizer, curvature, carried, elapsedSeconds),
+                sink.delivery(runId));
+        if (due.delivery().isDone()) {
+            write(due.checkpoint(), earlierDropped);                    // nothing in flight (an in-memory sink)
+            return null;
+        }
+        return due;
+    }
+
+    /**
+     * A cancelled run with checkpoints: once the records it published are delivered, saves its state at the
+     * iteration it stopped before, and publishes no RunFinished. If they are not delivered in time, no new
+     * checkpoint is written (the last one stays: a resume publishes some iterations twice rather than skip any).
+     *
+     * @return true (the run is suspended either way)
+     */
+    private boolean suspend(RunCheckpoint state, long earlierDropped) {
+        if (sink.delivery(runId).await(DELIVERY_TIMEOUT)) {
+            write(state, earlierDropped);
+        }
+        return true;
+    }
+
+    private void write(RunCheckpoint checkpoint, long earlierDropped) {
+        store.write(checkpoint.withDroppedRecords(earlierDropped + sink.droppedRecords(runId)));
     }
 
     /** Why the run diverged at iteration t, or null if all is finite. */
@@ -186,18 +337,24 @@ final class TrainingRun {
     }
 
     /** Writes DIR/runId/t/ from the records just published (the values that went to Kafka). */
-    private void writeSnapshot(int t, Mlp model, RunCurvature curvature, IterationMetrics record,
+    private void writeSnapshot(int t, INDArray thetaT, RunCurvature curvature, IterationMetrics record,
                                SpectrumSnapshot spectrum) {
         try {
-            SnapshotWriter.write(settings.curvature().snapshotDir(), runId, t, model.architecture(), dataset.features(),
-                    dataset.labels(), model.parameters(), curvature.initialParameters(), settings.curvature().topK(),
+            SnapshotWriter.write(settings.curvature().snapshotDir(), runId, t, new MlpArchitecture(settings.layers()),
+                    dataset.features(), dataset.labels(), thetaT, curvature.initialParameters(), settings.curvature().topK(),
                     settings.priorSigma(), record, spectrum);
         } catch (IOException e) {
             throw SnapshotWriter.unchecked(runId + " at t = " + t, e);
         }
     }
 
-    private IterationMetrics iterationMetrics(int t, Evaluation evaluation, double minibatchLoss, double sgNorm,
+    /** Whether iteration t evaluates the test set: there is one, and t is a multiple of testEvery. */
+    private boolean testDue(int t) {
+        return testSet.isPresent() && settings.testEvery() > 0 && t % settings.testEvery() == 0;
+    }
+
+    private IterationMetrics iterationMetrics(int t, Evaluation evaluation, Evaluation test, double minibatchLoss,
+                                              double stepSize, double sgNorm,
                                               Double sgCosPrev, RunCurvature.Measured measured) {
         GradientMoments moments = measured.moments();
         return IterationMetrics.newBuilder()
@@ -207,11 +364,13 @@ final class TrainingRun {
                 .setTimestampMillis(System.currentTimeMillis())
                 .setLoss(evaluation.loss())
                 .setMinibatchLoss(minibatchLoss)
-                .setStepSize(settings.learningRate())
+                .setStepSize(stepSize)
                 .setBatchSize(settings.batchSize())
                 .setSgNorm(sgNorm)
                 .setSgCosPrev(sgCosPrev)
                 .setTrainAccuracy(evaluation.accuracy())
+                .setTestLoss(test == null ? null : test.loss())
+                .setTestAccuracy(test == null ? null : test.accuracy())
                 .setGradNormSq(moments == null ? null : moments.gradNormSq())
                 .setTraceM(moments == null ? null : moments.traceM())
                 .setTraceSigma(moments == null ? null : moments.traceSigma())
@@ -250,7 +409,7 @@ final class TrainingRun {
                         .setInitialization(settings.initialization().id())
                         .build())
                 .setOptimizer(OptimizerSpec.newBuilder()
-                        .setName(Sgd.NAME)
+                        .setName(settings.optimizer().provenanceName())
                         .setLearningRate(settings.learningRate())
                         .setBatchSize(settings.batchSize())
                         .setSampling("with-replacement")

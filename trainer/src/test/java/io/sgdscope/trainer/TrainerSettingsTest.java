@@ -9,6 +9,7 @@ import io.sgdscope.trainer.curvature.CurvatureSettings;
 import io.sgdscope.trainer.data.GaussKSettings;
 import io.sgdscope.trainer.model.Initialization;
 import io.sgdscope.trainer.model.Precision;
+import io.sgdscope.trainer.optim.OptimizerSettings;
 import java.util.Arrays;
 import java.util.List;
 import java.util.Map;
@@ -20,17 +21,20 @@ class TrainerSettingsTest {
     @Test
     void defaultsAreThePapersGauss10Experiment() {
         TrainerSettings s = TrainerSettings.defaults();
-        assertEquals(100, s.dataset().samples());
+        assertEquals(GaussKSettings.GAUSS_10, s.dataset().gaussK());
+        assertEquals(100, s.dataset().samples().getAsInt());
         assertEquals(50, s.dataset().inputDimension());
         assertEquals(10, s.dataset().classes());
-        assertEquals(0.0, s.dataset().randomLabelFraction());
+        assertEquals(0.0, s.dataset().gaussK().randomLabelFraction());
         assertEquals(List.of(50, 10, 30, 10), s.layers());
         assertEquals(5, s.batchSize());
         assertEquals(0.1, s.learningRate());
         assertEquals(400, s.iterations());
         assertEquals(Initialization.HE_NORMAL, s.initialization());
         assertEquals(Precision.FLOAT64, s.precision());
-        assertEquals(true, s.dataset().standardize());
+        assertEquals(true, s.dataset().gaussK().standardize());
+        assertTrue(s.dataset().testSet(), "a test set from the same blobs");
+        assertEquals(10, s.testEvery());
     }
 
     @Test
@@ -91,10 +95,21 @@ class TrainerSettingsTest {
         assertEquals("10", map.get("curvature.momentsEvery"));
         assertEquals("200", map.get("curvature.spectrumEvery"));
         assertEquals(Double.toString(Math.sqrt((2.0 * 10 + 2.0 * 30 + 2.0 * 10) / 1150)), map.get("curvature.priorSigma"));
-        // One entry per record component, the dataset's six and the curvature's eight expanded.
-        assertEquals(TrainerSettings.class.getRecordComponents().length - 2
-                + GaussKSettings.class.getRecordComponents().length
-                + CurvatureSettings.class.getRecordComponents().length, map.size());
+        assertEquals("gauss-k", map.get("dataset.name"));
+        assertEquals("true", map.get("dataset.testSet"));
+        assertEquals("10", map.get("testEvery"));
+        assertEquals("gauss10", map.get("model"), "the layers are Table 2's Gauss-10 net");
+        assertEquals("sgd", map.get("optimizer.name"));
+        assertEquals("1.0", map.get("optimizer.kappa"));
+        assertEquals("0", map.get("checkpoint.every"));
+        assertEquals("", map.get("checkpoint.dir"));
+        // One entry per record component, the optimizer's six, the dataset's (name, Gauss-k's six, test set and its
+        // size), the curvature's eight and the checkpoints' folder and cadence (resuming is not a setting of the
+        // runs) expanded, plus the model preset the layers match.
+        assertEquals(TrainerSettings.class.getRecordComponents().length - 4
+                + OptimizerSettings.class.getRecordComponents().length
+                + 1 + GaussKSettings.class.getRecordComponents().length + 2
+                + CurvatureSettings.class.getRecordComponents().length + 2 + 1, map.size());
     }
 
     @Test

@@ -126,6 +126,15 @@ public final class Lanczos {
 
     /** A start vector made of previous unit eigenvectors (columns of {@code previous}, plus {@code extra}), slightly randomised. */
     public static INDArray warmStart(INDArray previous, INDArray extra, long seed) {
+        return warmStart(warmDirection(previous, extra), seed);
+    }
+
+    /**
+     * The direction a warm start comes from: the sum of the previous unit eigenvectors (columns of
+     * {@code previous}) plus {@code extra}, not normalised; null without previous vectors. One vector of
+     * length p, so it is what a checkpoint keeps of the previous eigenpairs.
+     */
+    public static INDArray warmDirection(INDArray previous, INDArray extra) {
         if (previous == null) {
             return null;
         }
@@ -133,10 +142,19 @@ public final class Lanczos {
         if (extra != null) {
             start.addi(extra.reshape(previous.rows()));
         }
+        return start;
+    }
+
+    /** The start vector from a {@link #warmDirection}: normalised, plus a little noise of the given seed; null for null. */
+    public static INDArray warmStart(INDArray direction, long seed) {
+        if (direction == null) {
+            return null;
+        }
+        INDArray start = direction.dup();
         double norm = start.norm2Number().doubleValue();
-        INDArray noise = randomVector((int) previous.rows(), previous.dataType(), new SplittableRandom(seed));
+        INDArray noise = randomVector((int) start.length(), start.dataType(), new SplittableRandom(seed));
         // A little of every direction keeps eigenvectors that were not among the previous top-k reachable.
-        return start.divi(norm == 0 ? 1 : norm).addi(noise.muli(0.05 / Math.sqrt(previous.rows())));
+        return start.divi(norm == 0 ? 1 : norm).addi(noise.muli(0.05 / Math.sqrt(start.length())));
     }
 
     /** w -= Q^T (Q w) twice against the first {@code rows} basis vectors; returns ||w|| after. */

@@ -408,6 +408,23 @@ public final class NetworkCurvature implements AutoCloseable {
     }
 
     /**
+     * diag(M_t): M_jj = (1/n) sum_i (grad f(theta; z_i))_j^2 (Eq. 7), the per-coordinate second moment that the
+     * preconditioner of Eq. 36 divides by. For a dense layer the per-sample gradient is a_{l,i} delta_{l,i}^T, so
+     * over W_l it is (1/n) (a_l o a_l)^T (delta_l o delta_l) and over b_l (1/n) colsum(delta_l o delta_l): one
+     * product per layer, no per-sample gradient formed. A new [p] array in the network's precision.
+     */
+    public INDArray secondMomentDiagonal() {
+        INDArray diagonal = Nd4j.create(type, p);
+        for (int l = 0; l < depth; l++) {
+            INDArray deltaSq = deltas[l].mul(deltas[l]);
+            INDArray inputSq = inputs[l].mul(inputs[l]);
+            Nd4j.gemm(inputSq, deltaSq, weightView(diagonal, l), true, false, 1.0 / n, 0.0);
+            biasView(diagonal, l).assign(deltaSq.sum(0)).muli(1.0 / n);
+        }
+        return diagonal;
+    }
+
+    /**
      * The Gram matrix of the per-sample gradients, G_ij = grad f_i^T grad f_j
      * = sum_l (delta_{l,i}^T delta_{l,j}) (a_{l,i}^T a_{l,j} + 1), over the samples {@code from..to-1}
      * (rows) and {@code from2..to2-1} (columns), without forming any per-sample gradient.

@@ -1,6 +1,8 @@
 package io.sgdscope.trainer.curvature;
 
+import org.nd4j.linalg.api.buffer.DataType;
 import org.nd4j.linalg.api.ndarray.INDArray;
+import org.nd4j.linalg.factory.Nd4j;
 
 /**
  * Computes the {@link Spectra} of successive snapshots of one run, each Lanczos run warm-started
@@ -17,9 +19,10 @@ public final class SpectrumProbe {
     private final Lanczos.Settings lanczos;
     private final boolean fullSpectrum;
     private final long seed;
-    private EigenPairs previousHessian;
-    private EigenPairs previousSecondMoment;
-    private EigenPairs previousPrediction;
+    /** Where the next Lanczos run of each operator starts from ({@link Lanczos#warmDirection} of its last eigenpairs). */
+    private INDArray hessianDirection;
+    private INDArray secondMomentDirection;
+    private INDArray predictionDirection;
     private INDArray hessianTop;
     private INDArray hessianBottom;
     private int calls;
@@ -49,14 +52,15 @@ public final class SpectrumProbe {
         long start = System.nanoTime();
         int k = Math.min(topK, net.parameterCount());
         long base = seed * 1_000_003L + 31L * calls++;
-        EigenPairs hessian = Lanczos.topEigenpairs(net.hessian(), k, lanczos, warm(previousHessian, base), base + 1);
-        EigenPairs secondMoment = Lanczos.topEigenpairs(net.secondMoment(), k, lanczos, warm(previousSecondMoment, base + 2),
-                base + 3);
-        EigenPairs prediction = Lanczos.topEigenpairs(net.predictionHessian(), k, lanczos, warm(previousPrediction, base + 4),
-                base + 5);
-        previousHessian = hessian;
-        previousSecondMoment = secondMoment;
-        previousPrediction = prediction;
+        EigenPairs hessian = Lanczos.topEigenpairs(net.hessian(), k, lanczos, Lanczos.warmStart(hessianDirection, base),
+                base + 1);
+        EigenPairs secondMoment = Lanczos.topEigenpairs(net.secondMoment(), k, lanczos,
+                Lanczos.warmStart(secondMomentDirection, base + 2), base + 3);
+        EigenPairs prediction = Lanczos.topEigenpairs(net.predictionHessian(), k, lanczos,
+                Lanczos.warmStart(predictionDirection, base + 4), base + 5);
+        hessianDirection = Lanczos.warmDirection(hessian.vectors(), hessian.smallestVector());
+        secondMomentDirection = Lanczos.warmDirection(secondMoment.vectors(), secondMoment.smallestVector());
+        predictionDirection = Lanczos.warmDirection(prediction.vectors(), prediction.smallestVector());
         hessianTop = hessian.vectors().getColumn(0).dup().reshape(net.parameterCount());
         hessianBottom = hessian.smallestVector();
 
@@ -92,7 +96,43 @@ public final class SpectrumProbe {
         return pairs.spectralNorm();
     }
 
-    private INDArray warm(EigenPairs previous, long noiseSeed) {
-        return previous == null ? null : Lanczos.warmStart(previous.vectors(), previous.smallestVector(), noiseSeed);
+    /**
+     * What this probe carries from one snapshot to the next, copied out as float64 values for a checkpoint:
+     * the warm-start directions of the three operators, the last top and bottom eigenvectors of H_f, and the
+     * count of Lanczos runs (which seeds their random start vectors). A probe restored from it continues
+     * exactly as this one would.
+     *
+     * @param calls              Lanczos runs so far
+     * @param hessianDirection   warm start of the next H_f run, or null
+     * @param secondMomentDirection warm start of the next M_t run, or null
+     * @param predictionDirection   warm start of the next H_p run, or null
+     * @param hessianTop         last top eigenvector of H_f, or null
+     * @param hessianBottom      last bottom eigenvector of H_f, or null
+     */
+    public record State(int calls, double[] hessianDirection, double[] secondMomentDirection, double[] predictionDirection,
+                        double[] hessianTop, double[] hessianBottom) {}
+
+    /** A copy of the probe's state. */
+    public State state() {
+        return new State(calls, values(hessianDirection), values(secondMomentDirection), values(predictionDirection),
+                values(hessianTop), values(hessianBottom));
+    }
+
+    /** Continues from a {@link #state()}; vectors in the given data type (the network's). */
+    public void restore(State state, DataType type) {
+        calls = state.calls();
+        hessianDirection = array(state.hessianDirection(), type);
+        secondMomentDirection = array(state.secondMomentDirection(), type);
+        predictionDirection = array(state.predictionDirection(), type);
+        hessianTop = array(state.hessianTop(), type);
+        hessianBottom = array(state.hessianBottom(), type);
+    }
+
+    private static double[] values(INDArray vector) {
+        return vector == null ? null : vector.toDoubleVector();
+    }
+
+    private static INDArray array(double[] values, DataType type) {
+        return values == null ? null : Nd4j.createFromArray(values).castTo(type);
     }
 }

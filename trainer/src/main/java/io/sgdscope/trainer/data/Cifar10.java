@@ -28,13 +28,22 @@ public final class Cifar10 {
     public static final int RECORD = 1 + PIXELS;
     public static final int CLASSES = 10;
 
-    private static final String HOW_TO_GET = "put the files of the CIFAR-10 binary version there (cifar-10-binary.tar.gz, "
+    static final String HOW_TO_GET = "put the files of the CIFAR-10 binary version there (cifar-10-binary.tar.gz, "
             + "folder cifar-10-batches-bin): " + String.join(", ", TRAIN_BATCHES) + ", " + TEST_BATCH;
 
     /** Records of one or more batch files: labels and pixels, record i's pixels at [i * PIXELS, (i + 1) * PIXELS). */
     private record Records(int[] labels, byte[] pixels) {}
 
     private Cifar10() {}
+
+    /** The files a load needs: the five training batches, and the test batch when the test set is wanted. */
+    static List<String> requiredFiles(boolean withTestSet) {
+        List<String> files = new ArrayList<>(TRAIN_BATCHES);
+        if (withTestSet) {
+            files.add(TEST_BATCH);
+        }
+        return files;
+    }
 
     /**
      * Loads the five training batches (required) and the test batch (when present).

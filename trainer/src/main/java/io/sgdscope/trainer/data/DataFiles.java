@@ -36,7 +36,8 @@ final class DataFiles {
             find(dir, name).ifPresentOrElse(found::add, () -> missing.add(name));
         }
         if (!missing.isEmpty()) {
-            throw new DatasetException(dataset + " files missing in " + dir.toAbsolutePath() + ": " + String.join(", ", missing)
+            String folder = dir.toAbsolutePath() + (Files.isDirectory(dir) ? "" : " (no such folder)");
+            throw new DatasetException(dataset + " files missing in " + folder + ": " + String.join(", ", missing)
                     + " (plain or .gz; " + howToGet + ")");
         }
         return found;

@@ -53,32 +53,9 @@ public final class GaussK {
             }
         }
 
-        // Class sizes n / k, the first n mod k classes one more (make_blobs).
         double[][] features = new double[n][];
         int[] clean = new int[n];
-        int row = 0;
-        for (int c = 0; c < k; c++) {
-            int size = n / k + (c < n % k ? 1 : 0);
-            for (int s = 0; s < size; s++, row++) {
-                double[] x = new double[d];
-                for (int j = 0; j < d; j++) {
-                    x[j] = centres[c][j] + sampleRandom.nextGaussian();
-                }
-                features[row] = x;
-                clean[row] = c;
-            }
-        }
-
-        // Fisher-Yates shuffle of the samples (make_blobs' shuffle=True).
-        for (int i = n - 1; i > 0; i--) {
-            int j = shuffleRandom.nextInt(i + 1);
-            double[] x = features[i];
-            features[i] = features[j];
-            features[j] = x;
-            int y = clean[i];
-            clean[i] = clean[j];
-            clean[j] = y;
-        }
+        drawSamples(centres, sampleRandom, shuffleRandom, features, clean);
 
         int[] labels = clean.clone();
         boolean[] replaced = new boolean[n];
@@ -88,11 +65,79 @@ public final class GaussK {
 
     /** The Gauss-k training set for these settings, standardised if they say so. */
     public static Dataset generate(GaussKSettings settings) {
+        return splits(settings, 0).train();
+    }
+
+    /**
+     * The training set and, when {@code testSamples > 0}, a held-out test set of that many samples drawn
+     * from the same blobs (same centres, class sizes as in training, shuffled) with their clean labels:
+     * the label noise of Sec. A.1 corrupts training only, so test accuracy measures how well the true
+     * classes are learnt. The test features come from streams of their own, split off the seed after
+     * the training set's, so the training set does not depend on whether there is a test set; when the
+     * training set is standardised the test set is standardised with the training set's statistics.
+     */
+    public static Splits splits(GaussKSettings settings, int testSamples) {
+        if (testSamples < 0) {
+            throw new IllegalArgumentException("test samples must be >= 0, got " + testSamples);
+        }
         Blobs blobs = blobs(settings);
-        double[][] features = settings.standardize() ? Standardization.standardize(blobs.features()) : blobs.features();
+        Standardization.Scaler scaler = settings.standardize() ? Standardization.fit(blobs.features()) : null;
+        double[][] features = scaler != null ? scaler.apply(blobs.features()) : blobs.features();
         DatasetDescription description = new DatasetDescription(NAME, settings.samples(), settings.inputDimension(),
                 settings.classes(), settings.randomLabelFraction(), settings.standardize(), settings.seed(), null);
-        return new Dataset(description, Nd4j.createFromArray(features), blobs.labels());
+        Dataset train = new Dataset(description, Nd4j.createFromArray(features), blobs.labels());
+        if (testSamples == 0) {
+            return new Splits(train, java.util.Optional.empty());
+        }
+        SplittableRandom root = new SplittableRandom(settings.seed());
+        for (int stream = 0; stream < 4; stream++) {
+            root.split();                                                   // the training set's four streams
+        }
+        SplittableRandom testSampleRandom = root.split();
+        SplittableRandom testShuffleRandom = root.split();
+        double[][] testFeatures = new double[testSamples][];
+        int[] testLabels = new int[testSamples];
+        drawSamples(blobs.centres(), testSampleRandom, testShuffleRandom, testFeatures, testLabels);
+        if (scaler != null) {
+            testFeatures = scaler.apply(testFeatures);
+        }
+        DatasetDescription testDescription = new DatasetDescription(NAME, testSamples, settings.inputDimension(),
+                settings.classes(), 0.0, settings.standardize(), settings.seed(), null);
+        return new Splits(train, java.util.Optional.of(new Dataset(testDescription, Nd4j.createFromArray(testFeatures),
+                testLabels)));
+    }
+
+    /**
+     * Fills {@code features} and {@code labels} (length n) with samples of the blobs: class sizes n / k,
+     * the first n mod k classes one more (make_blobs), x ~ N(c_label, I), then a Fisher-Yates shuffle
+     * (make_blobs' shuffle=True).
+     */
+    private static void drawSamples(double[][] centres, SplittableRandom sampleRandom, SplittableRandom shuffleRandom,
+                                    double[][] features, int[] labels) {
+        int n = features.length;
+        int k = centres.length;
+        int d = centres[0].length;
+        int row = 0;
+        for (int c = 0; c < k; c++) {
+            int size = n / k + (c < n % k ? 1 : 0);
+            for (int s = 0; s < size; s++, row++) {
+                double[] x = new double[d];
+                for (int j = 0; j < d; j++) {
+                    x[j] = centres[c][j] + sampleRandom.nextGaussian();
+                }
+                features[row] = x;
+                labels[row] = c;
+            }
+        }
+        for (int i = n - 1; i > 0; i--) {
+            int j = shuffleRandom.nextInt(i + 1);
+            double[] x = features[i];
+            features[i] = features[j];
+            features[j] = x;
+            int y = labels[i];
+            labels[i] = labels[j];
+            labels[j] = y;
+        }
     }
 
     /**

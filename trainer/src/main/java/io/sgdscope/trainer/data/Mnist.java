@@ -21,10 +21,15 @@ public final class Mnist {
     public static final int PIXELS = 28 * 28;
     public static final int CLASSES = 10;
 
-    private static final String HOW_TO_GET = "put the four standard MNIST IDX files there, e.g. from the MNIST database's "
+    static final String HOW_TO_GET = "put the four standard MNIST IDX files there, e.g. from the MNIST database's "
             + "download page: " + TRAIN_IMAGES + ", " + TRAIN_LABELS + ", " + TEST_IMAGES + ", " + TEST_LABELS;
 
     private Mnist() {}
+
+    /** The files a load needs: the training images and labels, and the test ones when the test set is wanted. */
+    static List<String> requiredFiles(boolean withTestSet) {
+        return withTestSet ? List.of(TRAIN_IMAGES, TRAIN_LABELS, TEST_IMAGES, TEST_LABELS) : List.of(TRAIN_IMAGES, TRAIN_LABELS);
+    }
 
     /**
      * Loads the training set (required) and the test set (when its two files are there).

@@ -3,6 +3,7 @@ package io.sgdscope.trainer.model;
 import io.sgdscope.trainer.data.Dataset;
 import java.util.ArrayList;
 import java.util.HashMap;
+import java.util.IdentityHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.SplittableRandom;
@@ -50,7 +51,8 @@ public final class Mlp implements AutoCloseable {
     private final DynamicCustomOp reluBackwardOp = DynamicCustomOp.builder("relu_bp").build();
     private final List<OpContext> contexts = new ArrayList<>();
 
-    private Binding binding;
+    /** The datasets this model has run on (a run's training set and its test set), by identity. */
+    private final Map<Dataset, Binding> bindings = new IdentityHashMap<>();
 
     /** A network with theta = 0; call {@link #initialize} or {@link #setParameters}. */
     public Mlp(MlpArchitecture architecture, Precision precision) {
@@ -177,7 +179,7 @@ public final class Mlp implements AutoCloseable {
             }
         }
         contexts.clear();
-        binding = null;
+        bindings.clear();
     }
 
     private INDArray weightView(INDArray flat, int l) {
@@ -191,14 +193,20 @@ public final class Mlp implements AutoCloseable {
         return flat.get(NDArrayIndex.interval(start, start + architecture.fanOut(l)));
     }
 
+    /**
+     * The arrays and prepared ops of a dataset, made on its first use and kept while the model lives
+     * (a run alternates between its training and its test set).
+     */
     private Binding bind(Dataset data) {
-        if (binding == null || binding.dataset != data) {
+        Binding binding = bindings.get(data);
+        if (binding == null) {
             if (data.inputDimension() != architecture.inputDimension() || data.classes() != architecture.classes()) {
                 throw new IllegalArgumentException("the network " + architecture.layers() + " needs d = "
                         + architecture.inputDimension() + " and k = " + architecture.classes() + ", the dataset has d = "
                         + data.inputDimension() + " and k = " + data.classes());
             }
             binding = new Binding(data);
+            bindings.put(data, binding);
         }
         return binding;
     }

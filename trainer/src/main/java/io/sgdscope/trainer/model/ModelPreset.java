@@ -3,6 +3,7 @@ package io.sgdscope.trainer.model;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
+import java.util.Optional;
 import java.util.stream.Collectors;
 
 /**
@@ -64,6 +65,29 @@ public enum ModelPreset {
         }
         throw new IllegalArgumentException("unknown model '" + id + "' (known: "
                 + Arrays.stream(values()).map(ModelPreset::id).collect(Collectors.joining(", ")) + ")");
+    }
+
+    /** The preset with exactly these widths, if there is one (for provenance: which of the paper's nets a run used). */
+    public static Optional<ModelPreset> matching(List<Integer> layers) {
+        for (ModelPreset preset : values()) {
+            if (preset.architecture.layers().equals(layers)) {
+                return Optional.of(preset);
+            }
+        }
+        return Optional.empty();
+    }
+
+    /**
+     * Whether this net fits a dataset of input dimension d and k classes.
+     *
+     * @throws IllegalArgumentException naming the preset, what it needs and what the dataset has, if not
+     */
+    public void requireFits(String dataset, int inputDimension, int classes) {
+        if (architecture.inputDimension() != inputDimension || architecture.classes() != classes) {
+            throw new IllegalArgumentException("model " + id + " " + architecture.layers() + " needs d = "
+                    + architecture.inputDimension() + " and k = " + architecture.classes() + ", the dataset " + dataset
+                    + " has d = " + inputDimension + " and k = " + classes);
+        }
     }
 
     private static List<Integer> hidden(int input, int width, int hiddenLayers, int classes) {

@@ -1,5 +1,6 @@
 package io.sgdscope.trainer.optim;
 
+import org.nd4j.linalg.api.buffer.DataType;
 import org.nd4j.linalg.api.ndarray.INDArray;
 import org.nd4j.linalg.ops.transforms.Transforms;
 
@@ -61,5 +62,18 @@ public final class Adam implements Optimizer {
         theta.subi(update);
         double gradientNorm = gradient.norm2Number().doubleValue();
         return gradientNorm == 0 ? 0 : update.norm2Number().doubleValue() / gradientNorm;
+    }
+
+    @Override
+    public OptimizerState state() {
+        return OptimizerState.of(NAME).withScalar("steps", steps).withVector("first", first).withVector("second", second);
+    }
+
+    @Override
+    public void restore(OptimizerState state, DataType type) {
+        state.requireOf(NAME);
+        steps = (int) state.scalar("steps");
+        first = state.vector("first", type);
+        second = state.vector("second", type);
     }
 }

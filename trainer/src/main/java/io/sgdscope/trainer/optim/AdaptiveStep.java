@@ -1,5 +1,6 @@
 package io.sgdscope.trainer.optim;
 
+import org.nd4j.linalg.api.buffer.DataType;
 import org.nd4j.linalg.api.ndarray.INDArray;
 import org.nd4j.linalg.factory.Nd4j;
 
@@ -99,6 +100,22 @@ public final class AdaptiveStep implements Optimizer {
             return fallbackStep;
         }
         return kappa * Math.min(muSq / traceM, 1.0) / exact.hessianSpectralNorm();
+    }
+
+    @Override
+    public OptimizerState state() {
+        return OptimizerState.of(NAME).withScalar("dotAverage", dotAverage).withScalar("squareAverage", squareAverage)
+                .withScalar("dotCount", dotCount).withScalar("squareCount", squareCount).withVector("previous", previous);
+    }
+
+    @Override
+    public void restore(OptimizerState state, DataType type) {
+        state.requireOf(NAME);
+        dotAverage = state.scalar("dotAverage");
+        squareAverage = state.scalar("squareAverage");
+        dotCount = (int) state.scalar("dotCount");
+        squareCount = (int) state.scalar("squareCount");
+        previous = state.vector("previous", type);
     }
 
     /** Bias-corrected exponential moving average after {@code count} earlier values (the first value is taken as is). */

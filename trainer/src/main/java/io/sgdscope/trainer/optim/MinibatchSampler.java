@@ -14,6 +14,7 @@ public final class MinibatchSampler {
     private final int samples;
     private final int[] batch;
     private final SplittableRandom random;
+    private long drawn;
 
     /**
      * @param samples   n, the size of the training set
@@ -34,7 +35,23 @@ public final class MinibatchSampler {
         for (int i = 0; i < batch.length; i++) {
             batch[i] = random.nextInt(samples);
         }
+        drawn++;
         return batch;
+    }
+
+    /**
+     * Minibatches drawn so far: with the stream's seed, the sampler's whole state. A checkpoint keeps this
+     * number; {@link #skip} brings a new sampler on the same stream to the same place.
+     */
+    public long batchesDrawn() {
+        return drawn;
+    }
+
+    /** Draws and discards {@code batches} minibatches: the next batch is then the one after them. */
+    public void skip(long batches) {
+        for (long b = 0; b < batches; b++) {
+            next();
+        }
     }
 
     public int batchSize() {

@@ -1,5 +1,6 @@
 package io.sgdscope.trainer.optim;
 
+import org.nd4j.linalg.api.buffer.DataType;
 import org.nd4j.linalg.api.ndarray.INDArray;
 
 /**
@@ -21,4 +22,16 @@ public interface Optimizer {
      *         effective scalar step ||theta_{t+1} - theta_t|| / ||g_t|| (0 when g_t = 0)
      */
     double step(INDArray theta, INDArray gradient, FullBatchStatistics exact);
+
+    /** A copy of everything this optimizer carries between steps (for a checkpoint). */
+    OptimizerState state();
+
+    /**
+     * Continues from a state {@link #state()} gave: the following steps equal those the saved optimizer would
+     * have taken.
+     *
+     * @param type the data type of theta (vectors are restored in it)
+     * @throws IllegalArgumentException if the state is another optimizer's
+     */
+    void restore(OptimizerState state, DataType type);
 }

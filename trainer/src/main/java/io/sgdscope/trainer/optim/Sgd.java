@@ -1,5 +1,6 @@
 package io.sgdscope.trainer.optim;
 
+import org.nd4j.linalg.api.buffer.DataType;
 import org.nd4j.linalg.api.ndarray.INDArray;
 import org.nd4j.linalg.factory.Nd4j;
 
@@ -8,7 +9,7 @@ import org.nd4j.linalg.factory.Nd4j;
  *
  * @param learningRate eta > 0
  */
-public record Sgd(double learningRate) {
+public record Sgd(double learningRate) implements Optimizer {
 
     /** Optimizer name in provenance ({@code RunStarted.optimizer.name}). */
     public static final String NAME = "sgd";
@@ -17,6 +18,29 @@ public record Sgd(double learningRate) {
         if (!(learningRate > 0) || Double.isInfinite(learningRate)) {
             throw new IllegalArgumentException("learning rate must be a finite number > 0, got " + learningRate);
         }
+    }
+
+    @Override
+    public String name() {
+        return NAME;
+    }
+
+    /** theta <- theta - eta g (Eq. 8, 23); the full-batch statistics are not used. Returns eta. */
+    @Override
+    public double step(INDArray theta, INDArray gradient, FullBatchStatistics exact) {
+        step(theta, gradient);
+        return learningRate;
+    }
+
+    /** Constant-step SGD carries nothing between steps. */
+    @Override
+    public OptimizerState state() {
+        return OptimizerState.of(NAME);
+    }
+
+    @Override
+    public void restore(OptimizerState state, DataType type) {
+        state.requireOf(NAME);
     }
 
     /** theta <- theta - eta g in place (Eq. 8, 23); one BLAS axpy on the flat vectors. */

@@ -241,6 +241,44 @@ public final class KafkaTelemetryPublisher implements TelemetrySink, AutoCloseab
         }
     }
 
+    /**
+     * The latest iteration and spectrum records of the run handed to the producer so far: done when the broker
+     * acknowledged them (or their delivery failed, counted as dropped). Records of one run and topic share a
+     * partition and arrive in order, so the last one stands for all before it. Never blocks.
+     */
+    @Override
+    public Delivery delivery(String runId) {
+        Map<String, Future<RecordMetadata>> last = lastSends.get(runId);
+        if (last == null || last.isEmpty()) {
+            return Delivery.DONE;
+        }
+        List<Future<RecordMetadata>> futures = List.copyOf(last.values());
+        return new Delivery() {
+            @Override
+            public boolean isDone() {
+                return futures.stream().allMatch(Future::isDone);
+            }
+
+            @Override
+            public boolean await(Duration timeout) {
+                long deadline = System.nanoTime() + timeout.toNanos();
+                for (Future<RecordMetadata> future : futures) {
+                    try {
+                        future.get(Math.max(0, deadline - System.nanoTime()), TimeUnit.NANOSECONDS);
+                    } catch (ExecutionException e) {
+                        // Failed for good: counted as dropped by the callback.
+                    } catch (java.util.concurrent.TimeoutException e) {
+                        return false;
+                    } catch (InterruptedException e) {
+                        Thread.currentThread().interrupt();
+                        return false;
+                    }
+                }
+                return true;
+            }
+        };
+    }
+
     /** Iteration and spectrum records of a run in progress dropped so far (not enqueued in time, or failed to deliver). */
     @Override
     public long droppedRecords(String runId) {

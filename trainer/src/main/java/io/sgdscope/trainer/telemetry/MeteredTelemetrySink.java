@@ -90,6 +90,11 @@ public final class MeteredTelemetrySink implements TelemetrySink {
         return next.droppedRecords(runId);
     }
 
+    @Override
+    public Delivery delivery(String runId) {
+        return next.delivery(runId);
+    }
+
     private Timer probe(String kind) {
         return Timer.builder("sgdscope.trainer.probe").tag("probe", kind)
                 .description("Wall time of the trainer's curvature probes: moments (IterationMetrics) and spectra (SpectrumSnapshot)")

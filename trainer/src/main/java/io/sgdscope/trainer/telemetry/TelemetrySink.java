@@ -35,6 +35,15 @@ public interface TelemetrySink {
         return 0;
     }
 
+    /**
+     * A marker for the records of this run handed over so far: done once they are all delivered (or failed
+     * for good). Checkpoints wait for it, so that a resumed run never skips an iteration whose record was
+     * lost in a crash. The default: delivered at once (sinks that keep records in memory).
+     */
+    default Delivery delivery(String runId) {
+        return Delivery.DONE;
+    }
+
     /** A sink that keeps nothing (benchmarks). */
     static TelemetrySink discarding() {
         return new TelemetrySink() {
