@@ -99,6 +99,11 @@ final class ReplayCommand implements Callable<Integer> {
                 throw new SgdscopeException(e.getMessage(), e);
             }
             Map<String, Long> counts = counts(lease.connection().clientConfig(), scope);
+            if (counts.get("quantiles") == 0) {
+                throw new SgdscopeException("no records of experiment '" + experimentId + "'"
+                        + (firstIteration > 0 || lastIteration < Integer.MAX_VALUE ? " in iterations " + firstIteration + ".." + lastIteration : "")
+                        + " on the topics: the replay produced nothing (see 'sgdscope export --experiment' for what is there)");
+            }
             out.printf("Done in %.1f s: %,d quantile summaries (latest per key), %,d alerts%n", result.took().toMillis() / 1000.0,
                     counts.get("quantiles"), counts.get("alerts"));
             if (output != null) {

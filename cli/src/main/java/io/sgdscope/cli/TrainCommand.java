@@ -2,7 +2,16 @@ package io.sgdscope.cli;
 
 import io.sgdscope.trainer.Experiment;
 import io.sgdscope.trainer.ExperimentResult;
+import io.sgdscope.trainer.ResumePlan;
+import io.sgdscope.trainer.StepObserver;
 import io.sgdscope.trainer.TrainerSettings;
+import io.sgdscope.trainer.checkpoint.CheckpointException;
+import io.sgdscope.trainer.data.DatasetException;
+import io.sgdscope.trainer.data.DatasetSettings;
+import io.sgdscope.trainer.data.GaussKSettings;
+import io.sgdscope.trainer.data.Splits;
+import io.sgdscope.trainer.model.ModelPreset;
+import io.sgdscope.trainer.optim.OptimizerSettings;
 import io.micrometer.core.instrument.binder.jvm.JvmGcMetrics;
 import io.micrometer.core.instrument.binder.jvm.JvmMemoryMetrics;
 import io.micrometer.core.instrument.binder.jvm.JvmThreadMetrics;
@@ -25,7 +34,8 @@ import picocli.CommandLine.Spec;
 @Command(name = "train", mixinStandardHelpOptions = true, sortOptions = false,
         description = {"Train the runs of one experiment on ND4J's CPU backend and publish their telemetry "
                 + "(RunStarted, IterationMetrics, RunFinished) to Kafka.",
-                "Ctrl-C ends the runs in progress as CANCELLED and flushes what was produced."})
+                "Ctrl-C ends the runs in progress as CANCELLED and flushes what was produced; with --checkpoint-dir it "
+                        + "suspends them instead (state saved, no RunFinished) and --resume continues them."})
 final class TrainCommand implements Callable<Integer> {
 
     @Spec
@@ -50,9 +60,14 @@ final class TrainCommand implements Callable<Integer> {
     public Integer call() {
         PrintWriter out = spec.commandLine().getOut();
         TrainerSettings settings = trainer.toSettings();
+        Splits data = load(settings);                        // before Kafka: bad data is found at once
+        ResumePlan plan = plan(settings);                    // and conflicting or damaged checkpoints
         KafkaConnection connection = kafka.connection();
         kafka.prepare(connection, out);
         out.println("Training experiment " + settings.experimentId() + ": " + describe(settings) + " -> " + connection.bootstrapServers());
+        if (settings.checkpoint().resume()) {
+            out.println(describe(plan, settings));
+        }
         out.flush();
 
         if (metricsPort < -1 || metricsPort > 65_535) {
@@ -71,8 +86,10 @@ final class TrainCommand implements Callable<Integer> {
                 out.flush();
             }
             publisher.awaitTopics(Duration.ofSeconds(30));
-            ExperimentProgress progress = new ExperimentProgress(settings.runs(), settings.iterations(), out, () -> "");
-            Experiment experiment = new Experiment(settings, new MeteredTelemetrySink(publisher, registry), progress);
+            ExperimentProgress progress = new ExperimentProgress(settings.runs() - plan.finished().size(), settings.iterations(),
+                    out, () -> "");
+            Experiment experiment = new Experiment(settings, data, new MeteredTelemetrySink(publisher, registry), progress,
+                    StepObserver.none());
             try (ShutdownSignal signal = new ShutdownSignal(experiment::cancel)) {
                 progress.start();
                 ExperimentResult result;
@@ -97,13 +114,57 @@ final class TrainCommand implements Callable<Integer> {
         }
     }
 
+    /** Generates or reads the data; a missing, truncated or damaged file is one line and exit 1. */
+    static Splits load(TrainerSettings settings) {
+        try {
+            return settings.dataset().load();
+        } catch (DatasetException e) {
+            throw new SgdscopeException(e.getMessage(), e);
+        }
+    }
+
+    /** What a resume will do; conflicting settings are a bad argument, unreadable checkpoints one line and exit 1. */
+    static ResumePlan plan(TrainerSettings settings) {
+        try {
+            return ResumePlan.of(settings);
+        } catch (CheckpointException e) {
+            throw new SgdscopeException(e.getMessage(), e);
+        }
+    }
+
+    /** E.g. "Resuming from /ckpt/g10: 3 finished runs skipped, 2 continue from their checkpoints, 95 start afresh". */
+    static String describe(ResumePlan plan, TrainerSettings settings) {
+        return String.format(java.util.Locale.ROOT, "Resuming from %s: %d finished runs skipped, %d continue from their "
+                        + "checkpoints%s, %d start afresh",
+                settings.checkpoint().dir().resolve(settings.experimentId()).toAbsolutePath(), plan.finished().size(),
+                plan.resumable().size(), plan.resumable().isEmpty() ? "" : " (at t = " + plan.resumable().values().stream()
+                        .distinct().sorted().map(String::valueOf).collect(java.util.stream.Collectors.joining(", ")) + ")",
+                plan.fresh());
+    }
+
     static String describe(TrainerSettings settings) {
-        return String.format(java.util.Locale.ROOT, "%d runs x %d iterations, Gauss-%d (n = %d, d = %d, r = %s%s), layers %s, "
-                        + "batch %d, lr %s, %s, %s, %d workers",
-                settings.runs(), settings.iterations(), settings.dataset().classes(), settings.dataset().samples(),
-                settings.dataset().inputDimension(), settings.dataset().randomLabelFraction(),
-                settings.dataset().standardize() ? ", standardised" : ", raw", settings.layers(), settings.batchSize(),
-                settings.learningRate(), settings.initialization().id(), settings.precision().id(), settings.workers());
+        String optimizer = settings.optimizer().name().equals(OptimizerSettings.SGD) ? ""
+                : settings.optimizer().provenanceName() + ", ";
+        return String.format(java.util.Locale.ROOT, "%d runs x %d iterations, %s, layers %s%s, %sbatch %d, lr %s, %s, %s, "
+                        + "%d workers",
+                settings.runs(), settings.iterations(), describe(settings.dataset()), settings.layers(),
+                ModelPreset.matching(settings.layers()).map(p -> " (" + p.id() + ")").orElse(""), optimizer,
+                settings.batchSize(), settings.learningRate(), settings.initialization().id(), settings.precision().id(),
+                settings.workers());
+    }
+
+    /** E.g. "Gauss-10 (n = 100, d = 50, r = 0.0, standardised)" or "MNIST (n = all, from /data/mnist), test set". */
+    static String describe(DatasetSettings data) {
+        String test = !data.testSet() ? "" : data.testSamples() > 0 ? ", test set of " + data.testSamples() : ", test set";
+        GaussKSettings blobs = data.gaussK();
+        if (blobs != null) {
+            return String.format(java.util.Locale.ROOT, "Gauss-%d (n = %d, d = %d, r = %s%s)%s", blobs.classes(),
+                    blobs.samples(), blobs.inputDimension(), blobs.randomLabelFraction(),
+                    blobs.standardize() ? ", standardised" : ", raw", test);
+        }
+        String name = data.name().equals(DatasetSettings.MNIST) ? "MNIST" : "CIFAR-10";
+        return name + " (n = " + (data.trainLimit() > 0 ? Integer.toString(data.trainLimit()) : "all") + ", from "
+                + data.dataDir().toAbsolutePath() + ")" + test;
     }
 
     static String summary(ExperimentResult result, KafkaTelemetryPublisher publisher) {
@@ -113,6 +174,17 @@ final class TrainCommand implements Callable<Integer> {
                 result.count(io.sgdscope.schemas.RunStatus.CANCELLED), result.count(io.sgdscope.schemas.RunStatus.FAILED)));
         if (result.notStarted() > 0) {
             text.append(", ").append(result.notStarted()).append(" not started");
+        }
+        if (result.skipped() > 0) {
+            text.append(", ").append(result.skipped()).append(" skipped (finished before)");
+        }
+        if (result.resumed() > 0) {
+            text.append("; ").append(result.resumed()).append(" continued from a checkpoint");
+        }
+        if (result.suspended() > 0) {
+            text.append(String.format(java.util.Locale.ROOT, "%nSuspended: %d cancelled runs saved their state "
+                    + "(no RunFinished); --resume --experiment %s continues them", result.suspended(),
+                    result.settings().experimentId()));
         }
         text.append(String.format(java.util.Locale.ROOT, "%nTraining: %,d iterations in %.1f s (%,.0f it/s)",
                 result.iterations(), result.wallSeconds(), result.iterationsPerSecond()));

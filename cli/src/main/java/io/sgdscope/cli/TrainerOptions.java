@@ -1,10 +1,15 @@
 package io.sgdscope.cli;
 
 import io.sgdscope.trainer.TrainerSettings;
+import io.sgdscope.trainer.checkpoint.CheckpointSettings;
 import io.sgdscope.trainer.curvature.CurvatureSettings;
+import io.sgdscope.trainer.data.DatasetException;
+import io.sgdscope.trainer.data.DatasetSettings;
 import io.sgdscope.trainer.data.GaussKSettings;
 import io.sgdscope.trainer.model.Initialization;
+import io.sgdscope.trainer.model.ModelPreset;
 import io.sgdscope.trainer.model.Precision;
+import io.sgdscope.trainer.optim.OptimizerSettings;
 import java.nio.file.Path;
 import java.time.LocalDateTime;
 import java.time.format.DateTimeFormatter;
@@ -14,7 +19,8 @@ import picocli.CommandLine.Option;
 /**
  * Every trainer setting as command-line options, shared by {@code train} and {@code demo}; turned into
  * {@link TrainerSettings} (which validates) in one place. Defaults are the paper's Gauss-10 experiment
- * (Table 2, Sec. A.1).
+ * (Table 2, Sec. A.1); on MNIST and CIFAR-10 (Sec. A.2) a few defaults follow Table 3 instead (batch
+ * size, network) and the curvature probes are off unless asked for.
  */
 final class TrainerOptions {
 
@@ -37,44 +43,109 @@ final class TrainerOptions {
     long seed;
 
     @Option(names = {"--lr", "--learning-rate"}, paramLabel = "ETA", defaultValue = "0.1",
-            description = "Constant step size eta of SGD (Eq. 8), > 0. Default: ${DEFAULT-VALUE}.")
+            description = "Step size eta, > 0: SGD's constant step (Eq. 8), Adam's step, and the adaptive optimizers' "
+                    + "step until L is known. Default: ${DEFAULT-VALUE}.")
     double learningRate;
 
-    @Option(names = "--batch-size", paramLabel = "M", defaultValue = "5",
-            description = "Minibatch size m, drawn with replacement, 1 <= m <= n. Default: ${DEFAULT-VALUE}.")
-    int batchSize;
+    @Option(names = "--optimizer", paramLabel = "NAME", defaultValue = OptimizerSettings.SGD,
+            description = "Update rule: sgd (constant step --lr, Eq. 8); adaptive (Theorem 3's step eta_t = kappa ||mu||^2 / "
+                    + "(L Tr M), Eq. 35, exact where --moments-every computes the moments, else estimated; --lr until L is "
+                    + "known); diagonal (Theorem 3's preconditioner a_j = kappa mu_j^2 / (L M_jj), Eq. 36/41); adam "
+                    + "(Eq. 37-39, step --lr). adaptive and diagonal need --moments-every or --spectrum-every > 0. "
+                    + "RunStarted records sgd, adaptive-step, diagonal-preconditioned or adam; every record the step "
+                    + "actually taken. Default: ${DEFAULT-VALUE}.")
+    String optimizer;
+
+    @Option(names = "--kappa", paramLabel = "K", defaultValue = "" + OptimizerSettings.DEFAULT_KAPPA,
+            description = "adaptive, diagonal: where the step sits in Theorem 3's interval (Eq. 35, 36), in (0.5, 1.5); "
+                    + "1 = its middle. Default: ${DEFAULT-VALUE}.")
+    double kappa;
+
+    @Option(names = "--moment-decay", paramLabel = "B", defaultValue = "" + OptimizerSettings.DEFAULT_MOMENT_DECAY,
+            description = "adaptive: decay of the moving averages of g_t.g_{t-1} and ||g_t||^2 that estimate ||mu||^2 and "
+                    + "Tr M between moments iterations, in [0, 1). Default: ${DEFAULT-VALUE}.")
+    double momentDecay;
+
+    @Option(names = "--beta1", paramLabel = "G1", defaultValue = "" + OptimizerSettings.DEFAULT_BETA1,
+            description = "adam, diagonal: decay gamma_1 of the gradient average (Eq. 37), in [0, 1). Default: ${DEFAULT-VALUE}.")
+    double beta1;
+
+    @Option(names = "--beta2", paramLabel = "G2", defaultValue = "" + OptimizerSettings.DEFAULT_BETA2,
+            description = "adam, diagonal: decay gamma_2 of the squared-gradient average (Eq. 38), in [0, 1). "
+                    + "Default: ${DEFAULT-VALUE}.")
+    double beta2;
+
+    @Option(names = "--adam-epsilon", paramLabel = "EPS", defaultValue = "" + OptimizerSettings.DEFAULT_EPSILON,
+            description = "adam: epsilon in eta g / (sqrt(nu) + epsilon), > 0. Default: ${DEFAULT-VALUE}.")
+    double adamEpsilon;
+
+    @Option(names = "--batch-size", paramLabel = "M",
+            description = "Minibatch size m, drawn with replacement, 1 <= m <= n. Default: 5 on gauss-k (Table 2), "
+                    + "64 on mnist, 256 on cifar10 (Table 3's smallest).")
+    Integer batchSize;
 
     @Option(names = "--dataset", paramLabel = "NAME", defaultValue = GAUSS_K,
-            description = "Training set: gauss-k (Gaussian blobs, Sec. A.1). Default: ${DEFAULT-VALUE}.")
+            description = "Training set: gauss-k (Gaussian blobs generated from --data-seed, Sec. A.1), mnist or cifar10 "
+                    + "(the standard files in --data-dir, Sec. A.2). Default: ${DEFAULT-VALUE}.")
     String dataset;
 
-    @Option(names = "--samples", paramLabel = "N", defaultValue = "100",
-            description = "Gauss-k: training samples n. Default: ${DEFAULT-VALUE}.")
-    int samples;
+    @Option(names = "--data-dir", paramLabel = "DIR",
+            description = "mnist, cifar10: the folder of the dataset's files (MNIST: train-images-idx3-ubyte, "
+                    + "train-labels-idx1-ubyte, t10k-images-idx3-ubyte, t10k-labels-idx1-ubyte; CIFAR-10 binary version: "
+                    + "data_batch_1.bin .. data_batch_5.bin, test_batch.bin; each plain or .gz). Nothing is downloaded.")
+    Path dataDir;
 
-    @Option(names = "--input-dim", paramLabel = "D", defaultValue = "50",
-            description = "Gauss-k: input dimension d. Default: ${DEFAULT-VALUE}.")
-    int inputDimension;
+    @Option(names = "--samples", paramLabel = "N",
+            description = "Training samples n: gauss-k generates n (default 100); mnist and cifar10 train on their first "
+                    + "n training images (default: all; the normalisation always uses all).")
+    Integer samples;
 
-    @Option(names = "--classes", paramLabel = "K", defaultValue = "10",
-            description = "Gauss-k: classes k (one blob each). Default: ${DEFAULT-VALUE}.")
-    int classes;
+    @Option(names = "--input-dim", paramLabel = "D",
+            description = "gauss-k: input dimension d. Default: 50.")
+    Integer inputDimension;
 
-    @Option(names = "--random-labels", paramLabel = "R", defaultValue = "0",
-            description = "Gauss-k: fraction r of each class's labels replaced by uniformly drawn ones, in [0, 1]. Default: ${DEFAULT-VALUE}.")
-    double randomLabelFraction;
+    @Option(names = "--classes", paramLabel = "K",
+            description = "gauss-k: classes k (one blob each). Default: 10.")
+    Integer classes;
 
-    @Option(names = "--data-seed", paramLabel = "N", defaultValue = "1",
-            description = "Gauss-k: seed of the data generator (all runs share the data). Default: ${DEFAULT-VALUE}.")
-    long dataSeed;
+    @Option(names = "--random-labels", paramLabel = "R",
+            description = "gauss-k: fraction r of each class's labels replaced by uniformly drawn ones, in [0, 1]. Default: 0.")
+    Double randomLabelFraction;
 
-    @Option(names = "--standardize", negatable = true, defaultValue = "true", fallbackValue = "true",
-            description = "Standardise each feature with the training set's mean and standard deviation "
-                    + "(--no-standardize keeps raw blobs, on which most runs stall near chance loss). Default: on.")
-    boolean standardize;
+    @Option(names = "--data-seed", paramLabel = "N",
+            description = "gauss-k: seed of the data generator (all runs share the data). Default: 1.")
+    Long dataSeed;
+
+    @Option(names = "--standardize", negatable = true,
+            description = "gauss-k: standardise each feature with the training set's mean and standard deviation "
+                    + "(--no-standardize keeps raw blobs, on which most runs stall near chance loss). Default: on. "
+                    + "(MNIST and CIFAR-10 are always normalised with their training set's statistics, Sec. A.2.)")
+    Boolean standardize;
+
+    @Option(names = "--test-set", negatable = true, defaultValue = "true", fallbackValue = "true",
+            description = "Evaluate the runs on a held-out test set: gauss-k draws one from the same blobs (clean labels), "
+                    + "mnist and cifar10 use their test files (then required). --no-test-set: none. Default: on.")
+    boolean testSet;
+
+    @Option(names = "--test-samples", paramLabel = "N",
+            description = "Size of the test set: gauss-k draws N samples (default: as many as --samples); mnist and "
+                    + "cifar10 use their first N test images (default: all 10,000).")
+    Integer testSamples;
+
+    @Option(names = "--test-every", paramLabel = "N", defaultValue = "" + TrainerSettings.DEFAULT_TEST_EVERY,
+            description = "Test loss and accuracy into the iteration records at t = 0, N, 2N, ...; 0 = never. "
+                    + "Default: ${DEFAULT-VALUE}.")
+    int testEvery;
+
+    @Option(names = "--model", paramLabel = "PRESET",
+            description = "One of the paper's networks by name: gauss2, gauss10 (Table 2), mnist-mlp3 .. mnist-mlp6, "
+                    + "cifar-mlp3, cifar-mlp6 (Table 3); an alternative to --layers. Default: gauss-k d,10,30,k; "
+                    + "mnist-mlp3 on mnist; cifar-mlp3 on cifar10.")
+    String model;
 
     @Option(names = "--layers", paramLabel = "W", split = ",",
-            description = "Layer widths d,h1,...,k of the ReLU network. Default: d,10,30,k (Table 2: 50,10,30,10, p = 1150).")
+            description = "Layer widths d,h1,...,k of the ReLU network (any fully connected net; e.g. 50,10,30,10, "
+                    + "p = 1150). Default: see --model.")
     List<Integer> layers;
 
     @Option(names = "--init", paramLabel = "NAME", defaultValue = "he-normal",
@@ -90,17 +161,18 @@ final class TrainerOptions {
             description = "Threads training runs in parallel (results do not depend on it). Default: the number of cores.")
     Integer workers;
 
-    @Option(names = "--moments-every", paramLabel = "N", defaultValue = "" + CurvatureSettings.DEFAULT_MOMENTS_EVERY,
+    @Option(names = "--moments-every", paramLabel = "N",
             description = "Exact full-batch gradient moments (||mu||^2, Tr M, Tr/Frobenius/spectral norm of Sigma, "
                     + "||Sigma^1/2 mu||; Eq. 4-7, Thm 1) and L = max|eig(H_f)| into the iteration records at t = 0, N, 2N, ...; "
-                    + "0 = never. Default: ${DEFAULT-VALUE}.")
-    int momentsEvery;
+                    + "0 = never. Default: " + CurvatureSettings.DEFAULT_MOMENTS_EVERY + " on gauss-k; 0 on mnist and "
+                    + "cifar10 (on n = 50,000-60,000 samples each costs far more than an SGD step).")
+    Integer momentsEvery;
 
-    @Option(names = "--spectrum-every", paramLabel = "N", defaultValue = "" + CurvatureSettings.DEFAULT_SPECTRUM_EVERY,
+    @Option(names = "--spectrum-every", paramLabel = "N",
             description = "A spectrum snapshot (top-k eigenpairs of H_f, M_t, H_p by Lanczos, principal angles, layer "
                     + "loadings, Davis-Kahan bounds, diag(H_f), Corollary 4 terms) to sgd.spectra at t = 0, N, 2N, ...; "
-                    + "0 = never. Default: ${DEFAULT-VALUE}.")
-    int spectrumEvery;
+                    + "0 = never. Default: " + CurvatureSettings.DEFAULT_SPECTRUM_EVERY + " on gauss-k; 0 on mnist and cifar10.")
+    Integer spectrumEvery;
 
     @Option(names = "--top-k", paramLabel = "K", defaultValue = "" + CurvatureSettings.DEFAULT_TOP_K,
             description = "Eigenpairs per operator in spectrum snapshots (Fig. 2-4), 1..200. Default: ${DEFAULT-VALUE}.")
@@ -131,28 +203,132 @@ final class TrainerOptions {
             description = "Confidence delta of the generalization bound of Eq. 52, in (0, 1). Default: ${DEFAULT-VALUE}.")
     double boundDelta;
 
-    /** @throws IllegalArgumentException with one line naming the bad setting */
+    @Option(names = "--checkpoint-dir", paramLabel = "DIR",
+            description = "Folder of the runs' checkpoints: each run saves its state (theta, optimizer state, sampler "
+                    + "position, counters) to DIR/<experiment>/<runId>.ckpt, atomically, every --checkpoint-every "
+                    + "iterations, when it finishes, and when Ctrl-C stops it (it is then suspended: no RunFinished, "
+                    + "--resume continues it). Default: no checkpoints.")
+    Path checkpointDir;
+
+    @Option(names = "--checkpoint-every", paramLabel = "N", defaultValue = "0",
+            description = "A checkpoint after every N iterations, once their records are acknowledged by Kafka (training "
+                    + "does not wait for it unless checkpoints come faster than acknowledgements); 0 = only when a run "
+                    + "stops. Needs --checkpoint-dir. Default: ${DEFAULT-VALUE}.")
+    int checkpointEvery;
+
+    @Option(names = "--resume",
+            description = "Continue experiment --experiment from its checkpoints in --checkpoint-dir: finished runs are "
+                    + "skipped, unfinished ones continue with the same runId from their last checkpoint (iterations "
+                    + "published again after a crash are identical and counted once by the streams apps), runs without "
+                    + "a checkpoint start afresh. Only --workers and the checkpoint options may differ from the first start.")
+    boolean resume;
+
+    /**
+     * The settings these options describe. For mnist and cifar10 it also checks, without reading them, that
+     * the data files are there: a missing file is a runtime failure named before anything starts.
+     *
+     * @throws IllegalArgumentException with one line naming the bad setting
+     * @throws SgdscopeException        naming the missing data files, where they are expected and how to get them
+     */
     TrainerSettings toSettings() {
-        if (!GAUSS_K.equals(dataset)) {
-            throw new IllegalArgumentException("unknown dataset '" + dataset + "' (known: " + GAUSS_K + ")");
+        DatasetSettings data = datasetSettings();
+        if (resume && experimentId == null) {
+            throw new IllegalArgumentException("--resume needs --experiment ID, the experiment to continue");
         }
-        GaussKSettings data = new GaussKSettings(samples, inputDimension, classes, randomLabelFraction, dataSeed, standardize);
-        List<Integer> widths = layers != null ? layers : defaultLayers();
-        return new TrainerSettings(experimentId != null ? experimentId : defaultExperimentId(), runs, iterations, seed,
-                learningRate, batchSize, data, widths, Initialization.fromId(initialization), Precision.fromId(precision),
-                workers != null ? workers : Runtime.getRuntime().availableProcessors(), curvature());
+        TrainerSettings settings = new TrainerSettings(experimentId != null ? experimentId : defaultExperimentId(data),
+                runs, iterations, seed, learningRate,
+                new OptimizerSettings(optimizer, kappa, momentDecay, beta1, beta2, adamEpsilon),
+                batchSize != null ? batchSize : defaultBatchSize(), data, testEvery,
+                layers(data), Initialization.fromId(initialization), Precision.fromId(precision),
+                workers != null ? workers : Runtime.getRuntime().availableProcessors(), curvature(),
+                new CheckpointSettings(checkpointDir, checkpointEvery, resume));
+        try {
+            data.checkFiles();
+        } catch (DatasetException e) {
+            throw new SgdscopeException(e.getMessage(), e);
+        }
+        return settings;
+    }
+
+    private DatasetSettings datasetSettings() {
+        if (!DatasetSettings.NAMES.contains(dataset)) {
+            throw new IllegalArgumentException("unknown dataset '" + dataset + "' (known: "
+                    + String.join(", ", DatasetSettings.NAMES) + ")");
+        }
+        if (GAUSS_K.equals(dataset)) {
+            if (dataDir != null) {
+                throw new IllegalArgumentException("--data-dir is for mnist and cifar10; gauss-k is generated (--data-seed)");
+            }
+            GaussKSettings blobs = new GaussKSettings(samples != null ? samples : 100,
+                    inputDimension != null ? inputDimension : 50, classes != null ? classes : 10,
+                    randomLabelFraction != null ? randomLabelFraction : 0.0, dataSeed != null ? dataSeed : 1L,
+                    standardize == null || standardize);
+            return new DatasetSettings(GAUSS_K, blobs, null, 0, testSet, testSamples != null ? testSamples : 0);
+        }
+        String[][] gaussOnly = {{"--input-dim", str(inputDimension)}, {"--classes", str(classes)},
+            {"--random-labels", str(randomLabelFraction)}, {"--data-seed", str(dataSeed)},
+            {"--standardize/--no-standardize", str(standardize)}};
+        for (String[] option : gaussOnly) {
+            if (option[1] != null) {
+                throw new IllegalArgumentException(option[0] + " applies to --dataset gauss-k only, not " + dataset);
+            }
+        }
+        if (dataDir == null) {
+            throw new IllegalArgumentException("--dataset " + dataset + " needs --data-dir DIR, the folder of its files");
+        }
+        if (samples != null && samples < 1) {
+            throw new IllegalArgumentException("samples must be >= 1, got " + samples);
+        }
+        if (testSamples != null && testSamples < 1) {
+            throw new IllegalArgumentException("test samples must be >= 1, got " + testSamples);
+        }
+        return new DatasetSettings(dataset, null, dataDir, samples != null ? samples : 0, testSet,
+                testSamples != null ? testSamples : 0);
+    }
+
+    /** --layers, --model (which must agree when both are given and fit the dataset), or the dataset's default net. */
+    private List<Integer> layers(DatasetSettings data) {
+        if (model == null) {
+            return layers != null ? layers : defaultLayers(data);
+        }
+        ModelPreset preset = ModelPreset.fromId(model);
+        if (layers != null && !layers.equals(preset.architecture().layers())) {
+            throw new IllegalArgumentException("--model " + model + " is " + preset.architecture().layers()
+                    + " but --layers gives " + layers + ": give one of them");
+        }
+        preset.requireFits(data.name(), data.inputDimension(), data.classes());
+        return preset.architecture().layers();
     }
 
     private CurvatureSettings curvature() {
-        return new CurvatureSettings(momentsEvery, spectrumEvery, topK, fullSpectrum, snapshotAt, snapshotDir, priorSigma,
-                boundDelta);
+        boolean generated = GAUSS_K.equals(dataset);
+        int moments = momentsEvery != null ? momentsEvery : generated ? CurvatureSettings.DEFAULT_MOMENTS_EVERY : 0;
+        int spectrum = spectrumEvery != null ? spectrumEvery : generated ? CurvatureSettings.DEFAULT_SPECTRUM_EVERY : 0;
+        return new CurvatureSettings(moments, spectrum, topK, fullSpectrum, snapshotAt, snapshotDir, priorSigma, boundDelta);
     }
 
-    private List<Integer> defaultLayers() {
-        return List.of(inputDimension, 10, 30, classes);
+    private int defaultBatchSize() {
+        return switch (dataset) {
+            case DatasetSettings.MNIST -> 64;
+            case DatasetSettings.CIFAR10 -> 256;
+            default -> 5;
+        };
     }
 
-    private String defaultExperimentId() {
-        return "gauss" + classes + "-" + LocalDateTime.now().format(DateTimeFormatter.ofPattern("yyyyMMdd-HHmmss"));
+    private static List<Integer> defaultLayers(DatasetSettings data) {
+        return switch (data.name()) {
+            case DatasetSettings.MNIST -> ModelPreset.MNIST_MLP3.architecture().layers();
+            case DatasetSettings.CIFAR10 -> ModelPreset.CIFAR_MLP3.architecture().layers();
+            default -> List.of(data.inputDimension(), 10, 30, data.classes());
+        };
+    }
+
+    private static String defaultExperimentId(DatasetSettings data) {
+        String prefix = data.gaussK() != null ? "gauss" + data.classes() : data.name();
+        return prefix + "-" + LocalDateTime.now().format(DateTimeFormatter.ofPattern("yyyyMMdd-HHmmss"));
+    }
+
+    private static String str(Object value) {
+        return value == null ? null : value.toString();
     }
 }

@@ -36,7 +36,7 @@ class BadInputIT {
 
     @Test
     void anUnknownDatasetIsABadArgument() throws Exception {
-        assertOneLine(2, "sgdscope train: unknown dataset 'imagenet' (known: gauss-k) (see 'sgdscope train --help')",
+        assertOneLine(2, "sgdscope train: unknown dataset 'imagenet' (known: gauss-k, mnist, cifar10) (see 'sgdscope train --help')",
                 "train", "--dataset", "imagenet");
     }
 

@@ -63,6 +63,13 @@ class KeptDemoIT {
             assertTrue(Files.readAllLines(replayed.resolve("alerts.csv")).get(0).startsWith("runId,experimentId,iteration,check,"));
         }
 
+        try (SgdscopeProcess nothing = SgdscopeProcess.start("replay", "--embedded", work.toString(), "--experiment", "other",
+                "--name", "nothing")) {
+            assertEquals(1, nothing.awaitExit(Duration.ofSeconds(180)));
+            assertEquals(List.of("sgdscope: error: no records of experiment 'other' on the topics: the replay produced nothing "
+                    + "(see 'sgdscope export --experiment' for what is there) (--verbose shows details)"), nothing.stderr());
+        }
+
         try (SgdscopeProcess missing = SgdscopeProcess.start("export", "--embedded", work.toString(), "--experiment", "other",
                 "--output", dir.resolve("none").toString())) {
             assertEquals(1, missing.awaitExit(Duration.ofSeconds(120)));
