@@ -145,12 +145,14 @@ final class TrainCommand implements Callable<Integer> {
     static String describe(TrainerSettings settings) {
         String optimizer = settings.optimizer().name().equals(OptimizerSettings.SGD) ? ""
                 : settings.optimizer().provenanceName() + ", ";
+        String engine = settings.engine() == io.sgdscope.trainer.Engine.ENSEMBLE
+                ? ", ensemble engine (blocks of up to " + settings.ensembleBlock() + " runs)" : "";
         return String.format(java.util.Locale.ROOT, "%d runs x %d iterations, %s, layers %s%s, %sbatch %d, lr %s, %s, %s, "
-                        + "%d workers",
+                        + "%d workers%s",
                 settings.runs(), settings.iterations(), describe(settings.dataset()), settings.layers(),
                 ModelPreset.matching(settings.layers()).map(p -> " (" + p.id() + ")").orElse(""), optimizer,
                 settings.batchSize(), settings.learningRate(), settings.initialization().id(), settings.precision().id(),
-                settings.workers());
+                settings.workers(), engine);
     }
 
     /** E.g. "Gauss-10 (n = 100, d = 50, r = 0.0, standardised)" or "MNIST (n = all, from /data/mnist), test set". */

@@ -1,5 +1,6 @@
 package io.sgdscope.cli;
 
+import io.sgdscope.trainer.Engine;
 import io.sgdscope.trainer.TrainerSettings;
 import io.sgdscope.trainer.checkpoint.CheckpointSettings;
 import io.sgdscope.trainer.curvature.CurvatureSettings;
@@ -161,17 +162,33 @@ final class TrainerOptions {
             description = "Threads training runs in parallel (results do not depend on it). Default: the number of cores.")
     Integer workers;
 
+    @Option(names = "--engine", paramLabel = "NAME", defaultValue = "per-run",
+            description = "How runs are trained: per-run (each run on its own network, one worker thread per run: every "
+                    + "optimizer, curvature probes, snapshots, checkpoints) or ensemble (blocks of runs in batched rank-3 "
+                    + "matrix products, for thousands of runs: vanilla SGD with loss, accuracy, ||g_t|| and cos(g_t, g_t-1) "
+                    + "every iteration and the test set; no curvature probes, which it turns off by default, no other "
+                    + "optimizers or checkpoints, no Corollary 4 terms in RunFinished). Both give the same numbers for "
+                    + "the same seeds. Default: ${DEFAULT-VALUE}.")
+    String engine;
+
+    @Option(names = "--ensemble-block", paramLabel = "R", defaultValue = "" + TrainerSettings.DEFAULT_ENSEMBLE_BLOCK,
+            description = "ensemble: at most R runs per batched block; each worker trains one block at a time (blocks "
+                    + "shrink so that every worker gets one). Memory grows with it: about R x 150 KB for Gauss-10 in "
+                    + "float64. Default: ${DEFAULT-VALUE}.")
+    int ensembleBlock;
+
     @Option(names = "--moments-every", paramLabel = "N",
             description = "Exact full-batch gradient moments (||mu||^2, Tr M, Tr/Frobenius/spectral norm of Sigma, "
                     + "||Sigma^1/2 mu||; Eq. 4-7, Thm 1) and L = max|eig(H_f)| into the iteration records at t = 0, N, 2N, ...; "
                     + "0 = never. Default: " + CurvatureSettings.DEFAULT_MOMENTS_EVERY + " on gauss-k; 0 on mnist and "
-                    + "cifar10 (on n = 50,000-60,000 samples each costs far more than an SGD step).")
+                    + "cifar10 (on n = 50,000-60,000 samples each costs far more than an SGD step) and with --engine ensemble.")
     Integer momentsEvery;
 
     @Option(names = "--spectrum-every", paramLabel = "N",
             description = "A spectrum snapshot (top-k eigenpairs of H_f, M_t, H_p by Lanczos, principal angles, layer "
                     + "loadings, Davis-Kahan bounds, diag(H_f), Corollary 4 terms) to sgd.spectra at t = 0, N, 2N, ...; "
-                    + "0 = never. Default: " + CurvatureSettings.DEFAULT_SPECTRUM_EVERY + " on gauss-k; 0 on mnist and cifar10.")
+                    + "0 = never. Default: " + CurvatureSettings.DEFAULT_SPECTRUM_EVERY + " on gauss-k; 0 on mnist and cifar10 "
+                    + "and with --engine ensemble.")
     Integer spectrumEvery;
 
     @Option(names = "--top-k", paramLabel = "K", defaultValue = "" + CurvatureSettings.DEFAULT_TOP_K,
@@ -241,7 +258,7 @@ final class TrainerOptions {
                 batchSize != null ? batchSize : defaultBatchSize(), data, testEvery,
                 layers(data), Initialization.fromId(initialization), Precision.fromId(precision),
                 workers != null ? workers : Runtime.getRuntime().availableProcessors(), curvature(),
-                new CheckpointSettings(checkpointDir, checkpointEvery, resume));
+                new CheckpointSettings(checkpointDir, checkpointEvery, resume), engine(), ensembleBlock);
         try {
             data.checkFiles();
         } catch (DatasetException e) {
@@ -300,8 +317,12 @@ final class TrainerOptions {
         return preset.architecture().layers();
     }
 
+    private Engine engine() {
+        return Engine.fromId(engine);
+    }
+
     private CurvatureSettings curvature() {
-        boolean generated = GAUSS_K.equals(dataset);
+        boolean generated = GAUSS_K.equals(dataset) && engine() == Engine.PER_RUN;
         int moments = momentsEvery != null ? momentsEvery : generated ? CurvatureSettings.DEFAULT_MOMENTS_EVERY : 0;
         int spectrum = spectrumEvery != null ? spectrumEvery : generated ? CurvatureSettings.DEFAULT_SPECTRUM_EVERY : 0;
         return new CurvatureSettings(moments, spectrum, topK, fullSpectrum, snapshotAt, snapshotDir, priorSigma, boundDelta);

@@ -42,6 +42,20 @@ class TrainerOptionsTest {
     }
 
     @Test
+    void theEnsembleEngineTurnsTheCurvatureProbesOffByDefaultAndRefusesThemWhenAsked() {
+        TrainerSettings ensemble = settings("--engine", "ensemble", "--ensemble-block", "250", "--runs", "1000");
+        assertEquals(io.sgdscope.trainer.Engine.ENSEMBLE, ensemble.engine());
+        assertEquals(250, ensemble.ensembleBlock());
+        assertEquals(0, ensemble.curvature().momentsEvery());
+        assertEquals(0, ensemble.curvature().spectrumEvery());
+        assertTrue(badArgument("--engine", "ensemble", "--moments-every", "10").contains("moments-every 10 needs engine per-run"));
+        assertTrue(badArgument("--engine", "ensemble", "--optimizer", "adam").contains("optimizer adam"));
+        assertTrue(badArgument("--engine", "batched").contains("unknown engine 'batched'"));
+        assertTrue(badArgument("--engine", "ensemble", "--ensemble-block", "0").contains("ensemble block"));
+        assertEquals(io.sgdscope.trainer.Engine.PER_RUN, settings().engine());
+    }
+
+    @Test
     void gaussKOptionsDescribeTheBlobsAndTheirTestSet() {
         TrainerSettings parsed = settings("--samples", "200", "--classes", "2", "--random-labels", "0.2", "--data-seed", "7",
                 "--no-standardize", "--test-samples", "50", "--test-every", "25", "--model", "gauss2", "--batch-size", "50");

@@ -171,7 +171,30 @@ public final class Experiment {
         ExecutorService pool = Executors.newFixedThreadPool(workers, new WorkerThreads(settings.experimentId()));
         try {
             List<Future<?>> futures = new ArrayList<>();
-            for (int w = 0; w < workers; w++) {
+            if (settings.engine() == Engine.ENSEMBLE) {
+                // Blocks of consecutive runs, small enough that every worker gets one.
+                int block = Math.max(1, Math.min(settings.ensembleBlock(), (settings.runs() + workers - 1) / workers));
+                AtomicInteger nextBlock = new AtomicInteger();
+                for (int w = 0; w < workers; w++) {
+                    futures.add(pool.submit(() -> {
+                        int first;
+                        while (!cancelled.get() && (first = nextBlock.getAndIncrement() * block) < settings.runs()) {
+                            int size = Math.min(block, settings.runs() - first);
+                            try {
+                                EnsembleBlock runs = new EnsembleBlock(settings, dataset, testSet, first, size, provenance,
+                                        sink, listener, cancelled::get);
+                                for (RunResult result : runs.call()) {
+                                    results[result.runIndex()] = result;
+                                }
+                            } catch (RuntimeException e) {
+                                failure.compareAndSet(null, e);
+                                cancel();
+                            }
+                        }
+                    }));
+                }
+            }
+            for (int w = 0; w < workers && settings.engine() == Engine.PER_RUN; w++) {
                 futures.add(pool.submit(() -> {
                     int index;
                     while (!cancelled.get() && (index = nextRun.getAndIncrement()) < settings.runs()) {

@@ -42,14 +42,22 @@ import java.util.regex.Pattern;
  * @param workers        threads that train runs in parallel; results do not depend on it
  * @param curvature      the curvature telemetry (moments, spectra, snapshots; Sec. 4, 6)
  * @param checkpoint     where and how often runs save their state, and whether the experiment resumes from it
+ * @param engine         per-run (every feature) or ensemble (blocks of runs in batched products: vanilla SGD
+ *                       without curvature probes or checkpoints; see {@link Engine})
+ * @param ensembleBlock  ensemble engine: at most this many runs per batched block (a worker trains one block at a
+ *                       time; fewer when the runs would not keep every worker busy)
  */
 public record TrainerSettings(String experimentId, int runs, int iterations, long baseSeed, double learningRate,
                               OptimizerSettings optimizer, int batchSize, DatasetSettings dataset, int testEvery, List<Integer> layers,
                               Initialization initialization, Precision precision, int workers,
-                              CurvatureSettings curvature, CheckpointSettings checkpoint) {
+                              CurvatureSettings curvature, CheckpointSettings checkpoint, Engine engine,
+                              int ensembleBlock) {
 
     /** Run ids are experimentId + "-r" + a 5-digit index. */
     public static final int MAX_RUNS = 100_000;
+
+    /** Runs per batched block of the ensemble engine unless set otherwise. */
+    public static final int DEFAULT_ENSEMBLE_BLOCK = 500;
 
     /** Test loss and accuracy every this many iterations unless set otherwise. */
     public static final int DEFAULT_TEST_EVERY = 10;
@@ -122,6 +130,23 @@ public record TrainerSettings(String experimentId, int runs, int iterations, lon
             throw new IllegalArgumentException("optimizer " + optimizer.name() + " needs L = max|eig(H_f)| (Theorem 3): "
                     + "set moments-every or spectrum-every > 0");
         }
+        if (engine == null) {
+            throw new IllegalArgumentException("engine is required (per-run or ensemble)");
+        }
+        if (ensembleBlock < 1) {
+            throw new IllegalArgumentException("ensemble block must be >= 1 runs, got " + ensembleBlock);
+        }
+        if (engine == Engine.ENSEMBLE) {
+            String unsupported = !optimizer.name().equals(OptimizerSettings.SGD) ? "optimizer " + optimizer.name()
+                    : curvature.momentsEvery() > 0 ? "moments-every " + curvature.momentsEvery()
+                    : curvature.spectrumEvery() > 0 ? "spectrum-every " + curvature.spectrumEvery()
+                    : !curvature.snapshotAt().isEmpty() ? "snapshot-at " + curvature.snapshotAt()
+                    : checkpoint.enabled() ? "checkpoints" : null;
+            if (unsupported != null) {
+                throw new IllegalArgumentException("the ensemble engine trains vanilla SGD without curvature probes, "
+                        + "snapshots or checkpoints; " + unsupported + " needs engine per-run");
+            }
+        }
         for (int t : curvature.snapshotAt()) {
             if (t >= iterations) {
                 throw new IllegalArgumentException("snapshot-at iteration " + t + " is past the last iteration ("
@@ -136,7 +161,7 @@ public record TrainerSettings(String experimentId, int runs, int iterations, lon
                 DatasetSettings.gaussK(GaussKSettings.GAUSS_10),
                 DEFAULT_TEST_EVERY, List.of(50, 10, 30, 10),
                 Initialization.HE_NORMAL, Precision.FLOAT64, Runtime.getRuntime().availableProcessors(),
-                CurvatureSettings.defaults(), CheckpointSettings.off());
+                CurvatureSettings.defaults(), CheckpointSettings.off(), Engine.PER_RUN, DEFAULT_ENSEMBLE_BLOCK);
     }
 
     /** A builder that starts from {@link #defaults()}. */
@@ -175,6 +200,8 @@ public record TrainerSettings(String experimentId, int runs, int iterations, lon
         map.put("curvature.priorSigma", Double.toString(priorSigma()));
         map.put("curvature.boundDelta", Double.toString(curvature.boundDelta()));
         map.putAll(checkpoint.asMap());
+        map.put("engine", engine.id());
+        map.put("ensembleBlock", Integer.toString(ensembleBlock));
         return map;
     }
 
@@ -201,6 +228,8 @@ public record TrainerSettings(String experimentId, int runs, int iterations, lon
         private int workers;
         private CurvatureSettings curvature;
         private CheckpointSettings checkpoint;
+        private Engine engine;
+        private int ensembleBlock;
 
         private Builder(TrainerSettings from) {
             experimentId = from.experimentId;
@@ -218,6 +247,8 @@ public record TrainerSettings(String experimentId, int runs, int iterations, lon
             workers = from.workers;
             curvature = from.curvature;
             checkpoint = from.checkpoint;
+            engine = from.engine;
+            ensembleBlock = from.ensembleBlock;
         }
 
         public Builder experimentId(String value) {
@@ -301,11 +332,21 @@ public record TrainerSettings(String experimentId, int runs, int iterations, lon
             return this;
         }
 
+        public Builder engine(Engine value) {
+            engine = value;
+            return this;
+        }
+
+        public Builder ensembleBlock(int value) {
+            ensembleBlock = value;
+            return this;
+        }
+
         public TrainerSettings build() {
             return new TrainerSettings(experimentId, runs, iterations, baseSeed, learningRate, optimizer, batchSize, dataset,
                     testEvery,
                     layers,
-                    initialization, precision, workers, curvature, checkpoint);
+                    initialization, precision, workers, curvature, checkpoint, engine, ensembleBlock);
         }
     }
 }

@@ -114,7 +114,8 @@ final class TrainingRun {
     RunResult call() {
         long startNanos = System.nanoTime();
         MlpArchitecture architecture = new MlpArchitecture(settings.layers());
-        started = resumeFrom != null ? resumeFrom.runStarted() : runStarted(architecture);
+        started = resumeFrom != null ? resumeFrom.runStarted()
+                : runStarted(settings, dataset, runIndex, seed, provenance, architecture);
         sink.runStarted(started);
 
         int startIteration = resumeFrom != null ? resumeFrom.nextIteration() : 0;
@@ -382,10 +383,12 @@ final class TrainingRun {
                 .build();
     }
 
-    private RunStarted runStarted(MlpArchitecture architecture) {
+    /** The RunStarted of run {@code runIndex} (full provenance), shared with {@link EnsembleBlock}. */
+    static RunStarted runStarted(TrainerSettings settings, Dataset dataset, int runIndex, long seed, Provenance provenance,
+                                 MlpArchitecture architecture) {
         DatasetDescription data = dataset.description();
         return RunStarted.newBuilder()
-                .setRunId(runId)
+                .setRunId(Experiment.runId(settings.experimentId(), runIndex))
                 .setExperimentId(settings.experimentId())
                 .setRunIndex(runIndex)
                 .setSeed(seed)

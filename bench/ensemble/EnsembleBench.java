@@ -1,0 +1,117 @@
+import io.sgdscope.embedded.BrokerSettings;
+import io.sgdscope.embedded.EmbeddedKafkaBroker;
+import io.sgdscope.schemas.IterationMetrics;
+import io.sgdscope.schemas.RunFinished;
+import io.sgdscope.schemas.RunStatus;
+import io.sgdscope.schemas.Topics;
+import io.sgdscope.trainer.Engine;
+import io.sgdscope.trainer.Experiment;
+import io.sgdscope.trainer.ExperimentListener;
+import io.sgdscope.trainer.ExperimentResult;
+import io.sgdscope.trainer.TrainerSettings;
+import io.sgdscope.trainer.curvature.CurvatureSettings;
+import io.sgdscope.trainer.model.Precision;
+import io.sgdscope.trainer.telemetry.KafkaTelemetryPublisher;
+import io.sgdscope.trainer.telemetry.TelemetrySink;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import org.apache.kafka.clients.admin.Admin;
+import org.apache.kafka.clients.admin.AdminClientConfig;
+import org.apache.kafka.clients.admin.NewTopic;
+
+/**
+ * sgdscope's side of the ensemble benchmark (bench/ensemble/README.md): the paper's Gauss-10 experiment
+ * (n = 100, d = 50, k = 10, layers [50, 10, 30, 10], batch 5 with replacement, lr 0.1, 400 iterations,
+ * he-normal initialisation, standardised features) as R runs on the ensemble engine, with f(theta_t), the
+ * training accuracy, the minibatch loss, ||g_t|| and cos(g_t, g_{t-1}) of every run at every iteration
+ * in an IterationMetrics record.
+ *
+ * <p>Usage: {@code EnsembleBench R compute|publish [float32|float64] [workers] [block] [ensemble|per-run]}
+ * (the last one compares the per-run engine, one network per run, on the same work). {@code compute}
+ * hands the records to a sink that drops them; {@code publish} starts an embedded Kafka broker (KRaft,
+ * in this process), creates the topics and publishes every record with the trainer's
+ * KafkaTelemetryPublisher; the time includes flushing the producer. Prints a RESULT line (wall
+ * seconds of the experiment) and a CHECK line (median final loss, runs diverged, records sent and
+ * dropped).
+ */
+public final class EnsembleBench {
+
+    public static void main(String[] args) throws Exception {
+        int runs = Integer.parseInt(args[0]);
+        String mode = args[1];
+        Precision precision = Precision.fromId(args.length > 2 ? args[2] : "float32");
+        int workers = args.length > 3 ? Integer.parseInt(args[3]) : 2;
+        int block = args.length > 4 ? Integer.parseInt(args[4]) : TrainerSettings.DEFAULT_ENSEMBLE_BLOCK;
+        Engine engine = Engine.fromId(args.length > 5 ? args[5] : "ensemble");
+        TrainerSettings settings = TrainerSettings.builder()
+                .experimentId("bench-ensemble-" + runs)
+                .runs(runs)
+                .iterations(400)
+                .learningRate(0.1)
+                .batchSize(5)
+                .testEvery(0)
+                .precision(precision)
+                .workers(workers)
+                .curvature(CurvatureSettings.off())
+                .engine(engine)
+                .ensembleBlock(block)
+                .build();
+
+        double[] finalLoss = new double[runs];
+        ExperimentListener listener = new ExperimentListener() {
+            @Override
+            public void runFinished(RunFinished record) {
+                int index = Integer.parseInt(record.getRunId().substring(record.getRunId().lastIndexOf("-r") + 2));
+                finalLoss[index] = record.getFinalLoss() == null ? Double.NaN : record.getFinalLoss();
+            }
+        };
+
+        switch (mode) {
+            case "compute" -> {
+                Experiment experiment = new Experiment(settings, TelemetrySink.discarding(), listener);
+                long start = System.nanoTime();
+                ExperimentResult result = experiment.run();
+                report(runs, mode, precision, (System.nanoTime() - start) / 1e9, result, finalLoss, -1, -1);
+            }
+            case "publish" -> {
+                Path dir = Files.createTempDirectory("sgdscope-bench-broker");
+                try (EmbeddedKafkaBroker broker = EmbeddedKafkaBroker.start(BrokerSettings.of(dir))) {
+                    try (Admin admin = Admin.create(Map.of(AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG,
+                            broker.bootstrapServers()))) {
+                        List<NewTopic> topics = new ArrayList<>();
+                        for (Topics.Spec spec : Topics.all()) {
+                            topics.add(new NewTopic(spec.name(), 4, (short) 1).configs(spec.config()));
+                        }
+                        admin.createTopics(topics).all().get();
+                    }
+                    KafkaTelemetryPublisher publisher = new KafkaTelemetryPublisher(broker.bootstrapServers(), Map.of());
+                    publisher.awaitTopics(Duration.ofSeconds(30));
+                    Experiment experiment = new Experiment(settings, publisher, listener);
+                    long start = System.nanoTime();
+                    ExperimentResult result = experiment.run();
+                    publisher.close();                                              // flushes every record
+                    double seconds = (System.nanoTime() - start) / 1e9;
+                    report(runs, mode, precision, seconds, result, finalLoss, publisher.sentRecords(),
+                            publisher.droppedRecords() + publisher.failedRecords());
+                }
+            }
+            default -> throw new IllegalArgumentException("mode must be compute or publish, got " + mode);
+        }
+    }
+
+    private static void report(int runs, String mode, Precision precision, double seconds, ExperimentResult result,
+                               double[] finalLoss, long sent, long dropped) {
+        double[] sorted = Arrays.stream(finalLoss).filter(Double::isFinite).sorted().toArray();
+        double median = sorted.length == 0 ? Double.NaN : sorted[sorted.length / 2];
+        System.out.printf(Locale.ROOT, "RESULT runs=%d mode=%s seconds=%.2f dtype=%s engine=%s%n", runs, mode, seconds,
+                precision.id(), result.settings().engine().id());
+        System.out.printf(Locale.ROOT, "CHECK median_final_loss=%.6f diverged_runs=%d completed_runs=%d sent=%d dropped=%d%n",
+                median, result.count(RunStatus.DIVERGED), result.count(RunStatus.COMPLETED), sent, dropped);
+    }
+}

@@ -1,0 +1,46 @@
+package io.sgdscope.trainer;
+
+import java.util.Arrays;
+import java.util.stream.Collectors;
+
+/** How an experiment's runs are trained ({@code RunStarted.settings["engine"]}). */
+public enum Engine {
+    /**
+     * Each run on its own network, a worker thread per run: every optimizer, the curvature probes,
+     * snapshots and checkpoints. The default.
+     */
+    PER_RUN("per-run"),
+    /**
+     * Blocks of runs trained together with batched (rank-3) matrix products ({@link EnsembleBlock}): vanilla
+     * SGD with loss, accuracy, ||g_t|| and cos(g_t, g_{t-1}) every iteration, the test set, and DIVERGED runs
+     * leaving the others alone; for the paper's ensembles of thousands of runs (Sec. 5.1). No curvature probes,
+     * other optimizers or checkpoints, and RunFinished without the Corollary 4 terms.
+     */
+    ENSEMBLE("ensemble");
+
+    private final String id;
+
+    Engine(String id) {
+        this.id = id;
+    }
+
+    public String id() {
+        return id;
+    }
+
+    /** The engine named {@code id} ("per-run" or "ensemble"). */
+    public static Engine fromId(String id) {
+        for (Engine engine : values()) {
+            if (engine.id.equals(id)) {
+                return engine;
+            }
+        }
+        throw new IllegalArgumentException("unknown engine '" + id + "': use one of "
+                + Arrays.stream(values()).map(Engine::id).collect(Collectors.joining(", ")));
+    }
+
+    @Override
+    public String toString() {
+        return id;
+    }
+}

@@ -1,0 +1,152 @@
+package io.sgdscope.trainer;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertNull;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import io.sgdscope.schemas.IterationMetrics;
+import io.sgdscope.schemas.RunFinished;
+import io.sgdscope.schemas.RunStatus;
+import io.sgdscope.trainer.checkpoint.CheckpointSettings;
+import io.sgdscope.trainer.curvature.CurvatureSettings;
+import io.sgdscope.trainer.optim.OptimizerSettings;
+import io.sgdscope.trainer.telemetry.InMemoryTelemetrySink;
+import java.nio.file.Path;
+import java.util.List;
+import java.util.concurrent.atomic.AtomicInteger;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * The ensemble engine (blocks of runs in batched products) publishes, run for run, what the per-run
+ * engine publishes for the same seeds, in float64 to a relative 1e-9, and keeps the per-run engine's
+ * endings (DIVERGED runs leave the others alone, cancel ends runs CANCELLED).
+ */
+class ExperimentEnginesTest {
+
+    private static TrainerSettings.Builder settings(int runs, int iterations) {
+        return TrainerSettings.builder().experimentId("engines").runs(runs).iterations(iterations).workers(2)
+                .curvature(CurvatureSettings.off());
+    }
+
+    private static InMemoryTelemetrySink train(TrainerSettings settings) {
+        InMemoryTelemetrySink sink = new InMemoryTelemetrySink();
+        new Experiment(settings, sink, ExperimentListener.none()).run();
+        return sink;
+    }
+
+    private static void assertRelative(Double expected, Double actual, String what) {
+        if (expected == null || actual == null) {
+            assertEquals(expected, actual, what);
+            return;
+        }
+        if (!Double.isFinite(expected)) {
+            assertEquals(expected, actual, what);
+            return;
+        }
+        double tolerance = 1e-9 * Math.max(Math.abs(expected), 1e-12);
+        assertTrue(Math.abs(expected - actual) <= tolerance, what + ": per-run " + expected + ", ensemble " + actual
+                + " (relative " + Math.abs(expected - actual) / Math.abs(expected) + ")");
+    }
+
+    @Test
+    void theEnsembleGivesRunForRunTheRecordsOfRunsTrainedOneAtATime() {
+        // 7 runs in blocks of 3 (3 + 3 + 1) on 2 workers, with the test set every 10 iterations.
+        TrainerSettings perRun = settings(7, 200).build();
+        TrainerSettings ensemble = perRun.toBuilder().engine(Engine.ENSEMBLE).ensembleBlock(3).build();
+        InMemoryTelemetrySink expected = train(perRun);
+        InMemoryTelemetrySink actual = train(ensemble);
+
+        for (int r = 0; r < 7; r++) {
+            String runId = Experiment.runId("engines", r);
+            List<IterationMetrics> a = expected.iterations(runId);
+            List<IterationMetrics> b = actual.iterations(runId);
+            assertEquals(200, a.size());
+            assertEquals(a.size(), b.size(), runId);
+            for (int t = 0; t < a.size(); t++) {
+                IterationMetrics x = a.get(t);
+                IterationMetrics y = b.get(t);
+                String at = runId + " t = " + t;
+                assertEquals(t, y.getIteration());
+                assertRelative(x.getLoss(), y.getLoss(), "loss " + at);
+                assertRelative(x.getMinibatchLoss(), y.getMinibatchLoss(), "minibatch loss " + at);
+                assertRelative(x.getSgNorm(), y.getSgNorm(), "||g|| " + at);
+                assertRelative(x.getSgCosPrev(), y.getSgCosPrev(), "cos " + at);
+                assertRelative(x.getTrainAccuracy(), y.getTrainAccuracy(), "accuracy " + at);
+                assertRelative(x.getTestLoss(), y.getTestLoss(), "test loss " + at);
+                assertRelative(x.getTestAccuracy(), y.getTestAccuracy(), "test accuracy " + at);
+                assertEquals(x.getStepSize(), y.getStepSize());
+                assertEquals(x.getBatchSize(), y.getBatchSize());
+            }
+            RunFinished f = expected.finished(runId).orElseThrow();
+            RunFinished g = actual.finished(runId).orElseThrow();
+            assertEquals(RunStatus.COMPLETED, g.getStatus());
+            assertEquals(f.getIterations(), g.getIterations());
+            assertRelative(f.getFinalLoss(), g.getFinalLoss(), "final loss " + runId);
+            assertNull(g.getEffectiveCurvature(), "no Corollary 4 terms from the ensemble engine");
+        }
+        assertEquals("ensemble", actual.runsStarted().get(0).getSettings().get("engine"));
+        assertTrue(expected.iterations("engines-r00003").get(199).getLoss() < 0.05, "the runs learn");
+    }
+
+    @Test
+    void divergingRunsEndDivergedAsTheyDoOneAtATimeAndTheOthersCarryOn() {
+        // eta = 1e8 blows most runs up within a few steps; the runs whose units all die stay finite.
+        TrainerSettings perRun = settings(12, 60).learningRate(1e8).build();
+        InMemoryTelemetrySink expected = train(perRun);
+        InMemoryTelemetrySink actual = train(perRun.toBuilder().engine(Engine.ENSEMBLE).build());
+        int diverged = 0;
+        int completed = 0;
+        for (int r = 0; r < 12; r++) {
+            String runId = Experiment.runId("engines", r);
+            RunFinished f = expected.finished(runId).orElseThrow();
+            RunFinished g = actual.finished(runId).orElseThrow();
+            assertEquals(f.getStatus(), g.getStatus(), runId);
+            assertEquals(f.getIterations(), g.getIterations(), runId);
+            assertEquals(g.getIterations(), actual.iterations(runId).size(), runId + ": one record per iteration");
+            diverged += g.getStatus() == RunStatus.DIVERGED ? 1 : 0;
+            completed += g.getStatus() == RunStatus.COMPLETED ? 1 : 0;
+        }
+        assertTrue(diverged >= 1 && completed >= 1, diverged + " diverged, " + completed + " completed");
+    }
+
+    @Test
+    void cancelEndsEveryUnfinishedRunCancelledWithARunFinished() {
+        TrainerSettings settings = settings(6, 400).engine(Engine.ENSEMBLE).build();
+        InMemoryTelemetrySink sink = new InMemoryTelemetrySink();
+        Experiment[] experiment = new Experiment[1];
+        AtomicInteger records = new AtomicInteger();
+        experiment[0] = new Experiment(settings, sink, new ExperimentListener() {
+            @Override
+            public void iterationDone(IterationMetrics record) {
+                if (records.incrementAndGet() == 60) {
+                    experiment[0].cancel();
+                }
+            }
+        });
+        ExperimentResult result = experiment[0].run();
+        assertEquals(6, sink.runsFinished().size());
+        for (RunFinished finished : sink.runsFinished()) {
+            assertEquals(RunStatus.CANCELLED, finished.getStatus());
+            assertEquals(sink.iterations(finished.getRunId()).size(), finished.getIterations());
+            assertTrue(finished.getIterations() < 400);
+        }
+        assertEquals(6, result.count(RunStatus.CANCELLED));
+    }
+
+    @Test
+    void theEnsembleEngineRefusesWhatOnlyThePerRunEngineDoes(@TempDir Path checkpoints) {
+        TrainerSettings.Builder ensemble = settings(4, 10).engine(Engine.ENSEMBLE);
+        assertTrue(assertThrows(IllegalArgumentException.class,
+                () -> ensemble.curvature(CurvatureSettings.defaults()).build()).getMessage().contains("moments-every"));
+        assertTrue(assertThrows(IllegalArgumentException.class,
+                () -> settings(4, 10).engine(Engine.ENSEMBLE).optimizer(OptimizerSettings.named("adam")).build())
+                .getMessage().contains("optimizer adam"));
+        assertTrue(assertThrows(IllegalArgumentException.class,
+                () -> settings(4, 10).engine(Engine.ENSEMBLE).checkpoint(CheckpointSettings.every(checkpoints, 5))
+                        .build()).getMessage().contains("checkpoints"));
+        assertTrue(assertThrows(IllegalArgumentException.class,
+                () -> settings(4, 10).engine(Engine.ENSEMBLE).ensembleBlock(0).build()).getMessage().contains("block"));
+    }
+}
