@@ -7,7 +7,6 @@ import org.nd4j.linalg.api.buffer.DataType;
 import org.nd4j.linalg.api.ndarray.INDArray;
 import org.nd4j.linalg.api.ops.DynamicCustomOp;
 import org.nd4j.linalg.api.ops.impl.broadcast.BroadcastAddOp;
-import org.nd4j.linalg.api.ops.impl.broadcast.BroadcastMulOp;
 import org.nd4j.linalg.api.ops.impl.broadcast.BroadcastSubOp;
 import org.nd4j.linalg.api.ops.impl.reduce.floating.SquaredNorm;
 import org.nd4j.linalg.api.ops.impl.reduce.same.Max;
@@ -58,6 +57,7 @@ public final class BatchedMlp {
     private final INDArray gradientDot;
     private final INDArray scratch;
     private final Map<Dataset, FullPass> fullPasses = new IdentityHashMap<>();
+    private final BatchedProducts products = BackendProducts.create();
     private BatchPass batchPass;
     /** The dataset whose full forward pass holds the activations at the current parameters, or null. */
     private Dataset current;
@@ -254,6 +254,21 @@ public final class BatchedMlp {
         }
     }
 
+    /** Read access to the elements of a contiguous float or double array, in place. */
+    private interface Values {
+        double get(int index);
+    }
+
+    private static Values values(INDArray array) {
+        java.nio.ByteBuffer bytes = array.data().asNio().order(java.nio.ByteOrder.nativeOrder());
+        if (array.dataType() == DataType.DOUBLE) {
+            java.nio.DoubleBuffer doubles = bytes.asDoubleBuffer();
+            return doubles::get;
+        }
+        java.nio.FloatBuffer floats = bytes.asFloatBuffer();
+        return floats::get;
+    }
+
     /**
      * to[i] = from[positions[i]] over the elements of two contiguous arrays, through their native buffers
      * (ND4J's gather op takes ~1 us per index here, for single elements).
@@ -281,14 +296,9 @@ public final class BatchedMlp {
         System.arraycopy(values, 0, to, 0, to.length);
     }
 
-    /** Batched product out = op(a) op(b) over the leading run dimension (ND4J matmul, rank 3). */
-    private static void matmul(INDArray a, INDArray b, INDArray out, boolean transposeA, boolean transposeB) {
-        Nd4j.exec(DynamicCustomOp.builder("matmul")
-                .addInputs(a, b)
-                .addOutputs(out)
-                .addIntegerArguments(transposeA ? 1 : 0, transposeB ? 1 : 0, 0)
-                .addFloatingPointArguments(1.0, 0.0)
-                .build());
+    /** Batched product out = op(a) op(b) over the leading run dimension ({@link BatchedProducts}). */
+    private void matmul(INDArray a, INDArray b, INDArray out, boolean transposeA, boolean transposeB) {
+        products.multiply(a, b, out, transposeA, transposeB);
     }
 
     /** A forward pass of all runs over all rows of a dataset. */
@@ -298,15 +308,11 @@ public final class BatchedMlp {
         final int[] labels;
         /** The features transposed, [d, n]. */
         final INDArray featuresT;
-        /** One-hot labels transposed, [k, n]. */
-        final INDArray oneHotT;
         /** outputs[l]: [R, out_l, n], relu applied for hidden layers. */
         final INDArray[] outputs = new INDArray[depth];
         final INDArray max;
         final INDArray shifted;
         final INDArray logSumExp;
-        final INDArray labelLogit;
-        final INDArray perRun;
 
         FullPass(Dataset data) {
             if (data.inputDimension() != architecture.inputDimension() || data.classes() != architecture.classes()) {
@@ -316,19 +322,12 @@ public final class BatchedMlp {
             rows = data.samples();
             labels = data.labels();
             featuresT = data.features().castTo(type).transpose().dup('c');
-            double[] oneHot = new double[classes * rows];
-            for (int i = 0; i < rows; i++) {
-                oneHot[labels[i] * rows + i] = 1;
-            }
-            oneHotT = Nd4j.createFromArray(oneHot).reshape(classes, rows).castTo(type);
             for (int l = 0; l < depth; l++) {
                 outputs[l] = Nd4j.create(type, runs, architecture.fanOut(l), rows);
             }
             max = Nd4j.create(type, runs, rows);
             shifted = Nd4j.create(type, runs, classes, rows);
             logSumExp = Nd4j.create(type, runs, rows);
-            labelLogit = Nd4j.create(type, runs, rows);
-            perRun = Nd4j.create(type, runs);
         }
 
         void forward() {
@@ -357,27 +356,24 @@ public final class BatchedMlp {
             Nd4j.exec(new BroadcastSubOp(logits, max, shifted, 0, 2));
             Nd4j.exec(new Exp(shifted, shifted));
             Nd4j.exec(new Sum(shifted, logSumExp, 1));
-            Nd4j.exec(new Log(logSumExp, logSumExp));
-            logSumExp.addi(max);                                                // log sum_j exp(z_j)
-            Nd4j.exec(new BroadcastMulOp(logits, oneHotT, shifted, 1, 2));
-            Nd4j.exec(new Sum(shifted, labelLogit, 1));                         // z_y
-            logSumExp.subi(labelLogit);                                         // -log p(y | x) per row
-            Nd4j.exec(new Sum(logSumExp, perRun, 1));
-            double[] sums = perRun.data().asDouble();
+            Nd4j.exec(new Log(logSumExp, logSumExp));                           // log sum_j exp(z_j - max)
+            // The rest in double, reading the arrays in place: -log p(y_i | x_i) = max_i + logSumExp_i - z_{y_i}
+            // (Eq. 10-11), summed per run; a row is right when its label's logit is the largest (ties count).
+            Values z = values(logits);
+            Values top = values(max);
+            Values lse = values(logSumExp);
             for (int r = 0; r < runs; r++) {
-                loss[r] = sums[r] / rows;
-            }
-            if (accuracy != null) {
-                // A row is right when its label's logit is the largest: z_y == max_j z_j (ties count as right).
-                labelLogit.subi(max);
-                double[] gaps = labelLogit.data().asDouble();
-                for (int r = 0; r < runs; r++) {
-                    int correct = 0;
-                    for (int i = r * rows; i < (r + 1) * rows; i++) {
-                        if (gaps[i] >= 0) {
-                            correct++;
-                        }
-                    }
+                double sum = 0;
+                int correct = 0;
+                for (int i = 0; i < rows; i++) {
+                    int row = r * rows + i;
+                    double labelLogit = z.get((r * classes + labels[i]) * rows + i);
+                    double rowMax = top.get(row);
+                    sum += rowMax + lse.get(row) - labelLogit;
+                    correct += labelLogit >= rowMax ? 1 : 0;
+                }
+                loss[r] = sum / rows;
+                if (accuracy != null) {
                     accuracy[r] = (double) correct / rows;
                 }
             }

@@ -1,0 +1,77 @@
+package io.sgdscope.trainer.model;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+
+import org.junit.jupiter.api.Test;
+import org.nd4j.linalg.api.buffer.DataType;
+import org.nd4j.linalg.api.ndarray.INDArray;
+import org.nd4j.linalg.factory.Nd4j;
+
+/**
+ * The CPU build's per-run OpenBLAS products equal, run for run, the product of each pair of matrices
+ * computed in plain Java in float64, for every transpose combination; and ND4J's batched matmul agrees.
+ */
+class BatchedProductsTest {
+
+    private static double[][] matrix(INDArray batch, int r, boolean transpose) {
+        double[][] m = batch.tensorAlongDimension(r, 1, 2).toDoubleMatrix();
+        if (!transpose) {
+            return m;
+        }
+        double[][] t = new double[m[0].length][m.length];
+        for (int i = 0; i < m.length; i++) {
+            for (int j = 0; j < m[0].length; j++) {
+                t[j][i] = m[i][j];
+            }
+        }
+        return t;
+    }
+
+    private static void check(BatchedProducts products, DataType type, boolean ta, boolean tb, double tolerance) {
+        int runs = 7;
+        int m = 4;
+        int k = 5;
+        int n = 3;
+        Nd4j.getRandom().setSeed(11);
+        INDArray a = ta ? Nd4j.randn(DataType.DOUBLE, runs, k, m) : Nd4j.randn(DataType.DOUBLE, runs, m, k);
+        INDArray b = tb ? Nd4j.randn(DataType.DOUBLE, runs, n, k) : Nd4j.randn(DataType.DOUBLE, runs, k, n);
+        INDArray c = Nd4j.create(type, runs, m, n);
+        products.multiply(a.castTo(type), b.castTo(type), c, ta, tb);
+        for (int r = 0; r < runs; r++) {
+            double[][] x = matrix(a, r, ta);
+            double[][] y = matrix(b, r, tb);
+            for (int i = 0; i < m; i++) {
+                for (int j = 0; j < n; j++) {
+                    double expected = 0;
+                    for (int l = 0; l < k; l++) {
+                        expected += x[i][l] * y[l][j];
+                    }
+                    assertEquals(expected, c.getDouble(r, i, j), tolerance,
+                            products.getClass().getSimpleName() + " " + type + " ta=" + ta + " tb=" + tb + " run " + r);
+                }
+            }
+        }
+    }
+
+    @Test
+    void everyRunsProductIsItsOwnForEveryTransposeCombination() {
+        for (BatchedProducts products : new BatchedProducts[] {new CblasBatchedProducts(), new Nd4jBatchedProducts(),
+                BackendProducts.create()}) {
+            for (boolean ta : new boolean[] {false, true}) {
+                for (boolean tb : new boolean[] {false, true}) {
+                    check(products, DataType.DOUBLE, ta, tb, 1e-13);
+                    check(products, DataType.FLOAT, ta, tb, 1e-5);
+                }
+            }
+        }
+    }
+
+    @Test
+    void mismatchedShapesAreRefused() {
+        INDArray a = Nd4j.create(DataType.DOUBLE, 2, 3, 4);
+        INDArray b = Nd4j.create(DataType.DOUBLE, 2, 5, 6);
+        assertThrows(IllegalArgumentException.class,
+                () -> new CblasBatchedProducts().multiply(a, b, Nd4j.create(DataType.DOUBLE, 2, 3, 6), false, false));
+    }
+}
