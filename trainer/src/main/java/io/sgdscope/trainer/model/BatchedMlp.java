@@ -8,10 +8,8 @@ import org.nd4j.linalg.api.ndarray.INDArray;
 import org.nd4j.linalg.api.ops.DynamicCustomOp;
 import org.nd4j.linalg.api.ops.impl.broadcast.BroadcastAddOp;
 import org.nd4j.linalg.api.ops.impl.broadcast.BroadcastSubOp;
-import org.nd4j.linalg.api.ops.impl.reduce.floating.SquaredNorm;
 import org.nd4j.linalg.api.ops.impl.reduce.same.Max;
 import org.nd4j.linalg.api.ops.impl.reduce.same.Sum;
-import org.nd4j.linalg.api.ops.impl.reduce3.Dot;
 import org.nd4j.linalg.api.ops.impl.transforms.pairwise.arithmetic.Axpy;
 import org.nd4j.linalg.api.ops.impl.transforms.strict.Exp;
 import org.nd4j.linalg.api.ops.impl.transforms.strict.Log;
@@ -53,9 +51,6 @@ public final class BatchedMlp {
     private final INDArray[] biasGradients;
     private final INDArray[] previousWeightGradients;
     private final INDArray[] previousBiasGradients;
-    private final INDArray gradientNormSq;
-    private final INDArray gradientDot;
-    private final INDArray scratch;
     private final Map<Dataset, FullPass> fullPasses = new IdentityHashMap<>();
     private final BatchedProducts products = BackendProducts.create();
     private BatchPass batchPass;
@@ -86,9 +81,6 @@ public final class BatchedMlp {
             previousWeightGradients[l] = Nd4j.create(type, runs, out, in);
             previousBiasGradients[l] = Nd4j.create(type, runs, out);
         }
-        gradientNormSq = Nd4j.create(type, runs);
-        gradientDot = Nd4j.create(type, runs);
-        scratch = Nd4j.create(type, runs);
     }
 
     public MlpArchitecture architecture() {
@@ -106,19 +98,20 @@ public final class BatchedMlp {
             throw new IllegalArgumentException("theta has " + theta.length + " values, the network "
                     + architecture.parameterCount());
         }
-        for (int l = 0; l < depth; l++) {
+        for (int l = 0; l < depth; l++) {                     // written in place: no ND4J op per run
             int in = architecture.fanIn(l);
             int out = architecture.fanOut(l);
             int w = architecture.weightOffset(l);
-            double[] transposed = new double[in * out];
+            Writable weight = writable(weights[l]);
             for (int i = 0; i < in; i++) {
                 for (int j = 0; j < out; j++) {
-                    transposed[j * in + i] = theta[w + i * out + j];
+                    weight.set((run * out + j) * in + i, theta[w + i * out + j]);     // W_l^T
                 }
             }
-            weights[l].tensorAlongDimension(run, 1, 2).assign(Nd4j.createFromArray(transposed).reshape(out, in).castTo(type));
-            double[] bias = java.util.Arrays.copyOfRange(theta, architecture.biasOffset(l), architecture.biasOffset(l) + out);
-            biases[l].getRow(run).assign(Nd4j.createFromArray(bias).castTo(type));
+            Writable bias = writable(biases[l]);
+            for (int j = 0; j < out; j++) {
+                bias.set(run * out + j, theta[architecture.biasOffset(l) + j]);
+            }
         }
     }
 
@@ -204,24 +197,54 @@ public final class BatchedMlp {
      * like BLAS's dot, and may overflow.
      */
     public void gradientStatistics(double[] norm, double[] dotWithPrevious) {
-        gradientNormSq.assign(0);
-        gradientDot.assign(0);
+        // Summed in double over bulk copies of the arrays (one pass, instead of 24 small ND4J reductions).
+        java.util.Arrays.fill(norm, 0);
+        java.util.Arrays.fill(dotWithPrevious, 0);
         for (int l = 0; l < depth; l++) {
-            Nd4j.exec(new SquaredNorm(weightGradients[l], scratch, 1, 2));
-            gradientNormSq.addi(scratch);
-            Nd4j.exec(new SquaredNorm(biasGradients[l], scratch, 1));
-            gradientNormSq.addi(scratch);
-            Nd4j.exec(new Dot(weightGradients[l], previousWeightGradients[l], scratch, 1, 2));
-            gradientDot.addi(scratch);
-            Nd4j.exec(new Dot(biasGradients[l], previousBiasGradients[l], scratch, 1));
-            gradientDot.addi(scratch);
+            accumulate(weightGradients[l], previousWeightGradients[l], norm, dotWithPrevious);
+            accumulate(biasGradients[l], previousBiasGradients[l], norm, dotWithPrevious);
         }
-        copy(gradientNormSq, norm);
-        copy(gradientDot, dotWithPrevious);
         for (int r = 0; r < runs; r++) {
             double squared = norm[r];
             norm[r] = Double.isFinite(squared) && squared > 1e-290 || squared == 0 ? Math.sqrt(squared)
                     : scaledNorm(gradientAsDoubles(r));
+        }
+    }
+
+    private double[] bufferG = new double[0];
+    private double[] bufferP = new double[0];
+
+    /** normSq[r] += sum g[r]^2, dot[r] += sum g[r] p[r] over the elements of run r in two [R, ...] arrays. */
+    private void accumulate(INDArray g, INDArray p, double[] normSq, double[] dot) {
+        int length = (int) g.length();
+        if (bufferG.length < length) {
+            bufferG = new double[length];
+            bufferP = new double[length];
+        }
+        read(g, bufferG, length);
+        read(p, bufferP, length);
+        int perRun = length / runs;
+        for (int r = 0; r < runs; r++) {
+            double squares = 0;
+            double products = 0;
+            for (int i = r * perRun; i < (r + 1) * perRun; i++) {
+                squares += bufferG[i] * bufferG[i];
+                products += bufferG[i] * bufferP[i];
+            }
+            normSq[r] += squares;
+            dot[r] += products;
+        }
+    }
+
+    private static void read(INDArray array, double[] into, int length) {
+        java.nio.ByteBuffer bytes = array.data().asNio().order(java.nio.ByteOrder.nativeOrder());
+        if (array.dataType() == DataType.DOUBLE) {
+            bytes.asDoubleBuffer().get(into, 0, length);
+        } else {
+            java.nio.FloatBuffer floats = bytes.asFloatBuffer();
+            for (int i = 0; i < length; i++) {
+                into[i] = floats.get(i);
+            }
         }
     }
 
@@ -252,6 +275,21 @@ public final class BatchedMlp {
             Nd4j.exec(new Axpy(weightGradients[l], weights[l], weights[l], -learningRate));
             Nd4j.exec(new Axpy(biasGradients[l], biases[l], biases[l], -learningRate));
         }
+    }
+
+    /** Write access to the elements of a contiguous float or double array, in place. */
+    private interface Writable {
+        void set(int index, double value);
+    }
+
+    private static Writable writable(INDArray array) {
+        java.nio.ByteBuffer bytes = array.data().asNio().order(java.nio.ByteOrder.nativeOrder());
+        if (array.dataType() == DataType.DOUBLE) {
+            java.nio.DoubleBuffer doubles = bytes.asDoubleBuffer();
+            return doubles::put;
+        }
+        java.nio.FloatBuffer floats = bytes.asFloatBuffer();
+        return (index, value) -> floats.put(index, (float) value);
     }
 
     /** Read access to the elements of a contiguous float or double array, in place. */
@@ -291,11 +329,6 @@ public final class BatchedMlp {
         }
     }
 
-    private static void copy(INDArray from, double[] to) {
-        double[] values = from.data().asDouble();
-        System.arraycopy(values, 0, to, 0, to.length);
-    }
-
     /** Batched product out = op(a) op(b) over the leading run dimension ({@link BatchedProducts}). */
     private void matmul(INDArray a, INDArray b, INDArray out, boolean transposeA, boolean transposeB) {
         products.multiply(a, b, out, transposeA, transposeB);
@@ -308,8 +341,13 @@ public final class BatchedMlp {
         final int[] labels;
         /** The features transposed, [d, n]. */
         final INDArray featuresT;
-        /** outputs[l]: [R, out_l, n], relu applied for hidden layers. */
+        /** outputs[l]: [R, out_l, n], relu applied, for the hidden layers (and the logits of a net without any). */
         final INDArray[] outputs = new INDArray[depth];
+        /**
+         * The logits with a row per sample, [R, n, k]: the softmax head then reduces over contiguous rows of k
+         * values (over the strided class axis of [R, k, n] ND4J's reductions were three times slower).
+         */
+        final INDArray logits;
         final INDArray max;
         final INDArray shifted;
         final INDArray logSumExp;
@@ -325,8 +363,12 @@ public final class BatchedMlp {
             for (int l = 0; l < depth; l++) {
                 outputs[l] = Nd4j.create(type, runs, architecture.fanOut(l), rows);
             }
+            logits = Nd4j.create(type, runs, rows, classes);
+            if (depth > 1) {
+                outputs[depth - 1] = logits;
+            }
             max = Nd4j.create(type, runs, rows);
-            shifted = Nd4j.create(type, runs, classes, rows);
+            shifted = Nd4j.create(type, runs, rows, classes);
             logSumExp = Nd4j.create(type, runs, rows);
         }
 
@@ -336,9 +378,16 @@ public final class BatchedMlp {
             Nd4j.gemm(weights[0].reshape('c', (long) runs * h1, architecture.inputDimension()), featuresT,
                     outputs[0].reshape('c', (long) runs * h1, rows), false, false, 1.0, 0.0);
             addBiasAndActivate(0);
-            for (int l = 1; l < depth; l++) {
+            for (int l = 1; l < depth - 1; l++) {
                 matmul(weights[l], outputs[l - 1], outputs[l], false, false);
                 addBiasAndActivate(l);
+            }
+            if (depth > 1) {
+                int last = depth - 1;
+                matmul(outputs[last - 1], weights[last], logits, true, true);    // h^T W per run: [n, k]
+                Nd4j.exec(new BroadcastAddOp(logits, biases[last], logits, 0, 2));
+            } else {
+                logits.assign(outputs[0].permute(0, 2, 1));
             }
         }
 
@@ -351,11 +400,10 @@ public final class BatchedMlp {
 
         /** Mean softmax cross-entropy per run (Eq. 10-11) with a stable log-sum-exp over the class axis, and accuracy. */
         void head(double[] loss, double[] accuracy) {
-            INDArray logits = outputs[depth - 1];                               // [R, k, n]
-            Nd4j.exec(new Max(logits, max, 1));
-            Nd4j.exec(new BroadcastSubOp(logits, max, shifted, 0, 2));
+            Nd4j.exec(new Max(logits, max, 2));                                 // logits: [R, n, k]
+            Nd4j.exec(new BroadcastSubOp(logits, max, shifted, 0, 1));
             Nd4j.exec(new Exp(shifted, shifted));
-            Nd4j.exec(new Sum(shifted, logSumExp, 1));
+            Nd4j.exec(new Sum(shifted, logSumExp, 2));
             Nd4j.exec(new Log(logSumExp, logSumExp));                           // log sum_j exp(z_j - max)
             // The rest in double, reading the arrays in place: -log p(y_i | x_i) = max_i + logSumExp_i - z_{y_i}
             // (Eq. 10-11), summed per run; a row is right when its label's logit is the largest (ties count).
@@ -367,7 +415,7 @@ public final class BatchedMlp {
                 int correct = 0;
                 for (int i = 0; i < rows; i++) {
                     int row = r * rows + i;
-                    double labelLogit = z.get((r * classes + labels[i]) * rows + i);
+                    double labelLogit = z.get(row * classes + labels[i]);
                     double rowMax = top.get(row);
                     sum += rowMax + lse.get(row) - labelLogit;
                     correct += labelLogit >= rowMax ? 1 : 0;
@@ -439,11 +487,11 @@ public final class BatchedMlp {
         /**
          * The minibatch forward pass without arithmetic: a row's activations depend only on theta and the row,
          * so each run's minibatch activations (logits included) are columns of the full-data pass at the same
-         * theta, gathered by index (layer l of run r, unit j, batch row i is entry (r w_l + j) n + index(r, i)
+         * theta, gathered by index (hidden layer l of run r, unit j, batch row i is entry (r w_l + j) n + index(r, i)
          * of that pass's output).
          */
         void gatherActivations(FullPass full) {
-            for (int l = 0; l < depth; l++) {
+            for (int l = 0; l < depth - 1; l++) {
                 int width = architecture.fanOut(l);
                 int[] positions = gatherPositions[l];
                 for (int r = 0; r < runs; r++) {
@@ -457,6 +505,17 @@ public final class BatchedMlp {
                 }
                 gather(full.outputs[l], positions, outputs[l]);
             }
+            // The logits: entry (r n + index(r, i)) k + j of the full pass's [R, n, k] into [R, k, m].
+            int[] positions = gatherPositions[depth - 1];
+            for (int r = 0; r < runs; r++) {
+                for (int j = 0; j < classes; j++) {
+                    int to = (r * classes + j) * rows;
+                    for (int i = 0; i < rows; i++) {
+                        positions[to + i] = (r * full.rows + rowIndices[r * rows + i]) * classes + j;
+                    }
+                }
+            }
+            gather(full.logits, positions, outputs[depth - 1]);
         }
 
         /** Minibatch losses and dLoss/dlogits = (softmax(z) - onehot(y)) / m (Eq. 10-11), per run. */
