@@ -90,7 +90,7 @@ public final class EnsembleBench {
                         }
                         admin.createTopics(topics).all().get();
                     }
-                    KafkaTelemetryPublisher publisher = new KafkaTelemetryPublisher(broker.bootstrapServers(), Map.of());
+                    KafkaTelemetryPublisher publisher = new KafkaTelemetryPublisher(broker.bootstrapServers(), producerOverrides());
                     publisher.awaitTopics(Duration.ofSeconds(30));
                     Experiment experiment = new Experiment(settings, publisher, listener);
                     long start = System.nanoTime();
@@ -103,6 +103,17 @@ public final class EnsembleBench {
             }
             default -> throw new IllegalArgumentException("mode must be compute or publish, got " + mode);
         }
+    }
+
+    /** Producer settings to try against the publisher's defaults: -Dproducer.compression.type=lz4 etc. */
+    private static Map<String, Object> producerOverrides() {
+        Map<String, Object> overrides = new java.util.HashMap<>();
+        for (String name : System.getProperties().stringPropertyNames()) {
+            if (name.startsWith("producer.")) {
+                overrides.put(name.substring("producer.".length()), System.getProperty(name));
+            }
+        }
+        return overrides;
     }
 
     private static void report(int runs, String mode, Precision precision, double seconds, ExperimentResult result,
