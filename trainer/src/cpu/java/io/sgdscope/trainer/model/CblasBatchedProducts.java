@@ -22,25 +22,28 @@ public final class CblasBatchedProducts implements BatchedProducts {
 
     @Override
     public void multiply(INDArray a, INDArray b, INDArray c, boolean transposeA, boolean transposeB) {
+        boolean shared = a.rank() == 2;                           // one matrix a for every run
         for (INDArray array : new INDArray[] {a, b, c}) {
-            if (array.rank() != 3 || array.ordering() != 'c' || array.offset() != 0
-                    || array.dataType() != c.dataType()) {
+            if (array.rank() != (array == a && shared ? 2 : 3) || array.ordering() != 'c' || array.offset() != 0
+                    || !array.isR() || array.dataType() != c.dataType() || array.elementWiseStride() != 1) {
                 throw new IllegalArgumentException("batched products need contiguous rank-3 'c' arrays of one type, got "
                         + array.shapeInfoToString());
             }
         }
+        long aRows = a.size(a.rank() - 2);
+        long aColumns = a.size(a.rank() - 1);
         int runs = (int) c.size(0);
         int m = (int) c.size(1);
         int n = (int) c.size(2);
-        int k = (int) (transposeA ? a.size(1) : a.size(2));
-        if (a.size(0) != runs || b.size(0) != runs || (transposeA ? a.size(2) : a.size(1)) != m
+        int k = (int) (transposeA ? aRows : aColumns);
+        if (!shared && a.size(0) != runs || b.size(0) != runs || (transposeA ? aColumns : aRows) != m
                 || (transposeB ? b.size(2) : b.size(1)) != k || (transposeB ? b.size(1) : b.size(2)) != n) {
             throw new IllegalArgumentException("shapes do not match: " + java.util.Arrays.toString(a.shape()) + " x "
                     + java.util.Arrays.toString(b.shape()) + " -> " + java.util.Arrays.toString(c.shape()));
         }
-        int lda = (int) a.size(2);
+        int lda = (int) aColumns;
         int ldb = (int) b.size(2);
-        long strideA = a.size(1) * a.size(2);
+        long strideA = shared ? 0 : aRows * aColumns;
         long strideB = b.size(1) * b.size(2);
         long strideC = (long) m * n;
         int opA = transposeA ? CblasTrans : CblasNoTrans;

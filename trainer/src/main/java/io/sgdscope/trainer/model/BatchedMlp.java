@@ -22,11 +22,11 @@ import org.nd4j.linalg.ops.transforms.Transforms;
  * across thousands of runs of one configuration).
  *
  * <p>Layout: the weights of layer l of all runs are one array {@code [R, out_l, in_l]} holding each
- * run's W_l transposed, the biases one {@code [R, out_l]}; activations are kept transposed too,
- * {@code [R, width, rows]}, so every layer is one batched product W_l^T h_l^T with no copies between
- * layers. On the full training set, which every run shares, the first layer of all R runs is a single
- * large product {@code [R h_1, d] x [d, n]}; the batched products of the later layers and of the
- * minibatches go through ND4J's {@code matmul} on rank-3 arrays.
+ * run's W_l transposed, the biases one {@code [R, out_l]}; activations have a row per sample,
+ * {@code [R, rows, width]}, so every layer is one batched product h_l (W_l^T)^T ({@link BatchedProducts},
+ * picked by the build: one OpenBLAS gemm per run on the CPU, ND4J's batched matmul on CUDA), the first
+ * one reading the training set that every run shares. A minibatch's forward pass is not computed at
+ * all: its rows' activations are rows of the full-data pass at the same theta, copied by index.
  *
  * <p>The network, loss and gradient are exactly those of {@link Mlp} (h_{l+1} = relu(h_l W_l + b_l),
  * no ReLU on the logits, softmax cross-entropy averaged over the rows, Eq. 10-11; relu'(0) = 0), and
@@ -308,30 +308,31 @@ public final class BatchedMlp {
     }
 
     /**
-     * to[i] = from[positions[i]] over the elements of two contiguous arrays, through their native buffers
-     * (ND4J's gather op takes ~1 us per index here, for single elements).
+     * Copies rows of {@code width} values: row (r, i) of {@code to} ([R, m, width]) is row (r, index(r, i)) of
+     * {@code from} ([R, n, width]), through the arrays' native buffers (ND4J's gather op cannot take a different
+     * index set per run).
      */
-    private static void gather(INDArray from, int[] positions, INDArray to) {
+    private static void copyRows(INDArray from, int fromRows, int[] indices, INDArray to, int toRows, int width) {
         java.nio.ByteBuffer source = from.data().asNio().order(java.nio.ByteOrder.nativeOrder());
         java.nio.ByteBuffer target = to.data().asNio().order(java.nio.ByteOrder.nativeOrder());
+        int runs = indices.length / toRows;
         if (from.dataType() == DataType.DOUBLE) {
             java.nio.DoubleBuffer x = source.asDoubleBuffer();
             java.nio.DoubleBuffer y = target.asDoubleBuffer();
-            for (int i = 0; i < positions.length; i++) {
-                y.put(i, x.get(positions[i]));
+            for (int r = 0; r < runs; r++) {
+                for (int i = 0; i < toRows; i++) {
+                    y.put((r * toRows + i) * width, x, (r * fromRows + indices[r * toRows + i]) * width, width);
+                }
             }
         } else {
             java.nio.FloatBuffer x = source.asFloatBuffer();
             java.nio.FloatBuffer y = target.asFloatBuffer();
-            for (int i = 0; i < positions.length; i++) {
-                y.put(i, x.get(positions[i]));
+            for (int r = 0; r < runs; r++) {
+                for (int i = 0; i < toRows; i++) {
+                    y.put((r * toRows + i) * width, x, (r * fromRows + indices[r * toRows + i]) * width, width);
+                }
             }
         }
-    }
-
-    /** Batched product out = op(a) op(b) over the leading run dimension ({@link BatchedProducts}). */
-    private void matmul(INDArray a, INDArray b, INDArray out, boolean transposeA, boolean transposeB) {
-        products.multiply(a, b, out, transposeA, transposeB);
     }
 
     /** A forward pass of all runs over all rows of a dataset. */
@@ -339,15 +340,10 @@ public final class BatchedMlp {
         final int rows;
         final int classes = architecture.classes();
         final int[] labels;
-        /** The features transposed, [d, n]. */
-        final INDArray featuresT;
-        /** outputs[l]: [R, out_l, n], relu applied, for the hidden layers (and the logits of a net without any). */
+        /** The features [n, d], shared by every run's first product. */
+        final INDArray features;
+        /** outputs[l]: [R, n, out_l], a row per sample; relu applied for hidden layers, the logits last. */
         final INDArray[] outputs = new INDArray[depth];
-        /**
-         * The logits with a row per sample, [R, n, k]: the softmax head then reduces over contiguous rows of k
-         * values (over the strided class axis of [R, k, n] ND4J's reductions were three times slower).
-         */
-        final INDArray logits;
         final INDArray max;
         final INDArray shifted;
         final INDArray logSumExp;
@@ -359,48 +355,30 @@ public final class BatchedMlp {
             }
             rows = data.samples();
             labels = data.labels();
-            featuresT = data.features().castTo(type).transpose().dup('c');
+            features = data.features().castTo(type).dup('c');
             for (int l = 0; l < depth; l++) {
-                outputs[l] = Nd4j.create(type, runs, architecture.fanOut(l), rows);
-            }
-            logits = Nd4j.create(type, runs, rows, classes);
-            if (depth > 1) {
-                outputs[depth - 1] = logits;
+                outputs[l] = Nd4j.create(type, runs, rows, architecture.fanOut(l));
             }
             max = Nd4j.create(type, runs, rows);
             shifted = Nd4j.create(type, runs, rows, classes);
             logSumExp = Nd4j.create(type, runs, rows);
         }
 
+        /** h_{l+1} = relu(h_l W_l + b_l) per run, each layer one batched product h_l (W_l^T)^T; layer 0 shares X. */
         void forward() {
-            int h1 = architecture.fanOut(0);
-            // Layer 0 of all runs as one product: [R h_1, d] x [d, n] (every run sees the same rows).
-            Nd4j.gemm(weights[0].reshape('c', (long) runs * h1, architecture.inputDimension()), featuresT,
-                    outputs[0].reshape('c', (long) runs * h1, rows), false, false, 1.0, 0.0);
-            addBiasAndActivate(0);
-            for (int l = 1; l < depth - 1; l++) {
-                matmul(weights[l], outputs[l - 1], outputs[l], false, false);
-                addBiasAndActivate(l);
-            }
-            if (depth > 1) {
-                int last = depth - 1;
-                matmul(outputs[last - 1], weights[last], logits, true, true);    // h^T W per run: [n, k]
-                Nd4j.exec(new BroadcastAddOp(logits, biases[last], logits, 0, 2));
-            } else {
-                logits.assign(outputs[0].permute(0, 2, 1));
+            for (int l = 0; l < depth; l++) {
+                products.multiply(l == 0 ? features : outputs[l - 1], weights[l], outputs[l], false, true);
+                Nd4j.exec(new BroadcastAddOp(outputs[l], biases[l], outputs[l], 0, 2));
+                if (l < depth - 1) {
+                    Transforms.relu(outputs[l], false);
+                }
             }
         }
 
-        private void addBiasAndActivate(int l) {
-            Nd4j.exec(new BroadcastAddOp(outputs[l], biases[l], outputs[l], 0, 1));
-            if (l < depth - 1) {
-                Transforms.relu(outputs[l], false);
-            }
-        }
-
-        /** Mean softmax cross-entropy per run (Eq. 10-11) with a stable log-sum-exp over the class axis, and accuracy. */
+        /** Mean softmax cross-entropy per run (Eq. 10-11) with a stable log-sum-exp over each row of k logits, and accuracy. */
         void head(double[] loss, double[] accuracy) {
-            Nd4j.exec(new Max(logits, max, 2));                                 // logits: [R, n, k]
+            INDArray logits = outputs[depth - 1];                               // [R, n, k]
+            Nd4j.exec(new Max(logits, max, 2));
             Nd4j.exec(new BroadcastSubOp(logits, max, shifted, 0, 1));
             Nd4j.exec(new Exp(shifted, shifted));
             Nd4j.exec(new Sum(shifted, logSumExp, 2));
@@ -436,18 +414,17 @@ public final class BatchedMlp {
         final INDArray features;
         final INDArray indexArray;
         final int[] labels;
-        /** inputs: [R, m, d], each run's minibatch rows. */
-        final INDArray inputs;
-        /** outputs[l]: [R, out_l, m]. */
-        final INDArray[] outputs = new INDArray[depth];
-        /** deltas[l] = dLoss/d(pre-activation of layer l), [R, out_l, m]. */
-        final INDArray[] deltas = new INDArray[depth];
-        /** backpropagated[l] = W_l deltas[l], [R, in_l, m], for l >= 1. */
-        final INDArray[] backpropagated = new INDArray[depth];
-        final double[] delta;
         /** The minibatch rows of every run, [R m]. */
         final int[] rowIndices;
-        final int[][] gatherPositions = new int[depth][];
+        /** inputs: [R, m, d], each run's minibatch rows. */
+        final INDArray inputs;
+        /** outputs[l]: [R, m, out_l], gathered from the full pass. */
+        final INDArray[] outputs = new INDArray[depth];
+        /** deltas[l] = dLoss/d(pre-activation of layer l), [R, m, out_l]. */
+        final INDArray[] deltas = new INDArray[depth];
+        /** backpropagated[l] = deltas[l] W_l^T, [R, m, in_l], for l >= 1. */
+        final INDArray[] backpropagated = new INDArray[depth];
+        final double[] delta;
 
         BatchPass(Dataset data, int rows) {
             this.dataset = data;
@@ -455,19 +432,16 @@ public final class BatchedMlp {
             this.features = data.features().dataType() == type ? data.features() : data.features().castTo(type);
             this.indexArray = Nd4j.create(DataType.INT32, (long) runs * rows);
             this.labels = new int[runs * rows];
+            this.rowIndices = new int[runs * rows];
             this.inputs = Nd4j.create(type, runs, rows, architecture.inputDimension());
             for (int l = 0; l < depth; l++) {
-                outputs[l] = Nd4j.create(type, runs, architecture.fanOut(l), rows);
-                deltas[l] = Nd4j.create(type, runs, architecture.fanOut(l), rows);
+                outputs[l] = Nd4j.create(type, runs, rows, architecture.fanOut(l));
+                deltas[l] = Nd4j.create(type, runs, rows, architecture.fanOut(l));
                 if (l > 0) {
-                    backpropagated[l] = Nd4j.create(type, runs, architecture.fanIn(l), rows);
+                    backpropagated[l] = Nd4j.create(type, runs, rows, architecture.fanIn(l));
                 }
             }
-            delta = new double[runs * classes * rows];
-            rowIndices = new int[runs * rows];
-            for (int l = 0; l < depth; l++) {
-                gatherPositions[l] = new int[runs * architecture.fanOut(l) * rows];
-            }
+            delta = new double[runs * rows * classes];
         }
 
         void select(int[] indices) {
@@ -486,61 +460,36 @@ public final class BatchedMlp {
 
         /**
          * The minibatch forward pass without arithmetic: a row's activations depend only on theta and the row,
-         * so each run's minibatch activations (logits included) are columns of the full-data pass at the same
-         * theta, gathered by index (hidden layer l of run r, unit j, batch row i is entry (r w_l + j) n + index(r, i)
-         * of that pass's output).
+         * so each run's minibatch activations (logits included) are rows of the full-data pass at the same
+         * theta, copied by index (row index(r, i) of run r's block).
          */
         void gatherActivations(FullPass full) {
-            for (int l = 0; l < depth - 1; l++) {
-                int width = architecture.fanOut(l);
-                int[] positions = gatherPositions[l];
-                for (int r = 0; r < runs; r++) {
-                    for (int j = 0; j < width; j++) {
-                        int from = (r * width + j) * full.rows;
-                        int to = (r * width + j) * rows;
-                        for (int i = 0; i < rows; i++) {
-                            positions[to + i] = from + rowIndices[r * rows + i];
-                        }
-                    }
-                }
-                gather(full.outputs[l], positions, outputs[l]);
+            for (int l = 0; l < depth; l++) {
+                copyRows(full.outputs[l], full.rows, rowIndices, outputs[l], rows, architecture.fanOut(l));
             }
-            // The logits: entry (r n + index(r, i)) k + j of the full pass's [R, n, k] into [R, k, m].
-            int[] positions = gatherPositions[depth - 1];
-            for (int r = 0; r < runs; r++) {
-                for (int j = 0; j < classes; j++) {
-                    int to = (r * classes + j) * rows;
-                    for (int i = 0; i < rows; i++) {
-                        positions[to + i] = (r * full.rows + rowIndices[r * rows + i]) * classes + j;
-                    }
-                }
-            }
-            gather(full.logits, positions, outputs[depth - 1]);
         }
 
         /** Minibatch losses and dLoss/dlogits = (softmax(z) - onehot(y)) / m (Eq. 10-11), per run. */
         void headAndDelta(double[] minibatchLoss) {
-            double[] logits = outputs[depth - 1].data().asDouble();            // [R, k, m]
-            double[] column = new double[classes];
+            double[] logits = outputs[depth - 1].data().asDouble();            // [R, m, k]
             for (int r = 0; r < runs; r++) {
                 double sum = 0;
-                int base = r * classes * rows;
                 for (int i = 0; i < rows; i++) {
+                    int base = (r * rows + i) * classes;
                     double max = Double.NEGATIVE_INFINITY;
                     for (int j = 0; j < classes; j++) {
-                        column[j] = logits[base + j * rows + i];
-                        max = Math.max(max, column[j]);
+                        max = Math.max(max, logits[base + j]);
                     }
                     double expSum = 0;
                     for (int j = 0; j < classes; j++) {
-                        expSum += Math.exp(column[j] - max);
+                        expSum += Math.exp(logits[base + j] - max);
                     }
                     double logSumExp = max + Math.log(expSum);
                     int y = labels[r * rows + i];
-                    sum += logSumExp - column[y];
+                    sum += logSumExp - logits[base + y];
                     for (int j = 0; j < classes; j++) {
-                        double p = Math.exp(column[j] - logSumExp);
-                        delta[base + j * rows + i] = (p - (j == y ? 1.0 : 0.0)) / rows;
+                        double p = Math.exp(logits[base + j] - logSumExp);
+                        delta[base + j] = (p - (j == y ? 1.0 : 0.0)) / rows;
                     }
                 }
                 minibatchLoss[r] = sum / rows;
@@ -549,19 +498,15 @@ public final class BatchedMlp {
         }
 
         /**
-         * Backpropagation per run: grad W_l^T = delta_l h_l^T, grad b_l = delta_l summed over the rows,
-         * delta_{l-1} = (W_l delta_l) * relu'(h_l), relu'(0) = 0.
+         * Backpropagation per run: grad W_l^T = delta_l^T h_l, grad b_l = delta_l summed over the rows,
+         * delta_{l-1} = (delta_l W_l^T) * relu'(h_l), relu'(0) = 0.
          */
         void backward() {
             for (int l = depth - 1; l >= 0; l--) {
-                if (l == 0) {
-                    matmul(deltas[0], inputs, weightGradients[0], false, false);   // [R, h1, m] x [R, m, d]
-                } else {
-                    matmul(deltas[l], outputs[l - 1], weightGradients[l], false, true);
-                }
-                Nd4j.exec(new Sum(deltas[l], biasGradients[l], 2));
+                products.multiply(deltas[l], l == 0 ? inputs : outputs[l - 1], weightGradients[l], true, false);
+                Nd4j.exec(new Sum(deltas[l], biasGradients[l], 1));
                 if (l > 0) {
-                    matmul(weights[l], deltas[l], backpropagated[l], true, false);
+                    products.multiply(deltas[l], weights[l], backpropagated[l], false, false);
                     Nd4j.exec(DynamicCustomOp.builder("relu_bp")
                             .addInputs(outputs[l - 1], backpropagated[l])
                             .addOutputs(deltas[l - 1])

@@ -13,7 +13,8 @@ public interface BatchedProducts {
 
     /**
      * c[r] = op(a[r]) op(b[r]) for every r, op = transpose or not; the arrays are contiguous, row-major
-     * ('c') and of one data type, c already allocated with the result's shape.
+     * ('c') and of one data type, c already allocated with the result's shape. {@code a} may be a matrix
+     * (rank 2) that every run shares: c[r] = op(a) op(b[r]).
      */
     void multiply(INDArray a, INDArray b, INDArray c, boolean transposeA, boolean transposeB);
 }

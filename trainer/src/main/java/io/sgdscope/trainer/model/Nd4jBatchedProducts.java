@@ -14,6 +14,9 @@ public final class Nd4jBatchedProducts implements BatchedProducts {
 
     @Override
     public void multiply(INDArray a, INDArray b, INDArray c, boolean transposeA, boolean transposeB) {
+        if (a.rank() == 2) {                                    // shared by every run: repeat it along the batch
+            a = a.reshape(1, a.size(0), a.size(1)).repeat(0, c.size(0));
+        }
         Nd4j.exec(DynamicCustomOp.builder("matmul")
                 .addInputs(a, b)
                 .addOutputs(c)

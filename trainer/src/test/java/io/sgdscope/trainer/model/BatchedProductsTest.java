@@ -68,6 +68,28 @@ class BatchedProductsTest {
     }
 
     @Test
+    void aMatrixSharedByEveryRunMultipliesEachRunsOwn() {
+        for (BatchedProducts products : new BatchedProducts[] {new CblasBatchedProducts(), new Nd4jBatchedProducts()}) {
+            for (DataType type : new DataType[] {DataType.DOUBLE, DataType.FLOAT}) {
+                Nd4j.getRandom().setSeed(5);
+                INDArray x = Nd4j.randn(DataType.DOUBLE, 6, 4);                  // [n, d], shared
+                INDArray w = Nd4j.randn(DataType.DOUBLE, 3, 2, 4);               // [R, h, d]: each run's W^T
+                INDArray c = Nd4j.create(type, 3, 6, 2);
+                products.multiply(x.castTo(type), w.castTo(type), c, false, true);
+                for (int r = 0; r < 3; r++) {
+                    INDArray expected = x.mmul(w.tensorAlongDimension(r, 1, 2).transpose());
+                    for (int i = 0; i < 6; i++) {
+                        for (int j = 0; j < 2; j++) {
+                            assertEquals(expected.getDouble(i, j), c.getDouble(r, i, j), type == DataType.DOUBLE ? 1e-13 : 1e-5,
+                                    products.getClass().getSimpleName() + " " + type + " run " + r);
+                        }
+                    }
+                }
+            }
+        }
+    }
+
+    @Test
     void mismatchedShapesAreRefused() {
         INDArray a = Nd4j.create(DataType.DOUBLE, 2, 3, 4);
         INDArray b = Nd4j.create(DataType.DOUBLE, 2, 5, 6);
