@@ -24,10 +24,11 @@ public final class CblasBatchedProducts implements BatchedProducts {
     public void multiply(INDArray a, INDArray b, INDArray c, boolean transposeA, boolean transposeB) {
         boolean shared = a.rank() == 2;                           // one matrix a for every run
         for (INDArray array : new INDArray[] {a, b, c}) {
-            if (array.rank() != (array == a && shared ? 2 : 3) || array.ordering() != 'c' || array.offset() != 0
-                    || !array.isR() || array.dataType() != c.dataType() || array.elementWiseStride() != 1) {
-                throw new IllegalArgumentException("batched products need contiguous rank-3 'c' arrays of one type, got "
-                        + array.shapeInfoToString());
+            int rank = array.rank();
+            if (rank != (array == a && shared ? 2 : 3) || array.dataType() != c.dataType()
+                    || array.stride(rank - 1) != 1 || array.stride(rank - 2) < array.size(rank - 1)) {
+                throw new IllegalArgumentException("batched products need rank-3 arrays of one type whose matrices have "
+                        + "contiguous rows, got " + array.shapeInfoToString());
             }
         }
         long aRows = a.size(a.rank() - 2);
@@ -41,11 +42,16 @@ public final class CblasBatchedProducts implements BatchedProducts {
             throw new IllegalArgumentException("shapes do not match: " + java.util.Arrays.toString(a.shape()) + " x "
                     + java.util.Arrays.toString(b.shape()) + " -> " + java.util.Arrays.toString(c.shape()));
         }
-        int lda = (int) aColumns;
-        int ldb = (int) b.size(2);
-        long strideA = shared ? 0 : aRows * aColumns;
-        long strideB = b.size(1) * b.size(2);
-        long strideC = (long) m * n;
+        // Views are fine: each matrix starts at offset + r * stride(0), its rows stride(1) apart.
+        int lda = (int) a.stride(a.rank() - 2);
+        int ldb = (int) b.stride(1);
+        int ldc = (int) c.stride(1);
+        long strideA = shared ? 0 : a.stride(0);
+        long strideB = b.stride(0);
+        long strideC = c.stride(0);
+        long offsetA = a.offset();
+        long offsetB = b.offset();
+        long offsetC = c.offset();
         int opA = transposeA ? CblasTrans : CblasNoTrans;
         int opB = transposeB ? CblasTrans : CblasNoTrans;
         if (c.dataType() == DataType.DOUBLE) {
@@ -53,20 +59,20 @@ public final class CblasBatchedProducts implements BatchedProducts {
             DoublePointer pb = new DoublePointer(b.data().addressPointer());
             DoublePointer pc = new DoublePointer(c.data().addressPointer());
             for (int r = 0; r < runs; r++) {
-                pa.position(r * strideA);
-                pb.position(r * strideB);
-                pc.position(r * strideC);
-                cblas_dgemm(CblasRowMajor, opA, opB, m, n, k, 1.0, pa, lda, pb, ldb, 0.0, pc, n);
+                pa.position(offsetA + r * strideA);
+                pb.position(offsetB + r * strideB);
+                pc.position(offsetC + r * strideC);
+                cblas_dgemm(CblasRowMajor, opA, opB, m, n, k, 1.0, pa, lda, pb, ldb, 0.0, pc, ldc);
             }
         } else if (c.dataType() == DataType.FLOAT) {
             FloatPointer pa = new FloatPointer(a.data().addressPointer());
             FloatPointer pb = new FloatPointer(b.data().addressPointer());
             FloatPointer pc = new FloatPointer(c.data().addressPointer());
             for (int r = 0; r < runs; r++) {
-                pa.position(r * strideA);
-                pb.position(r * strideB);
-                pc.position(r * strideC);
-                cblas_sgemm(CblasRowMajor, opA, opB, m, n, k, 1f, pa, lda, pb, ldb, 0f, pc, n);
+                pa.position(offsetA + r * strideA);
+                pb.position(offsetB + r * strideB);
+                pc.position(offsetC + r * strideC);
+                cblas_sgemm(CblasRowMajor, opA, opB, m, n, k, 1f, pa, lda, pb, ldb, 0f, pc, ldc);
             }
         } else {
             throw new IllegalArgumentException("batched products are float32 or float64, got " + c.dataType());

@@ -211,41 +211,72 @@ public final class BatchedMlp {
         }
     }
 
-    private double[] bufferG = new double[0];
-    private double[] bufferP = new double[0];
+    private double[] doublesG = new double[0];
+    private double[] doublesP = new double[0];
+    private float[] floatsG = new float[0];
+    private float[] floatsP = new float[0];
 
-    /** normSq[r] += sum g[r]^2, dot[r] += sum g[r] p[r] over the elements of run r in two [R, ...] arrays. */
+    /**
+     * normSq[r] += sum g[r]^2, dot[r] += sum g[r] p[r] over the elements of run r in two [R, ...] arrays, in
+     * double, over bulk copies of the arrays' native buffers.
+     */
     private void accumulate(INDArray g, INDArray p, double[] normSq, double[] dot) {
         int length = (int) g.length();
-        if (bufferG.length < length) {
-            bufferG = new double[length];
-            bufferP = new double[length];
-        }
-        read(g, bufferG, length);
-        read(p, bufferP, length);
         int perRun = length / runs;
-        for (int r = 0; r < runs; r++) {
-            double squares = 0;
-            double products = 0;
-            for (int i = r * perRun; i < (r + 1) * perRun; i++) {
-                squares += bufferG[i] * bufferG[i];
-                products += bufferG[i] * bufferP[i];
+        java.nio.ByteBuffer gBytes = g.data().asNio().order(java.nio.ByteOrder.nativeOrder());
+        java.nio.ByteBuffer pBytes = p.data().asNio().order(java.nio.ByteOrder.nativeOrder());
+        if (g.dataType() == DataType.DOUBLE) {
+            if (doublesG.length < length) {
+                doublesG = new double[length];
+                doublesP = new double[length];
             }
-            normSq[r] += squares;
-            dot[r] += products;
+            gBytes.asDoubleBuffer().get(doublesG, 0, length);
+            pBytes.asDoubleBuffer().get(doublesP, 0, length);
+            for (int r = 0; r < runs; r++) {
+                sums(doublesG, doublesP, r * perRun, (r + 1) * perRun, r, normSq, dot);
+            }
+        } else {
+            if (floatsG.length < length) {
+                floatsG = new float[length];
+                floatsP = new float[length];
+            }
+            gBytes.asFloatBuffer().get(floatsG, 0, length);
+            pBytes.asFloatBuffer().get(floatsP, 0, length);
+            if (doublesG.length < length) {
+                doublesG = new double[length];
+                doublesP = new double[length];
+            }
+            for (int i = 0; i < length; i++) {                   // widened once, so both paths share sums()
+                doublesG[i] = floatsG[i];
+                doublesP[i] = floatsP[i];
+            }
+            for (int r = 0; r < runs; r++) {
+                sums(doublesG, doublesP, r * perRun, (r + 1) * perRun, r, normSq, dot);
+            }
         }
     }
 
-    private static void read(INDArray array, double[] into, int length) {
-        java.nio.ByteBuffer bytes = array.data().asNio().order(java.nio.ByteOrder.nativeOrder());
-        if (array.dataType() == DataType.DOUBLE) {
-            bytes.asDoubleBuffer().get(into, 0, length);
-        } else {
-            java.nio.FloatBuffer floats = bytes.asFloatBuffer();
-            for (int i = 0; i < length; i++) {
-                into[i] = floats.get(i);
-            }
+    /** normSq[r] += sum g_i^2, dot[r] += sum g_i p_i over [from, to), with four partial sums (no serial chain). */
+    private static void sums(double[] g, double[] p, int from, int to, int r, double[] normSq, double[] dot) {
+        double s0 = 0, s1 = 0, s2 = 0, s3 = 0;
+        double d0 = 0, d1 = 0, d2 = 0, d3 = 0;
+        int i = from;
+        for (; i + 3 < to; i += 4) {
+            s0 += g[i] * g[i];
+            s1 += g[i + 1] * g[i + 1];
+            s2 += g[i + 2] * g[i + 2];
+            s3 += g[i + 3] * g[i + 3];
+            d0 += g[i] * p[i];
+            d1 += g[i + 1] * p[i + 1];
+            d2 += g[i + 2] * p[i + 2];
+            d3 += g[i + 3] * p[i + 3];
         }
+        for (; i < to; i++) {
+            s0 += g[i] * g[i];
+            d0 += g[i] * p[i];
+        }
+        normSq[r] += (s0 + s1) + (s2 + s3);
+        dot[r] += (d0 + d1) + (d2 + d3);
     }
 
     /** ||v|| as max|v_i| * sqrt(sum (v_i / max|v_i|)^2): finite whenever the norm is; NaN if an entry is. */
@@ -308,11 +339,14 @@ public final class BatchedMlp {
     }
 
     /**
-     * Copies rows of {@code width} values: row (r, i) of {@code to} ([R, m, width]) is row (r, index(r, i)) of
-     * {@code from} ([R, n, width]), through the arrays' native buffers (ND4J's gather op cannot take a different
-     * index set per run).
+     * Copies rows of {@code width} values: row (r, i) of {@code to} ([R, m, width], contiguous) is row
+     * (r, index(r, i)) of {@code from} ([R, n, width], rows contiguous, any run and row strides), through the
+     * arrays' native buffers (ND4J's gather op cannot take a different index set per run).
      */
-    private static void copyRows(INDArray from, int fromRows, int[] indices, INDArray to, int toRows, int width) {
+    private static void copyRows(INDArray from, int[] indices, INDArray to, int toRows, int width) {
+        long runStride = from.stride(0);
+        long rowStride = from.stride(1);
+        long offset = from.offset();
         java.nio.ByteBuffer source = from.data().asNio().order(java.nio.ByteOrder.nativeOrder());
         java.nio.ByteBuffer target = to.data().asNio().order(java.nio.ByteOrder.nativeOrder());
         int runs = indices.length / toRows;
@@ -321,7 +355,7 @@ public final class BatchedMlp {
             java.nio.DoubleBuffer y = target.asDoubleBuffer();
             for (int r = 0; r < runs; r++) {
                 for (int i = 0; i < toRows; i++) {
-                    y.put((r * toRows + i) * width, x, (r * fromRows + indices[r * toRows + i]) * width, width);
+                    y.put((r * toRows + i) * width, x, (int) (offset + r * runStride + indices[r * toRows + i] * rowStride), width);
                 }
             }
         } else {
@@ -329,7 +363,7 @@ public final class BatchedMlp {
             java.nio.FloatBuffer y = target.asFloatBuffer();
             for (int r = 0; r < runs; r++) {
                 for (int i = 0; i < toRows; i++) {
-                    y.put((r * toRows + i) * width, x, (r * fromRows + indices[r * toRows + i]) * width, width);
+                    y.put((r * toRows + i) * width, x, (int) (offset + r * runStride + indices[r * toRows + i] * rowStride), width);
                 }
             }
         }
@@ -344,6 +378,11 @@ public final class BatchedMlp {
         final INDArray features;
         /** outputs[l]: [R, n, out_l], a row per sample; relu applied for hidden layers, the logits last. */
         final INDArray[] outputs = new INDArray[depth];
+        /**
+         * With hidden layers, layer 0 of all runs is one large product X [n, d] x [d, R h_1] into this
+         * [n, R h_1] array; outputs[0] is a [R, n, h_1] view of it (run stride h_1, row stride R h_1).
+         */
+        final INDArray firstLayer;
         final INDArray max;
         final INDArray shifted;
         final INDArray logSumExp;
@@ -359,6 +398,11 @@ public final class BatchedMlp {
             for (int l = 0; l < depth; l++) {
                 outputs[l] = Nd4j.create(type, runs, rows, architecture.fanOut(l));
             }
+            int h1 = architecture.fanOut(0);
+            firstLayer = depth > 1 ? Nd4j.create(type, rows, (long) runs * h1) : null;
+            if (firstLayer != null) {
+                outputs[0] = firstLayer.reshape('c', rows, runs, h1).permute(1, 0, 2);
+            }
             max = Nd4j.create(type, runs, rows);
             shifted = Nd4j.create(type, runs, rows, classes);
             logSumExp = Nd4j.create(type, runs, rows);
@@ -366,7 +410,16 @@ public final class BatchedMlp {
 
         /** h_{l+1} = relu(h_l W_l + b_l) per run, each layer one batched product h_l (W_l^T)^T; layer 0 shares X. */
         void forward() {
-            for (int l = 0; l < depth; l++) {
+            int first = 0;
+            if (firstLayer != null) {
+                int h1 = architecture.fanOut(0);
+                Nd4j.gemm(features, weights[0].reshape('c', (long) runs * h1, architecture.inputDimension()), firstLayer,
+                        false, true, 1.0, 0.0);
+                Nd4j.exec(new BroadcastAddOp(firstLayer, biases[0].reshape('c', new long[] {(long) runs * h1}), firstLayer, 1));
+                Transforms.relu(firstLayer, false);
+                first = 1;
+            }
+            for (int l = first; l < depth; l++) {
                 products.multiply(l == 0 ? features : outputs[l - 1], weights[l], outputs[l], false, true);
                 Nd4j.exec(new BroadcastAddOp(outputs[l], biases[l], outputs[l], 0, 2));
                 if (l < depth - 1) {
@@ -465,7 +518,7 @@ public final class BatchedMlp {
          */
         void gatherActivations(FullPass full) {
             for (int l = 0; l < depth; l++) {
-                copyRows(full.outputs[l], full.rows, rowIndices, outputs[l], rows, architecture.fanOut(l));
+                copyRows(full.outputs[l], rowIndices, outputs[l], rows, architecture.fanOut(l));
             }
         }
 
