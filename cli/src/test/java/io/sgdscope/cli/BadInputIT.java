@@ -41,6 +41,13 @@ class BadInputIT {
     }
 
     @Test
+    void curvatureProbesOnTheEnsembleEngineAreABadArgument() throws Exception {
+        assertOneLine(2, "sgdscope train: the ensemble engine trains vanilla SGD without curvature probes, snapshots or "
+                + "checkpoints; moments-every 10 needs engine per-run (see 'sgdscope train --help')",
+                "train", "--engine", "ensemble", "--moments-every", "10");
+    }
+
+    @Test
     void aMissingKafkaConfigFileIsABadArgument() throws Exception {
         assertOneLine(2, "sgdscope train: cannot read --kafka-config /nonexistent/client.properties: no such file "
                 + "(see 'sgdscope train --help')", "train", "--kafka-config", "/nonexistent/client.properties");
