@@ -124,7 +124,7 @@ public final class EnsembleBench {
                 precision.id(), result.settings().engine().id());
         System.out.printf(Locale.ROOT, "CHECK median_final_loss=%.6f diverged_runs=%d completed_runs=%d sent=%d dropped=%d%n",
                 median, result.count(RunStatus.DIVERGED), result.count(RunStatus.COMPLETED), sent, dropped);
-        int ended = result.count(RunStatus.DIVERGED) + result.count(RunStatus.COMPLETED);
+        long ended = result.count(RunStatus.DIVERGED) + result.count(RunStatus.COMPLETED);
         if (ended != runs) {
             System.out.printf(Locale.ROOT, "WARNING %d of %d runs neither completed nor diverged: the timing is void%n",
                     runs - ended, runs);

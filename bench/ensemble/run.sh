@@ -29,7 +29,7 @@ results="$work/results-$dtype.txt"
 for r in "${runs[@]}"; do
   for mode in compute publish; do
     echo "== sgdscope ensemble engine, R = $r, $mode, $dtype (2 workers, -Xmx8g)"
-    java -Xmx8g -cp "$cp" "$here/EnsembleBench.java" "$r" "$mode" "$dtype" 2>/dev/null | tee -a "$results"
+    java -Xmx8g -cp "$cp" "$here/EnsembleBench.java" "$r" "$mode" "$dtype" 2>"$work/sgdscope-$r-$mode.log" | tee -a "$results"
   done
   echo "== PyTorch peer, R = $r, $dtype"
   "$here/peer.sh" "$r" --dtype "$dtype" | tee -a "$results"
