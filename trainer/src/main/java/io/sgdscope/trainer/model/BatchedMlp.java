@@ -526,26 +526,8 @@ public final class BatchedMlp {
         void headAndDelta(double[] minibatchLoss) {
             double[] logits = outputs[depth - 1].data().asDouble();            // [R, m, k]
             for (int r = 0; r < runs; r++) {
-                double sum = 0;
-                for (int i = 0; i < rows; i++) {
-                    int base = (r * rows + i) * classes;
-                    double max = Double.NEGATIVE_INFINITY;
-                    for (int j = 0; j < classes; j++) {
-                        max = Math.max(max, logits[base + j]);
-                    }
-                    double expSum = 0;
-                    for (int j = 0; j < classes; j++) {
-                        expSum += Math.exp(logits[base + j] - max);
-                    }
-                    double logSumExp = max + Math.log(expSum);
-                    int y = labels[r * rows + i];
-                    sum += logSumExp - logits[base + y];
-                    for (int j = 0; j < classes; j++) {
-                        double p = Math.exp(logits[base + j] - logSumExp);
-                        delta[base + j] = (p - (j == y ? 1.0 : 0.0)) / rows;
-                    }
-                }
-                minibatchLoss[r] = sum / rows;
+                minibatchLoss[r] = SoftmaxCrossEntropy.sumLoss(logits, r * rows, rows, labels, classes, null, delta, rows)
+                        / rows;
             }
             deltas[depth - 1].data().setData(delta);
         }

@@ -25,8 +25,18 @@ public final class SoftmaxCrossEntropy {
      * @return the summed loss, in nats (NaN if a logit is NaN or infinite)
      */
     public static double sumLoss(double[] logits, int[] labels, int rows, int k, int[] correct, double[] delta) {
+        return sumLoss(logits, 0, rows, labels, k, correct, delta, rows);
+    }
+
+    /**
+     * The same over rows {@code firstRow .. firstRow + rows - 1} of a larger block (labels indexed by the same
+     * rows), with dLoss/dlogits of the mean over {@code meanOver} rows: one run's minibatch among an
+     * ensemble's ({@link BatchedMlp}).
+     */
+    public static double sumLoss(double[] logits, int firstRow, int rows, int[] labels, int k, int[] correct,
+                                 double[] delta, int meanOver) {
         double sum = 0;
-        for (int i = 0; i < rows; i++) {
+        for (int i = firstRow; i < firstRow + rows; i++) {
             int base = i * k;
             double max = Double.NEGATIVE_INFINITY;
             int argmax = 0;
@@ -50,7 +60,7 @@ public final class SoftmaxCrossEntropy {
             if (delta != null) {
                 for (int j = 0; j < k; j++) {
                     double p = Math.exp(logits[base + j] - logSumExp);
-                    delta[base + j] = (p - (j == y ? 1.0 : 0.0)) / rows;
+                    delta[base + j] = (p - (j == y ? 1.0 : 0.0)) / meanOver;
                 }
             }
         }
