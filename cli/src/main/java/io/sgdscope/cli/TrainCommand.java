@@ -146,7 +146,8 @@ final class TrainCommand implements Callable<Integer> {
         String optimizer = settings.optimizer().name().equals(OptimizerSettings.SGD) ? ""
                 : settings.optimizer().provenanceName() + ", ";
         String engine = settings.engine() == io.sgdscope.trainer.Engine.ENSEMBLE
-                ? ", ensemble engine (blocks of up to " + settings.ensembleBlock() + " runs)" : "";
+                ? ", ensemble engine (" + (settings.ensembleBlock() > 0 ? "blocks of up to " + settings.ensembleBlock()
+                        + " runs" : "automatic blocks") + ")" : "";
         return String.format(java.util.Locale.ROOT, "%d runs x %d iterations, %s, layers %s%s, %sbatch %d, lr %s, %s, %s, "
                         + "%d workers%s",
                 settings.runs(), settings.iterations(), describe(settings.dataset()), settings.layers(),

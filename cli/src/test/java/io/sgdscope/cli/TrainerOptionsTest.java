@@ -51,7 +51,8 @@ class TrainerOptionsTest {
         assertTrue(badArgument("--engine", "ensemble", "--moments-every", "10").contains("moments-every 10 needs engine per-run"));
         assertTrue(badArgument("--engine", "ensemble", "--optimizer", "adam").contains("optimizer adam"));
         assertTrue(badArgument("--engine", "batched").contains("unknown engine 'batched'"));
-        assertTrue(badArgument("--engine", "ensemble", "--ensemble-block", "0").contains("ensemble block"));
+        assertTrue(badArgument("--engine", "ensemble", "--ensemble-block", "-1").contains("ensemble block"));
+        assertEquals(0, settings("--engine", "ensemble").ensembleBlock(), "automatic by default");
         assertEquals(io.sgdscope.trainer.Engine.PER_RUN, settings().engine());
     }
 

@@ -62,6 +62,31 @@ final class EnsembleBlock {
         }
     }
 
+    /** What the arrays of the blocks a worker holds may take at most with an automatic block size. */
+    static final long BYTES_PER_WORKER = 1L << 30;
+
+    /**
+     * Runs per block: the setting (at most the runs per worker), or automatically the runs split evenly across
+     * the workers — every run then advances in lockstep, iteration by iteration, so that the live cross-run bands
+     * cover all runs — but no more than {@link #BYTES_PER_WORKER} (and a quarter of the off-heap limit shared by
+     * the workers) of arrays allow (MNIST-sized data needs ~100 MB per run: a few runs per block).
+     */
+    static int blockSize(TrainerSettings settings, int workers, Dataset dataset, Optional<Dataset> testSet) {
+        long budget = Math.min(BYTES_PER_WORKER, org.bytedeco.javacpp.Pointer.maxBytes() / 4 / workers);
+        return blockSize(settings, workers, dataset, testSet, budget);
+    }
+
+    /** {@link #blockSize} with a given budget of bytes per worker. */
+    static int blockSize(TrainerSettings settings, int workers, Dataset dataset, Optional<Dataset> testSet, long budget) {
+        int perWorker = (settings.runs() + workers - 1) / workers;
+        if (settings.ensembleBlock() > 0) {
+            return Math.max(1, Math.min(settings.ensembleBlock(), perWorker));
+        }
+        long perRun = BatchedMlp.bytesPerRun(new MlpArchitecture(settings.layers()), settings.precision(),
+                dataset.samples(), testSet.map(Dataset::samples).orElse(0), settings.batchSize());
+        return (int) Math.max(1, Math.min(perWorker, budget / perRun));
+    }
+
     EnsembleBlock(TrainerSettings settings, Dataset dataset, Optional<Dataset> testSet, int firstRun, int runs,
                   Provenance provenance, TelemetrySink sink, ExperimentListener listener, BooleanSupplier cancelled) {
         this.settings = settings;

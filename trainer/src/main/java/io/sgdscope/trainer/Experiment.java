@@ -172,8 +172,7 @@ public final class Experiment {
         try {
             List<Future<?>> futures = new ArrayList<>();
             if (settings.engine() == Engine.ENSEMBLE) {
-                // Blocks of consecutive runs, small enough that every worker gets one.
-                int block = Math.max(1, Math.min(settings.ensembleBlock(), (settings.runs() + workers - 1) / workers));
+                int block = EnsembleBlock.blockSize(settings, workers, dataset, testSet);
                 AtomicInteger nextBlock = new AtomicInteger();
                 for (int w = 0; w < workers; w++) {
                     futures.add(pool.submit(() -> {

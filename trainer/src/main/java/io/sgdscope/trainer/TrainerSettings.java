@@ -44,8 +44,9 @@ import java.util.regex.Pattern;
  * @param checkpoint     where and how often runs save their state, and whether the experiment resumes from it
  * @param engine         per-run (every feature) or ensemble (blocks of runs in batched products: vanilla SGD
  *                       without curvature probes or checkpoints; see {@link Engine})
- * @param ensembleBlock  ensemble engine: at most this many runs per batched block (a worker trains one block at a
- *                       time; fewer when the runs would not keep every worker busy)
+ * @param ensembleBlock  ensemble engine: runs per batched block; 0 = automatic (the runs split evenly across the
+ *                       workers, so that all of them advance in lockstep, as far as {@link EnsembleBlock#blockSize}'s
+ *                       memory bound allows); a worker trains one block at a time
  */
 public record TrainerSettings(String experimentId, int runs, int iterations, long baseSeed, double learningRate,
                               OptimizerSettings optimizer, int batchSize, DatasetSettings dataset, int testEvery, List<Integer> layers,
@@ -56,8 +57,8 @@ public record TrainerSettings(String experimentId, int runs, int iterations, lon
     /** Run ids are experimentId + "-r" + a 5-digit index. */
     public static final int MAX_RUNS = 100_000;
 
-    /** Runs per batched block of the ensemble engine unless set otherwise. */
-    public static final int DEFAULT_ENSEMBLE_BLOCK = 500;
+    /** Runs per batched block of the ensemble engine unless set otherwise: 0, automatic. */
+    public static final int DEFAULT_ENSEMBLE_BLOCK = 0;
 
     /** Test loss and accuracy every this many iterations unless set otherwise. */
     public static final int DEFAULT_TEST_EVERY = 10;
@@ -133,8 +134,8 @@ public record TrainerSettings(String experimentId, int runs, int iterations, lon
         if (engine == null) {
             throw new IllegalArgumentException("engine is required (per-run or ensemble)");
         }
-        if (ensembleBlock < 1) {
-            throw new IllegalArgumentException("ensemble block must be >= 1 runs, got " + ensembleBlock);
+        if (ensembleBlock < 0) {
+            throw new IllegalArgumentException("ensemble block must be >= 1 runs, or 0 for automatic, got " + ensembleBlock);
         }
         if (engine == Engine.ENSEMBLE) {
             String unsupported = !optimizer.name().equals(OptimizerSettings.SGD) ? "optimizer " + optimizer.name()

@@ -136,6 +136,40 @@ class ExperimentEnginesTest {
     }
 
     @Test
+    void byDefaultTheRunsOfAWorkerAdvanceInLockstep() {
+        // One worker, automatic blocks: all 5 runs in one block, so iteration t of every run comes before t + 1 of any.
+        InMemoryTelemetrySink sink = train(settings(5, 20).workers(1).engine(Engine.ENSEMBLE).build());
+        List<IterationMetrics> records = sink.iterations();
+        assertEquals(100, records.size());
+        for (int i = 0; i < records.size(); i++) {
+            assertEquals(i / 5, records.get(i).getIteration(), "record " + i + " of " + records.get(i).getRunId());
+        }
+    }
+
+    @Test
+    void automaticBlocksSplitTheRunsAcrossWorkersWithinTheMemoryBound() {
+        io.sgdscope.trainer.data.Dataset gauss = io.sgdscope.trainer.data.GaussK.generate(
+                io.sgdscope.trainer.data.GaussKSettings.GAUSS_10);
+        TrainerSettings tenThousand = settings(10_000, 400).engine(Engine.ENSEMBLE).build();
+        long gib = EnsembleBlock.BYTES_PER_WORKER;
+        // Gauss-10 in float64: ~100 KB per run, so 5,000 runs per worker fit in 1 GiB and train in lockstep ...
+        assertEquals(5_000, EnsembleBlock.blockSize(tenThousand, 2, gauss, java.util.Optional.empty(), gib));
+        // ... and a tenth of that budget holds about a fifth of them.
+        int tight = EnsembleBlock.blockSize(tenThousand, 2, gauss, java.util.Optional.empty(), gib / 10);
+        assertTrue(tight > 500 && tight < 2_000, "block " + tight);
+        assertEquals(500, EnsembleBlock.blockSize(tenThousand.toBuilder().ensembleBlock(500).build(), 2, gauss,
+                java.util.Optional.empty()));
+        assertEquals(3, EnsembleBlock.blockSize(settings(5, 10).engine(Engine.ENSEMBLE).ensembleBlock(500).build(), 2,
+                gauss, java.util.Optional.empty()));
+        // MNIST-sized: 60,000 rows through [784, 128, 128, 128, 10] take ~100 MB per run in float32.
+        long perRun = io.sgdscope.trainer.model.BatchedMlp.bytesPerRun(
+                io.sgdscope.trainer.model.MlpArchitecture.of(784, 128, 128, 128, 10),
+                io.sgdscope.trainer.model.Precision.FLOAT32, 60_000, 10_000, 64);
+        assertTrue(perRun > 90_000_000L && perRun < 200_000_000L, "bytes per run " + perRun);
+        assertTrue(EnsembleBlock.BYTES_PER_WORKER / perRun < 12, "a few MNIST runs per block");
+    }
+
+    @Test
     void theEnsembleEngineRefusesWhatOnlyThePerRunEngineDoes(@TempDir Path checkpoints) {
         TrainerSettings.Builder ensemble = settings(4, 10).engine(Engine.ENSEMBLE);
         assertTrue(assertThrows(IllegalArgumentException.class,
@@ -147,6 +181,6 @@ class ExperimentEnginesTest {
                 () -> settings(4, 10).engine(Engine.ENSEMBLE).checkpoint(CheckpointSettings.every(checkpoints, 5))
                         .build()).getMessage().contains("checkpoints"));
         assertTrue(assertThrows(IllegalArgumentException.class,
-                () -> settings(4, 10).engine(Engine.ENSEMBLE).ensembleBlock(0).build()).getMessage().contains("block"));
+                () -> settings(4, 10).engine(Engine.ENSEMBLE).ensembleBlock(-1).build()).getMessage().contains("block"));
     }
 }

@@ -83,6 +83,22 @@ public final class BatchedMlp {
         }
     }
 
+    /**
+     * About how many bytes of arrays one run takes: the parameters and three gradients, the full pass over the
+     * training and test sets (every layer's outputs and the head's scratch), and the minibatch pass.
+     */
+    public static long bytesPerRun(MlpArchitecture architecture, Precision precision, int trainRows, int testRows,
+                                   int batchSize) {
+        long widths = 0;
+        for (int l = 0; l < architecture.depth(); l++) {
+            widths += architecture.fanOut(l);
+        }
+        long perRow = widths + 2L * architecture.classes() + 3;                 // outputs, shifted/exp, max, lse
+        long values = 4L * architecture.parameterCount() + (trainRows + (long) testRows) * perRow
+                + batchSize * (architecture.inputDimension() + 3 * widths);
+        return values * (precision == Precision.FLOAT64 ? 8 : 4);
+    }
+
     public MlpArchitecture architecture() {
         return architecture;
     }
