@@ -261,7 +261,7 @@ class KafkaTelemetryPublisherTest {
         assertEquals(256 * 1024, defaults.get("batch.size"));
         assertEquals(250, defaults.get("max.block.ms"));
         assertEquals(32L * 1024 * 1024, defaults.get("buffer.memory"));
-        assertEquals("zstd", defaults.get("compression.type"));
+        assertEquals("lz4", defaults.get("compression.type"));
 
         Map<String, Object> secured = KafkaTelemetryPublisher.producerProperties("h:9092",
                 Map.of("security.protocol", "SSL", "linger.ms", 5));
