@@ -30,7 +30,10 @@ import java.util.function.BooleanSupplier;
  * non-finite ends as DIVERGED right after its record, with its RunFinished; the other runs of the block
  * go on (a diverged run's slice of the arrays keeps computing NaNs that touch no other run). Cancelling
  * ends every unfinished run as CANCELLED at the next iteration boundary. RunFinished carries no Corollary 4
- * terms (they need a curvature pass per run: use the per-run engine).
+ * terms (they need a curvature pass per run: use the per-run engine). A failure inside the block (an
+ * exception from the listener's runStarted or iterationDone, or from ND4J) ends every unfinished run of the
+ * block as FAILED, each with its RunFinished; the other blocks go on. As on the per-run engine, a
+ * TelemetryException or a listener failing on a RunFinished stops the experiment.
  */
 final class EnsembleBlock {
 

@@ -136,6 +136,33 @@ class ExperimentEnginesTest {
     }
 
     @Test
+    void aFailureInsideABlockEndsItsRunsAsFailedAndTheOtherBlocksComplete() {
+        // Blocks of 2: runs 0-1 and 2-3. The listener fails on run 2's iteration 5.
+        TrainerSettings settings = settings(4, 30).engine(Engine.ENSEMBLE).ensembleBlock(2).build();
+        InMemoryTelemetrySink sink = new InMemoryTelemetrySink();
+        ExperimentResult result = new Experiment(settings, sink, new ExperimentListener() {
+            @Override
+            public void iterationDone(IterationMetrics record) {
+                if (record.getRunId().equals("engines-r00002") && record.getIteration() == 5) {
+                    throw new IllegalStateException("listener broke");
+                }
+            }
+        }).run();
+        for (int r = 0; r < 4; r++) {
+            RunFinished finished = sink.finished(Experiment.runId("engines", r)).orElseThrow();
+            if (r < 2) {
+                assertEquals(RunStatus.COMPLETED, finished.getStatus());
+                assertEquals(30, finished.getIterations());
+            } else {
+                assertEquals(RunStatus.FAILED, finished.getStatus());
+                assertTrue(finished.getMessage().contains("listener broke"), finished.getMessage());
+                assertEquals(sink.iterations(finished.getRunId()).size(), finished.getIterations());
+            }
+        }
+        assertEquals(2, result.count(RunStatus.FAILED));
+    }
+
+    @Test
     void byDefaultTheRunsOfAWorkerAdvanceInLockstep() {
         // One worker, automatic blocks: all 5 runs in one block, so iteration t of every run comes before t + 1 of any.
         InMemoryTelemetrySink sink = train(settings(5, 20).workers(1).engine(Engine.ENSEMBLE).build());
