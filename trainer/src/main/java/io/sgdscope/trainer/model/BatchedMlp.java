@@ -54,6 +54,11 @@ public final class BatchedMlp {
     private final Map<Dataset, FullPass> fullPasses = new IdentityHashMap<>();
     private final BatchedProducts products = BackendProducts.create();
     private BatchPass batchPass;
+    /** Scratch copies of gradient arrays for {@link #gradientStatistics}, grown as needed. */
+    private double[] doublesG = new double[0];
+    private double[] doublesP = new double[0];
+    private float[] floatsG = new float[0];
+    private float[] floatsP = new float[0];
     /** The dataset whose full forward pass holds the activations at the current parameters, or null. */
     private Dataset current;
 
@@ -226,11 +231,6 @@ public final class BatchedMlp {
                     : scaledNorm(gradientAsDoubles(r));
         }
     }
-
-    private double[] doublesG = new double[0];
-    private double[] doublesP = new double[0];
-    private float[] floatsG = new float[0];
-    private float[] floatsP = new float[0];
 
     /**
      * normSq[r] += sum g[r]^2, dot[r] += sum g[r] p[r] over the elements of run r in two [R, ...] arrays, in
