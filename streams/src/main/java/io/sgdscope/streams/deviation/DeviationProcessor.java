@@ -10,7 +10,7 @@ import io.sgdscope.schemas.DeviationAlert;
 import io.sgdscope.schemas.DeviationCheck;
 import io.sgdscope.schemas.IterationMetrics;
 import io.sgdscope.schemas.RunStatus;
-import io.sgdscope.streams.internals.StateCache;
+import io.sgdscope.streams.internals.WriteBackStore;
 import io.sgdscope.streams.metrics.MeterGroups;
 import io.sgdscope.streams.metrics.MeterNames;
 import io.sgdscope.streams.runs.RunInput;
@@ -67,7 +67,7 @@ final class DeviationProcessor implements Processor<String, RunInput, String, De
     private final Map<CounterKey, Counter> counters = new HashMap<>();
     private final Set<String> experimentsSeen = new HashSet<>();
     private final Set<String> watchedHere = new HashSet<>();
-    private final StateCache<RunDeviation> runs = new StateCache<>(20_000);
+    private WriteBackStore<RunDeviation> runs;
     private ProcessorContext<String, DeviationAlert> context;
 
     DeviationProcessor(DeviationSettings settings, MeterRegistry registry, MeterGroups watchedGauges, AlertLog alerts,
@@ -84,7 +84,7 @@ final class DeviationProcessor implements Processor<String, RunInput, String, De
     @Override
     public void init(ProcessorContext<String, DeviationAlert> context) {
         this.context = context;
-        this.runs.attach(context.getStateStore(DeviationTopology.RUN_DEVIATION_STORE));
+        this.runs = context.getStateStore(DeviationTopology.RUN_DEVIATION_STORE);
         this.watchedHere.clear();
     }
 
@@ -390,7 +390,6 @@ final class DeviationProcessor implements Processor<String, RunInput, String, De
     public void close() {
         watchedHere.forEach(watchedGauges::remove);
         watchedHere.clear();
-        runs.clear();
     }
 
     private static String number(double value) {

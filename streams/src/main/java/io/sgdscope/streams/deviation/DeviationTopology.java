@@ -6,6 +6,7 @@ import io.micrometer.core.instrument.MeterRegistry;
 import io.sgdscope.schemas.Topics;
 import io.sgdscope.schemas.serde.TelemetrySerdes;
 import io.sgdscope.streams.metrics.MeterGroups;
+import io.sgdscope.streams.internals.WriteBackStore;
 import io.sgdscope.streams.runs.AppScope;
 import io.sgdscope.streams.runs.RunInputs;
 import java.time.Clock;
@@ -15,7 +16,6 @@ import org.apache.kafka.streams.StreamsBuilder;
 import org.apache.kafka.streams.Topology;
 import org.apache.kafka.streams.kstream.Named;
 import org.apache.kafka.streams.kstream.Produced;
-import org.apache.kafka.streams.state.Stores;
 
 /**
  * The deviation checks of §5.2–5.4, per run:
@@ -33,6 +33,8 @@ import org.apache.kafka.streams.state.Stores;
 public final class DeviationTopology {
 
     public static final String RUN_DEVIATION_STORE = "run-deviation";
+    /** Runs whose state stays decoded in memory between commits (under a kilobyte each). */
+    static final int CACHED_RUNS = 20_000;
 
     private final DeviationSettings settings;
     private final AppScope scope;
@@ -70,8 +72,7 @@ public final class DeviationTopology {
         StreamsBuilder builder = new StreamsBuilder();
         RunInputs.stream(builder, partitions, false, scope)
                 .process(withStores(() -> new DeviationProcessor(settings, registry, watchedGauges, alerts, clock),
-                        Stores.keyValueStoreBuilder(Stores.persistentKeyValueStore(RUN_DEVIATION_STORE),
-                                Serdes.String(), RunDeviation.serde(settings.window())).withCachingEnabled()),
+                        WriteBackStore.builder(RUN_DEVIATION_STORE, RunDeviation.serde(settings.window()), true, CACHED_RUNS)),
                         Named.as("deviation"))
                 .to(scope.alertsTopic(), Produced.with(Serdes.String(), TelemetrySerdes.alerts()).withName("alerts"));
         return builder.build();

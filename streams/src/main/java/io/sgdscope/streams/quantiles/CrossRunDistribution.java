@@ -6,6 +6,8 @@ import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
 import org.apache.datasketches.kll.KllDoublesSketch;
 import org.apache.datasketches.memory.Memory;
+import org.apache.kafka.common.serialization.Serde;
+import org.apache.kafka.common.serialization.Serdes;
 
 /**
  * The values of one metric at one iteration across runs, as kept in the state store: a KLL sketch of
@@ -51,6 +53,12 @@ final class CrossRunDistribution {
 
     static CrossRunDistribution empty(int sketchK) {
         return new CrossRunDistribution(KllDoublesSketch.newHeapInstance(sketchK), 0, 0.0, 0.0, 0.0, 0.0);
+    }
+
+    /** Stored as {@link #toBytes()}. */
+    static Serde<CrossRunDistribution> serde() {
+        return Serdes.serdeFrom((topic, distribution) -> distribution == null ? null : distribution.toBytes(),
+                (topic, bytes) -> bytes == null ? null : fromBytes(bytes));
     }
 
     static CrossRunDistribution fromBytes(byte[] bytes) {

@@ -3,6 +3,7 @@ package io.sgdscope.streams.quantiles;
 import io.micrometer.core.instrument.Counter;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.sgdscope.schemas.Topics;
+import io.sgdscope.streams.internals.WriteBackStore;
 import io.sgdscope.streams.metrics.MeterNames;
 import java.time.Clock;
 import java.util.HashMap;
@@ -10,12 +11,11 @@ import java.util.Map;
 import org.apache.kafka.streams.processor.api.Processor;
 import org.apache.kafka.streams.processor.api.ProcessorContext;
 import org.apache.kafka.streams.processor.api.Record;
-import org.apache.kafka.streams.state.KeyValueStore;
 
 /**
  * Second step, keyed by experiment and iteration: adds a batch of runs' values to the distribution of
- * each metric at that iteration (stored as sketch bytes, one key per metric) and forwards the updated
- * bands, keyed by {@link Topics#quantileKey}.
+ * each metric at that iteration (a sketch per metric, kept decoded in a {@link WriteBackStore}) and
+ * forwards the updated bands, keyed by {@link Topics#quantileKey}.
  */
 final class DistributionProcessor implements Processor<String, PartialValues, String, CrossRunBand> {
 
@@ -24,7 +24,7 @@ final class DistributionProcessor implements Processor<String, PartialValues, St
     private final Clock clock;
     private final Map<String, Counter> nonFiniteCounters = new HashMap<>();
     private ProcessorContext<String, CrossRunBand> context;
-    private KeyValueStore<String, byte[]> distributions;
+    private WriteBackStore<CrossRunDistribution> distributions;
 
     DistributionProcessor(int sketchK, MeterRegistry registry, Clock clock) {
         this.sketchK = sketchK;
@@ -48,10 +48,10 @@ final class DistributionProcessor implements Processor<String, PartialValues, St
         int iteration = partial.iteration();
         for (String metric : partial.metrics()) {
             String key = FrontierProcessor.bandKey(experimentId, metric, iteration);
-            byte[] stored = distributions.get(key);
-            CrossRunDistribution distribution = stored == null
-                    ? CrossRunDistribution.empty(sketchK)
-                    : CrossRunDistribution.fromBytes(stored);
+            CrossRunDistribution distribution = distributions.get(key);
+            if (distribution == null) {
+                distribution = CrossRunDistribution.empty(sketchK);
+            }
             int nonFinite = 0;
             for (double value : partial.valuesOf(metric)) {
                 distribution.add(value);
@@ -59,7 +59,7 @@ final class DistributionProcessor implements Processor<String, PartialValues, St
                     nonFinite++;
                 }
             }
-            distributions.put(key, distribution.toBytes());
+            distributions.put(key, distribution);
             if (nonFinite > 0) {
                 nonFiniteCounter(experimentId, metric).increment(nonFinite);
             }

@@ -5,6 +5,7 @@ import static io.sgdscope.streams.internals.StoredProcessors.withStores;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.sgdscope.schemas.Topics;
 import io.sgdscope.schemas.serde.TelemetrySerdes;
+import io.sgdscope.streams.internals.WriteBackStore;
 import io.sgdscope.streams.metrics.MeterGroups;
 import io.sgdscope.streams.runs.RunInput;
 import io.sgdscope.streams.runs.AppScope;
@@ -59,6 +60,8 @@ public final class QuantilesTopology {
     public static final String DISTRIBUTIONS_STORE = "cross-run-distributions";
     public static final String FRONTIER_RUNS_STORE = "frontier-runs";
     public static final String FRONTIER_BANDS_STORE = "frontier-bands";
+    /** Sketches kept decoded in memory between commits (a few KB each at 10,000 runs). */
+    static final int CACHED_SKETCHES = 4_096;
 
     private final QuantilesSettings settings;
     private final AppScope scope;
@@ -105,10 +108,8 @@ public final class QuantilesTopology {
 
         Map<String, KStream<String, Object>> outputs = inputs
                 .process(withStores(() -> new RunValuesProcessor(settings, registry, watchedGauges),
-                        Stores.keyValueStoreBuilder(Stores.persistentKeyValueStore(RUN_STATE_STORE),
-                                Serdes.String(), RunState.serde()).withCachingEnabled(),
-                        Stores.keyValueStoreBuilder(Stores.inMemoryKeyValueStore(PARTIAL_VALUES_STORE),
-                                Serdes.String(), PartialValues.serde()).withCachingEnabled()),
+                        WriteBackStore.builder(RUN_STATE_STORE, RunState.serde(), true, RunValuesProcessor.CACHED_RUNS),
+                        WriteBackStore.builder(PARTIAL_VALUES_STORE, PartialValues.serde(), false, 0)),
                         Named.as("run-values"))
                 .split(Named.as("run-"))
                 .branch((key, value) -> value instanceof PartialValues, Branched.as("batches"))
@@ -119,8 +120,7 @@ public final class QuantilesTopology {
                 .mapValues(value -> (PartialValues) value, Named.as("as-batches"))
                 .repartition(repartitioned("values-by-iteration", PartialValues.serde()))
                 .process(withStores(() -> new DistributionProcessor(settings.sketchK(), registry, clock),
-                        Stores.keyValueStoreBuilder(Stores.persistentKeyValueStore(DISTRIBUTIONS_STORE),
-                                Serdes.String(), Serdes.ByteArray()).withCachingEnabled()),
+                        WriteBackStore.builder(DISTRIBUTIONS_STORE, CrossRunDistribution.serde(), true, CACHED_SKETCHES)),
                         Named.as("distributions"));
 
         updatedBands

@@ -5,7 +5,7 @@ import io.micrometer.core.instrument.MeterRegistry;
 import io.micrometer.core.instrument.Timer;
 import io.micrometer.core.instrument.Tags;
 import io.sgdscope.schemas.IterationMetrics;
-import io.sgdscope.streams.internals.StateCache;
+import io.sgdscope.streams.internals.WriteBackStore;
 import io.sgdscope.streams.metrics.MeterGroups;
 import io.sgdscope.streams.metrics.MeterNames;
 import io.sgdscope.streams.runs.RunInput;
@@ -17,13 +17,10 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
-import org.apache.kafka.streams.KeyValue;
 import org.apache.kafka.streams.processor.PunctuationType;
 import org.apache.kafka.streams.processor.api.Processor;
 import org.apache.kafka.streams.processor.api.ProcessorContext;
 import org.apache.kafka.streams.processor.api.Record;
-import org.apache.kafka.streams.state.KeyValueIterator;
-import org.apache.kafka.streams.state.KeyValueStore;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -32,9 +29,9 @@ import org.slf4j.LoggerFactory;
  * iterations into steps for Δ_t(f) (Eq. 22), counts records of finished runs as late, keeps the rolling
  * windows of watched runs, and gathers the values of each (experiment, iteration) into batches
  * ({@link PartialValues}) that go on after {@code batchRecords} records or {@code emitInterval} (wall
- * clock). The batches being built live in a changelogged store, so that under exactly-once what was
- * counted here and what was sent on commit together. A batch is stored as chunks of
- * {@value #CHUNK_RECORDS} records, so a record rewrites one small chunk, not the whole batch.
+ * clock). The run states and the batches being built live in changelogged {@link WriteBackStore}s, so
+ * that under exactly-once what was counted here and what was sent commit together; each changed run
+ * state and batch is written once per commit, not once per record.
  *
  * <p>Outputs: {@link PartialValues} keyed by experiment and iteration, and {@link RunLifecycle} keyed
  * by experiment (a run's first counted iteration, its RunFinished).
@@ -42,45 +39,8 @@ import org.slf4j.LoggerFactory;
 final class RunValuesProcessor implements Processor<String, RunInput, String, Object> {
 
     private static final Logger log = LoggerFactory.getLogger(RunValuesProcessor.class);
-    /** Runs whose state stays decoded in memory (a few hundred bytes each). */
-    private static final int CACHED_RUNS = 20_000;
-    /** Records per stored chunk of a batch. */
-    static final int CHUNK_RECORDS = 16;
-
-    /** A batch being gathered: its chunks (the last one filling), as the store has them. */
-    private static final class Batch {
-        final String experimentId;
-        final int iteration;
-        final List<PartialValues> chunks = new ArrayList<>();
-        int records;
-
-        Batch(String experimentId, int iteration) {
-            this.experimentId = experimentId;
-            this.iteration = iteration;
-        }
-
-        /** The chunk the next record goes to. */
-        PartialValues filling() {
-            if (chunks.isEmpty() || chunks.get(chunks.size() - 1).records() >= CHUNK_RECORDS) {
-                chunks.add(new PartialValues(experimentId, iteration));
-            }
-            return chunks.get(chunks.size() - 1);
-        }
-
-        /** Counts a record that contributes to the filling chunk, and returns that chunk. */
-        PartialValues record() {
-            PartialValues chunk = filling();
-            chunk.countRecord();
-            records++;
-            return chunk;
-        }
-
-        PartialValues merged() {
-            PartialValues all = new PartialValues(experimentId, iteration);
-            chunks.forEach(all::addAll);
-            return all;
-        }
-    }
+    /** Runs whose state stays decoded in memory between commits (a few hundred bytes each). */
+    static final int CACHED_RUNS = 20_000;
 
     private final QuantilesSettings settings;
     private final List<TrackedMetric> recordMetrics = new ArrayList<>();
@@ -92,13 +52,13 @@ final class RunValuesProcessor implements Processor<String, RunInput, String, Ob
     private final Timer latency;
     private final MeterGroups watchedGauges;
     private final Map<String, Map<String, Counter>> counters = new HashMap<>();
-    /** Batches of this task not yet sent, by experiment and iteration (the store has the same, as bytes). */
-    private final Map<String, Batch> open = new HashMap<>();
-    private final StateCache<RunState> runStates = new StateCache<>(CACHED_RUNS);
+    /** Batches of this task not yet sent, by experiment and iteration (also in the store, written on commit). */
+    private final Map<String, PartialValues> open = new HashMap<>();
+    private WriteBackStore<RunState> runStates;
     /** Watched runs whose gauges this task registered. */
     private final Set<String> watchedHere = new HashSet<>();
     private ProcessorContext<String, Object> context;
-    private KeyValueStore<String, PartialValues> partials;
+    private WriteBackStore<PartialValues> partials;
 
     RunValuesProcessor(QuantilesSettings settings, MeterRegistry registry, MeterGroups watchedGauges) {
         this.settings = settings;
@@ -126,21 +86,12 @@ final class RunValuesProcessor implements Processor<String, RunInput, String, Ob
     @Override
     public void init(ProcessorContext<String, Object> context) {
         this.context = context;
-        this.runStates.attach(context.getStateStore(QuantilesTopology.RUN_STATE_STORE));
+        this.runStates = context.getStateStore(QuantilesTopology.RUN_STATE_STORE);
         this.partials = context.getStateStore(QuantilesTopology.PARTIAL_VALUES_STORE);
-        // The store is restored (and a processor may be initialised again after a dirty close): rebuild
-        // the batches from it.
+        // The store is restored (and a processor may be initialised again after a dirty close): the
+        // batches not yet sent are the ones it holds.
         this.open.clear();
-        try (KeyValueIterator<String, PartialValues> all = partials.all()) {
-            while (all.hasNext()) {
-                KeyValue<String, PartialValues> entry = all.next();
-                String batchKey = entry.key.substring(0, entry.key.lastIndexOf('\u0000'));
-                Batch batch = open.computeIfAbsent(batchKey,
-                        key -> new Batch(entry.value.experimentId(), entry.value.iteration()));
-                batch.chunks.add(entry.value); // all() is in key order: a batch's chunks in number order
-                batch.records += entry.value.records();
-            }
-        }
+        partials.forEachCommitted(open::put);
         context.schedule(settings.emitInterval(), PunctuationType.WALL_CLOCK_TIME, this::sendAll);
     }
 
@@ -179,8 +130,8 @@ final class RunValuesProcessor implements Processor<String, RunInput, String, Ob
                     "Records of an iteration the run had already sent, skipped").increment();
             return;
         }
-        Map<String, Batch> touched = new LinkedHashMap<>(2);
-        PartialValues partial = batch(experimentId, t, touched).record();
+        Map<String, PartialValues> touched = new LinkedHashMap<>(2);
+        PartialValues partial = batch(experimentId, t, touched);
         for (TrackedMetric metric : recordMetrics) {
             Double value = metric.valueOf(metrics);
             if (value != null) {
@@ -208,10 +159,10 @@ final class RunValuesProcessor implements Processor<String, RunInput, String, Ob
         keep(touched, timestamp);
     }
 
-    private void onStep(RunState state, StepPairing.Step<Boolean> step, Map<String, Batch> touched) {
+    private void onStep(RunState state, StepPairing.Step<Boolean> step, Map<String, PartialValues> touched) {
         double lossDelta = step.lossDelta(); // Eq. 22
         if (lossDeltaTracked) {
-            batch(state.experimentId(), step.iteration(), touched).record().add(TrackedMetric.LOSS_DELTA, lossDelta);
+            batch(state.experimentId(), step.iteration(), touched).add(TrackedMetric.LOSS_DELTA, lossDelta);
         }
         if (state.watched() && settings.rollingMetrics().contains(TrackedMetric.LOSS_DELTA)) {
             state.rolling(TrackedMetric.LOSS_DELTA, settings.rollingWindow()).add(step.iteration(), lossDelta);
@@ -239,8 +190,8 @@ final class RunValuesProcessor implements Processor<String, RunInput, String, Ob
         if (spectrumMetrics.isEmpty()) {
             return;
         }
-        Map<String, Batch> touched = new LinkedHashMap<>(1);
-        PartialValues partial = batch(experimentId, snapshot.iteration(), touched).record();
+        Map<String, PartialValues> touched = new LinkedHashMap<>(1);
+        PartialValues partial = batch(experimentId, snapshot.iteration(), touched);
         for (TrackedMetric metric : spectrumMetrics) {
             Double value = metric.valueOf(snapshot);
             if (value != null) {
@@ -267,7 +218,7 @@ final class RunValuesProcessor implements Processor<String, RunInput, String, Ob
         }
         int last = state.iterations().max();
         Double lossAfter = finished.lossAfterLastIteration();
-        Map<String, Batch> touched = new LinkedHashMap<>(1);
+        Map<String, PartialValues> touched = new LinkedHashMap<>(1);
         int end = finished.iterations();
         if (lossAfter != null && (lossDeltaTracked || state.watched()) && state.iterations().add(end)) {
             // f(θ_T) closes the step T − 1 → T (see RunInput.Finished#lossAfterLastIteration)
@@ -290,45 +241,37 @@ final class RunValuesProcessor implements Processor<String, RunInput, String, Ob
         return state != null ? state : RunState.fresh(experimentId);
     }
 
-    private Batch batch(String experimentId, int iteration, Map<String, Batch> touched) {
+    /** The batch of the experiment and iteration, counting one more record that contributes to it. */
+    private PartialValues batch(String experimentId, int iteration, Map<String, PartialValues> touched) {
         String key = PartialValues.key(experimentId, iteration);
-        Batch batch = open.computeIfAbsent(key, k -> new Batch(experimentId, iteration));
+        PartialValues batch = open.computeIfAbsent(key, k -> new PartialValues(experimentId, iteration));
+        batch.countRecord();
         touched.put(key, batch);
         return batch;
     }
 
-    /** Stores the chunks changed by one record; full batches go on at once. */
-    private void keep(Map<String, Batch> touched, long timestamp) {
-        for (Map.Entry<String, Batch> entry : touched.entrySet()) {
-            Batch batch = entry.getValue();
-            if (batch.records >= settings.batchRecords()) {
-                send(entry.getKey(), batch, timestamp);
+    /** Notes the batches changed by one record; full batches go on at once. */
+    private void keep(Map<String, PartialValues> touched, long timestamp) {
+        for (Map.Entry<String, PartialValues> entry : touched.entrySet()) {
+            if (entry.getValue().records() >= settings.batchRecords()) {
+                send(entry.getKey(), entry.getValue(), timestamp);
             } else {
-                int last = batch.chunks.size() - 1;
-                partials.put(chunkKey(entry.getKey(), last), batch.chunks.get(last));
+                partials.put(entry.getKey(), entry.getValue());
             }
         }
     }
 
-    private void send(String key, Batch batch, long timestamp) {
-        context.forward(new Record<>(key, batch.merged(), timestamp));
-        for (int chunk = 0; chunk < batch.chunks.size(); chunk++) {
-            partials.delete(chunkKey(key, chunk));
-        }
+    private void send(String key, PartialValues batch, long timestamp) {
+        context.forward(new Record<>(key, batch, timestamp));
+        partials.delete(key);
         open.remove(key);
     }
 
     /** Sends every batch (the punctuation every emitInterval). */
     private void sendAll(long now) {
-        for (Map.Entry<String, Batch> entry : new ArrayList<>(open.entrySet())) {
+        for (Map.Entry<String, PartialValues> entry : new ArrayList<>(open.entrySet())) {
             send(entry.getKey(), entry.getValue(), now);
         }
-    }
-
-    /** Chunks sort in number order within a batch: the number is zero-padded to 5 digits (≤ 100,000 / 16 chunks). */
-    private static String chunkKey(String batchKey, int chunk) {
-        String number = Integer.toString(chunk);
-        return batchKey + '\u0000' + "00000".substring(number.length()) + number;
     }
 
     private void showRolling(String runId, RunState state) {
@@ -349,7 +292,6 @@ final class RunValuesProcessor implements Processor<String, RunInput, String, Ob
         watchedHere.forEach(watchedGauges::remove);
         watchedHere.clear();
         open.clear();
-        runStates.clear();
     }
 
     private Counter counter(String experimentId, String name, String description) {
