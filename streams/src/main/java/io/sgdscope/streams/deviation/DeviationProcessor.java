@@ -18,6 +18,7 @@ import io.sgdscope.streams.runs.StepPairing;
 import java.time.Clock;
 import java.util.HashMap;
 import java.util.HashSet;
+import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import java.util.Set;
@@ -65,7 +66,16 @@ final class DeviationProcessor implements Processor<String, RunInput, String, De
     private record CounterKey(String name, String experiment, String first, String second) {}
 
     private final Map<CounterKey, Counter> counters = new HashMap<>();
-    private final Set<String> experimentsSeen = new HashSet<>();
+    /** The counters incremented on every record or step, by experiment (looked up without building a key). */
+    private static final class ExperimentCounters {
+        Counter records;
+        final Counter[] theorem1Steps = new Counter[THEOREM1_OUTCOMES.size()];
+        /** By optimizer (vanilla, adaptive, unknown) and condition (held, broken). */
+        final Counter[] supermartingaleSteps = new Counter[6];
+    }
+
+    private static final List<String> THEOREM1_OUTCOMES = List.of("inside", "exceeded", "unchecked");
+    private final Map<String, ExperimentCounters> experiments = new HashMap<>();
     private final Set<String> watchedHere = new HashSet<>();
     private WriteBackStore<RunDeviation> runs;
     private ProcessorContext<String, DeviationAlert> context;
@@ -104,10 +114,12 @@ final class DeviationProcessor implements Processor<String, RunInput, String, De
         String experimentId = metrics.getExperimentId();
         String runId = metrics.getRunId();
         int t = metrics.getIteration();
-        seeExperiment(experimentId);
-        counter(new CounterKey(MeterNames.DEVIATION_RECORDS, experimentId, null, null),
-                () -> Tags.of(MeterNames.TAG_EXPERIMENT, experimentId), "IterationMetrics records read by the deviation app")
-                .increment();
+        ExperimentCounters experiment = seeExperiment(experimentId);
+        if (experiment.records == null) {
+            experiment.records = counter(new CounterKey(MeterNames.DEVIATION_RECORDS, experimentId, null, null),
+                    () -> Tags.of(MeterNames.TAG_EXPERIMENT, experimentId), "IterationMetrics records read by the deviation app");
+        }
+        experiment.records.increment();
         if (t < 0) {
             return;
         }
@@ -250,10 +262,15 @@ final class DeviationProcessor implements Processor<String, RunInput, String, De
             default -> "unknown";
         };
         String condition = held ? "held" : "broken";
-        counter(new CounterKey(MeterNames.SUPERMARTINGALE_STEPS, state.experimentId, optimizer, condition),
-                () -> Tags.of(MeterNames.TAG_EXPERIMENT, state.experimentId, MeterNames.TAG_OPTIMIZER, optimizer,
-                        MeterNames.TAG_CONDITION, condition),
-                "Checked steps by optimizer and whether the super-martingale condition of Sec. 5.4 held").increment();
+        Counter[] steps = seeExperiment(state.experimentId).supermartingaleSteps;
+        int slot = 2 * Math.floorMod(state.optimizer, 3) + (held ? 0 : 1);
+        if (steps[slot] == null) {
+            steps[slot] = counter(new CounterKey(MeterNames.SUPERMARTINGALE_STEPS, state.experimentId, optimizer, condition),
+                    () -> Tags.of(MeterNames.TAG_EXPERIMENT, state.experimentId, MeterNames.TAG_OPTIMIZER, optimizer,
+                            MeterNames.TAG_CONDITION, condition),
+                    "Checked steps by optimizer and whether the super-martingale condition of Sec. 5.4 held");
+        }
+        steps[slot].increment();
         if (state.optimizer != RunDeviation.OPTIMIZER_ADAPTIVE) {
             return;
         }
@@ -344,13 +361,18 @@ final class DeviationProcessor implements Processor<String, RunInput, String, De
         context.forward(new Record<>(runId, alert, timestamp));
     }
 
-    private void seeExperiment(String experimentId) {
-        if (experimentsSeen.add(experimentId)) {
+    /** The experiment's counters of every step; the first time, its alert counters are registered at 0. */
+    private ExperimentCounters seeExperiment(String experimentId) {
+        ExperimentCounters experiment = experiments.get(experimentId);
+        if (experiment == null) {
+            experiment = new ExperimentCounters();
+            experiments.put(experimentId, experiment);
             // So that the first alert of each check is an increase from 0, not a new series.
             for (DeviationCheck check : DeviationCheck.values()) {
                 alertCounter(experimentId, check);
             }
         }
+        return experiment;
     }
 
     private Counter alertCounter(String experimentId, DeviationCheck check) {
@@ -362,9 +384,14 @@ final class DeviationProcessor implements Processor<String, RunInput, String, De
     }
 
     private void theorem1Outcome(RunDeviation state, String outcome) {
-        counter(new CounterKey(MeterNames.THEOREM1_STEPS, state.experimentId, outcome, null),
-                () -> Tags.of(MeterNames.TAG_EXPERIMENT, state.experimentId, MeterNames.TAG_OUTCOME, outcome),
-                "Steps t -> t+1 by Theorem 1 outcome: inside, exceeded, unchecked (no moments at theta_t)").increment();
+        Counter[] steps = seeExperiment(state.experimentId).theorem1Steps;
+        int slot = THEOREM1_OUTCOMES.indexOf(outcome);
+        if (steps[slot] == null) {
+            steps[slot] = counter(new CounterKey(MeterNames.THEOREM1_STEPS, state.experimentId, outcome, null),
+                    () -> Tags.of(MeterNames.TAG_EXPERIMENT, state.experimentId, MeterNames.TAG_OUTCOME, outcome),
+                    "Steps t -> t+1 by Theorem 1 outcome: inside, exceeded, unchecked (no moments at theta_t)");
+        }
+        steps[slot].increment();
     }
 
     private void watch(String runId, String name, Tags tags, String description, double value) {

@@ -1,11 +1,10 @@
 package io.sgdscope.streams.internals;
 
-import java.util.HashSet;
+import java.util.ArrayList;
+import java.util.HashMap;
 import java.util.Iterator;
-import java.util.LinkedHashMap;
 import java.util.Map;
 import java.util.Objects;
-import java.util.Set;
 import java.util.function.BiConsumer;
 import org.apache.kafka.common.TopicPartition;
 import org.apache.kafka.common.serialization.Serde;
@@ -44,8 +43,8 @@ import org.apache.kafka.streams.state.internals.CachedStateStore;
  * internal interface of Kafka Streams: this relies on the pinned version (4.4.0) and WriteBackStoreTest
  * fails if a commit no longer writes the changes.
  *
- * <p>Memory: values read or written stay in memory (least recently used first out) up to
- * {@code capacity} keys beyond those changed since the last commit; the store beneath holds everything.
+ * <p>Memory: values read or written stay in memory up to {@code capacity} keys (at each commit the
+ * keys not used since the previous one go first); the store beneath holds everything.
  * Not thread-safe: one task's processor uses it.
  *
  * @param <V> the values, mutable objects owned by the processor
@@ -54,11 +53,24 @@ public final class WriteBackStore<V> implements StateStore, CachedStateStore<Str
 
     private final KeyValueStore<String, V> stored;
     private final int capacity;
-    /** Values held in memory, in access order (the eldest are dropped first). */
-    private final LinkedHashMap<String, V> values = new LinkedHashMap<>(1024, 0.75f, true);
-    /** Keys changed since the last commit; a key changed and then deleted is in {@link #deleted}. */
-    private final Set<String> changed = new HashSet<>();
-    private final Set<String> deleted = new HashSet<>();
+    /** Values held in memory, and keys deleted since the last commit (an entry with a null value). */
+    private final HashMap<String, Entry<V>> entries = new HashMap<>(1024);
+    /** Entries changed or deleted since the last commit. */
+    private final ArrayList<Entry<V>> changed = new ArrayList<>();
+
+    /** A key's value in memory; {@code changed} while it differs from the store beneath. */
+    private static final class Entry<V> {
+        final String key;
+        V value;
+        boolean changed;
+        /** Read or written since the last commit (entries not used in a whole commit interval are dropped first). */
+        boolean used = true;
+
+        Entry(String key, V value) {
+            this.key = key;
+            this.value = value;
+        }
+    }
 
     private WriteBackStore(KeyValueStore<String, V> stored, int capacity) {
         this.stored = stored;
@@ -82,28 +94,48 @@ public final class WriteBackStore<V> implements StateStore, CachedStateStore<Str
 
     /** The value of the key, or null; a value read stays in memory. */
     public V get(String key) {
-        V value = values.get(key);
-        if (value == null && !deleted.contains(key)) {
-            value = stored.get(key);
-            if (value != null) {
-                values.put(key, value);
+        Entry<V> entry = entries.get(key);
+        if (entry == null) {
+            V value = stored.get(key);
+            if (value == null) {
+                return null;
             }
+            entry = new Entry<>(key, value);
+            entries.put(key, entry);
         }
-        return value;
+        entry.used = true;
+        return entry.value;
     }
 
     /** Sets the value of the key (also after changing the object {@link #get} returned: that is how a change is noted). */
     public void put(String key, V value) {
         Objects.requireNonNull(value, "value (use delete)");
-        values.put(key, value);
-        changed.add(key);
-        deleted.remove(key);
+        Entry<V> entry = entries.get(key);
+        if (entry == null) {
+            entry = new Entry<>(key, value);
+            entries.put(key, entry);
+        }
+        entry.value = value;
+        entry.used = true;
+        markChanged(entry);
     }
 
+    /** Deletes the key (from the store beneath at the next commit). */
     public void delete(String key) {
-        values.remove(key);
-        changed.remove(key);
-        deleted.add(key);
+        Entry<V> entry = entries.get(key);
+        if (entry == null) {
+            entry = new Entry<>(key, null);
+            entries.put(key, entry);
+        }
+        entry.value = null;
+        markChanged(entry);
+    }
+
+    private void markChanged(Entry<V> entry) {
+        if (!entry.changed) {
+            entry.changed = true;
+            changed.add(entry);
+        }
     }
 
     /** Every key and value of the store beneath, as of the last commit (e.g. to rebuild a processor's state in init). */
@@ -118,33 +150,46 @@ public final class WriteBackStore<V> implements StateStore, CachedStateStore<Str
 
     /** Keys changed or deleted since the last commit. */
     public int uncommittedChanges() {
-        return changed.size() + deleted.size();
+        return changed.size();
     }
 
-    /** Writes the changes since the last commit to the store beneath (and so to its changelog). */
+    /**
+     * Writes the changes since the last commit to the store beneath (and so to its changelog), then
+     * drops values from memory beyond the capacity: first the deleted keys, then those not used since
+     * the previous commit, then any.
+     */
     @Override
     public void flushCache() {
-        for (String key : changed) {
-            stored.put(key, values.get(key));
-        }
-        for (String key : deleted) {
-            stored.delete(key);
+        for (Entry<V> entry : changed) {
+            if (entry.value == null) {
+                stored.delete(entry.key);
+                entries.remove(entry.key);
+            } else {
+                stored.put(entry.key, entry.value);
+            }
+            entry.changed = false;
         }
         changed.clear();
-        deleted.clear();
-        Iterator<Map.Entry<String, V>> eldest = values.entrySet().iterator();
-        while (values.size() > capacity && eldest.hasNext()) {
-            eldest.next();
-            eldest.remove();
+        if (entries.size() > capacity) {
+            entries.values().removeIf(entry -> !entry.used);
+        }
+        if (entries.size() > capacity) {
+            Iterator<Entry<V>> any = entries.values().iterator();
+            while (entries.size() > capacity && any.hasNext()) {
+                any.next();
+                any.remove();
+            }
+        }
+        for (Entry<V> entry : entries.values()) {
+            entry.used = false;
         }
     }
 
     /** Forgets the values held in memory and the changes not yet written. */
     @Override
     public void clearCache() {
-        values.clear();
+        entries.clear();
         changed.clear();
-        deleted.clear();
     }
 
     @Override

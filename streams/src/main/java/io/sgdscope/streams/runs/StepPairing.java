@@ -1,8 +1,7 @@
 package io.sgdscope.streams.runs;
 
 import io.sgdscope.streams.internals.Codec;
-import java.util.Map;
-import java.util.TreeMap;
+import java.util.Arrays;
 
 /**
  * Pairs iteration t of a run with iteration t + 1 to make the step t → t + 1, whatever order the
@@ -42,16 +41,20 @@ public final class StepPairing<P> {
         P read(Codec.In in);
     }
 
-    private record Entry<P>(double loss, P payload) {}
-
-    private final TreeMap<Integer, Entry<P>> pending;
+    /** The pending iterations in increasing order, with their losses and payloads (sorted arrays: usually one entry). */
+    private int[] iterations;
+    private double[] losses;
+    private Object[] payloads;
+    private int size;
 
     public StepPairing() {
-        this(new TreeMap<>());
+        this(4);
     }
 
-    private StepPairing(TreeMap<Integer, Entry<P>> pending) {
-        this.pending = pending;
+    private StepPairing(int capacity) {
+        iterations = new int[capacity];
+        losses = new double[capacity];
+        payloads = new Object[capacity];
     }
 
     /**
@@ -63,47 +66,101 @@ public final class StepPairing<P> {
      *                (f(θ_T) after the last update)
      */
     public void add(int t, double loss, P payload, IterationSet seen, StepSink<P> sink) {
-        Entry<P> before = pending.get(t - 1);
-        if (before != null && before.payload() != null) {
-            sink.accept(new Step<>(t - 1, before.loss(), before.payload(), loss));
+        int before = indexOf(t - 1);
+        if (before >= 0 && payloads[before] != null) {
+            sink.accept(new Step<>(t - 1, losses[before], payload(before), loss));
         }
-        Entry<P> after = pending.get(t + 1);
-        if (payload != null && after != null) {
-            sink.accept(new Step<>(t, loss, payload, after.loss()));
+        int after = indexOf(t + 1);
+        if (payload != null && after >= 0) {
+            sink.accept(new Step<>(t, loss, payload, losses[after]));
         }
-        pending.put(t, new Entry<>(loss, payload));
+        put(t, loss, payload);
         for (int u = t - 1; u <= t + 1; u++) {
-            if (pending.containsKey(u) && !needed(u, seen)) {
-                pending.remove(u);
+            int at = indexOf(u);
+            if (at >= 0 && !needed(u, at, seen)) {
+                removeAt(at);
             }
         }
-        while (pending.size() > MAX_PENDING) {
-            pending.pollFirstEntry();
+        while (size > MAX_PENDING) {
+            removeAt(0);
         }
     }
 
     /** Forgets everything (the run is over). */
     public void clear() {
-        pending.clear();
+        Arrays.fill(payloads, 0, size, null);
+        size = 0;
     }
 
     public int pendingCount() {
-        return pending.size();
+        return size;
     }
 
     /** An entry is needed while one of the steps it belongs to can still complete. */
-    private boolean needed(int u, IterationSet seen) {
-        boolean ownStepOpen = pending.get(u).payload() != null && !seen.contains(u + 1);
+    private boolean needed(int u, int at, IterationSet seen) {
+        boolean ownStepOpen = payloads[at] != null && !seen.contains(u + 1);
         boolean stepBeforeOpen = u > 0 && !seen.contains(u - 1);
         return ownStepOpen || stepBeforeOpen;
     }
 
+    @SuppressWarnings("unchecked")
+    private P payload(int at) {
+        return (P) payloads[at];
+    }
+
+    /** The index of iteration t, or −1; searched from the end, where new iterations go. */
+    private int indexOf(int t) {
+        for (int i = size - 1; i >= 0; i--) {
+            if (iterations[i] == t) {
+                return i;
+            }
+            if (iterations[i] < t) {
+                return -1;
+            }
+        }
+        return -1;
+    }
+
+    /** Inserts (or replaces) iteration t in order. */
+    private void put(int t, double loss, P payload) {
+        int at = size;
+        while (at > 0 && iterations[at - 1] > t) {
+            at--;
+        }
+        if (at > 0 && iterations[at - 1] == t) {
+            losses[at - 1] = loss;
+            payloads[at - 1] = payload;
+            return;
+        }
+        if (size == iterations.length) {
+            int capacity = size * 2;
+            iterations = Arrays.copyOf(iterations, capacity);
+            losses = Arrays.copyOf(losses, capacity);
+            payloads = Arrays.copyOf(payloads, capacity);
+        }
+        System.arraycopy(iterations, at, iterations, at + 1, size - at);
+        System.arraycopy(losses, at, losses, at + 1, size - at);
+        System.arraycopy(payloads, at, payloads, at + 1, size - at);
+        iterations[at] = t;
+        losses[at] = loss;
+        payloads[at] = payload;
+        size++;
+    }
+
+    private void removeAt(int at) {
+        System.arraycopy(iterations, at + 1, iterations, at, size - at - 1);
+        System.arraycopy(losses, at + 1, losses, at, size - at - 1);
+        System.arraycopy(payloads, at + 1, payloads, at, size - at - 1);
+        size--;
+        payloads[size] = null;
+    }
+
     public void writeTo(Codec.Out out, PayloadCodec<P> codec) {
-        out.writeShort(pending.size());
-        for (Map.Entry<Integer, Entry<P>> entry : pending.entrySet()) {
-            out.writeInt(entry.getKey());
-            out.writeDouble(entry.getValue().loss());
-            P payload = entry.getValue().payload();
+        out.writeShort(size);
+        for (int i = 0; i < size; i++) {
+            out.writeInt(iterations[i]);
+            out.writeDouble(losses[i]);
+            P payload = payload(i);
             out.writeBoolean(payload != null);
             if (payload != null) {
                 codec.write(out, payload);
@@ -113,13 +170,13 @@ public final class StepPairing<P> {
 
     public static <P> StepPairing<P> readFrom(Codec.In in, PayloadCodec<P> codec) {
         int count = in.readShort();
-        TreeMap<Integer, Entry<P>> pending = new TreeMap<>();
+        StepPairing<P> pairing = new StepPairing<>(Math.max(4, count));
         for (int i = 0; i < count; i++) {
             int t = in.readInt();
             double loss = in.readDouble();
             P payload = in.readBoolean() ? codec.read(in) : null;
-            pending.put(t, new Entry<>(loss, payload));
+            pairing.put(t, loss, payload);
         }
-        return new StepPairing<>(pending);
+        return pairing;
     }
 }
