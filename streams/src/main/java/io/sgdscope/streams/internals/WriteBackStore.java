@@ -57,6 +57,12 @@ public final class WriteBackStore<V> implements StateStore, CachedStateStore<Str
     private final HashMap<String, Entry<V>> entries = new HashMap<>(1024);
     /** Entries changed or deleted since the last commit. */
     private final ArrayList<Entry<V>> changed = new ArrayList<>();
+    /**
+     * Whether every key the store beneath holds is also in memory, so that a key not in memory has no
+     * value (true when the store was empty once processing began and nothing has been dropped from
+     * memory since); null until the first read, which comes after Kafka Streams restored the store.
+     */
+    private Boolean completeInMemory;
 
     /** A key's value in memory; {@code changed} while it differs from the store beneath. */
     private static final class Entry<V> {
@@ -96,6 +102,14 @@ public final class WriteBackStore<V> implements StateStore, CachedStateStore<Str
     public V get(String key) {
         Entry<V> entry = entries.get(key);
         if (entry == null) {
+            if (completeInMemory == null) {
+                try (KeyValueIterator<String, V> any = stored.all()) {
+                    completeInMemory = !any.hasNext();
+                }
+            }
+            if (completeInMemory) {
+                return null; // e.g. a run seen for the first time: no read of the store beneath
+            }
             V value = stored.get(key);
             if (value == null) {
                 return null;
@@ -172,6 +186,7 @@ public final class WriteBackStore<V> implements StateStore, CachedStateStore<Str
         changed.clear();
         if (entries.size() > capacity) {
             entries.values().removeIf(entry -> !entry.used);
+            completeInMemory = false;
         }
         if (entries.size() > capacity) {
             Iterator<Entry<V>> any = entries.values().iterator();
@@ -190,6 +205,7 @@ public final class WriteBackStore<V> implements StateStore, CachedStateStore<Str
     public void clearCache() {
         entries.clear();
         changed.clear();
+        completeInMemory = null;
     }
 
     @Override
