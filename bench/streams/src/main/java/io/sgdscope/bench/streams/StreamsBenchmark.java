@@ -139,6 +139,15 @@ public final class StreamsBenchmark {
         }
     }
 
+    private Map<String, Object> consumerConfig() {
+        Map<String, Object> config = new HashMap<>();
+        config.put(ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrap);
+        config.put(ConsumerConfig.ISOLATION_LEVEL_CONFIG, "read_committed"); // as Kafka Streams under exactly-once
+        config.put(ConsumerConfig.ENABLE_AUTO_COMMIT_CONFIG, false);
+        config.put(ConsumerConfig.MAX_POLL_RECORDS_CONFIG, 2_000);
+        return config;
+    }
+
     private void fill() throws Exception {
         int partitions = Integer.parseInt(options.getOrDefault("partitions", "4"));
         try (Admin admin = admin()) {
@@ -163,38 +172,69 @@ public final class StreamsBenchmark {
         say("filled %,d records in %.1f s", records, seconds);
     }
 
-    /** The peer: a consumer that reads sgd.iterations from the start and only deserialises the values. */
-    private void plainConsumer() {
-        Map<String, Object> config = new HashMap<>();
-        config.put(ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrap);
-        config.put(ConsumerConfig.ISOLATION_LEVEL_CONFIG, "read_committed"); // as Kafka Streams under exactly-once
-        config.put(ConsumerConfig.ENABLE_AUTO_COMMIT_CONFIG, false);
-        config.put(ConsumerConfig.MAX_POLL_RECORDS_CONFIG, 2_000);
-        TelemetrySerde<IterationMetrics> serde = TelemetrySerdes.iterations();
-        StringDeserializer keys = new StringDeserializer();
-        long count = 0;
-        double checksum = 0;
-        long start = 0;
-        try (KafkaConsumer<byte[], byte[]> consumer = new KafkaConsumer<>(config, new ByteArrayDeserializer(), new ByteArrayDeserializer())) {
-            List<TopicPartition> partitions = consumer.partitionsFor(Topics.ITERATIONS).stream()
+    /**
+     * The peer: a consumer that reads sgd.iterations from the start and only deserialises the values;
+     * with {@code --threads N}, N consumers on threads of their own, each with its share of the
+     * partitions (as N stream threads share the tasks).
+     */
+    private void plainConsumer() throws Exception {
+        int threads = Integer.parseInt(options.getOrDefault("threads", "1"));
+        List<TopicPartition> partitions;
+        try (KafkaConsumer<byte[], byte[]> probe = new KafkaConsumer<>(consumerConfig(), new ByteArrayDeserializer(),
+                new ByteArrayDeserializer())) {
+            partitions = probe.partitionsFor(Topics.ITERATIONS).stream()
                     .map(info -> new TopicPartition(Topics.ITERATIONS, info.partition())).toList();
-            consumer.assign(partitions);
-            consumer.seekToBeginning(partitions);
-            while (count < records) {
-                for (ConsumerRecord<byte[], byte[]> record : consumer.poll(Duration.ofMillis(500))) {
-                    if (start == 0) {
-                        start = System.nanoTime();
-                    }
-                    keys.deserialize(record.topic(), record.key());
-                    checksum += serde.deserialize(record.topic(), record.value()).getLoss();
-                    count++;
-                }
-            }
         }
+        java.util.concurrent.atomic.AtomicLong counted = new java.util.concurrent.atomic.AtomicLong();
+        java.util.concurrent.atomic.AtomicLong firstNanos = new java.util.concurrent.atomic.AtomicLong(Long.MAX_VALUE);
+        double[] checksums = new double[threads];
+        List<Thread> readers = new ArrayList<>();
+        List<Throwable> failures = java.util.Collections.synchronizedList(new ArrayList<>());
+        for (int i = 0; i < threads; i++) {
+            int reader = i;
+            List<TopicPartition> share = new ArrayList<>();
+            for (int p = reader; p < partitions.size(); p += threads) {
+                share.add(partitions.get(p));
+            }
+            Thread thread = new Thread(() -> {
+                TelemetrySerde<IterationMetrics> serde = TelemetrySerdes.iterations();
+                StringDeserializer keys = new StringDeserializer();
+                try (KafkaConsumer<byte[], byte[]> consumer = new KafkaConsumer<>(consumerConfig(), new ByteArrayDeserializer(),
+                        new ByteArrayDeserializer())) {
+                    consumer.assign(share);
+                    consumer.seekToBeginning(share);
+                    while (counted.get() < records) {
+                        int polled = 0;
+                        for (ConsumerRecord<byte[], byte[]> record : consumer.poll(Duration.ofMillis(100))) {
+                            if (polled++ == 0) {
+                                long now = System.nanoTime();
+                                firstNanos.accumulateAndGet(now, Math::min);
+                            }
+                            keys.deserialize(record.topic(), record.key());
+                            checksums[reader] += serde.deserialize(record.topic(), record.value()).getLoss();
+                        }
+                        counted.addAndGet(polled);
+                    }
+                } catch (Throwable e) {
+                    failures.add(e);
+                }
+            }, "plain-consumer-" + reader);
+            thread.start();
+            readers.add(thread);
+        }
+        for (Thread thread : readers) {
+            thread.join();
+        }
+        if (!failures.isEmpty()) {
+            throw new IllegalStateException("a plain consumer failed: " + failures.get(0), failures.get(0));
+        }
+        long start = firstNanos.get();
+        long count = counted.get();
+        double checksum = java.util.Arrays.stream(checksums).sum();
         double seconds = seconds(start);
         consumerRate = count / seconds;
-        results.put("plain consumer (deserialise only)", String.format(Locale.ROOT, "%,.0f records/s (%,d in %.1f s; checksum %.3f)",
-                consumerRate, count, seconds, checksum));
+        results.put("plain consumer (deserialise only)", String.format(Locale.ROOT, "%,.0f records/s (%,d in %.1f s; checksum %.3f; %d thread%s)",
+                consumerRate, count, seconds, checksum, threads, threads == 1 ? "" : "s"));
         say("plain consumer: %,.0f records/s", consumerRate);
     }
 
