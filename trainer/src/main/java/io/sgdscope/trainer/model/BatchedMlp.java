@@ -54,11 +54,11 @@ public final class BatchedMlp {
     private final Map<Dataset, FullPass> fullPasses = new IdentityHashMap<>();
     private final BatchedProducts products = BackendProducts.create();
     private BatchPass batchPass;
-    /** Scratch copies of gradient arrays for {@link #gradientStatistics}, grown as needed. */
-    private double[] doublesG = new double[0];
-    private double[] doublesP = new double[0];
-    private float[] floatsG = new float[0];
-    private float[] floatsP = new float[0];
+    /** Heap copies of the gradient arrays for {@link #gradientStatistics}: [2 l] weights, [2 l + 1] biases of layer l. */
+    private final HeapCopy[] copies;
+    /** Counts {@link #lossAndGradient} calls; the copies hold g of generation {@code copiedGeneration} (-1: none). */
+    private long gradientGeneration;
+    private long copiedGeneration = -1;
     /** The dataset whose full forward pass holds the activations at the current parameters, or null. */
     private Dataset current;
 
@@ -76,6 +76,10 @@ public final class BatchedMlp {
         biasGradients = new INDArray[depth];
         previousWeightGradients = new INDArray[depth];
         previousBiasGradients = new INDArray[depth];
+        copies = new HeapCopy[2 * depth];
+        for (int i = 0; i < copies.length; i++) {
+            copies[i] = new HeapCopy();
+        }
         for (int l = 0; l < depth; l++) {
             int in = architecture.fanIn(l);
             int out = architecture.fanOut(l);
@@ -188,6 +192,7 @@ public final class BatchedMlp {
         if (indices.length != runs * batchSize) {
             throw new IllegalArgumentException("need " + runs + " x " + batchSize + " indices, got " + indices.length);
         }
+        gradientGeneration++;
         for (int l = 0; l < depth; l++) {                       // g_{t-1} <- g_t before g_t is overwritten
             INDArray w = previousWeightGradients[l];
             previousWeightGradients[l] = weightGradients[l];
@@ -218,13 +223,16 @@ public final class BatchedMlp {
      * like BLAS's dot, and may overflow.
      */
     public void gradientStatistics(double[] norm, double[] dotWithPrevious) {
-        // Summed in double over bulk copies of the arrays (one pass, instead of 24 small ND4J reductions).
+        // Summed in double over bulk copies of the arrays (one pass, instead of 24 small ND4J reductions);
+        // the copy of g_t is kept, so that the next call reads g_{t-1} from it instead of copying it again.
         java.util.Arrays.fill(norm, 0);
         java.util.Arrays.fill(dotWithPrevious, 0);
+        boolean previousCopied = copiedGeneration == gradientGeneration - 1 && copiedGeneration >= 0;
         for (int l = 0; l < depth; l++) {
-            accumulate(weightGradients[l], previousWeightGradients[l], norm, dotWithPrevious);
-            accumulate(biasGradients[l], previousBiasGradients[l], norm, dotWithPrevious);
+            accumulate(weightGradients[l], previousWeightGradients[l], copies[2 * l], previousCopied, norm, dotWithPrevious);
+            accumulate(biasGradients[l], previousBiasGradients[l], copies[2 * l + 1], previousCopied, norm, dotWithPrevious);
         }
+        copiedGeneration = gradientGeneration;
         for (int r = 0; r < runs; r++) {
             double squared = norm[r];
             norm[r] = Double.isFinite(squared) && squared > 1e-290 || squared == 0 ? Math.sqrt(squared)
@@ -233,41 +241,59 @@ public final class BatchedMlp {
     }
 
     /**
-     * normSq[r] += sum g[r]^2, dot[r] += sum g[r] p[r] over the elements of run r in two [R, ...] arrays, in
-     * double, over bulk copies of the arrays' native buffers.
+     * A gradient array copied to the heap: {@code current} holds g_t, {@code previous} g_{t-1} (the arrays
+     * swap roles as the native ones do), in the model's precision.
      */
-    private void accumulate(INDArray g, INDArray p, double[] normSq, double[] dot) {
+    private static final class HeapCopy {
+        double[] currentDoubles = new double[0];
+        double[] previousDoubles = new double[0];
+        float[] currentFloats = new float[0];
+        float[] previousFloats = new float[0];
+
+        void swap() {
+            double[] d = currentDoubles;
+            currentDoubles = previousDoubles;
+            previousDoubles = d;
+            float[] f = currentFloats;
+            currentFloats = previousFloats;
+            previousFloats = f;
+        }
+    }
+
+    /**
+     * normSq[r] += sum g[r]^2, dot[r] += sum g[r] p[r] over the elements of run r in two [R, ...] arrays,
+     * summed in double over heap copies of the arrays' native buffers; p is copied only when the last
+     * call did not leave g_{t-1} behind.
+     */
+    private void accumulate(INDArray g, INDArray p, HeapCopy copy, boolean previousCopied, double[] normSq, double[] dot) {
         int length = (int) g.length();
         int perRun = length / runs;
-        java.nio.ByteBuffer gBytes = g.data().asNio().order(java.nio.ByteOrder.nativeOrder());
-        java.nio.ByteBuffer pBytes = p.data().asNio().order(java.nio.ByteOrder.nativeOrder());
+        copy.swap();                                              // what was g_t last time is g_{t-1} now
         if (g.dataType() == DataType.DOUBLE) {
-            if (doublesG.length < length) {
-                doublesG = new double[length];
-                doublesP = new double[length];
+            if (copy.currentDoubles.length != length) {
+                copy.currentDoubles = new double[length];
+                copy.previousDoubles = new double[length];
+                previousCopied = false;
             }
-            gBytes.asDoubleBuffer().get(doublesG, 0, length);
-            pBytes.asDoubleBuffer().get(doublesP, 0, length);
+            g.data().asNio().order(java.nio.ByteOrder.nativeOrder()).asDoubleBuffer().get(copy.currentDoubles, 0, length);
+            if (!previousCopied) {
+                p.data().asNio().order(java.nio.ByteOrder.nativeOrder()).asDoubleBuffer().get(copy.previousDoubles, 0, length);
+            }
             for (int r = 0; r < runs; r++) {
-                sums(doublesG, doublesP, r * perRun, (r + 1) * perRun, r, normSq, dot);
+                sums(copy.currentDoubles, copy.previousDoubles, r * perRun, (r + 1) * perRun, r, normSq, dot);
             }
         } else {
-            if (floatsG.length < length) {
-                floatsG = new float[length];
-                floatsP = new float[length];
+            if (copy.currentFloats.length != length) {
+                copy.currentFloats = new float[length];
+                copy.previousFloats = new float[length];
+                previousCopied = false;
             }
-            gBytes.asFloatBuffer().get(floatsG, 0, length);
-            pBytes.asFloatBuffer().get(floatsP, 0, length);
-            if (doublesG.length < length) {
-                doublesG = new double[length];
-                doublesP = new double[length];
-            }
-            for (int i = 0; i < length; i++) {                   // widened once, so both paths share sums()
-                doublesG[i] = floatsG[i];
-                doublesP[i] = floatsP[i];
+            g.data().asNio().order(java.nio.ByteOrder.nativeOrder()).asFloatBuffer().get(copy.currentFloats, 0, length);
+            if (!previousCopied) {
+                p.data().asNio().order(java.nio.ByteOrder.nativeOrder()).asFloatBuffer().get(copy.previousFloats, 0, length);
             }
             for (int r = 0; r < runs; r++) {
-                sums(doublesG, doublesP, r * perRun, (r + 1) * perRun, r, normSq, dot);
+                sums(copy.currentFloats, copy.previousFloats, r * perRun, (r + 1) * perRun, r, normSq, dot);
             }
         }
     }
@@ -290,6 +316,31 @@ public final class BatchedMlp {
         for (; i < to; i++) {
             s0 += g[i] * g[i];
             d0 += g[i] * p[i];
+        }
+        normSq[r] += (s0 + s1) + (s2 + s3);
+        dot[r] += (d0 + d1) + (d2 + d3);
+    }
+
+    /** The same in double over float values (each widened exactly, so the sums equal those over widened copies). */
+    private static void sums(float[] g, float[] p, int from, int to, int r, double[] normSq, double[] dot) {
+        double s0 = 0, s1 = 0, s2 = 0, s3 = 0;
+        double d0 = 0, d1 = 0, d2 = 0, d3 = 0;
+        int i = from;
+        for (; i + 3 < to; i += 4) {
+            double g0 = g[i], g1 = g[i + 1], g2 = g[i + 2], g3 = g[i + 3];
+            s0 += g0 * g0;
+            s1 += g1 * g1;
+            s2 += g2 * g2;
+            s3 += g3 * g3;
+            d0 += g0 * p[i];
+            d1 += g1 * p[i + 1];
+            d2 += g2 * p[i + 2];
+            d3 += g3 * p[i + 3];
+        }
+        for (; i < to; i++) {
+            double gi = g[i];
+            s0 += gi * gi;
+            d0 += gi * p[i];
         }
         normSq[r] += (s0 + s1) + (s2 + s3);
         dot[r] += (d0 + d1) + (d2 + d3);
