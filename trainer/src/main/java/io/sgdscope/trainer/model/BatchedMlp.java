@@ -1,12 +1,15 @@
 package io.sgdscope.trainer.model;
 
+import static org.nd4j.linalg.indexing.NDArrayIndex.all;
+import static org.nd4j.linalg.indexing.NDArrayIndex.interval;
+import static org.nd4j.linalg.indexing.NDArrayIndex.point;
+
 import io.sgdscope.trainer.data.Dataset;
 import java.util.IdentityHashMap;
 import java.util.Map;
 import org.nd4j.linalg.api.buffer.DataType;
 import org.nd4j.linalg.api.ndarray.INDArray;
 import org.nd4j.linalg.api.ops.DynamicCustomOp;
-import org.nd4j.linalg.api.ops.impl.broadcast.BroadcastAddOp;
 import org.nd4j.linalg.api.ops.impl.broadcast.BroadcastSubOp;
 import org.nd4j.linalg.api.ops.impl.reduce.same.Max;
 import org.nd4j.linalg.api.ops.impl.reduce.same.Sum;
@@ -21,9 +24,10 @@ import org.nd4j.linalg.ops.transforms.Transforms;
  * batched (rank-3) matrix products: the ensemble engine of an experiment (Sec. 5.1 reads quantiles
  * across thousands of runs of one configuration).
  *
- * <p>Layout: the weights of layer l of all runs are one array {@code [R, out_l, in_l]} holding each
- * run's W_l transposed, the biases one {@code [R, out_l]}; activations have a row per sample,
- * {@code [R, rows, width]}, so every layer is one batched product h_l (W_l^T)^T ({@link BatchedProducts},
+ * <p>Layout: the weights of layer l of all runs are one array {@code [R, out_l, in_l + 1]} holding each
+ * run's W_l transposed with b_l as the last column; activations have a row per sample and, for hidden
+ * layers, a column of ones, {@code [R, rows, width + 1]}, so every layer is one batched product
+ * [h_l, 1] [W_l; b_l] with the bias inside the product, no pass of its own ({@link BatchedProducts},
  * picked by the build: one OpenBLAS gemm per run on the CPU, ND4J's batched matmul on CUDA), the first
  * one reading the training set that every run shares. A minibatch's forward pass is not computed at
  * all: its rows' activations are rows of the full-data pass at the same theta, copied by index.
@@ -43,18 +47,22 @@ public final class BatchedMlp {
     private final int runs;
     private final int depth;
     private final DataType type;
-    /** weights[l]: [R, out_l, in_l], run r's W_l transposed. */
+    /**
+     * weights[l]: [R, rows_l, in_l + 1], run r's W_l transposed with b_l as its last column (so that a layer
+     * is one product with its input and a column of ones, bias included). rows_l = out_l, except for layer 0
+     * of a net with hidden layers: one more row, (0, ..., 0, 1), which makes the column of ones of layer 1's
+     * input inside the one large product of layer 0 (its gradient is always 0, so it never changes).
+     */
     private final INDArray[] weights;
-    /** biases[l]: [R, out_l]. */
-    private final INDArray[] biases;
-    private final INDArray[] weightGradients;
-    private final INDArray[] biasGradients;
-    private final INDArray[] previousWeightGradients;
-    private final INDArray[] previousBiasGradients;
+    /** [R, out_l, in_l]: the weights without their bias column (views of {@link #weights}). */
+    private final INDArray[] weightsWithoutBias;
+    /** d loss / d weights[l], same shape (the bias's in the last column); the extra row of layer 0 stays 0. */
+    private INDArray[] weightGradients;
+    private INDArray[] previousWeightGradients;
     private final Map<Dataset, FullPass> fullPasses = new IdentityHashMap<>();
     private final BatchedProducts products = BackendProducts.create();
     private BatchPass batchPass;
-    /** Heap copies of the gradient arrays for {@link #gradientStatistics}: [2 l] weights, [2 l + 1] biases of layer l. */
+    /** Heap copies of the gradient arrays of each layer for {@link #gradientStatistics}. */
     private final HeapCopy[] copies;
     /** Counts {@link #lossAndGradient} calls; the copies hold g of generation {@code copiedGeneration} (-1: none). */
     private long gradientGeneration;
@@ -71,25 +79,31 @@ public final class BatchedMlp {
         this.depth = architecture.depth();
         this.type = precision.dataType();
         weights = new INDArray[depth];
-        biases = new INDArray[depth];
+        weightsWithoutBias = new INDArray[depth];
         weightGradients = new INDArray[depth];
-        biasGradients = new INDArray[depth];
         previousWeightGradients = new INDArray[depth];
-        previousBiasGradients = new INDArray[depth];
-        copies = new HeapCopy[2 * depth];
-        for (int i = 0; i < copies.length; i++) {
-            copies[i] = new HeapCopy();
-        }
+        copies = new HeapCopy[depth];
         for (int l = 0; l < depth; l++) {
             int in = architecture.fanIn(l);
-            int out = architecture.fanOut(l);
-            weights[l] = Nd4j.create(type, runs, out, in);
-            biases[l] = Nd4j.create(type, runs, out);
-            weightGradients[l] = Nd4j.create(type, runs, out, in);
-            biasGradients[l] = Nd4j.create(type, runs, out);
-            previousWeightGradients[l] = Nd4j.create(type, runs, out, in);
-            previousBiasGradients[l] = Nd4j.create(type, runs, out);
+            weights[l] = Nd4j.create(type, runs, weightRows(l), in + 1);
+            weightsWithoutBias[l] = weights[l].get(all(), interval(0, architecture.fanOut(l)), interval(0, in));
+            weightGradients[l] = Nd4j.create(type, runs, weightRows(l), in + 1);
+            previousWeightGradients[l] = Nd4j.create(type, runs, weightRows(l), in + 1);
+            copies[l] = new HeapCopy();
         }
+        if (depth > 1) {                                       // layer 0's row of ones: (0, ..., 0, 1) in every run
+            weights[0].get(all(), point(architecture.fanOut(0)), point(architecture.inputDimension())).assign(1);
+        }
+    }
+
+    /** Rows of weights[l] per run: out_l, and one more (the row of ones) for layer 0 of a net with hidden layers. */
+    private int weightRows(int l) {
+        return l == 0 && depth > 1 ? architecture.fanOut(0) + 1 : architecture.fanOut(l);
+    }
+
+    /** Columns of layer l's output arrays: out_l, and a column of ones beside a hidden layer's. */
+    private int outputWidth(int l) {
+        return l < depth - 1 ? architecture.fanOut(l) + 1 : architecture.fanOut(l);
     }
 
     /**
@@ -102,9 +116,10 @@ public final class BatchedMlp {
         for (int l = 0; l < architecture.depth(); l++) {
             widths += architecture.fanOut(l);
         }
+        widths += architecture.depth() - 1;                                     // the columns of ones
         long perRow = widths + 2L * architecture.classes() + 3;                 // outputs, shifted/exp, max, lse
-        long values = 4L * architecture.parameterCount() + (trainRows + (long) testRows) * perRow
-                + batchSize * (architecture.inputDimension() + 3 * widths);
+        long values = 4L * (architecture.parameterCount() + architecture.fanIn(0) + 1)
+                + (trainRows + (long) testRows) * perRow + batchSize * (architecture.inputDimension() + 1 + 3 * widths);
         return values * (precision == Precision.FLOAT64 ? 8 : 4);
     }
 
@@ -127,43 +142,42 @@ public final class BatchedMlp {
             int in = architecture.fanIn(l);
             int out = architecture.fanOut(l);
             int w = architecture.weightOffset(l);
+            int columns = in + 1;
+            int first = run * weightRows(l);
             Writable weight = writable(weights[l]);
-            for (int i = 0; i < in; i++) {
-                for (int j = 0; j < out; j++) {
-                    weight.set((run * out + j) * in + i, theta[w + i * out + j]);     // W_l^T
-                }
-            }
-            Writable bias = writable(biases[l]);
             for (int j = 0; j < out; j++) {
-                bias.set(run * out + j, theta[architecture.biasOffset(l) + j]);
+                for (int i = 0; i < in; i++) {
+                    weight.set((first + j) * columns + i, theta[w + i * out + j]);       // W_l^T
+                }
+                weight.set((first + j) * columns + in, theta[architecture.biasOffset(l) + j]);
             }
         }
     }
 
     /** Run r's parameters as a flat theta in {@link MlpArchitecture}'s layout. */
     public double[] parametersAsDoubles(int run) {
-        return flat(weights, biases, run);
+        return flat(weights, run);
     }
 
     /** Run r's latest stochastic gradient g_t, in the layout of theta. */
     public double[] gradientAsDoubles(int run) {
-        return flat(weightGradients, biasGradients, run);
+        return flat(weightGradients, run);
     }
 
-    private double[] flat(INDArray[] transposedWeights, INDArray[] biasRows, int run) {
+    private double[] flat(INDArray[] transposedWeights, int run) {
         double[] theta = new double[architecture.parameterCount()];
         for (int l = 0; l < depth; l++) {
             int in = architecture.fanIn(l);
             int out = architecture.fanOut(l);
+            int columns = in + 1;
             int w = architecture.weightOffset(l);
             double[] transposed = transposedWeights[l].tensorAlongDimension(run, 1, 2).dup('c').data().asDouble();
-            for (int i = 0; i < in; i++) {
-                for (int j = 0; j < out; j++) {
-                    theta[w + i * out + j] = transposed[j * in + i];
+            for (int j = 0; j < out; j++) {
+                for (int i = 0; i < in; i++) {
+                    theta[w + i * out + j] = transposed[j * columns + i];
                 }
+                theta[architecture.biasOffset(l) + j] = transposed[j * columns + in];
             }
-            double[] bias = biasRows[l].getRow(run).dup().data().asDouble();
-            System.arraycopy(bias, 0, theta, architecture.biasOffset(l), out);
         }
         return theta;
     }
@@ -197,9 +211,6 @@ public final class BatchedMlp {
             INDArray w = previousWeightGradients[l];
             previousWeightGradients[l] = weightGradients[l];
             weightGradients[l] = w;
-            INDArray b = previousBiasGradients[l];
-            previousBiasGradients[l] = biasGradients[l];
-            biasGradients[l] = b;
         }
         if (batchPass == null || batchPass.dataset != data || batchPass.rows != batchSize) {
             batchPass = new BatchPass(data, batchSize);
@@ -229,8 +240,7 @@ public final class BatchedMlp {
         java.util.Arrays.fill(dotWithPrevious, 0);
         boolean previousCopied = copiedGeneration == gradientGeneration - 1 && copiedGeneration >= 0;
         for (int l = 0; l < depth; l++) {
-            accumulate(weightGradients[l], previousWeightGradients[l], copies[2 * l], previousCopied, norm, dotWithPrevious);
-            accumulate(biasGradients[l], previousBiasGradients[l], copies[2 * l + 1], previousCopied, norm, dotWithPrevious);
+            accumulate(weightGradients[l], previousWeightGradients[l], copies[l], previousCopied, norm, dotWithPrevious);
         }
         copiedGeneration = gradientGeneration;
         for (int r = 0; r < runs; r++) {
@@ -370,8 +380,7 @@ public final class BatchedMlp {
     public void step(double learningRate) {
         current = null;
         for (int l = 0; l < depth; l++) {
-            Nd4j.exec(new Axpy(weightGradients[l], weights[l], weights[l], -learningRate));
-            Nd4j.exec(new Axpy(biasGradients[l], biases[l], biases[l], -learningRate));
+            Nd4j.exec(new Axpy(weightGradients[l], weights[l], weights[l], -learningRate));   // biases included
         }
     }
 
@@ -441,13 +450,19 @@ public final class BatchedMlp {
         final int rows;
         final int classes = architecture.classes();
         final int[] labels;
-        /** The features [n, d], shared by every run's first product. */
+        /** The features and a column of ones [n, d + 1], shared by every run's first product. */
         final INDArray features;
-        /** outputs[l]: [R, n, out_l], a row per sample; relu applied for hidden layers, the logits last. */
-        final INDArray[] outputs = new INDArray[depth];
         /**
-         * With hidden layers, layer 0 of all runs is one large product X [n, d] x [d, R h_1] into this
-         * [n, R h_1] array; outputs[0] is a [R, n, h_1] view of it (run stride h_1, row stride R h_1).
+         * outputs[l]: [R, n, outputWidth(l)], a row per sample; for hidden layers relu(h W + b) and a column
+         * of ones (the next layer's bias), the logits last.
+         */
+        final INDArray[] outputs = new INDArray[depth];
+        /** Where each layer's product goes: its outputs without the column of ones. */
+        final INDArray[] productTargets = new INDArray[depth];
+        /**
+         * With hidden layers, layer 0 of all runs is one large product [X, 1] [n, d + 1] x [d + 1, R (h_1 + 1)]
+         * into this [n, R (h_1 + 1)] array (the row of ones of weights[0] makes each run's column of ones);
+         * outputs[0] is a [R, n, h_1 + 1] view of it (run stride h_1 + 1, row stride R (h_1 + 1)).
          */
         final INDArray firstLayer;
         final INDArray max;
@@ -461,34 +476,40 @@ public final class BatchedMlp {
             }
             rows = data.samples();
             labels = data.labels();
-            features = data.features().castTo(type).dup('c');
+            features = withOnes(data.features());
             for (int l = 0; l < depth; l++) {
-                outputs[l] = Nd4j.create(type, runs, rows, architecture.fanOut(l));
+                outputs[l] = Nd4j.create(type, runs, rows, outputWidth(l));
+                if (l < depth - 1) {
+                    outputs[l].get(all(), all(), point(architecture.fanOut(l))).assign(1);
+                }
+                productTargets[l] = l < depth - 1 ? outputs[l].get(all(), all(), interval(0, architecture.fanOut(l))) : outputs[l];
             }
             int h1 = architecture.fanOut(0);
-            firstLayer = depth > 1 ? Nd4j.create(type, rows, (long) runs * h1) : null;
+            firstLayer = depth > 1 ? Nd4j.create(type, rows, (long) runs * (h1 + 1)) : null;
             if (firstLayer != null) {
-                outputs[0] = firstLayer.reshape('c', rows, runs, h1).permute(1, 0, 2);
+                outputs[0] = firstLayer.reshape('c', rows, runs, h1 + 1).permute(1, 0, 2);
+                productTargets[0] = null;
             }
             max = Nd4j.create(type, runs, rows);
             shifted = Nd4j.create(type, runs, rows, classes);
             logSumExp = Nd4j.create(type, runs, rows);
         }
 
-        /** h_{l+1} = relu(h_l W_l + b_l) per run, each layer one batched product h_l (W_l^T)^T; layer 0 shares X. */
+        /**
+         * h_{l+1} = relu(h_l W_l + b_l) per run, each layer one batched product [h_l, 1] [W_l; b_l] (bias
+         * included); layer 0 shares X.
+         */
         void forward() {
             int first = 0;
             if (firstLayer != null) {
                 int h1 = architecture.fanOut(0);
-                Nd4j.gemm(features, weights[0].reshape('c', (long) runs * h1, architecture.inputDimension()), firstLayer,
-                        false, true, 1.0, 0.0);
-                Nd4j.exec(new BroadcastAddOp(firstLayer, biases[0].reshape('c', new long[] {(long) runs * h1}), firstLayer, 1));
-                Transforms.relu(firstLayer, false);
+                Nd4j.gemm(features, weights[0].reshape('c', (long) runs * (h1 + 1), architecture.inputDimension() + 1),
+                        firstLayer, false, true, 1.0, 0.0);
+                Transforms.relu(firstLayer, false);                              // the columns of ones stay 1
                 first = 1;
             }
             for (int l = first; l < depth; l++) {
-                products.multiply(l == 0 ? features : outputs[l - 1], weights[l], outputs[l], false, true);
-                Nd4j.exec(new BroadcastAddOp(outputs[l], biases[l], outputs[l], 0, 2));
+                products.multiply(l == 0 ? features : outputs[l - 1], weights[l], productTargets[l], false, true);
                 if (l < depth - 1) {
                     Transforms.relu(outputs[l], false);
                 }
@@ -536,10 +557,17 @@ public final class BatchedMlp {
         final int[] labels;
         /** The minibatch rows of every run, [R m]. */
         final int[] rowIndices;
-        /** inputs: [R, m, d], each run's minibatch rows. */
+        /** inputs: [R, m, d + 1], each run's minibatch rows and a column of ones. */
         final INDArray inputs;
-        /** outputs[l]: [R, m, out_l], gathered from the full pass. */
+        /** outputs[l]: [R, m, outputWidth(l)], gathered from the full pass (hidden layers with their column of ones). */
         final INDArray[] outputs = new INDArray[depth];
+        /** Where the weight gradient of layer l goes: weightGradients[l] without layer 0's row of ones. */
+        final INDArray[] gradientTargets = new INDArray[depth];
+        /** Heap scratch for the ReLU derivative: activations and backpropagated values of one layer. */
+        double[] activationDoubles = new double[0];
+        double[] gradientDoubles = new double[0];
+        float[] activationFloats = new float[0];
+        float[] gradientFloats = new float[0];
         /** deltas[l] = dLoss/d(pre-activation of layer l), [R, m, out_l]. */
         final INDArray[] deltas = new INDArray[depth];
         /** backpropagated[l] = deltas[l] W_l^T, [R, m, in_l], for l >= 1. */
@@ -549,13 +577,13 @@ public final class BatchedMlp {
         BatchPass(Dataset data, int rows) {
             this.dataset = data;
             this.rows = rows;
-            this.features = data.features().dataType() == type ? data.features() : data.features().castTo(type);
+            this.features = withOnes(data.features());
             this.indexArray = Nd4j.create(DataType.INT32, (long) runs * rows);
             this.labels = new int[runs * rows];
             this.rowIndices = new int[runs * rows];
-            this.inputs = Nd4j.create(type, runs, rows, architecture.inputDimension());
+            this.inputs = Nd4j.create(type, runs, rows, architecture.inputDimension() + 1);
             for (int l = 0; l < depth; l++) {
-                outputs[l] = Nd4j.create(type, runs, rows, architecture.fanOut(l));
+                outputs[l] = Nd4j.create(type, runs, rows, outputWidth(l));
                 deltas[l] = Nd4j.create(type, runs, rows, architecture.fanOut(l));
                 if (l > 0) {
                     backpropagated[l] = Nd4j.create(type, runs, rows, architecture.fanIn(l));
@@ -573,7 +601,7 @@ public final class BatchedMlp {
             indexArray.data().setData(indices);
             Nd4j.exec(DynamicCustomOp.builder("gather")
                     .addInputs(features, indexArray)
-                    .addOutputs(inputs.reshape('c', (long) runs * rows, architecture.inputDimension()))
+                    .addOutputs(inputs.reshape('c', (long) runs * rows, architecture.inputDimension() + 1))
                     .addIntegerArguments(0)
                     .build());
         }
@@ -585,7 +613,7 @@ public final class BatchedMlp {
          */
         void gatherActivations(FullPass full) {
             for (int l = 0; l < depth; l++) {
-                copyRows(full.outputs[l], rowIndices, outputs[l], rows, architecture.fanOut(l));
+                copyRows(full.outputs[l], rowIndices, outputs[l], rows, outputWidth(l));
             }
         }
 
@@ -600,21 +628,75 @@ public final class BatchedMlp {
         }
 
         /**
-         * Backpropagation per run: grad W_l^T = delta_l^T h_l, grad b_l = delta_l summed over the rows,
-         * delta_{l-1} = (delta_l W_l^T) * relu'(h_l), relu'(0) = 0.
+         * Backpropagation per run: grad [W_l^T, b_l] = delta_l^T [h_l, 1] (the bias's gradient, delta_l summed
+         * over the rows, is the last column), delta_{l-1} = (delta_l W_l^T) * relu'(h_l), relu'(0) = 0.
          */
         void backward() {
             for (int l = depth - 1; l >= 0; l--) {
-                products.multiply(deltas[l], l == 0 ? inputs : outputs[l - 1], weightGradients[l], true, false);
-                Nd4j.exec(new Sum(deltas[l], biasGradients[l], 1));
+                INDArray target = l == 0 && depth > 1
+                        ? weightGradients[0].get(all(), interval(0, architecture.fanOut(0)), all())
+                        : weightGradients[l];
+                products.multiply(deltas[l], l == 0 ? inputs : outputs[l - 1], target, true, false);
                 if (l > 0) {
-                    products.multiply(deltas[l], weights[l], backpropagated[l], false, false);
-                    Nd4j.exec(DynamicCustomOp.builder("relu_bp")
-                            .addInputs(outputs[l - 1], backpropagated[l])
-                            .addOutputs(deltas[l - 1])
-                            .build());
+                    products.multiply(deltas[l], weightsWithoutBias[l], backpropagated[l], false, false);
+                    reluDerivative(outputs[l - 1], backpropagated[l], deltas[l - 1], architecture.fanIn(l));
                 }
             }
         }
+
+        /**
+         * delta[r, i, j] = g[r, i, j] where h[r, i, j] > 0, else 0 (relu'(0) = 0), for j < width; h has a
+         * column of ones beside (width + 1 columns per row), g and delta have width. On heap copies of the
+         * native buffers, in the model's precision.
+         */
+        private void reluDerivative(INDArray h, INDArray g, INDArray delta, int width) {
+            int count = (int) g.length();
+            int hLength = (int) h.length();
+            java.nio.ByteBuffer hBytes = h.data().asNio().order(java.nio.ByteOrder.nativeOrder());
+            java.nio.ByteBuffer gBytes = g.data().asNio().order(java.nio.ByteOrder.nativeOrder());
+            java.nio.ByteBuffer deltaBytes = delta.data().asNio().order(java.nio.ByteOrder.nativeOrder());
+            int rowsOfAll = count / width;
+            if (type == DataType.DOUBLE) {
+                if (activationDoubles.length < hLength || gradientDoubles.length < count) {
+                    activationDoubles = new double[Math.max(hLength, activationDoubles.length)];
+                    gradientDoubles = new double[Math.max(count, gradientDoubles.length)];
+                }
+                double[] activations = activationDoubles;
+                double[] gradient = gradientDoubles;
+                hBytes.asDoubleBuffer().get(activations, 0, hLength);
+                gBytes.asDoubleBuffer().get(gradient, 0, count);
+                for (int row = 0; row < rowsOfAll; row++) {
+                    int from = row * (width + 1);
+                    int to = row * width;
+                    for (int j = 0; j < width; j++) {
+                        gradient[to + j] = activations[from + j] > 0 ? gradient[to + j] : 0;
+                    }
+                }
+                deltaBytes.asDoubleBuffer().put(gradient, 0, count);
+            } else {
+                if (activationFloats.length < hLength || gradientFloats.length < count) {
+                    activationFloats = new float[Math.max(hLength, activationFloats.length)];
+                    gradientFloats = new float[Math.max(count, gradientFloats.length)];
+                }
+                float[] activations = activationFloats;
+                float[] gradient = gradientFloats;
+                hBytes.asFloatBuffer().get(activations, 0, hLength);
+                gBytes.asFloatBuffer().get(gradient, 0, count);
+                for (int row = 0; row < rowsOfAll; row++) {
+                    int from = row * (width + 1);
+                    int to = row * width;
+                    for (int j = 0; j < width; j++) {
+                        gradient[to + j] = activations[from + j] > 0 ? gradient[to + j] : 0f;
+                    }
+                }
+                deltaBytes.asFloatBuffer().put(gradient, 0, count);
+            }
+        }
+    }
+
+    /** The features in the model's type with a column of ones appended, [n, d + 1], contiguous. */
+    private INDArray withOnes(INDArray features) {
+        INDArray x = features.castTo(type);
+        return Nd4j.hstack(x, Nd4j.ones(type, x.rows(), 1)).dup('c');
     }
 }

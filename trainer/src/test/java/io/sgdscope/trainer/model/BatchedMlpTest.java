@@ -65,6 +65,66 @@ class BatchedMlpTest {
     }
 
     @Test
+    void netsWithoutAndWithOneHiddenLayerAgreeWithMlpOverSeveralSteps() {
+        // The layouts' edge cases: no hidden layer (softmax regression, no row of ones) and one hidden layer
+        // (layer 0's row of ones feeds the logits' bias).
+        for (MlpArchitecture architecture : new MlpArchitecture[] {MlpArchitecture.of(50, 10), MlpArchitecture.of(50, 7, 10)}) {
+            SplittableRandom random = new SplittableRandom(21);
+            double[][] thetas = new double[3][];
+            BatchedMlp batched = new BatchedMlp(architecture, Precision.FLOAT64, thetas.length);
+            Mlp[] singles = new Mlp[thetas.length];
+            for (int r = 0; r < thetas.length; r++) {
+                thetas[r] = Initialization.HE_NORMAL.draw(architecture, random.split());
+                batched.setParameters(r, thetas[r]);
+                singles[r] = new Mlp(architecture, Precision.FLOAT64);
+                singles[r].setParameters(thetas[r]);
+            }
+            try {
+                double[] loss = new double[thetas.length];
+                double[] accuracy = new double[thetas.length];
+                double[] minibatchLoss = new double[thetas.length];
+                for (int step = 0; step < 3; step++) {
+                    int[] indices = new int[thetas.length * M];
+                    for (int i = 0; i < indices.length; i++) {
+                        indices[i] = random.nextInt(DATA.samples());
+                    }
+                    batched.evaluate(DATA, loss, accuracy);
+                    batched.lossAndGradient(DATA, indices, M, minibatchLoss);
+                    for (int r = 0; r < thetas.length; r++) {
+                        Evaluation expected = singles[r].evaluate(DATA);
+                        String what = architecture.layers() + " run " + r + " step " + step;
+                        assertClose(expected.loss(), loss[r], 1e-12, "loss of " + what);
+                        assertEquals(expected.accuracy(), accuracy[r], 0.0, "accuracy of " + what);
+                        int[] own = java.util.Arrays.copyOfRange(indices, r * M, (r + 1) * M);
+                        assertClose(singles[r].lossAndGradient(DATA, own), minibatchLoss[r], 1e-12, "minibatch loss of " + what);
+                        double[] gradient = singles[r].gradient().toDoubleVector();
+                        double[] actual = batched.gradientAsDoubles(r);
+                        for (int i = 0; i < gradient.length; i++) {
+                            assertEquals(gradient[i], actual[i], 1e-12 * (1 + Math.abs(gradient[i])), what + " gradient " + i);
+                        }
+                        for (int i = 0; i < thetas[r].length; i++) {
+                            thetas[r][i] -= 0.1 * gradient[i];
+                        }
+                        singles[r].setParameters(thetas[r]);
+                    }
+                    batched.step(0.1);
+                    for (int r = 0; r < thetas.length; r++) {
+                        double[] back = batched.parametersAsDoubles(r);
+                        for (int i = 0; i < back.length; i++) {
+                            assertEquals(thetas[r][i], back[i], 1e-12 * (1 + Math.abs(thetas[r][i])),
+                                    architecture.layers() + " run " + r + " parameter " + i + " after step " + step);
+                        }
+                    }
+                }
+            } finally {
+                for (Mlp single : singles) {
+                    single.close();
+                }
+            }
+        }
+    }
+
+    @Test
     void fullDataLossAndAccuracyOfEveryRunEqualThoseOfItsOwnMlp() {
         double[][] thetas = thetas(2, Initialization.STANDARD_NORMAL);   // N(0, I): losses in the hundreds
         BatchedMlp batched = ensemble(thetas, Precision.FLOAT64);

@@ -2,6 +2,8 @@ package io.sgdscope.trainer.model;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.nd4j.linalg.indexing.NDArrayIndex.all;
+import static org.nd4j.linalg.indexing.NDArrayIndex.interval;
 
 import org.junit.jupiter.api.Test;
 import org.nd4j.linalg.api.buffer.DataType;
@@ -62,6 +64,44 @@ class BatchedProductsTest {
                 for (boolean tb : new boolean[] {false, true}) {
                     check(products, DataType.DOUBLE, ta, tb, 1e-13);
                     check(products, DataType.FLOAT, ta, tb, 1e-5);
+                }
+            }
+        }
+    }
+
+    @Test
+    void operandsAndResultMayBeColumnRangesOfWiderArrays() {
+        // As the ensemble uses them: B the first columns of [R, n, k + 1] (weights beside their bias
+        // column), C the first columns of [R, m, n + 1] (activations beside their column of ones), whose
+        // other column must stay as it was.
+        for (BatchedProducts products : new BatchedProducts[] {new CblasBatchedProducts(), new Nd4jBatchedProducts(),
+                BackendProducts.create()}) {
+            for (DataType type : new DataType[] {DataType.DOUBLE, DataType.FLOAT}) {
+                int runs = 5;
+                int m = 4;
+                int k = 3;
+                int n = 6;
+                Nd4j.getRandom().setSeed(17);
+                INDArray a = Nd4j.randn(DataType.DOUBLE, runs, m, k).castTo(type);
+                INDArray wide = Nd4j.randn(DataType.DOUBLE, runs, n, k + 1).castTo(type);
+                INDArray b = wide.get(all(), all(), interval(0, k));                 // [R, n, k], rows k + 1 apart
+                INDArray out = Nd4j.valueArrayOf(new long[] {runs, m, n + 1}, 7.0, type);
+                INDArray c = out.get(all(), all(), interval(0, n));                  // [R, m, n], rows n + 1 apart
+                products.multiply(a, b, c, false, true);
+                for (int r = 0; r < runs; r++) {
+                    double[][] x = a.tensorAlongDimension(r, 1, 2).toDoubleMatrix();
+                    double[][] y = wide.tensorAlongDimension(r, 1, 2).toDoubleMatrix();
+                    for (int i = 0; i < m; i++) {
+                        for (int j = 0; j < n; j++) {
+                            double expected = 0;
+                            for (int l = 0; l < k; l++) {
+                                expected += x[i][l] * y[j][l];
+                            }
+                            assertEquals(expected, out.getDouble(r, i, j), type == DataType.DOUBLE ? 1e-13 : 1e-5,
+                                    products.getClass().getSimpleName() + " " + type + " run " + r);
+                        }
+                        assertEquals(7.0, out.getDouble(r, i, n), "the column beside the result is untouched");
+                    }
                 }
             }
         }
