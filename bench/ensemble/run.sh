@@ -2,6 +2,7 @@
 # The ensemble benchmark, both sides, and the ratios sgdscope / PyTorch (bench/ensemble/README.md).
 # Usage: bench/ensemble/run.sh [runs...]        (default: 1000 10000; from anywhere; builds what it needs)
 #   DTYPE=float64 bench/ensemble/run.sh 1000    (default float32, as the peer's measurements)
+#   BENCH_JAVA_OPTS=-XX:TieredStopAtLevel=1 bench/ensemble/run.sh 1000   (JVM options of sgdscope's side)
 #
 # For each R: sgdscope's ensemble engine training and handing every record to a sink that drops it
 # ("compute"), the same training publishing every record to an embedded Kafka broker in the process
@@ -29,7 +30,7 @@ results="$work/results-$dtype.txt"
 for r in "${runs[@]}"; do
   for mode in compute publish; do
     echo "== sgdscope ensemble engine, R = $r, $mode, $dtype (2 workers, -Xmx8g)"
-    java -Xmx8g -cp "$cp" "$here/EnsembleBench.java" "$r" "$mode" "$dtype" 2>"$work/sgdscope-$r-$mode.log" | tee -a "$results"
+    java ${BENCH_JAVA_OPTS:-} -Xmx8g -cp "$cp" "$here/EnsembleBench.java" "$r" "$mode" "$dtype" 2>"$work/sgdscope-$r-$mode.log" | tee -a "$results"
   done
   echo "== PyTorch peer, R = $r, $dtype"
   "$here/peer.sh" "$r" --dtype "$dtype" | tee -a "$results"
