@@ -10,5 +10,5 @@ cd "$root"
 work="${BENCH_WORK:-$(mktemp -d /tmp/sgdscope-bench-XXXXXX)}"
 echo "work folder: $work (broker data and state stores; removed at the end unless BENCH_KEEP=1)"
 trap '[ "${BENCH_KEEP:-0}" = 1 ] || rm -rf "$work"' EXIT
-java -Xmx${BENCH_HEAP:-3g} -cp "bench/streams/target/classes:$(cat bench/streams/target/classpath.txt)" \
+java ${BENCH_JAVA_OPTS:-} -Xmx${BENCH_HEAP:-3g} -cp "bench/streams/target/classes:$(cat bench/streams/target/classpath.txt)" \
     io.sgdscope.bench.streams.StreamsBenchmark --work "$work" "$@"
