@@ -60,8 +60,11 @@ public final class QuantilesTopology {
     public static final String DISTRIBUTIONS_STORE = "cross-run-distributions";
     public static final String FRONTIER_RUNS_STORE = "frontier-runs";
     public static final String FRONTIER_BANDS_STORE = "frontier-bands";
-    /** Sketches kept decoded in memory between commits (a few KB each at 10,000 runs). */
-    static final int CACHED_SKETCHES = 4_096;
+    /**
+     * Sketches kept decoded in memory per task between commits: ~8 KB each at 10,000 runs (k = 300), so at
+     * most ~8 MB a task; runs in lockstep touch 20 metrics x a few iterations at a time.
+     */
+    static final int CACHED_SKETCHES = 1_024;
 
     private final QuantilesSettings settings;
     private final AppScope scope;
