@@ -176,7 +176,7 @@ final class TrainerOptions {
                     + "runs split evenly across the workers, so all of them advance in lockstep and the live cross-run "
                     + "bands cover every run, within about 1 GiB of arrays per worker (Gauss-10: ~25 KB per run in "
                     + "float32; MNIST: ~100 MB, so a few runs per block). Smaller blocks train one after the other; blocks "
-                    + "of about 500 Gauss-10 runs were ~6 % faster here. Default: ${DEFAULT-VALUE} (automatic).")
+                    + "of about 500 Gauss-10 runs were ~6 %% faster here. Default: ${DEFAULT-VALUE} (automatic).")
     int ensembleBlock;
 
     @Option(names = "--moments-every", paramLabel = "N",
