@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # The ensemble benchmark, both sides, and the ratios sgdscope / PyTorch (bench/ensemble/README.md).
 # Usage: bench/ensemble/run.sh [runs...]        (default: 1000 10000; from anywhere; builds what it needs)
+#   REPEATS=5 bench/ensemble/run.sh 1000       (interleaved repeats per size, default 3; medians reported)
 #   DTYPE=float64 bench/ensemble/run.sh 1000    (default float32, as the peer's measurements)
 #   BENCH_JAVA_OPTS=-XX:TieredStopAtLevel=1 bench/ensemble/run.sh 1000   (JVM options of sgdscope's side)
 #
@@ -25,23 +26,36 @@ cd "$top"
 ./mvnw -B -q -pl embedded-kafka dependency:build-classpath -Dmdep.outputFile="$work/cp-kafka.txt" >/dev/null
 cp="$top/trainer/target/classes:$top/embedded-kafka/target/classes:$(cat "$work/cp-trainer.txt"):$(cat "$work/cp-kafka.txt")"
 
+# The harness is compiled once, as the product is a compiled jar (launched from source, javac would run
+# inside the measured JVM and its JIT work would overlap the timing).
+javac -d "$work/bench-classes" -cp "$cp" "$here/EnsembleBench.java"
+repeats="${REPEATS:-3}"
+
 results="$work/results-$dtype.txt"
 : > "$results"
 for r in "${runs[@]}"; do
-  for mode in compute publish; do
-    echo "== sgdscope ensemble engine, R = $r, $mode, $dtype (2 workers, -Xmx8g)"
-    java ${BENCH_JAVA_OPTS:-} -Xmx8g -cp "$cp" "$here/EnsembleBench.java" "$r" "$mode" "$dtype" 2>"$work/sgdscope-$r-$mode.log" | tee -a "$results"
+  for rep in $(seq 1 "$repeats"); do                 # interleaved, so that drifts of the machine hit all three
+    for mode in compute publish; do
+      echo "== sgdscope ensemble engine, R = $r, $mode, $dtype (2 workers, -Xmx8g), repeat $rep/$repeats"
+      java ${BENCH_JAVA_OPTS:-} -Xmx8g -cp "$work/bench-classes:$cp" EnsembleBench "$r" "$mode" "$dtype" \
+          2>"$work/sgdscope-$r-$mode.log" | tee -a "$results"
+    done
+    echo "== PyTorch peer, R = $r, $dtype, repeat $rep/$repeats"
+    "$here/peer.sh" "$r" --dtype "$dtype" | tee -a "$results"
   done
-  echo "== PyTorch peer, R = $r, $dtype"
-  "$here/peer.sh" "$r" --dtype "$dtype" | tee -a "$results"
 done
 
-echo "== ratios sgdscope / PyTorch ($dtype; goals: compute <= 1.0, publish <= 1.5)"
+median() { sort -g | awk '{v[NR] = $1} END {print (NR % 2 ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2)}'; }
+range() { sort -g | awk 'NR == 1 {lo = $1} {hi = $1} END {printf "%.2f-%.2f", lo, hi}'; }
+echo "== ratios sgdscope / PyTorch ($dtype; goals: compute <= 1.0, publish <= 1.5): medians of $repeats interleaved repeats"
 printf "| R | sgdscope compute (s) | sgdscope publish (s) | PyTorch (s) | compute ratio | publish ratio |\n"
 printf "| --- | --- | --- | --- | --- | --- |\n"
 for r in "${runs[@]}"; do
-  c=$(awk -v r="runs=$r" '$1 == "RESULT" && $2 == r && $3 == "mode=compute" {sub("seconds=", "", $4); print $4}' "$results")
-  p=$(awk -v r="runs=$r" '$1 == "RESULT" && $2 == r && $3 == "mode=publish" {sub("seconds=", "", $4); print $4}' "$results")
-  t=$(awk -v r="runs=$r" '$1 == "RESULT" && $2 == r && $3 ~ /^seconds=/ {sub("seconds=", "", $3); print $3}' "$results")
-  awk -v r="$r" -v c="$c" -v p="$p" -v t="$t" 'BEGIN {printf "| %d | %.2f | %.2f | %.2f | %.2f | %.2f |\n", r, c, p, t, c / t, p / t}'
+  compute=$(awk -v r="runs=$r" '$1 == "RESULT" && $2 == r && $3 == "mode=compute" {sub("seconds=", "", $4); print $4}' "$results")
+  publish=$(awk -v r="runs=$r" '$1 == "RESULT" && $2 == r && $3 == "mode=publish" {sub("seconds=", "", $4); print $4}' "$results")
+  peer=$(awk -v r="runs=$r" '$1 == "RESULT" && $2 == r && $3 ~ /^seconds=/ {sub("seconds=", "", $3); print $3}' "$results")
+  c=$(echo "$compute" | median); p=$(echo "$publish" | median); t=$(echo "$peer" | median)
+  awk -v r="$r" -v c="$c" -v p="$p" -v t="$t" -v cr="$(echo "$compute" | range)" -v pr="$(echo "$publish" | range)" \
+      -v tr="$(echo "$peer" | range)" \
+      'BEGIN {printf "| %d | %.2f (%s) | %.2f (%s) | %.2f (%s) | %.2f | %.2f |\n", r, c, cr, p, pr, t, tr, c / t, p / t}'
 done
