@@ -9,7 +9,6 @@ import java.util.IdentityHashMap;
 import java.util.Map;
 import org.nd4j.linalg.api.buffer.DataType;
 import org.nd4j.linalg.api.ndarray.INDArray;
-import org.nd4j.linalg.api.ops.DynamicCustomOp;
 import org.nd4j.linalg.api.ops.impl.broadcast.BroadcastSubOp;
 import org.nd4j.linalg.api.ops.impl.reduce.same.Max;
 import org.nd4j.linalg.api.ops.impl.reduce.same.Sum;
@@ -36,8 +35,9 @@ import org.nd4j.linalg.ops.transforms.Transforms;
  * no ReLU on the logits, softmax cross-entropy averaged over the rows, Eq. 10-11; relu'(0) = 0), and
  * parameters move in and out in {@link MlpArchitecture}'s flat layout, so run r here and an {@link Mlp}
  * with the same theta compute the same numbers up to rounding. Precision: the network's (float64 or
- * float32) throughout, the full-data softmax head included; the minibatch head (R m k values) runs in
- * double in plain Java like {@link SoftmaxCrossEntropy}.
+ * float32) throughout, the full-data softmax head included; the minibatch head reads the full pass's
+ * softmax parts for its rows (exp(z - max), their sum and log, in the network's precision) and forms
+ * the minibatch loss and (softmax - onehot) / m from them in double.
  *
  * <p>Not thread-safe; arrays are allocated once per dataset (and per minibatch size) and reused.
  */
@@ -67,8 +67,8 @@ public final class BatchedMlp {
     /** Counts {@link #lossAndGradient} calls; the copies hold g of generation {@code copiedGeneration} (-1: none). */
     private long gradientGeneration;
     private long copiedGeneration = -1;
-    /** The dataset whose full forward pass holds the activations at the current parameters, or null. */
-    private Dataset current;
+    /** Counts changes of the parameters: a full pass is current when it was computed at this generation. */
+    private long parameterGeneration;
 
     public BatchedMlp(MlpArchitecture architecture, Precision precision, int runs) {
         if (runs < 1) {
@@ -133,7 +133,7 @@ public final class BatchedMlp {
 
     /** Sets run r's parameters from a flat theta in {@link MlpArchitecture}'s layout (W_l row-major [in, out], then b_l). */
     public void setParameters(int run, double[] theta) {
-        current = null;
+        parameterGeneration++;
         if (theta.length != architecture.parameterCount()) {
             throw new IllegalArgumentException("theta has " + theta.length + " values, the network "
                     + architecture.parameterCount());
@@ -190,9 +190,8 @@ public final class BatchedMlp {
      */
     public void evaluate(Dataset data, double[] loss, double[] accuracy) {
         FullPass pass = fullPasses.computeIfAbsent(data, FullPass::new);
-        pass.forward();
-        current = data;
-        pass.head(loss, accuracy);
+        pass.softmaxAtCurrentParameters();
+        pass.lossAndAccuracy(loss, accuracy);
     }
 
     /**
@@ -216,13 +215,10 @@ public final class BatchedMlp {
             batchPass = new BatchPass(data, batchSize);
         }
         batchPass.select(indices);
-        if (current != data) {                                  // the minibatch rows' activations come from it
-            FullPass pass = fullPasses.computeIfAbsent(data, FullPass::new);
-            pass.forward();
-            current = data;
-        }
-        batchPass.gatherActivations(fullPasses.get(data));
-        batchPass.headAndDelta(minibatchLoss);
+        FullPass full = fullPasses.computeIfAbsent(data, FullPass::new);   // the minibatch rows' values come from it
+        full.softmaxAtCurrentParameters();
+        batchPass.gatherActivations(full);
+        batchPass.headAndDelta(full, minibatchLoss);
         batchPass.backward();
     }
 
@@ -378,7 +374,7 @@ public final class BatchedMlp {
 
     /** theta_r <- theta_r - eta g_r for every run (Eq. 8, constant step). */
     public void step(double learningRate) {
-        current = null;
+        parameterGeneration++;
         for (int l = 0; l < depth; l++) {
             Nd4j.exec(new Axpy(weightGradients[l], weights[l], weights[l], -learningRate));   // biases included
         }
@@ -414,37 +410,6 @@ public final class BatchedMlp {
         return floats::get;
     }
 
-    /**
-     * Copies rows of {@code width} values: row (r, i) of {@code to} ([R, m, width], contiguous) is row
-     * (r, index(r, i)) of {@code from} ([R, n, width], rows contiguous, any run and row strides), through the
-     * arrays' native buffers (ND4J's gather op cannot take a different index set per run).
-     */
-    private static void copyRows(INDArray from, int[] indices, INDArray to, int toRows, int width) {
-        long runStride = from.stride(0);
-        long rowStride = from.stride(1);
-        long offset = from.offset();
-        java.nio.ByteBuffer source = from.data().asNio().order(java.nio.ByteOrder.nativeOrder());
-        java.nio.ByteBuffer target = to.data().asNio().order(java.nio.ByteOrder.nativeOrder());
-        int runs = indices.length / toRows;
-        if (from.dataType() == DataType.DOUBLE) {
-            java.nio.DoubleBuffer x = source.asDoubleBuffer();
-            java.nio.DoubleBuffer y = target.asDoubleBuffer();
-            for (int r = 0; r < runs; r++) {
-                for (int i = 0; i < toRows; i++) {
-                    y.put((r * toRows + i) * width, x, (int) (offset + r * runStride + indices[r * toRows + i] * rowStride), width);
-                }
-            }
-        } else {
-            java.nio.FloatBuffer x = source.asFloatBuffer();
-            java.nio.FloatBuffer y = target.asFloatBuffer();
-            for (int r = 0; r < runs; r++) {
-                for (int i = 0; i < toRows; i++) {
-                    y.put((r * toRows + i) * width, x, (int) (offset + r * runStride + indices[r * toRows + i] * rowStride), width);
-                }
-            }
-        }
-    }
-
     /** A forward pass of all runs over all rows of a dataset. */
     private final class FullPass {
         final int rows;
@@ -465,9 +430,14 @@ public final class BatchedMlp {
          * outputs[0] is a [R, n, h_1 + 1] view of it (run stride h_1 + 1, row stride R (h_1 + 1)).
          */
         final INDArray firstLayer;
+        /** The softmax parts per row: the largest logit, exp(z - max) [R, n, k], their sum, its log. */
         final INDArray max;
-        final INDArray shifted;
+        final INDArray exps;
+        final INDArray sumExp;
         final INDArray logSumExp;
+        /** The parameter generations the outputs and the softmax parts were computed at (-1: never). */
+        long forwardGeneration = -1;
+        long softmaxGeneration = -1;
 
         FullPass(Dataset data) {
             if (data.inputDimension() != architecture.inputDimension() || data.classes() != architecture.classes()) {
@@ -491,7 +461,8 @@ public final class BatchedMlp {
                 productTargets[0] = null;
             }
             max = Nd4j.create(type, runs, rows);
-            shifted = Nd4j.create(type, runs, rows, classes);
+            exps = Nd4j.create(type, runs, rows, classes);
+            sumExp = Nd4j.create(type, runs, rows);
             logSumExp = Nd4j.create(type, runs, rows);
         }
 
@@ -516,15 +487,33 @@ public final class BatchedMlp {
             }
         }
 
-        /** Mean softmax cross-entropy per run (Eq. 10-11) with a stable log-sum-exp over each row of k logits, and accuracy. */
-        void head(double[] loss, double[] accuracy) {
-            INDArray logits = outputs[depth - 1];                               // [R, n, k]
-            Nd4j.exec(new Max(logits, max, 2));
-            Nd4j.exec(new BroadcastSubOp(logits, max, shifted, 0, 1));
-            Nd4j.exec(new Exp(shifted, shifted));
-            Nd4j.exec(new Sum(shifted, logSumExp, 2));
-            Nd4j.exec(new Log(logSumExp, logSumExp));                           // log sum_j exp(z_j - max)
-            // The rest in double, reading the arrays in place: -log p(y_i | x_i) = max_i + logSumExp_i - z_{y_i}
+        /**
+         * The outputs and the softmax parts of every row at the current parameters, computed unless they
+         * already are: a stable log-sum-exp over each row of k logits (Eq. 10-11).
+         */
+        void softmaxAtCurrentParameters() {
+            if (forwardGeneration != parameterGeneration) {
+                forward();
+                forwardGeneration = parameterGeneration;
+            }
+            if (softmaxGeneration != parameterGeneration) {
+                INDArray logits = outputs[depth - 1];                           // [R, n, k]
+                Nd4j.exec(new Max(logits, max, 2));
+                Nd4j.exec(new BroadcastSubOp(logits, max, exps, 0, 1));
+                Nd4j.exec(new Exp(exps, exps));
+                Nd4j.exec(new Sum(exps, sumExp, 2));
+                Nd4j.exec(new Log(sumExp, logSumExp));                          // log sum_j exp(z_j - max)
+                softmaxGeneration = parameterGeneration;
+            }
+        }
+
+        /**
+         * Mean softmax cross-entropy per run (Eq. 10-11) and accuracy, from the softmax parts of
+         * {@link #softmaxAtCurrentParameters}.
+         */
+        void lossAndAccuracy(double[] loss, double[] accuracy) {
+            INDArray logits = outputs[depth - 1];
+            // In double, reading the arrays in place: -log p(y_i | x_i) = (max_i - z_{y_i}) + logSumExp_i
             // (Eq. 10-11), summed per run; a row is right when its label's logit is the largest (ties count).
             Values z = values(logits);
             Values top = values(max);
@@ -536,7 +525,7 @@ public final class BatchedMlp {
                     int row = r * rows + i;
                     double labelLogit = z.get(row * classes + labels[i]);
                     double rowMax = top.get(row);
-                    sum += rowMax + lse.get(row) - labelLogit;
+                    sum += (rowMax - labelLogit) + lse.get(row);
                     correct += labelLogit >= rowMax ? 1 : 0;
                 }
                 loss[r] = sum / rows;
@@ -547,49 +536,54 @@ public final class BatchedMlp {
         }
     }
 
-    /** Forward and backward passes of all runs over their own minibatches of a fixed size. */
+    /**
+     * Forward and backward passes of all runs over their own minibatches of a fixed size. Everything but
+     * the products runs on heap copies ({@link HostArray}): the minibatch rows, the head, the ReLU derivative.
+     */
     private final class BatchPass {
         final Dataset dataset;
         final int rows;
         final int classes = architecture.classes();
-        final INDArray features;
-        final INDArray indexArray;
         final int[] labels;
         /** The minibatch rows of every run, [R m]. */
         final int[] rowIndices;
+        /** The dataset's features and a column of ones, [n, d + 1] packed rows. */
+        final HostArray featureRows;
         /** inputs: [R, m, d + 1], each run's minibatch rows and a column of ones. */
         final INDArray inputs;
-        /** outputs[l]: [R, m, outputWidth(l)], gathered from the full pass (hidden layers with their column of ones). */
+        /**
+         * outputs[l] for hidden layers: [R, m, fanOut(l) + 1], rows of the full pass (with their column of ones);
+         * hostOutputs[l] the same values on the heap.
+         */
         final INDArray[] outputs = new INDArray[depth];
-        /** Where the weight gradient of layer l goes: weightGradients[l] without layer 0's row of ones. */
-        final INDArray[] gradientTargets = new INDArray[depth];
-        /** Heap scratch for the ReLU derivative: activations and backpropagated values of one layer. */
-        double[] activationDoubles = new double[0];
-        double[] gradientDoubles = new double[0];
-        float[] activationFloats = new float[0];
-        float[] gradientFloats = new float[0];
+        final HostArray[] hostOutputs = new HostArray[depth];
         /** deltas[l] = dLoss/d(pre-activation of layer l), [R, m, out_l]. */
         final INDArray[] deltas = new INDArray[depth];
         /** backpropagated[l] = deltas[l] W_l^T, [R, m, in_l], for l >= 1. */
         final INDArray[] backpropagated = new INDArray[depth];
-        final double[] delta;
+        /** Heap scratch: the input rows, the logits' delta, the values backpropagated through a layer. */
+        final HostArray scratch;
 
         BatchPass(Dataset data, int rows) {
             this.dataset = data;
             this.rows = rows;
-            this.features = withOnes(data.features());
-            this.indexArray = Nd4j.create(DataType.INT32, (long) runs * rows);
+            this.featureRows = HostArray.copyOf(withOnes(data.features()));
             this.labels = new int[runs * rows];
             this.rowIndices = new int[runs * rows];
             this.inputs = Nd4j.create(type, runs, rows, architecture.inputDimension() + 1);
+            int widest = Math.max(architecture.inputDimension() + 1, classes);
             for (int l = 0; l < depth; l++) {
-                outputs[l] = Nd4j.create(type, runs, rows, outputWidth(l));
                 deltas[l] = Nd4j.create(type, runs, rows, architecture.fanOut(l));
+                if (l < depth - 1) {
+                    outputs[l] = Nd4j.create(type, runs, rows, outputWidth(l));
+                    hostOutputs[l] = HostArray.of(type, runs * rows * outputWidth(l));
+                }
                 if (l > 0) {
                     backpropagated[l] = Nd4j.create(type, runs, rows, architecture.fanIn(l));
+                    widest = Math.max(widest, architecture.fanIn(l));
                 }
             }
-            delta = new double[runs * rows * classes];
+            scratch = HostArray.of(type, runs * rows * widest);
         }
 
         void select(int[] indices) {
@@ -598,33 +592,51 @@ public final class BatchedMlp {
                 labels[i] = all[indices[i]];
             }
             System.arraycopy(indices, 0, rowIndices, 0, indices.length);
-            indexArray.data().setData(indices);
-            Nd4j.exec(DynamicCustomOp.builder("gather")
-                    .addInputs(features, indexArray)
-                    .addOutputs(inputs.reshape('c', (long) runs * rows, architecture.inputDimension() + 1))
-                    .addIntegerArguments(0)
-                    .build());
+            int width = architecture.inputDimension() + 1;
+            scratch.gatherRows(featureRows, rowIndices, width);
+            scratch.writeTo(inputs, runs * rows * width);
         }
 
         /**
          * The minibatch forward pass without arithmetic: a row's activations depend only on theta and the row,
-         * so each run's minibatch activations (logits included) are rows of the full-data pass at the same
-         * theta, copied by index (row index(r, i) of run r's block).
+         * so each run's minibatch activations are rows of the full-data pass at the same theta, copied by index
+         * (row index(r, i) of run r's block). The logits are not needed: the head reads the full pass's softmax.
          */
         void gatherActivations(FullPass full) {
-            for (int l = 0; l < depth; l++) {
-                copyRows(full.outputs[l], rowIndices, outputs[l], rows, outputWidth(l));
+            for (int l = 0; l < depth - 1; l++) {
+                hostOutputs[l].gatherRows(full.outputs[l], rowIndices, rows, outputWidth(l));
+                hostOutputs[l].writeTo(outputs[l], runs * rows * outputWidth(l));
             }
         }
 
-        /** Minibatch losses and dLoss/dlogits = (softmax(z) - onehot(y)) / m (Eq. 10-11), per run. */
-        void headAndDelta(double[] minibatchLoss) {
-            double[] logits = outputs[depth - 1].data().asDouble();            // [R, m, k]
+        /**
+         * Minibatch losses and dLoss/dlogits = (softmax(z) - onehot(y)) / m (Eq. 10-11), per run, in double from
+         * the full pass's softmax parts of the minibatch rows: softmax(z)_j = exp(z_j - max) / sum, loss =
+         * (max - z_y) + log sum.
+         */
+        void headAndDelta(FullPass full, double[] minibatchLoss) {
+            Values z = values(full.outputs[depth - 1]);
+            Values top = values(full.max);
+            Values exps = values(full.exps);
+            Values sums = values(full.sumExp);
+            Values lse = values(full.logSumExp);
+            int n = full.rows;
             for (int r = 0; r < runs; r++) {
-                minibatchLoss[r] = SoftmaxCrossEntropy.sumLoss(logits, r * rows, rows, labels, classes, null, delta, rows)
-                        / rows;
+                double loss = 0;
+                for (int i = 0; i < rows; i++) {
+                    int j = r * rows + i;
+                    int row = r * n + rowIndices[j];
+                    int label = labels[j];
+                    loss += (top.get(row) - z.get(row * classes + label)) + lse.get(row);
+                    double sum = sums.get(row);
+                    for (int c = 0; c < classes; c++) {
+                        double p = exps.get(row * classes + c) / sum;
+                        scratch.set(j * classes + c, ((c == label ? p - 1 : p)) / rows);
+                    }
+                }
+                minibatchLoss[r] = loss / rows;
             }
-            deltas[depth - 1].data().setData(delta);
+            scratch.writeTo(deltas[depth - 1], runs * rows * classes);
         }
 
         /**
@@ -639,57 +651,11 @@ public final class BatchedMlp {
                 products.multiply(deltas[l], l == 0 ? inputs : outputs[l - 1], target, true, false);
                 if (l > 0) {
                     products.multiply(deltas[l], weightsWithoutBias[l], backpropagated[l], false, false);
-                    reluDerivative(outputs[l - 1], backpropagated[l], deltas[l - 1], architecture.fanIn(l));
+                    int count = runs * rows * architecture.fanIn(l);
+                    scratch.readFrom(backpropagated[l], count);
+                    scratch.keepWherePositive(hostOutputs[l - 1], runs * rows, architecture.fanIn(l));
+                    scratch.writeTo(deltas[l - 1], count);
                 }
-            }
-        }
-
-        /**
-         * delta[r, i, j] = g[r, i, j] where h[r, i, j] > 0, else 0 (relu'(0) = 0), for j < width; h has a
-         * column of ones beside (width + 1 columns per row), g and delta have width. On heap copies of the
-         * native buffers, in the model's precision.
-         */
-        private void reluDerivative(INDArray h, INDArray g, INDArray delta, int width) {
-            int count = (int) g.length();
-            int hLength = (int) h.length();
-            java.nio.ByteBuffer hBytes = h.data().asNio().order(java.nio.ByteOrder.nativeOrder());
-            java.nio.ByteBuffer gBytes = g.data().asNio().order(java.nio.ByteOrder.nativeOrder());
-            java.nio.ByteBuffer deltaBytes = delta.data().asNio().order(java.nio.ByteOrder.nativeOrder());
-            int rowsOfAll = count / width;
-            if (type == DataType.DOUBLE) {
-                if (activationDoubles.length < hLength || gradientDoubles.length < count) {
-                    activationDoubles = new double[Math.max(hLength, activationDoubles.length)];
-                    gradientDoubles = new double[Math.max(count, gradientDoubles.length)];
-                }
-                double[] activations = activationDoubles;
-                double[] gradient = gradientDoubles;
-                hBytes.asDoubleBuffer().get(activations, 0, hLength);
-                gBytes.asDoubleBuffer().get(gradient, 0, count);
-                for (int row = 0; row < rowsOfAll; row++) {
-                    int from = row * (width + 1);
-                    int to = row * width;
-                    for (int j = 0; j < width; j++) {
-                        gradient[to + j] = activations[from + j] > 0 ? gradient[to + j] : 0;
-                    }
-                }
-                deltaBytes.asDoubleBuffer().put(gradient, 0, count);
-            } else {
-                if (activationFloats.length < hLength || gradientFloats.length < count) {
-                    activationFloats = new float[Math.max(hLength, activationFloats.length)];
-                    gradientFloats = new float[Math.max(count, gradientFloats.length)];
-                }
-                float[] activations = activationFloats;
-                float[] gradient = gradientFloats;
-                hBytes.asFloatBuffer().get(activations, 0, hLength);
-                gBytes.asFloatBuffer().get(gradient, 0, count);
-                for (int row = 0; row < rowsOfAll; row++) {
-                    int from = row * (width + 1);
-                    int to = row * width;
-                    for (int j = 0; j < width; j++) {
-                        gradient[to + j] = activations[from + j] > 0 ? gradient[to + j] : 0f;
-                    }
-                }
-                deltaBytes.asFloatBuffer().put(gradient, 0, count);
             }
         }
     }
