@@ -198,38 +198,10 @@ final class EnsembleBlock {
             model.lossAndGradient(dataset, indices, m, minibatchLoss);                  // g_t, Eq. 8
             model.gradientStatistics(norm, dot);
             for (int r = 0; r < runs; r++) {
-                if (finished[r]) {
-                    continue;
-                }
-                double sgNorm = norm[r];
-                Double sgCosPrev = t == 0 || sgNorm == 0 || previousNorm[r] == 0 ? null
-                        : dot[r] / (sgNorm * previousNorm[r]);                          // Fig. 8, middle
-                String divergence = TrainingRun.divergence(t, loss[r], minibatchLoss[r], sgNorm);
-                // Plain setters, not the builder: its build() resolves the defaults of the ten curvature fields
-                // left unset, which cost more than the training step itself here. Their default is null.
-                IterationMetrics record = new IterationMetrics();
-                record.setRunId(runIds[r]);
-                record.setExperimentId(settings.experimentId());
-                record.setIteration(t);
-                record.setTimestampMillis(System.currentTimeMillis());
-                record.setLoss(loss[r]);
-                record.setMinibatchLoss(minibatchLoss[r]);
-                record.setStepSize(eta);
-                record.setBatchSize(m);
-                record.setSgNorm(sgNorm);
-                record.setSgCosPrev(sgCosPrev);
-                record.setTrainAccuracy(accuracy[r]);
-                record.setTestLoss(test ? testLoss[r] : null);
-                record.setTestAccuracy(test ? testAccuracy[r] : null);
-                sink.iteration(record);
-                published[r]++;
-                listener.iterationDone(record);
-                previousNorm[r] = sgNorm;
-                if (divergence != null) {                                             // no update; ends now
-                    status[r] = RunStatus.DIVERGED;
-                    message[r] = divergence;
-                    finalLoss[r] = loss[r];
-                    finish(r);
+                if (!finished[r]) {
+                    recordIteration(r, t, eta, m, loss[r], accuracy[r], minibatchLoss[r], norm[r], previousNorm[r], dot[r],
+                            test ? testLoss[r] : null, test ? testAccuracy[r] : null);
+                    previousNorm[r] = norm[r];
                 }
             }
             model.step(eta);                                                           // theta - eta g_t, Eq. 8
@@ -243,6 +215,42 @@ final class EnsembleBlock {
                     message[r] = "loss f(theta_T) after the last update is " + loss[r];
                 }
             }
+        }
+    }
+
+    /**
+     * Publishes run r's IterationMetrics of iteration t and ends the run if it diverged (a method of its own,
+     * so that the JIT compiles it once instead of inside the whole training loop).
+     */
+    private void recordIteration(int r, int t, double eta, int m, double loss, double accuracy, double minibatchLoss,
+                                 double sgNorm, double previousNorm, double dot, Double testLoss, Double testAccuracy) {
+        Double sgCosPrev = t == 0 || sgNorm == 0 || previousNorm == 0 ? null
+                : dot / (sgNorm * previousNorm);                                    // Fig. 8, middle
+        String divergence = TrainingRun.divergence(t, loss, minibatchLoss, sgNorm);
+        // Plain setters, not the builder: its build() resolves the defaults of the ten curvature fields
+        // left unset, which cost more than the training step itself here. Their default is null.
+        IterationMetrics record = new IterationMetrics();
+        record.setRunId(runIds[r]);
+        record.setExperimentId(settings.experimentId());
+        record.setIteration(t);
+        record.setTimestampMillis(System.currentTimeMillis());
+        record.setLoss(loss);
+        record.setMinibatchLoss(minibatchLoss);
+        record.setStepSize(eta);
+        record.setBatchSize(m);
+        record.setSgNorm(sgNorm);
+        record.setSgCosPrev(sgCosPrev);
+        record.setTrainAccuracy(accuracy);
+        record.setTestLoss(testLoss);
+        record.setTestAccuracy(testAccuracy);
+        sink.iteration(record);
+        published[r]++;
+        listener.iterationDone(record);
+        if (divergence != null) {                                                   // no update; ends now
+            status[r] = RunStatus.DIVERGED;
+            message[r] = divergence;
+            finalLoss[r] = loss;
+            finish(r);
         }
     }
 
