@@ -3,7 +3,8 @@
 # Usage: bench/ensemble/run.sh [runs...]        (default: 1000 10000; from anywhere; builds what it needs)
 #   REPEATS=5 bench/ensemble/run.sh 1000       (interleaved repeats per size, default 3; medians reported)
 #   DTYPE=float64 bench/ensemble/run.sh 1000    (default float32, as the peer's measurements)
-#   BENCH_JAVA_OPTS=-XX:TieredStopAtLevel=1 bench/ensemble/run.sh 1000   (JVM options of sgdscope's side)
+#   BENCH_JAVA_OPTS=-XX:TieredStopAtLevel=1 bench/ensemble/run.sh 1000   (more JVM options for sgdscope's side,
+#                                              after those the launcher gives `sgdscope train`: cli/jvm-options/train)
 #
 # For each R: sgdscope's ensemble engine training and handing every record to a sink that drops it
 # ("compute"), the same training publishing every record to an embedded Kafka broker in the process
@@ -30,6 +31,8 @@ cp="$top/trainer/target/classes:$top/embedded-kafka/target/classes:$(cat "$work/
 # inside the measured JVM and its JIT work would overlap the timing).
 javac -d "$work/bench-classes" -cp "$cp" "$here/EnsembleBench.java"
 repeats="${REPEATS:-3}"
+# sgdscope's side runs with the JVM options the launcher gives `sgdscope train`.
+train_options="$(sed -e 's/#.*//' "$top/cli/jvm-options/train" | xargs)"
 
 results="$work/results-$dtype.txt"
 : > "$results"
@@ -37,7 +40,7 @@ for r in "${runs[@]}"; do
   for rep in $(seq 1 "$repeats"); do                 # interleaved, so that drifts of the machine hit all three
     for mode in compute publish; do
       echo "== sgdscope ensemble engine, R = $r, $mode, $dtype (2 workers, -Xmx8g), repeat $rep/$repeats"
-      java ${BENCH_JAVA_OPTS:-} -Xmx8g -cp "$work/bench-classes:$cp" EnsembleBench "$r" "$mode" "$dtype" \
+      java $train_options ${BENCH_JAVA_OPTS:-} -Xmx8g -cp "$work/bench-classes:$cp" EnsembleBench "$r" "$mode" "$dtype" \
           2>"$work/sgdscope-$r-$mode.log" | tee -a "$results"
     done
     echo "== PyTorch peer, R = $r, $dtype, repeat $rep/$repeats"

@@ -28,6 +28,22 @@ class ComposeFileTest {
         assertValid("-f", "docker-compose.yml", "-f", "docker-compose.kafka3.yml", "config", "-q");
     }
 
+    @Test
+    void theTrainerServicesRunWithTheLaunchersTrainOptions() throws Exception {
+        Path top = Path.of("..").toAbsolutePath().normalize();
+        String launcherOptions = java.nio.file.Files.readAllLines(top.resolve("cli/jvm-options/train")).stream()
+                .map(line -> line.replaceAll("#.*", "").trim()).filter(line -> !line.isEmpty())
+                .collect(java.util.stream.Collectors.joining(" "));
+        java.util.regex.Matcher matcher = java.util.regex.Pattern.compile("JDK_JAVA_OPTIONS: \"([^\"]*)\"")
+                .matcher(java.nio.file.Files.readString(top.resolve("docker-compose.yml")));
+        int services = 0;
+        while (matcher.find()) {
+            assertEquals(launcherOptions, matcher.group(1), "docker-compose.yml's JDK_JAVA_OPTIONS");
+            services++;
+        }
+        assertEquals(2, services, "trainer and trainer-gpu set JDK_JAVA_OPTIONS");
+    }
+
     private static void assertValid(String... args) throws Exception {
         java.util.List<String> command = new java.util.ArrayList<>(java.util.List.of("docker-compose"));
         command.addAll(java.util.List.of(args));
