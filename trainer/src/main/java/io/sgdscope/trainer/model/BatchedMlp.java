@@ -62,11 +62,11 @@ public final class BatchedMlp {
     private final Map<Dataset, FullPass> fullPasses = new IdentityHashMap<>();
     private final BatchedProducts products = BackendProducts.create();
     private BatchPass batchPass;
-    /** Heap copies of the gradient arrays of each layer for {@link #gradientStatistics}. */
-    private final HeapCopy[] copies;
-    /** Counts {@link #lossAndGradient} calls; the copies hold g of generation {@code copiedGeneration} (-1: none). */
-    private long gradientGeneration;
-    private long copiedGeneration = -1;
+    /** Heap scratch of {@link #gradientStatistics}: one run's slice of g_t and of g_{t-1}. */
+    private double[] runDoubles = new double[0];
+    private double[] previousRunDoubles = new double[0];
+    private float[] runFloats = new float[0];
+    private float[] previousRunFloats = new float[0];
     /** Counts changes of the parameters: a full pass is current when it was computed at this generation. */
     private long parameterGeneration;
 
@@ -82,14 +82,12 @@ public final class BatchedMlp {
         weightsWithoutBias = new INDArray[depth];
         weightGradients = new INDArray[depth];
         previousWeightGradients = new INDArray[depth];
-        copies = new HeapCopy[depth];
         for (int l = 0; l < depth; l++) {
             int in = architecture.fanIn(l);
             weights[l] = Nd4j.create(type, runs, weightRows(l), in + 1);
             weightsWithoutBias[l] = weights[l].get(all(), interval(0, architecture.fanOut(l)), interval(0, in));
             weightGradients[l] = Nd4j.create(type, runs, weightRows(l), in + 1);
             previousWeightGradients[l] = Nd4j.create(type, runs, weightRows(l), in + 1);
-            copies[l] = new HeapCopy();
         }
         if (depth > 1) {                                       // layer 0's row of ones: (0, ..., 0, 1) in every run
             weights[0].get(all(), point(architecture.fanOut(0)), point(architecture.inputDimension())).assign(1);
@@ -205,7 +203,6 @@ public final class BatchedMlp {
         if (indices.length != runs * batchSize) {
             throw new IllegalArgumentException("need " + runs + " x " + batchSize + " indices, got " + indices.length);
         }
-        gradientGeneration++;
         for (int l = 0; l < depth; l++) {                       // g_{t-1} <- g_t before g_t is overwritten
             INDArray w = previousWeightGradients[l];
             previousWeightGradients[l] = weightGradients[l];
@@ -230,15 +227,13 @@ public final class BatchedMlp {
      * like BLAS's dot, and may overflow.
      */
     public void gradientStatistics(double[] norm, double[] dotWithPrevious) {
-        // Summed in double over bulk copies of the arrays (one pass, instead of 24 small ND4J reductions);
-        // the copy of g_t is kept, so that the next call reads g_{t-1} from it instead of copying it again.
+        // Summed in double over each run's slices copied to small heap arrays that stay in the L1 cache (one
+        // pass, instead of 24 small ND4J reductions or copies of the whole arrays).
         java.util.Arrays.fill(norm, 0);
         java.util.Arrays.fill(dotWithPrevious, 0);
-        boolean previousCopied = copiedGeneration == gradientGeneration - 1 && copiedGeneration >= 0;
         for (int l = 0; l < depth; l++) {
-            accumulate(weightGradients[l], previousWeightGradients[l], copies[l], previousCopied, norm, dotWithPrevious);
+            accumulate(weightGradients[l], previousWeightGradients[l], norm, dotWithPrevious);
         }
-        copiedGeneration = gradientGeneration;
         for (int r = 0; r < runs; r++) {
             double squared = norm[r];
             norm[r] = Double.isFinite(squared) && squared > 1e-290 || squared == 0 ? Math.sqrt(squared)
@@ -247,59 +242,36 @@ public final class BatchedMlp {
     }
 
     /**
-     * A gradient array copied to the heap: {@code current} holds g_t, {@code previous} g_{t-1} (the arrays
-     * swap roles as the native ones do), in the model's precision.
+     * normSq[r] += sum g[r]^2, dot[r] += sum g[r] p[r] over the elements of run r in two contiguous [R, ...]
+     * arrays, summed in double over each run's slices read from the arrays' native buffers.
      */
-    private static final class HeapCopy {
-        double[] currentDoubles = new double[0];
-        double[] previousDoubles = new double[0];
-        float[] currentFloats = new float[0];
-        float[] previousFloats = new float[0];
-
-        void swap() {
-            double[] d = currentDoubles;
-            currentDoubles = previousDoubles;
-            previousDoubles = d;
-            float[] f = currentFloats;
-            currentFloats = previousFloats;
-            previousFloats = f;
-        }
-    }
-
-    /**
-     * normSq[r] += sum g[r]^2, dot[r] += sum g[r] p[r] over the elements of run r in two [R, ...] arrays,
-     * summed in double over heap copies of the arrays' native buffers; p is copied only when the last
-     * call did not leave g_{t-1} behind.
-     */
-    private void accumulate(INDArray g, INDArray p, HeapCopy copy, boolean previousCopied, double[] normSq, double[] dot) {
-        int length = (int) g.length();
-        int perRun = length / runs;
-        copy.swap();                                              // what was g_t last time is g_{t-1} now
+    private void accumulate(INDArray g, INDArray p, double[] normSq, double[] dot) {
+        int perRun = (int) (g.length() / runs);
+        java.nio.ByteBuffer gBytes = g.data().asNio().order(java.nio.ByteOrder.nativeOrder());
+        java.nio.ByteBuffer pBytes = p.data().asNio().order(java.nio.ByteOrder.nativeOrder());
         if (g.dataType() == DataType.DOUBLE) {
-            if (copy.currentDoubles.length != length) {
-                copy.currentDoubles = new double[length];
-                copy.previousDoubles = new double[length];
-                previousCopied = false;
+            if (runDoubles.length < perRun) {
+                runDoubles = new double[perRun];
+                previousRunDoubles = new double[perRun];
             }
-            g.data().asNio().order(java.nio.ByteOrder.nativeOrder()).asDoubleBuffer().get(copy.currentDoubles, 0, length);
-            if (!previousCopied) {
-                p.data().asNio().order(java.nio.ByteOrder.nativeOrder()).asDoubleBuffer().get(copy.previousDoubles, 0, length);
-            }
+            java.nio.DoubleBuffer gValues = gBytes.asDoubleBuffer();
+            java.nio.DoubleBuffer pValues = pBytes.asDoubleBuffer();
             for (int r = 0; r < runs; r++) {
-                sums(copy.currentDoubles, copy.previousDoubles, r * perRun, (r + 1) * perRun, r, normSq, dot);
+                gValues.get(r * perRun, runDoubles, 0, perRun);
+                pValues.get(r * perRun, previousRunDoubles, 0, perRun);
+                sums(runDoubles, previousRunDoubles, 0, perRun, r, normSq, dot);
             }
         } else {
-            if (copy.currentFloats.length != length) {
-                copy.currentFloats = new float[length];
-                copy.previousFloats = new float[length];
-                previousCopied = false;
+            if (runFloats.length < perRun) {
+                runFloats = new float[perRun];
+                previousRunFloats = new float[perRun];
             }
-            g.data().asNio().order(java.nio.ByteOrder.nativeOrder()).asFloatBuffer().get(copy.currentFloats, 0, length);
-            if (!previousCopied) {
-                p.data().asNio().order(java.nio.ByteOrder.nativeOrder()).asFloatBuffer().get(copy.previousFloats, 0, length);
-            }
+            java.nio.FloatBuffer gValues = gBytes.asFloatBuffer();
+            java.nio.FloatBuffer pValues = pBytes.asFloatBuffer();
             for (int r = 0; r < runs; r++) {
-                sums(copy.currentFloats, copy.previousFloats, r * perRun, (r + 1) * perRun, r, normSq, dot);
+                gValues.get(r * perRun, runFloats, 0, perRun);
+                pValues.get(r * perRun, previousRunFloats, 0, perRun);
+                sums(runFloats, previousRunFloats, 0, perRun, r, normSq, dot);
             }
         }
     }
