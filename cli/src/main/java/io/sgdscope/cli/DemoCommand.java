@@ -216,8 +216,9 @@ final class DemoCommand implements Callable<Integer> {
         String experimentId = settings.experimentId();
         StringBuilder summary = new StringBuilder();
         apps.quantiles().experiments().current(experimentId).ifPresent(status -> summary.append(String.format(Locale.ROOT,
-                "Runs (streams apps): %d completed, %d diverged, %d cancelled, %d failed, %d still active%n",
-                status.completed(), status.diverged(), status.cancelled(), status.failed(), status.active())));
+                "Runs (streams apps): %d completed, %d diverged, %d cancelled, %d failed, %d still active%s%n",
+                status.completed(), status.diverged(), status.cancelled(), status.failed(), status.active(),
+                status.stalled() == 0 ? "" : ", " + status.stalled() + " stalled")));
         AlertLog log = apps.deviation().alerts();
         Map<DeviationCheck, Long> counts = log.counts(experimentId);
         long total = counts.values().stream().mapToLong(Long::longValue).sum();

@@ -58,6 +58,13 @@ final class StreamsOptions {
             description = "Iterations of a watched run's rolling quantiles. Default: ${DEFAULT-VALUE}.")
     int rollingWindow;
 
+    @Option(names = "--run-stall-timeout", paramLabel = "SECONDS",
+            defaultValue = "" + 15 * 60,
+            description = "A run that sent iterations but no RunFinished and then nothing for this many seconds (a crashed "
+                    + "trainer) counts as stalled: it stops holding its experiment's frontier back until it sends again. "
+                    + "0 = never. Default: ${DEFAULT-VALUE}.")
+    long runStallTimeoutSeconds;
+
     @Option(names = "--deviation-delta", paramLabel = "DELTA", defaultValue = "" + DeviationSettings.DEFAULT_DELTA,
             description = "Confidence δ of Theorem 1's deviation allowance and Theorem 2's envelope. Default: ${DEFAULT-VALUE}.")
     double deviationDelta;
@@ -95,7 +102,7 @@ final class StreamsOptions {
         QuantilesSettings defaults = QuantilesSettings.defaults();
         return new QuantilesSettings(quantileMetrics == null || quantileMetrics.isEmpty() ? defaults.metrics() : quantileMetrics,
                 defaults.sketchK(), watchedRuns, rollingWindow, defaults.rollingMetrics(), defaults.batchRecords(),
-                defaults.emitInterval());
+                defaults.emitInterval(), Duration.ofSeconds(runStallTimeoutSeconds));
     }
 
     /** @throws IllegalArgumentException with one line naming the bad setting */

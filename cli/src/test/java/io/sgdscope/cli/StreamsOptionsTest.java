@@ -41,7 +41,7 @@ class StreamsOptionsTest {
         StreamsOptions options = parse("--application-id", "lab", "--standby-replicas", "1", "--commit-interval", "250",
                 "--quantile-metrics", "loss,lossDelta,sgNorm", "--watched-runs", "3", "--rolling-window", "20",
                 "--deviation-delta", "0.05", "--deviation-c", "0.5", "--deviation-window", "40",
-                "--deviation-alert-level", "0.01", "--divergence-factor", "4");
+                "--deviation-alert-level", "0.01", "--divergence-factor", "4", "--run-stall-timeout", "90");
         StreamsSettings settings = options.toSettings(new KafkaConnection("kafka:9092", Map.of()), Path.of("state"));
         assertEquals("lab-deviation", settings.deviationApplicationId());
         assertEquals(1, settings.standbyReplicas());
@@ -50,6 +50,7 @@ class StreamsOptionsTest {
         assertEquals(List.of("loss", "lossDelta", "sgNorm"), quantiles.metrics());
         assertEquals(3, quantiles.watchedRuns());
         assertEquals(20, quantiles.rollingWindow());
+        assertEquals(Duration.ofSeconds(90), quantiles.runStallTimeout());
         assertEquals(new DeviationSettings(0.05, 0.5, 40, 0.01, 4, 3), options.toDeviationSettings());
     }
 
@@ -67,5 +68,12 @@ class StreamsOptionsTest {
         again.setErr(new PrintWriter(err2));
         assertEquals(2, again.execute("streams", "--bootstrap-servers", "127.0.0.1:1", "--quantile-metrics", "sgNorm"));
         assertTrue(err2.toString().startsWith("sgdscope streams: metrics must include loss"), err2.toString());
+
+        StringWriter err3 = new StringWriter();
+        CommandLine third = Sgdscope.commandLine();
+        third.setErr(new PrintWriter(err3));
+        assertEquals(2, third.execute("streams", "--bootstrap-servers", "127.0.0.1:1", "--run-stall-timeout", "-5"));
+        assertTrue(err3.toString().startsWith("sgdscope streams: run stall timeout must be in 0 s (never) .. 30 days"),
+                err3.toString());
     }
 }

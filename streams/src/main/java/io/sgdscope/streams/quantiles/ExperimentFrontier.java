@@ -13,13 +13,14 @@ import java.util.TreeMap;
  * The frontier of one experiment: the latest iteration that every active run has reached, and the band
  * of each metric there. An in-memory index of the frontier stores, owned by one stream task.
  *
- * <p>The rule: with A the runs that sent iterations and no RunFinished yet, iteration t is reached by
+ * <p>The rule: with A the runs that sent iterations, no RunFinished and have not stalled, t is reached by
  * every active run when runs(t) − finished(t) ≥ |A|, where runs(t) is how many runs the loss band at t
  * counts and finished(t) how many of the finished runs got to t or further. The frontier is the deepest
  * such t; with no active run, the deepest t any run reached. So runs that finish (diverged, cancelled,
  * completed early) stop holding the frontier back, runs in lockstep show the latest iteration all have
  * reached, and runs trained one after another show the newest run's progress against all before it.
- * A run that stops without a RunFinished (a crashed trainer) still counts as active.
+ * A run that stops without a RunFinished (a crashed trainer) counts as active until the stall timeout;
+ * then it is stalled and counts like a finished run at its last iteration, until it sends again.
  *
  * <p>Bands below the frontier are dropped (for each metric the latest one below it is kept, for metrics
  * computed every k iterations); a run that starts later brings the early iterations back as its values
@@ -32,6 +33,7 @@ final class ExperimentFrontier {
 
     private final String experimentId;
     private int active;
+    private long stalled;
     private final Map<RunStatus, Long> finishedByStatus = new EnumMap<>(RunStatus.class);
     /** Finished runs that were active, by their last iteration. */
     private final TreeMap<Integer, Integer> finishedLast = new TreeMap<>();
@@ -54,6 +56,24 @@ final class ExperimentFrontier {
             if (lastIteration >= 0) {
                 finishedLast.merge(lastIteration, 1, Integer::sum);
             }
+        }
+    }
+
+    /** An active run stalled at {@code lastIteration}: it stops holding the frontier back. */
+    void stall(int lastIteration) {
+        active--;
+        stalled++;
+        if (lastIteration >= 0) {
+            finishedLast.merge(lastIteration, 1, Integer::sum);
+        }
+    }
+
+    /** A stalled run (stalled at {@code lastIteration}) sent again: active once more. */
+    void revive(int lastIteration) {
+        stalled--;
+        active++;
+        if (lastIteration >= 0) {
+            finishedLast.computeIfPresent(lastIteration, (t, runs) -> runs == 1 ? null : runs - 1);
         }
     }
 
@@ -144,6 +164,6 @@ final class ExperimentFrontier {
     ExperimentStatus status() {
         return new ExperimentStatus(experimentId, frontier, active, finishedByStatus.getOrDefault(RunStatus.COMPLETED, 0L),
                 finishedByStatus.getOrDefault(RunStatus.DIVERGED, 0L), finishedByStatus.getOrDefault(RunStatus.CANCELLED, 0L),
-                finishedByStatus.getOrDefault(RunStatus.FAILED, 0L));
+                finishedByStatus.getOrDefault(RunStatus.FAILED, 0L), stalled);
     }
 }

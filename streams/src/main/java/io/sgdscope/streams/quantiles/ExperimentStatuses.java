@@ -18,9 +18,10 @@ import java.util.function.ToLongFunction;
  */
 public final class ExperimentStatuses {
 
-    private static final List<String> STATES = List.of("active", "completed", "diverged", "cancelled", "failed");
+    private static final List<String> STATES = List.of("active", "completed", "diverged", "cancelled", "failed", "stalled");
     private static final List<ToLongFunction<ExperimentStatus>> COUNTS = List.of(ExperimentStatus::active,
-            ExperimentStatus::completed, ExperimentStatus::diverged, ExperimentStatus::cancelled, ExperimentStatus::failed);
+            ExperimentStatus::completed, ExperimentStatus::diverged, ExperimentStatus::cancelled, ExperimentStatus::failed,
+            ExperimentStatus::stalled);
 
     private final ConcurrentMap<String, ExperimentStatus> statuses = new ConcurrentHashMap<>();
     private final MeterGroups gauges;
@@ -44,7 +45,7 @@ public final class ExperimentStatuses {
                 "The latest iteration every active run of the experiment has reached", status.frontierIteration());
         for (int i = 0; i < STATES.size(); i++) {
             gauges.set(status.experimentId(), MeterNames.EXPERIMENT_RUNS, experiment.and(MeterNames.TAG_STATE, STATES.get(i)),
-                    "Runs of the experiment by state (active: sent iterations, no RunFinished yet)",
+                    "Runs of the experiment by state (active: sent iterations, no RunFinished yet; stalled: nothing for the stall timeout)",
                     COUNTS.get(i).applyAsLong(status));
         }
     }

@@ -70,18 +70,11 @@ final class FrontierProcessor implements Processor<String, FrontierEvent, Void, 
             RunLifecycle lifecycle = event.lifecycle();
             String key = lifecycle.experimentId() + '\u0000' + lifecycle.runId();
             RunLifecycle known = runs.get(key);
-            boolean news = known == null
-                    || (known.kind() == RunLifecycle.Kind.ACTIVE && lifecycle.kind() == RunLifecycle.Kind.FINISHED);
-            if (!news) {
-                return; // a run becomes active once and finishes once
+            frontier = frontier(lifecycle.experimentId());
+            if (!change(frontier, known, lifecycle)) {
+                return; // nothing new: a run becomes active, stalls and finishes at most once per turn
             }
             runs.put(key, lifecycle);
-            frontier = frontier(lifecycle.experimentId());
-            if (lifecycle.kind() == RunLifecycle.Kind.ACTIVE) {
-                frontier.activate();
-            } else {
-                frontier.finish(lifecycle.status(), known != null, lifecycle.lastIteration());
-            }
         } else {
             CrossRunBand band = event.band();
             keptBands.put(bandKey(band.experimentId(), band.metric(), band.iteration()), band);
@@ -113,11 +106,54 @@ final class FrontierProcessor implements Processor<String, FrontierEvent, Void, 
         experimentsHere.clear();
     }
 
+    /**
+     * Applies a lifecycle event to the frontier, given what the store knew of the run.
+     *
+     * @return whether it changed anything (else it is not stored)
+     */
+    private static boolean change(ExperimentFrontier frontier, RunLifecycle known, RunLifecycle event) {
+        RunLifecycle.Kind was = known == null ? null : known.kind();
+        switch (event.kind()) {
+            case ACTIVE -> {
+                if (was == null) {
+                    frontier.activate();
+                    return true;
+                }
+                if (was == RunLifecycle.Kind.STALLED) {
+                    frontier.revive(known.lastIteration());
+                    return true;
+                }
+                return false;
+            }
+            case STALLED -> {
+                if (was != RunLifecycle.Kind.ACTIVE) {
+                    return false;                   // stalls only when active (and not before it was)
+                }
+                frontier.stall(event.lastIteration());
+                return true;
+            }
+            case FINISHED -> {
+                if (was == RunLifecycle.Kind.FINISHED) {
+                    return false;
+                }
+                if (was == RunLifecycle.Kind.STALLED) {
+                    frontier.revive(known.lastIteration());
+                }
+                frontier.finish(event.status(), was != null, event.lastIteration());
+                return true;
+            }
+            default -> throw new IllegalStateException("unknown lifecycle " + event.kind());
+        }
+    }
+
     /** Re-applies a stored lifecycle while rebuilding (a finished run's entry replaced its active one). */
     private void apply(RunLifecycle lifecycle) {
         ExperimentFrontier frontier = frontier(lifecycle.experimentId());
         if (lifecycle.kind() == RunLifecycle.Kind.ACTIVE) {
             frontier.activate();
+        } else if (lifecycle.kind() == RunLifecycle.Kind.STALLED) {
+            frontier.activate();
+            frontier.stall(lifecycle.lastIteration());
         } else {
             // Stored finished runs were active before if they reached an iteration.
             boolean wasActive = lifecycle.lastIteration() >= 0;

@@ -17,9 +17,13 @@ import java.util.Set;
  * @param batchRecords a run task sends the values of an iteration on after at most this many records
  *                     (1 = every record at once); larger batches cost far less per record
  * @param emitInterval and at the latest after this long (wall clock)
+ * @param runStallTimeout a run that sent iterations, no RunFinished, and nothing for this long (wall clock
+ *                        of the app) counts as stalled: it stops holding its experiment's frontier back
+ *                        until it sends again (a crashed trainer). Zero: runs never stall.
  */
 public record QuantilesSettings(List<String> metrics, int sketchK, int watchedRuns, int rollingWindow,
-                                List<String> rollingMetrics, int batchRecords, Duration emitInterval) {
+                                List<String> rollingMetrics, int batchRecords, Duration emitInterval,
+                                Duration runStallTimeout) {
 
     /** Every IterationMetrics quantity of the paper, Δ_t(f), the phase indicator and the spectrum scalars. */
     public static final List<String> DEFAULT_METRICS = List.of("loss", TrackedMetric.LOSS_DELTA, "minibatchLoss",
@@ -33,6 +37,8 @@ public record QuantilesSettings(List<String> metrics, int sketchK, int watchedRu
     public static final int DEFAULT_ROLLING_WINDOW = 50;
     public static final int DEFAULT_BATCH_RECORDS = 512;
     public static final Duration DEFAULT_EMIT_INTERVAL = Duration.ofMillis(100);
+    /** Longer than any iteration with curvature probes we measured (seconds), short enough to notice a crash. */
+    public static final Duration DEFAULT_RUN_STALL_TIMEOUT = Duration.ofMinutes(15);
 
     public QuantilesSettings {
         metrics = List.copyOf(metrics);
@@ -70,29 +76,39 @@ public record QuantilesSettings(List<String> metrics, int sketchK, int watchedRu
         if (emitInterval == null || emitInterval.isNegative() || emitInterval.isZero()) {
             throw new IllegalArgumentException("emit interval must be positive, was " + emitInterval);
         }
+        if (runStallTimeout == null || runStallTimeout.isNegative() || runStallTimeout.compareTo(Duration.ofDays(30)) > 0) {
+            throw new IllegalArgumentException("run stall timeout must be in 0 s (never) .. 30 days, was "
+                    + (runStallTimeout == null ? null : runStallTimeout.toSeconds() + " s"));
+        }
     }
 
     public static QuantilesSettings defaults() {
         return new QuantilesSettings(DEFAULT_METRICS, DEFAULT_SKETCH_K, DEFAULT_WATCHED_RUNS, DEFAULT_ROLLING_WINDOW,
-                DEFAULT_ROLLING_METRICS, DEFAULT_BATCH_RECORDS, DEFAULT_EMIT_INTERVAL);
+                DEFAULT_ROLLING_METRICS, DEFAULT_BATCH_RECORDS, DEFAULT_EMIT_INTERVAL, DEFAULT_RUN_STALL_TIMEOUT);
     }
 
     public QuantilesSettings withMetrics(List<String> newMetrics) {
-        return new QuantilesSettings(newMetrics, sketchK, watchedRuns, rollingWindow, rollingMetrics, batchRecords, emitInterval);
+        return new QuantilesSettings(newMetrics, sketchK, watchedRuns, rollingWindow, rollingMetrics, batchRecords, emitInterval,
+                runStallTimeout);
     }
 
     public QuantilesSettings withBatching(int newBatchRecords, Duration newEmitInterval) {
         return new QuantilesSettings(metrics, sketchK, watchedRuns, rollingWindow, rollingMetrics, newBatchRecords,
-                newEmitInterval);
+                newEmitInterval, runStallTimeout);
     }
 
     public QuantilesSettings withWatching(int newWatchedRuns, int newRollingWindow) {
         return new QuantilesSettings(metrics, sketchK, newWatchedRuns, newRollingWindow, rollingMetrics, batchRecords,
-                emitInterval);
+                emitInterval, runStallTimeout);
     }
 
     public QuantilesSettings withSketchK(int newSketchK) {
         return new QuantilesSettings(metrics, newSketchK, watchedRuns, rollingWindow, rollingMetrics, batchRecords,
-                emitInterval);
+                emitInterval, runStallTimeout);
+    }
+
+    public QuantilesSettings withRunStallTimeout(Duration newRunStallTimeout) {
+        return new QuantilesSettings(metrics, sketchK, watchedRuns, rollingWindow, rollingMetrics, batchRecords,
+                emitInterval, newRunStallTimeout);
     }
 }

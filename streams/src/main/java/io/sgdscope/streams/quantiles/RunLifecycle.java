@@ -5,14 +5,17 @@ import java.util.Objects;
 
 /**
  * A change in a run's life that the experiment's frontier needs to know: it became active (its first
- * iteration was counted) or it finished (RunFinished arrived).
+ * iteration was counted, or it sent again after it had stalled), it stalled (nothing from it for the
+ * stall timeout, no RunFinished), or it finished (RunFinished arrived).
  *
  * @param status how it finished; null for {@link Kind#ACTIVE}
- * @param lastIteration the highest iteration of the run counted in the distributions; -1 if none
+ * @param lastIteration the highest iteration of the run counted in the distributions; -1 if none (for
+ *                      {@link Kind#ACTIVE}: the iteration that made it active)
  */
 record RunLifecycle(String experimentId, String runId, Kind kind, RunStatus status, int lastIteration) {
 
-    enum Kind { ACTIVE, FINISHED }
+    /** Stored by ordinal: new kinds go last. */
+    enum Kind { ACTIVE, FINISHED, STALLED }
 
     RunLifecycle {
         Objects.requireNonNull(experimentId, "experimentId");
@@ -25,6 +28,10 @@ record RunLifecycle(String experimentId, String runId, Kind kind, RunStatus stat
 
     static RunLifecycle active(String experimentId, String runId, int iteration) {
         return new RunLifecycle(experimentId, runId, Kind.ACTIVE, null, iteration);
+    }
+
+    static RunLifecycle stalled(String experimentId, String runId, int lastIteration) {
+        return new RunLifecycle(experimentId, runId, Kind.STALLED, null, lastIteration);
     }
 
     static RunLifecycle finished(String experimentId, String runId, RunStatus status, int lastIteration) {

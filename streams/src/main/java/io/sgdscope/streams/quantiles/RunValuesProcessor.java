@@ -34,7 +34,8 @@ import org.slf4j.LoggerFactory;
  * state and batch is written once per commit, not once per record.
  *
  * <p>Outputs: {@link PartialValues} keyed by experiment and iteration, and {@link RunLifecycle} keyed
- * by experiment (a run's first counted iteration, its RunFinished).
+ * by experiment (a run's first counted iteration, its RunFinished; with a stall timeout, a run that has
+ * sent nothing for that long and its first record after that).
  */
 final class RunValuesProcessor implements Processor<String, RunInput, String, Object> {
 
@@ -59,6 +60,25 @@ final class RunValuesProcessor implements Processor<String, RunInput, String, Ob
     private final Set<String> watchedHere = new HashSet<>();
     private ProcessorContext<String, Object> context;
     private WriteBackStore<PartialValues> partials;
+    /**
+     * The active runs of this task (counted iterations, no RunFinished) and when each last sent a record,
+     * wall clock of the app; in memory only (after a restart each starts again from the restart).
+     */
+    private final Map<String, Activity> activity = new HashMap<>();
+
+    /** When an active run last sent a record, and whether it has been reported stalled since. */
+    private static final class Activity {
+        final String experimentId;
+        long lastSeenMillis;
+        boolean stalled;
+        /** Rebuilt after a restart: the frontier may know it as stalled, so its next record reports it active. */
+        boolean announce;
+
+        Activity(String experimentId, long lastSeenMillis) {
+            this.experimentId = experimentId;
+            this.lastSeenMillis = lastSeenMillis;
+        }
+    }
 
     RunValuesProcessor(QuantilesSettings settings, MeterRegistry registry, MeterGroups watchedGauges) {
         this.settings = settings;
@@ -93,6 +113,65 @@ final class RunValuesProcessor implements Processor<String, RunInput, String, Ob
         this.open.clear();
         partials.forEachCommitted(open::put);
         context.schedule(settings.emitInterval(), PunctuationType.WALL_CLOCK_TIME, this::sendAll);
+        activity.clear();
+        if (!settings.runStallTimeout().isZero()) {
+            long now = context.currentSystemTimeMs();
+            runStates.forEachCommitted((runId, state) -> {
+                if (!state.finished() && !state.iterations().isEmpty()) {
+                    Activity restored = new Activity(state.experimentId(), now);
+                    restored.announce = true;
+                    activity.put(runId, restored);
+                }
+            });
+            java.time.Duration check = settings.runStallTimeout().dividedBy(4);
+            check = check.compareTo(java.time.Duration.ofMinutes(1)) > 0 ? java.time.Duration.ofMinutes(1)
+                    : check.compareTo(java.time.Duration.ofMillis(100)) < 0 ? java.time.Duration.ofMillis(100) : check;
+            context.schedule(check, PunctuationType.WALL_CLOCK_TIME, this::reportStalledRuns);
+        }
+    }
+
+    /**
+     * A run is active while it sends; when it has sent nothing for the stall timeout it is reported
+     * stalled, and active again with its next record.
+     */
+    private void seen(String runId, String experimentId, int iteration, boolean first, long timestamp) {
+        if (settings.runStallTimeout().isZero()) {
+            if (first) {
+                context.forward(new Record<>(experimentId, RunLifecycle.active(experimentId, runId, iteration), timestamp));
+            }
+            return;
+        }
+        long now = context.currentSystemTimeMs();
+        Activity known = activity.get(runId);
+        if (known == null) {
+            activity.put(runId, new Activity(experimentId, now));
+            if (first) {
+                context.forward(new Record<>(experimentId, RunLifecycle.active(experimentId, runId, iteration), timestamp));
+            }
+            return;
+        }
+        known.lastSeenMillis = now;
+        if (known.stalled || known.announce) {
+            known.stalled = false;
+            known.announce = false;
+            context.forward(new Record<>(experimentId, RunLifecycle.active(experimentId, runId, iteration), timestamp));
+        }
+    }
+
+    private void reportStalledRuns(long now) {
+        long timeout = settings.runStallTimeout().toMillis();
+        for (Map.Entry<String, Activity> entry : activity.entrySet()) {
+            Activity run = entry.getValue();
+            if (!run.stalled && now - run.lastSeenMillis >= timeout) {
+                RunState state = runStates.get(entry.getKey());
+                int last = state == null ? -1 : state.iterations().max();
+                run.stalled = true;
+                run.announce = false;
+                log.info("run {} of experiment {} sent nothing for {} s and no RunFinished: counted as stalled until it sends again",
+                        entry.getKey(), run.experimentId, timeout / 1000);
+                context.forward(new Record<>(run.experimentId, RunLifecycle.stalled(run.experimentId, entry.getKey(), last), now));
+            }
+        }
     }
 
     @Override
@@ -153,9 +232,7 @@ final class RunValuesProcessor implements Processor<String, RunInput, String, Ob
             showRolling(runId, state);
         }
         runStates.put(runId, state);
-        if (first) {
-            context.forward(new Record<>(experimentId, RunLifecycle.active(experimentId, runId, t), timestamp));
-        }
+        seen(runId, experimentId, t, first, timestamp);
         keep(touched, timestamp);
     }
 
@@ -187,6 +264,10 @@ final class RunValuesProcessor implements Processor<String, RunInput, String, Ob
             return;
         }
         runStates.put(snapshot.runId(), state);
+        Activity known = activity.get(snapshot.runId());
+        if (known != null && !known.stalled && !known.announce) {
+            known.lastSeenMillis = context.currentSystemTimeMs();   // a snapshot is a sign of life too
+        }
         if (spectrumMetrics.isEmpty()) {
             return;
         }
@@ -231,6 +312,7 @@ final class RunValuesProcessor implements Processor<String, RunInput, String, Ob
         }
         state.finish();
         runStates.put(runId, state);
+        activity.remove(runId);
         context.forward(new Record<>(finished.experimentId(),
                 RunLifecycle.finished(finished.experimentId(), runId, finished.status(), last), timestamp));
         keep(touched, timestamp);

@@ -324,7 +324,7 @@ class QuantilesTopologyTest {
             assertFrontier(t, 2);
         }
         ExperimentStatus status = experiments.current(EXPERIMENT).orElseThrow();
-        assertEquals(new ExperimentStatus(EXPERIMENT, 5, 2, 0, 1, 0, 0), status);
+        assertEquals(new ExperimentStatus(EXPERIMENT, 5, 2, 0, 1, 0, 0, 0), status);
         assertEquals(1.0, registry.get(MeterNames.EXPERIMENT_RUNS).tags(MeterNames.TAG_EXPERIMENT, EXPERIMENT,
                 MeterNames.TAG_STATE, "diverged").gauge().value());
         assertEquals(5.0, registry.get(MeterNames.EXPERIMENT_FRONTIER_ITERATION).tags(MeterNames.TAG_EXPERIMENT, EXPERIMENT)
@@ -333,7 +333,56 @@ class QuantilesTopologyTest {
         finish("run-a", RunStatus.COMPLETED, 6, 0.05);
         pipe(EXPERIMENT, "run-b", 6, 0.15); // the last one still running leads now, alone at 6
         assertFrontier(6, 1);
-        assertEquals(new ExperimentStatus(EXPERIMENT, 6, 1, 1, 1, 0, 0), experiments.current(EXPERIMENT).orElseThrow());
+        assertEquals(new ExperimentStatus(EXPERIMENT, 6, 1, 1, 1, 0, 0, 0), experiments.current(EXPERIMENT).orElseThrow());
+    }
+
+    @Test
+    void aRunSilentForTheStallTimeoutStopsHoldingTheFrontierUntilItSendsAgain() {
+        startDriver(LOSS_ONLY.withRunStallTimeout(Duration.ofSeconds(60)));
+        for (int t = 0; t <= 2; t++) {
+            for (String run : List.of("run-a", "run-b", "run-c")) {
+                pipe(EXPERIMENT, run, t, 1.0 / (t + 1));
+            }
+        }
+        assertFrontier(2, 3);
+        driver.advanceWallClockTime(Duration.ofSeconds(40));
+        for (int t = 3; t <= 5; t++) {                        // run-c's trainer has died: nothing more from it
+            pipe(EXPERIMENT, "run-a", t, 0.1);
+            pipe(EXPERIMENT, "run-b", t, 0.2);
+        }
+        assertFrontier(2, 3);                                 // 40 s of silence: still active, still holding it
+        driver.advanceWallClockTime(Duration.ofSeconds(25));  // 65 s since run-c's last record, 25 s since the others'
+        assertFrontier(5, 2);
+        assertEquals(new ExperimentStatus(EXPERIMENT, 5, 2, 0, 0, 0, 0, 1), experiments.current(EXPERIMENT).orElseThrow());
+        assertEquals(1.0, registry.get(MeterNames.EXPERIMENT_RUNS).tags(MeterNames.TAG_EXPERIMENT, EXPERIMENT,
+                MeterNames.TAG_STATE, "stalled").gauge().value());
+
+        pipe(EXPERIMENT, "run-c", 3, 0.3);                    // back (say, resumed from a checkpoint): active again
+        assertFrontier(3, 3);
+        assertEquals(new ExperimentStatus(EXPERIMENT, 3, 3, 0, 0, 0, 0, 0), experiments.current(EXPERIMENT).orElseThrow());
+
+        finish("run-c", RunStatus.COMPLETED, 4, 0.25);
+        assertFrontier(5, 2);
+        assertEquals(new ExperimentStatus(EXPERIMENT, 5, 2, 1, 0, 0, 0, 0), experiments.current(EXPERIMENT).orElseThrow());
+    }
+
+    @Test
+    void aStalledRunThatFinishesCountsAsFinishedAndWithoutATimeoutNoRunStalls() {
+        startDriver(LOSS_ONLY.withRunStallTimeout(Duration.ofSeconds(60)));
+        feedRun("run-a", 0, 2);
+        feedRun("run-b", 0, 1);
+        driver.advanceWallClockTime(Duration.ofSeconds(61));
+        assertEquals(new ExperimentStatus(EXPERIMENT, 2, 0, 0, 0, 0, 0, 2), experiments.current(EXPERIMENT).orElseThrow());
+        finish("run-b", RunStatus.CANCELLED, 2, null);
+        assertEquals(new ExperimentStatus(EXPERIMENT, 2, 0, 0, 0, 1, 0, 1), experiments.current(EXPERIMENT).orElseThrow());
+        closeDriver();
+
+        startDriver(LOSS_ONLY.withRunStallTimeout(Duration.ZERO));
+        feedRun("run-a", 0, 2);
+        feedRun("run-b", 0, 1);
+        driver.advanceWallClockTime(Duration.ofHours(2));
+        assertFrontier(1, 2);
+        assertEquals(new ExperimentStatus(EXPERIMENT, 1, 2, 0, 0, 0, 0, 0), experiments.current(EXPERIMENT).orElseThrow());
     }
 
     @Test
