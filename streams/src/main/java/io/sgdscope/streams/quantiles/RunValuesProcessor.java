@@ -135,31 +135,27 @@ final class RunValuesProcessor implements Processor<String, RunInput, String, Ob
      * stalled, and active again with its next record.
      */
     private void seen(String runId, String experimentId, int iteration, boolean first, long timestamp) {
-        if (settings.runStallTimeout().isZero()) {
-            if (first) {
-                context.forward(new Record<>(experimentId, RunLifecycle.active(experimentId, runId, iteration), timestamp));
+        boolean announce = first;
+        if (!settings.runStallTimeout().isZero()) {
+            long now = context.currentSystemTimeMs();
+            Activity known = activity.get(runId);
+            if (known == null) {
+                activity.put(runId, new Activity(experimentId, now));
+            } else {
+                known.lastSeenMillis = now;
+                announce |= known.stalled || known.announce;
+                known.stalled = false;
+                known.announce = false;
             }
-            return;
         }
-        long now = context.currentSystemTimeMs();
-        Activity known = activity.get(runId);
-        if (known == null) {
-            activity.put(runId, new Activity(experimentId, now));
-            if (first) {
-                context.forward(new Record<>(experimentId, RunLifecycle.active(experimentId, runId, iteration), timestamp));
-            }
-            return;
-        }
-        known.lastSeenMillis = now;
-        if (known.stalled || known.announce) {
-            known.stalled = false;
-            known.announce = false;
+        if (announce) {
             context.forward(new Record<>(experimentId, RunLifecycle.active(experimentId, runId, iteration), timestamp));
         }
     }
 
     private void reportStalledRuns(long now) {
         long timeout = settings.runStallTimeout().toMillis();
+        Map<String, List<String>> stalledNow = new java.util.TreeMap<>();
         for (Map.Entry<String, Activity> entry : activity.entrySet()) {
             Activity run = entry.getValue();
             if (!run.stalled && now - run.lastSeenMillis >= timeout) {
@@ -167,11 +163,14 @@ final class RunValuesProcessor implements Processor<String, RunInput, String, Ob
                 int last = state == null ? -1 : state.iterations().max();
                 run.stalled = true;
                 run.announce = false;
-                log.info("run {} of experiment {} sent nothing for {} s and no RunFinished: counted as stalled until it sends again",
-                        entry.getKey(), run.experimentId, timeout / 1000);
+                stalledNow.computeIfAbsent(run.experimentId, id -> new ArrayList<>()).add(entry.getKey());
                 context.forward(new Record<>(run.experimentId, RunLifecycle.stalled(run.experimentId, entry.getKey(), last), now));
             }
         }
+        // One line per experiment, not per run: a crashed ensemble trainer stalls thousands of runs at once.
+        stalledNow.forEach((experimentId, runIds) -> log.info(
+                "{} run(s) of experiment {} sent nothing for {} s and no RunFinished (e.g. {}): counted as stalled until they send again",
+                runIds.size(), experimentId, timeout / 1000, runIds.get(0)));
     }
 
     @Override

@@ -115,7 +115,7 @@ public final class BatchedMlp {
             widths += architecture.fanOut(l);
         }
         widths += architecture.depth() - 1;                                     // the columns of ones
-        long perRow = widths + 2L * architecture.classes() + 3;                 // outputs, shifted/exp, max, lse
+        long perRow = widths + 2L * architecture.classes() + 4;                 // outputs, exp(z - max) (and slack), max, sum, lse
         long values = 4L * (architecture.parameterCount() + architecture.fanIn(0) + 1)
                 + (trainRows + (long) testRows) * perRow + batchSize * (architecture.inputDimension() + 1 + 3 * widths);
         return values * (precision == Precision.FLOAT64 ? 8 : 4);
