@@ -42,7 +42,7 @@ final class EnsembleBlock {
     private final Optional<Dataset> testSet;
     private final int firstRun;
     private final int runs;
-    private final Provenance provenance;
+    private final RunRecords records;
     private final TelemetrySink sink;
     private final ExperimentListener listener;
     private final BooleanSupplier cancelled;
@@ -97,7 +97,7 @@ final class EnsembleBlock {
         this.testSet = testSet;
         this.firstRun = firstRun;
         this.runs = runs;
-        this.provenance = provenance;
+        this.records = new RunRecords(settings, dataset, provenance);
         this.sink = sink;
         this.listener = listener;
         this.cancelled = cancelled;
@@ -132,8 +132,7 @@ final class EnsembleBlock {
                 SplittableRandom runRandom = new SplittableRandom(seeds[r]);                 // as TrainingRun
                 model.setParameters(r, settings.initialization().draw(architecture, runRandom.split()));   // theta_0
                 samplers[r] = new MinibatchSampler(dataset.samples(), m, runRandom.split());
-                RunStarted record = TrainingRun.runStarted(settings, dataset, firstRun + r, seeds[r], provenance,
-                        architecture);
+                RunStarted record = records.started(firstRun + r, seeds[r]);
                 sink.runStarted(record);
                 started = r + 1;
                 listener.runStarted(record);
@@ -199,7 +198,7 @@ final class EnsembleBlock {
             model.gradientStatistics(norm, dot);
             for (int r = 0; r < runs; r++) {
                 if (!finished[r]) {
-                    recordIteration(r, t, eta, m, loss[r], accuracy[r], minibatchLoss[r], norm[r], previousNorm[r], dot[r],
+                    recordIteration(r, t, eta, loss[r], accuracy[r], minibatchLoss[r], norm[r], previousNorm[r], dot[r],
                             test ? testLoss[r] : null, test ? testAccuracy[r] : null);
                     previousNorm[r] = norm[r];
                 }
@@ -222,27 +221,13 @@ final class EnsembleBlock {
      * Publishes run r's IterationMetrics of iteration t and ends the run if it diverged (a method of its own,
      * so that the JIT compiles it once instead of inside the whole training loop).
      */
-    private void recordIteration(int r, int t, double eta, int m, double loss, double accuracy, double minibatchLoss,
+    private void recordIteration(int r, int t, double eta, double loss, double accuracy, double minibatchLoss,
                                  double sgNorm, double previousNorm, double dot, Double testLoss, Double testAccuracy) {
         Double sgCosPrev = t == 0 || sgNorm == 0 || previousNorm == 0 ? null
                 : dot / (sgNorm * previousNorm);                                    // Fig. 8, middle
         String divergence = TrainingRun.divergence(t, loss, minibatchLoss, sgNorm);
-        // Plain setters, not the builder: its build() resolves the defaults of the ten curvature fields
-        // left unset, which cost more than the training step itself here. Their default is null.
-        IterationMetrics record = new IterationMetrics();
-        record.setRunId(runIds[r]);
-        record.setExperimentId(settings.experimentId());
-        record.setIteration(t);
-        record.setTimestampMillis(System.currentTimeMillis());
-        record.setLoss(loss);
-        record.setMinibatchLoss(minibatchLoss);
-        record.setStepSize(eta);
-        record.setBatchSize(m);
-        record.setSgNorm(sgNorm);
-        record.setSgCosPrev(sgCosPrev);
-        record.setTrainAccuracy(accuracy);
-        record.setTestLoss(testLoss);
-        record.setTestAccuracy(testAccuracy);
+        IterationMetrics record = records.iteration(runIds[r], t, loss, accuracy, minibatchLoss, eta, sgNorm, sgCosPrev,
+                testLoss, testAccuracy, RunCurvature.Measured.NOTHING);
         sink.iteration(record);
         published[r]++;
         listener.iterationDone(record);
@@ -275,17 +260,8 @@ final class EnsembleBlock {
     private void finish(int r) {
         finished[r] = true;
         double seconds = (System.nanoTime() - startNanos) / 1e9;
-        RunFinished record = RunFinished.newBuilder()
-                .setRunId(runIds[r])
-                .setExperimentId(settings.experimentId())
-                .setStatus(status[r])
-                .setIterations(published[r])
-                .setFinishedAtMillis(System.currentTimeMillis())
-                .setDurationSeconds(seconds)
-                .setFinalLoss(finalLoss[r])
-                .setDroppedRecords(sink.droppedRecords(runIds[r]))
-                .setMessage(message[r])
-                .build();
+        RunFinished record = records.finished(runIds[r], status[r], published[r], seconds, finalLoss[r],
+                sink.droppedRecords(runIds[r]), message[r], null);                  // no Corollary 4 terms
         sink.runFinished(record);
         try {
             listener.runFinished(record);

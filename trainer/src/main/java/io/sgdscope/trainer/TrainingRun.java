@@ -1,9 +1,6 @@
 package io.sgdscope.trainer;
 
-import io.sgdscope.schemas.DatasetSpec;
 import io.sgdscope.schemas.IterationMetrics;
-import io.sgdscope.schemas.ModelSpec;
-import io.sgdscope.schemas.OptimizerSpec;
 import io.sgdscope.schemas.RunFinished;
 import io.sgdscope.schemas.RunStarted;
 import io.sgdscope.schemas.RunStatus;
@@ -11,9 +8,7 @@ import io.sgdscope.schemas.SpectrumSnapshot;
 import io.sgdscope.trainer.checkpoint.CheckpointStore;
 import io.sgdscope.trainer.checkpoint.RunCheckpoint;
 import io.sgdscope.trainer.curvature.GeneralizationTerms;
-import io.sgdscope.trainer.curvature.GradientMoments;
 import io.sgdscope.trainer.data.Dataset;
-import io.sgdscope.trainer.data.DatasetDescription;
 import io.sgdscope.trainer.model.Evaluation;
 import io.sgdscope.trainer.model.Mlp;
 import io.sgdscope.trainer.model.MlpArchitecture;
@@ -27,7 +22,6 @@ import io.sgdscope.trainer.telemetry.TelemetryException;
 import io.sgdscope.trainer.telemetry.TelemetrySink;
 import java.io.IOException;
 import java.time.Duration;
-import java.util.List;
 import java.util.Optional;
 import java.util.SplittableRandom;
 import java.util.function.BooleanSupplier;
@@ -58,7 +52,7 @@ final class TrainingRun {
     private final int runIndex;
     private final String runId;
     private final long seed;
-    private final Provenance provenance;
+    private final RunRecords records;
     private final TelemetrySink sink;
     private final ExperimentListener listener;
     private final StepObserver observer;
@@ -81,7 +75,7 @@ final class TrainingRun {
         this.runIndex = runIndex;
         this.runId = Experiment.runId(settings.experimentId(), runIndex);
         this.seed = Experiment.runSeed(settings.baseSeed(), runIndex);
-        this.provenance = provenance;
+        this.records = new RunRecords(settings, dataset, provenance);
         this.sink = sink;
         this.listener = listener;
         this.observer = observer;
@@ -114,8 +108,7 @@ final class TrainingRun {
     RunResult call() {
         long startNanos = System.nanoTime();
         MlpArchitecture architecture = new MlpArchitecture(settings.layers());
-        started = resumeFrom != null ? resumeFrom.runStarted()
-                : runStarted(settings, dataset, runIndex, seed, provenance, architecture);
+        started = resumeFrom != null ? resumeFrom.runStarted() : records.started(runIndex, seed);
         sink.runStarted(started);
 
         int startIteration = resumeFrom != null ? resumeFrom.nextIteration() : 0;
@@ -174,8 +167,9 @@ final class TrainingRun {
                         carried.latestL = measured.spectralNorm();
                     }
                 }
-                IterationMetrics record = iterationMetrics(t, evaluation, test, minibatchLoss, stepSize, sgNorm, sgCosPrev,
-                        measured);
+                IterationMetrics record = records.iteration(runId, t, evaluation.loss(), evaluation.accuracy(),
+                        minibatchLoss, stepSize, sgNorm, sgCosPrev, test == null ? null : test.loss(),
+                        test == null ? null : test.accuracy(), measured);
                 sink.iteration(record);
                 carried.published++;
                 if (measured.spectrum() != null) {
@@ -228,22 +222,8 @@ final class TrainingRun {
             return new RunResult(runId, runIndex, seed, status, carried.published, null, dropped,
                     message + "; suspended, its state saved: --resume continues it", seconds, resumedAt, true);
         }
-        RunFinished finished = RunFinished.newBuilder()
-                .setRunId(runId)
-                .setExperimentId(settings.experimentId())
-                .setStatus(status)
-                .setIterations(carried.published)
-                .setFinishedAtMillis(System.currentTimeMillis())
-                .setDurationSeconds(seconds)
-                .setFinalLoss(finalLoss)
-                .setDroppedRecords(dropped)
-                .setMessage(message)
-                .setHessianDiagonalMethod(finalTerms == null ? null : "exact")
-                .setPriorSigma(finalTerms == null ? null : finalTerms.priorSigma())
-                .setEffectiveCurvature(finalTerms == null ? null : finalTerms.effectiveCurvature())
-                .setWeightedFrobenius(finalTerms == null ? null : finalTerms.weightedFrobenius())
-                .setGeneralizationBound(finalTerms == null ? null : finalTerms.bound())
-                .build();
+        RunFinished finished = records.finished(runId, status, carried.published, seconds, finalLoss, dropped, message,
+                finalTerms);
         sink.runFinished(finished);
         if (store != null) {
             // After the RunFinished: a crash in between makes --resume train the rest again (published twice,
@@ -352,77 +332,5 @@ final class TrainingRun {
     /** Whether iteration t evaluates the test set: there is one, and t is a multiple of testEvery. */
     private boolean testDue(int t) {
         return testSet.isPresent() && settings.testEvery() > 0 && t % settings.testEvery() == 0;
-    }
-
-    private IterationMetrics iterationMetrics(int t, Evaluation evaluation, Evaluation test, double minibatchLoss,
-                                              double stepSize, double sgNorm,
-                                              Double sgCosPrev, RunCurvature.Measured measured) {
-        GradientMoments moments = measured.moments();
-        return IterationMetrics.newBuilder()
-                .setRunId(runId)
-                .setExperimentId(settings.experimentId())
-                .setIteration(t)
-                .setTimestampMillis(System.currentTimeMillis())
-                .setLoss(evaluation.loss())
-                .setMinibatchLoss(minibatchLoss)
-                .setStepSize(stepSize)
-                .setBatchSize(settings.batchSize())
-                .setSgNorm(sgNorm)
-                .setSgCosPrev(sgCosPrev)
-                .setTrainAccuracy(evaluation.accuracy())
-                .setTestLoss(test == null ? null : test.loss())
-                .setTestAccuracy(test == null ? null : test.accuracy())
-                .setGradNormSq(moments == null ? null : moments.gradNormSq())
-                .setTraceM(moments == null ? null : moments.traceM())
-                .setTraceSigma(moments == null ? null : moments.traceSigma())
-                .setSigmaFrobenius(moments == null ? null : moments.sigmaFrobenius())
-                .setSigmaSpectral(moments == null ? null : moments.sigmaSpectral())
-                .setSigmaHalfMuNorm(moments == null ? null : moments.sigmaHalfMuNorm())
-                .setHessianSpectralNorm(measured.hessianSpectralNorm())
-                .setProbeSeconds(measured.probeSeconds())
-                .build();
-    }
-
-    /** The RunStarted of run {@code runIndex} (full provenance), shared with {@link EnsembleBlock}. */
-    static RunStarted runStarted(TrainerSettings settings, Dataset dataset, int runIndex, long seed, Provenance provenance,
-                                 MlpArchitecture architecture) {
-        DatasetDescription data = dataset.description();
-        return RunStarted.newBuilder()
-                .setRunId(Experiment.runId(settings.experimentId(), runIndex))
-                .setExperimentId(settings.experimentId())
-                .setRunIndex(runIndex)
-                .setSeed(seed)
-                .setStartedAtMillis(System.currentTimeMillis())
-                .setPlannedIterations(settings.iterations())
-                .setDataset(DatasetSpec.newBuilder()
-                        .setName(data.name())
-                        .setSamples(data.samples())
-                        .setInputDimension(data.inputDimension())
-                        .setClasses(data.classes())
-                        .setRandomLabelFraction(data.randomLabelFraction())
-                        .setStandardized(data.standardized())
-                        .setSeed(data.seed())
-                        .setSource(data.source())
-                        .build())
-                .setModel(ModelSpec.newBuilder()
-                        .setLayers(List.copyOf(architecture.layers()))
-                        .setActivation("relu")
-                        .setLoss("softmax_cross_entropy")
-                        .setParameterCount(architecture.parameterCount())
-                        .setInitialization(settings.initialization().id())
-                        .build())
-                .setOptimizer(OptimizerSpec.newBuilder()
-                        .setName(settings.optimizer().provenanceName())
-                        .setLearningRate(settings.learningRate())
-                        .setBatchSize(settings.batchSize())
-                        .setSampling("with-replacement")
-                        .build())
-                .setPrecision(settings.precision().id())
-                .setBackend(provenance.backend())
-                .setDevice(provenance.device())
-                .setHost(provenance.host())
-                .setVersions(provenance.versions())
-                .setSettings(settings.asMap())
-                .build();
     }
 }

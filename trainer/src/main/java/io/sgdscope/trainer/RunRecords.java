@@ -1,0 +1,158 @@
+package io.sgdscope.trainer;
+
+import io.sgdscope.schemas.DatasetSpec;
+import io.sgdscope.schemas.IterationMetrics;
+import io.sgdscope.schemas.ModelSpec;
+import io.sgdscope.schemas.OptimizerSpec;
+import io.sgdscope.schemas.RunFinished;
+import io.sgdscope.schemas.RunStarted;
+import io.sgdscope.schemas.RunStatus;
+import io.sgdscope.trainer.curvature.GeneralizationTerms;
+import io.sgdscope.trainer.curvature.GradientMoments;
+import io.sgdscope.trainer.data.Dataset;
+import io.sgdscope.trainer.data.DatasetDescription;
+import io.sgdscope.trainer.model.MlpArchitecture;
+import java.util.List;
+
+/**
+ * The one place where the records an engine publishes about a run are built: RunStarted, IterationMetrics and
+ * RunFinished, for the per-run engine ({@link TrainingRun}) and the ensemble engine ({@link EnsembleBlock}) alike.
+ *
+ * <p>Every field of each record is set here, from the values the engine hands over; a value that is new to a
+ * record becomes a parameter that both engines must supply (or pass as null, "not computed"), so neither engine
+ * can leave a field out unnoticed. {@code ExperimentEnginesTest} then compares the two engines field by field,
+ * walking the Avro schemas, and {@code RunRecordsTest} checks that every field is set from its input.
+ *
+ * <p>IterationMetrics, one per run and iteration, is filled with the generated setters, every field set: the
+ * generated builder took 200-400 ns a record against ~65 ns (measured here), a few per cent of an ensemble's
+ * whole training step per run. RunStarted and RunFinished, one per run, use the builders, which also refuse a
+ * required field left unset.
+ */
+final class RunRecords {
+
+    private final TrainerSettings settings;
+    private final Dataset dataset;
+    private final Provenance provenance;
+    private final MlpArchitecture architecture;
+
+    RunRecords(TrainerSettings settings, Dataset dataset, Provenance provenance) {
+        this.settings = settings;
+        this.dataset = dataset;
+        this.provenance = provenance;
+        this.architecture = new MlpArchitecture(settings.layers());
+    }
+
+    /** The RunStarted of run {@code runIndex}, with the full provenance of how it is made. */
+    RunStarted started(int runIndex, long seed) {
+        DatasetDescription data = dataset.description();
+        return RunStarted.newBuilder()
+                .setRunId(Experiment.runId(settings.experimentId(), runIndex))
+                .setExperimentId(settings.experimentId())
+                .setRunIndex(runIndex)
+                .setSeed(seed)
+                .setStartedAtMillis(System.currentTimeMillis())
+                .setPlannedIterations(settings.iterations())
+                .setDataset(DatasetSpec.newBuilder()
+                        .setName(data.name())
+                        .setSamples(data.samples())
+                        .setInputDimension(data.inputDimension())
+                        .setClasses(data.classes())
+                        .setRandomLabelFraction(data.randomLabelFraction())
+                        .setStandardized(data.standardized())
+                        .setSeed(data.seed())
+                        .setSource(data.source())
+                        .build())
+                .setModel(ModelSpec.newBuilder()
+                        .setLayers(List.copyOf(architecture.layers()))
+                        .setActivation("relu")
+                        .setLoss("softmax_cross_entropy")
+                        .setParameterCount(architecture.parameterCount())
+                        .setInitialization(settings.initialization().id())
+                        .build())
+                .setOptimizer(OptimizerSpec.newBuilder()
+                        .setName(settings.optimizer().provenanceName())
+                        .setLearningRate(settings.learningRate())
+                        .setBatchSize(settings.batchSize())
+                        .setSampling("with-replacement")
+                        .build())
+                .setPrecision(settings.precision().id())
+                .setBackend(provenance.backend())
+                .setDevice(provenance.device())
+                .setHost(provenance.host())
+                .setVersions(provenance.versions())
+                .setSettings(settings.asMap())
+                .build();
+    }
+
+    /**
+     * The IterationMetrics of iteration t of a run, all at theta_t before its update (the schema documents each
+     * field).
+     *
+     * @param loss          f(theta_t) on the full training set (Eq. 3)
+     * @param trainAccuracy accuracy on the full training set at theta_t
+     * @param minibatchLoss the loss of the minibatch that gave g_t
+     * @param stepSize      the step eta_t the optimizer took (Eq. 8, 35, 36, 39)
+     * @param sgNorm        ||g_t|| (Fig. 8)
+     * @param sgCosPrev     cos(g_t, g_{t-1}) (Fig. 8), null at t = 0 or for a zero gradient
+     * @param testLoss      f on the held-out set, null when not evaluated at t
+     * @param testAccuracy  accuracy on the held-out set, null when not evaluated at t
+     * @param measured      the curvature quantities computed at t ({@link RunCurvature.Measured#NOTHING} if none)
+     */
+    IterationMetrics iteration(String runId, int t, double loss, double trainAccuracy, double minibatchLoss,
+                               double stepSize, double sgNorm, Double sgCosPrev, Double testLoss, Double testAccuracy,
+                               RunCurvature.Measured measured) {
+        GradientMoments moments = measured.moments();
+        IterationMetrics record = new IterationMetrics();
+        record.setRunId(runId);
+        record.setExperimentId(settings.experimentId());
+        record.setIteration(t);
+        record.setTimestampMillis(System.currentTimeMillis());
+        record.setLoss(loss);
+        record.setMinibatchLoss(minibatchLoss);
+        record.setStepSize(stepSize);
+        record.setBatchSize(settings.batchSize());
+        record.setSgNorm(sgNorm);
+        record.setSgCosPrev(sgCosPrev);
+        record.setTrainAccuracy(trainAccuracy);
+        record.setGradNormSq(moments == null ? null : moments.gradNormSq());                 // Eq. 4
+        record.setTraceM(moments == null ? null : moments.traceM());                         // Eq. 7
+        record.setTraceSigma(moments == null ? null : moments.traceSigma());                 // Eq. 5
+        record.setSigmaFrobenius(moments == null ? null : moments.sigmaFrobenius());
+        record.setSigmaSpectral(moments == null ? null : moments.sigmaSpectral());
+        record.setSigmaHalfMuNorm(moments == null ? null : moments.sigmaHalfMuNorm());
+        record.setHessianSpectralNorm(measured.hessianSpectralNorm());                       // Eq. 6
+        record.setProbeSeconds(measured.probeSeconds());
+        record.setTestLoss(testLoss);
+        record.setTestAccuracy(testAccuracy);
+        return record;
+    }
+
+    /**
+     * The RunFinished of a run, however it ended.
+     *
+     * @param iterations the iterations whose records were handed to the sink
+     * @param finalLoss  f(theta_T) after the last update, null if never computed
+     * @param dropped    the run's records the producer dropped
+     * @param message    why it ended other than COMPLETED, else null
+     * @param terms      Corollary 4's terms at theta_T (Eq. 51-52), null when not computed
+     */
+    RunFinished finished(String runId, RunStatus status, int iterations, double seconds, Double finalLoss, long dropped,
+                         String message, GeneralizationTerms terms) {
+        return RunFinished.newBuilder()
+                .setRunId(runId)
+                .setExperimentId(settings.experimentId())
+                .setStatus(status)
+                .setIterations(iterations)
+                .setFinishedAtMillis(System.currentTimeMillis())
+                .setDurationSeconds(seconds)
+                .setFinalLoss(finalLoss)
+                .setDroppedRecords(dropped)
+                .setMessage(message)
+                .setHessianDiagonalMethod(terms == null ? null : "exact")
+                .setPriorSigma(terms == null ? null : terms.priorSigma())
+                .setEffectiveCurvature(terms == null ? null : terms.effectiveCurvature())
+                .setWeightedFrobenius(terms == null ? null : terms.weightedFrobenius())
+                .setGeneralizationBound(terms == null ? null : terms.bound())
+                .build();
+    }
+}

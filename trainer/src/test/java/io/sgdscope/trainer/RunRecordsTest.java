@@ -1,0 +1,113 @@
+package io.sgdscope.trainer;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertNotNull;
+import static org.junit.jupiter.api.Assertions.assertNull;
+
+import io.sgdscope.schemas.IterationMetrics;
+import io.sgdscope.schemas.RunFinished;
+import io.sgdscope.schemas.RunStarted;
+import io.sgdscope.schemas.RunStatus;
+import io.sgdscope.trainer.curvature.CurvatureSettings;
+import io.sgdscope.trainer.curvature.GeneralizationTerms;
+import io.sgdscope.trainer.curvature.GradientMoments;
+import io.sgdscope.trainer.data.GaussK;
+import io.sgdscope.trainer.data.GaussKSettings;
+import java.util.List;
+import java.util.Map;
+import org.apache.avro.generic.GenericRecord;
+import org.junit.jupiter.api.Test;
+
+/**
+ * The record factory sets every field of every record it builds from the values it is handed: given a value for
+ * each, no field is left null, and each input lands in its own field. A field added to a schema and not to
+ * {@link RunRecords} fails here.
+ */
+class RunRecordsTest {
+
+    private final TrainerSettings settings = TrainerSettings.builder().experimentId("records").runs(2).iterations(10)
+            .curvature(CurvatureSettings.off()).build();
+    private final RunRecords records = new RunRecords(settings, GaussK.generate(GaussKSettings.GAUSS_10),
+            new Provenance("CPU", "a CPU", "a host", Map.of("nd4j", "1.0.0-M2.1")));
+
+    /** Every field (nested ones too) has a value, but those named in {@code nullHere} ("Record.field"). */
+    private static void assertEveryFieldSet(GenericRecord record, String... nullHere) {
+        for (var field : record.getSchema().getFields()) {
+            String name = record.getSchema().getName() + "." + field.name();
+            Object value = record.get(field.pos());
+            if (List.of(nullHere).contains(name)) {
+                assertNull(value, name);
+                continue;
+            }
+            assertNotNull(value, name + " is not set by RunRecords");
+            if (value instanceof GenericRecord nested) {
+                assertEveryFieldSet(nested, nullHere);
+            }
+        }
+    }
+
+    @Test
+    void everyIterationFieldComesFromItsInput() {
+        GradientMoments moments = new GradientMoments(1, 2, 3, 4, 5, 6);
+        RunCurvature.Measured measured = new RunCurvature.Measured(moments, 7.0, 8.0, null, 7.0, null, null);
+        IterationMetrics record = records.iteration("records-r00001", 3, 0.5, 0.9, 0.6, 0.1, 11, 0.25, 0.55, 0.85,
+                measured);
+        assertEveryFieldSet(record);
+        assertEquals("records-r00001", record.getRunId());
+        assertEquals("records", record.getExperimentId());
+        assertEquals(3, record.getIteration());
+        assertEquals(0.5, record.getLoss());
+        assertEquals(0.9, record.getTrainAccuracy());
+        assertEquals(0.6, record.getMinibatchLoss());
+        assertEquals(0.1, record.getStepSize());
+        assertEquals(settings.batchSize(), record.getBatchSize());
+        assertEquals(11.0, record.getSgNorm());
+        assertEquals(0.25, record.getSgCosPrev());
+        assertEquals(0.55, record.getTestLoss());
+        assertEquals(0.85, record.getTestAccuracy());
+        assertEquals(1.0, record.getGradNormSq());
+        assertEquals(2.0, record.getTraceM());
+        assertEquals(3.0, record.getTraceSigma());
+        assertEquals(4.0, record.getSigmaFrobenius());
+        assertEquals(5.0, record.getSigmaSpectral());
+        assertEquals(6.0, record.getSigmaHalfMuNorm());
+        assertEquals(7.0, record.getHessianSpectralNorm());
+        assertEquals(8.0, record.getProbeSeconds());
+    }
+
+    @Test
+    void quantitiesNotComputedAreNull() {
+        IterationMetrics record = records.iteration("records-r00000", 0, 2.3, 0.1, 2.4, 0.1, 3, null, null, null,
+                RunCurvature.Measured.NOTHING);
+        assertNull(record.getSgCosPrev());
+        assertNull(record.getTestLoss());
+        assertNull(record.getGradNormSq());
+        assertNull(record.getHessianSpectralNorm());
+        assertNull(record.getProbeSeconds());
+    }
+
+    @Test
+    void everyRunStartedAndRunFinishedFieldIsSet() {
+        RunStarted started = records.started(1, 42);
+        assertEveryFieldSet(started, "DatasetSpec.source");            // generated data: read from no folder
+        assertEquals("records-r00001", started.getRunId());
+        assertEquals(42, started.getSeed());
+        assertEquals("CPU", started.getBackend());
+        assertEquals(settings.asMap(), started.getSettings());
+
+        RunFinished finished = records.finished("records-r00001", RunStatus.DIVERGED, 7, 1.5, 0.3, 2, "why",
+                new GeneralizationTerms(0.1, 10, 20, 0.4, 0.05));
+        assertEveryFieldSet(finished);
+        assertEquals(RunStatus.DIVERGED, finished.getStatus());
+        assertEquals(7, finished.getIterations());
+        assertEquals(1.5, finished.getDurationSeconds());
+        assertEquals(0.3, finished.getFinalLoss());
+        assertEquals(2, finished.getDroppedRecords());
+        assertEquals("why", finished.getMessage());
+        assertEquals("exact", finished.getHessianDiagonalMethod());
+        assertEquals(0.1, finished.getPriorSigma());
+        assertEquals(10.0, finished.getEffectiveCurvature());
+        assertEquals(20.0, finished.getWeightedFrobenius());
+        assertEquals(0.4, finished.getGeneralizationBound());
+    }
+}
