@@ -12,8 +12,8 @@ import java.util.TreeSet;
 import org.junit.jupiter.api.Test;
 
 /**
- * The repository documents itself: nothing in it points at the team's notes beside the clone (the folder
- * {@code ../shared}), which a clone does not have; what the product needs of them lives in {@code docs/}.
+ * The repository documents itself: nothing in it points at the team's notes in the folder {@code shared}
+ * beside the clone, which a clone does not have; what the product needs of them lives in {@code docs/}.
  * The CI scripts ({@code .ci/}) run on the team's machines and may use that folder.
  */
 class SelfContainedRepositoryTest {
