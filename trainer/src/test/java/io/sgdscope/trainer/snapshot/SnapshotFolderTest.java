@@ -39,9 +39,9 @@ import org.nd4j.linalg.api.buffer.DataType;
 
 /**
  * {@code --snapshot-at 0,7 --snapshot-dir DIR}: the folders a run writes hold exactly the files of
- * the snapshot example kept with the tests (src/test/resources/snapshot-example), numpy (Debian's python3-numpy)
- * reads them and recomputes the loss that was
- * published, and published.json holds the very values of the published records.
+ * the snapshot example kept with the tests (src/test/resources/snapshot-example), numpy (Debian's
+ * python3-numpy) reads them and recomputes the loss that was published, and published.json holds the
+ * very values of the published records.
  */
 class SnapshotFolderTest {
 
