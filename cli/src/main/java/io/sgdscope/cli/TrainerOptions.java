@@ -175,8 +175,9 @@ final class TrainerOptions {
             description = "ensemble: runs per batched block; each worker trains one block at a time. 0 = automatic: the "
                     + "runs split evenly across the workers, so all of them advance in lockstep and the live cross-run "
                     + "bands cover every run, within about 1 GiB of arrays per worker (Gauss-10: ~25 KB per run in "
-                    + "float32; MNIST: ~100 MB, so a few runs per block). Smaller blocks train one after the other; blocks "
-                    + "of about 500 Gauss-10 runs were ~6 %% faster here. Default: ${DEFAULT-VALUE} (automatic).")
+                    + "float32; MNIST: ~100 MB, so a few runs per block). R > 0: blocks of R runs, trained one after the "
+                    + "other, so only the runs of the blocks in training advance together. Default: ${DEFAULT-VALUE} "
+                    + "(automatic).")
     int ensembleBlock;
 
     @Option(names = "--moments-every", paramLabel = "N",
@@ -199,7 +200,8 @@ final class TrainerOptions {
 
     @Option(names = "--full-spectrum", defaultValue = "false",
             description = "Also publish all eigenvalues of the dense H_f and M_t in spectrum snapshots (Fig. 1); only for "
-                    + "p <= 4096 parameters (ignored above). Costs about 1-2 s per snapshot for Gauss-10. Default: off.")
+                    + "p <= 4096 parameters (ignored above); each snapshot then forms and diagonalises two dense p x p "
+                    + "matrices. Default: off.")
     boolean fullSpectrum;
 
     @Option(names = "--snapshot-at", paramLabel = "T", split = ",",

@@ -4,7 +4,7 @@ import java.util.List;
 import java.util.Map;
 
 /**
- * The topics of DESIGN.md ("Topics"): names, what they carry and how they are configured. Trainers
+ * The topics of the pipeline (README.md, "Topics"): names, what they carry and how they are configured. Trainers
  * and streams apps share nothing but these names and the schemas.
  */
 public final class Topics {

@@ -20,7 +20,7 @@ import java.util.regex.Pattern;
  *
  * <p>{@link #defaults()} is the paper's Gauss-10 experiment (Table 2, Fig. 8): n = 100, d = 50,
  * k = 10, clean labels, layers [50, 10, 30, 10], m = 5, eta = 0.1, 400 iterations; plus our choices
- * standardised features and he-normal initialisation (FACTS.md explains both), float64, a held-out
+ * standardised features and he-normal initialisation (docs/pitfalls.md explains both), float64, a held-out
  * test set of 100 samples from the same blobs evaluated every {@value #DEFAULT_TEST_EVERY} iterations,
  * and the curvature telemetry of {@link CurvatureSettings#defaults()}.
  *

@@ -170,7 +170,7 @@ class ExperimentTest {
             initial[r] = records.get(0).getLoss();
             last[r] = result.runs().get(r).finalLoss();                           // f(theta_400)
         }
-        // FACTS.md: median 2.98 at t = 0 and 0.0019 at t = 400 over 200 runs; chance is ln 10 = 2.30.
+        // docs/pitfalls.md: median 2.98 at t = 0 and 0.0019 at t = 400 over 200 runs; chance is ln 10 = 2.30.
         assertTrue(median(initial) > 1.0, "median initial loss " + median(initial));
         assertTrue(median(last) < 0.05, "median loss at t = 400 is " + median(last) + ", not far below ln 10");
     }

@@ -4,7 +4,7 @@ package io.sgdscope.streams.deviation;
  * What the deviation app checks, and how strictly. Validated on construction; every message is one line.
  *
  * @param delta δ, the confidence of Theorem 1's allowance and Theorem 2's envelope: each step exceeds the
- *              interval ± allowance with probability at most δ (DESIGN.md: default 0.01)
+ *              interval ± allowance with probability at most δ (default 0.01; docs/deviation-checks.md)
  * @param c the absolute constant c of Eq. 28–29 and 32 (the paper leaves it open; default 1)
  * @param window the exceedance window: the last this many checked steps of a run
  * @param alertLevel α of the one-sided binomial test: an alert when P[Bin(n, δ) ≥ exceedances] ≤ α (and

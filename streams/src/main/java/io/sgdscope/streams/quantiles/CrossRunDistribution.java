@@ -17,7 +17,7 @@ import org.apache.kafka.common.serialization.Serdes;
  * <p>The sums of the values and of their squares are kept in double-double arithmetic (about 32
  * significant digits, error-free TwoSum and TwoProduct steps): the mean and the unbiased sample variance
  * (Σx² − (Σx)²/n)/(n − 1) (Fig. 10 shows that of Δ_t(f)) are then accurate where float64 would cancel,
- * and — what a replay needs to reproduce the live outputs exactly — they no longer depend on the order
+ * and — what a replay needs to reproduce the live outputs exactly — they do not depend on the order
  * in which the runs' values arrived (up to the final rounding to float64).
  *
  * <p>Stored as bytes: a format byte, the non-finite count, the two double-double sums, then the sketch in

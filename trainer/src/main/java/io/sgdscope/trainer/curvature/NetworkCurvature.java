@@ -27,7 +27,7 @@ import org.nd4j.linalg.indexing.NDArrayIndex;
  * <p>Precision: every ND4J array, product and reduction is in the {@link DataType} given at
  * construction (float64 for the trainer's Gauss-k nets, float32 in the MNIST benchmark); the
  * k-wide output head (loss, probabilities, d^2 l / dz^2 products) runs in plain float64 Java. Arrays
- * are column-major ('f'), which OpenBLAS multiplies fastest (FACTS.md).
+ * are column-major ('f'), which OpenBLAS multiplies fastest (docs/pitfalls.md).
  *
  * <p>The products run as prepared ND4J ops on fixed buffers ({@link PreparedOps}): the direction is
  * copied in, the result copied out, and no array or op is created per product.

@@ -9,7 +9,7 @@ package io.sgdscope.trainer.data;
  * @param randomLabelFraction r in [0, 1]: in each class floor(r n / k) labels are replaced by uniformly drawn ones
  * @param seed                seed of the generator; same seed, same data
  * @param standardize         standardise each feature with the training set's mean and standard deviation
- *                            (see FACTS.md: on raw blobs most runs stall near chance loss)
+ *                            (see docs/pitfalls.md: on raw blobs most runs stall near chance loss)
  */
 public record GaussKSettings(int samples, int inputDimension, int classes, double randomLabelFraction,
                              long seed, boolean standardize) {

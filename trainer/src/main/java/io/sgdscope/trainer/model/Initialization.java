@@ -10,7 +10,7 @@ public enum Initialization {
     STANDARD_NORMAL("standard-normal"),
     /**
      * He et al.: weights of layer l ~ N(0, 2 / fan_in(l)), biases 0. The default: with N(0, I) the
-     * initial loss of Gauss-10 is in the hundreds and raw-feature runs mostly stall (FACTS.md).
+     * initial loss of Gauss-10 is in the hundreds and raw-feature runs mostly stall (docs/pitfalls.md).
      */
     HE_NORMAL("he-normal");
 

@@ -86,7 +86,7 @@ public final class SnapshotWriter {
         return folder;
     }
 
-    /** published.json: the published values of iteration t, under the keys of the curvature issue. */
+    /** published.json: the published values of iteration t, under the keys docs/snapshots.md lists. */
     static ObjectNode published(int t, IterationMetrics metrics, SpectrumSnapshot spectrum) {
         ObjectNode node = JSON.createObjectNode();
         number(node, "loss", metrics.getLoss());

@@ -14,8 +14,9 @@ import org.junit.jupiter.api.Test;
 import org.nd4j.linalg.api.buffer.DataType;
 
 /**
- * the shared snapshot example (a copy of ../shared/snapshot-example in src/test/resources/snapshot-example) is a Gauss-10 net after 50 SGD steps with independently computed
- * values (k = 7, sigma = 3): the curvature code, fed its weights and data, reproduces them.
+ * The snapshot example kept with the tests (src/test/resources/snapshot-example) is a Gauss-10 net after
+ * 50 SGD steps with independently computed values (k = 7, sigma = 3): the curvature code, fed its weights
+ * and data, reproduces them.
  */
 class SnapshotExampleTest {
 

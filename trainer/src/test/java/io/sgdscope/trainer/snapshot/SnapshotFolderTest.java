@@ -39,8 +39,9 @@ import org.nd4j.linalg.api.buffer.DataType;
 
 /**
  * {@code --snapshot-at 0,7 --snapshot-dir DIR}: the folders a run writes hold exactly the files of
- * the shared snapshot example (a copy of ../shared/snapshot-example in src/test/resources/snapshot-example), numpy (Debian's python3-numpy) reads them and recomputes the loss that was
- * published, and published.json holds the very values of the published records.
+ * the snapshot example kept with the tests (src/test/resources/snapshot-example), numpy (Debian's
+ * python3-numpy) reads them and recomputes the loss that was published, and published.json holds the
+ * very values of the published records.
  */
 class SnapshotFolderTest {
 
@@ -128,7 +129,7 @@ class SnapshotFolderTest {
         assertNotNull(data.theta0());
     }
 
-    /** Loads a folder with numpy and recomputes f(theta) as the issue defines it; returns what it found as JSON. */
+    /** Loads a folder with numpy and recomputes f(theta) as docs/snapshots.md defines it; returns what it found as JSON. */
     private static JsonNode python(Path folder) throws Exception {
         String script = String.join("\n",
                 "import json, sys, os",
