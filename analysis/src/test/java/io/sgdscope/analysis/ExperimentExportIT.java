@@ -174,6 +174,129 @@ class ExperimentExportIT {
         assertEquals("x\"y", parts[4]);
     }
 
+    /**
+     * README.md's pandas example, taken from README.md and run as it stands (python3-pandas; .ci/run installs
+     * it) on an export in a folder named as in the README, then asked what it read.
+     */
+    @Test
+    void pandasReadsTheFilesAsTheReadmeShows() throws Exception {
+        Path work = dir.resolve("readme-pandas");
+        new ExperimentExport(config()).export("A", work.resolve("g10-csv"), n -> { });
+        List<String> doubles = doubleFields(IterationMetrics.getClassSchema());
+        String questions = String.join("\n",
+                "import sys",
+                "print('rows', len(iterations), len(finished), len(spectra), sep='\\t')",
+                "for name, table in (('iterations', iterations), ('finished', finished)):",
+                "    for column, dtype in table.dtypes.items():",
+                "        print('dtype ' + name + '.' + column, dtype, sep='\\t')",
+                "for _, row in iterations.iterrows():",
+                "    print('row ' + row['runId'] + '/' + str(row['iteration']), *[float(row[c]).hex() for c in sys.argv[1:]], sep='\\t')",
+                "print('eigenvalues', *[float(v).hex() for v in spectra['hessianEigenvalues'][0]], sep='\\t')",
+                "print('fullSpectrumMissing', spectra['hessianFullSpectrum'].isna().all(), sep='\\t')",
+                "for t, loss in median_loss.items():",
+                "    print('median ' + str(t), float(loss).hex(), sep='\\t')");
+        List<String> command = new ArrayList<>(List.of("/usr/bin/python3", "-c", readmePython() + "\n" + questions));
+        command.addAll(doubles);
+        Process python = new ProcessBuilder(command).directory(work.toFile()).redirectErrorStream(true).start();
+        String printed = new String(python.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+        assertEquals(0, python.waitFor(), "the README's pandas example (is python3-pandas installed?):\n" + printed);
+        Map<String, List<String>> answers = answers(printed);
+
+        assertEquals(List.of(String.valueOf(ITERATIONS_OF_A.size()), String.valueOf(STARTS_OF_A.size()), "1"), answers.get("rows"),
+                "rows of iterations, finished (one per run), spectra");
+        for (String field : doubles) {
+            assertEquals(List.of("float64"), answers.get("dtype iterations." + field), field);
+        }
+        for (String field : doubleFields(RunFinished.getClassSchema())) {
+            assertEquals(List.of("float64"), answers.get("dtype finished." + field), field);
+        }
+        // Every double as published: NaN and infinities as themselves, an empty cell (null) as NaN.
+        for (IterationMetrics record : ITERATIONS_OF_A) {
+            List<String> row = answers.get("row " + record.getRunId() + "/" + record.getIteration());
+            for (int i = 0; i < doubles.size(); i++) {
+                Double value = (Double) record.get(doubles.get(i));
+                double expected = value == null ? Double.NaN : value;
+                assertEquals(Double.doubleToLongBits(expected), Double.doubleToLongBits(fromPythonHex(row.get(i))),
+                        record.getRunId() + "/" + record.getIteration() + " " + doubles.get(i) + ": " + row.get(i));
+            }
+        }
+        // The JSON cell as published in fillTopics: [12.5, NaN]; a missing array is an empty cell, NaN.
+        List<String> eigenvalues = answers.get("eigenvalues");
+        assertEquals(2, eigenvalues.size());
+        assertEquals(12.5, fromPythonHex(eigenvalues.get(0)));
+        assertTrue(Double.isNaN(fromPythonHex(eigenvalues.get(1))));
+        assertEquals(List.of("True"), answers.get("fullSpectrumMissing"));
+        // The median across the three runs; at t = 7 one run's loss is +inf and the median the middle finite one.
+        for (int t = 0; t < 20; t++) {
+            int iteration = t;
+            double[] losses = ITERATIONS_OF_A.stream().filter(m -> m.getIteration() == iteration).mapToDouble(IterationMetrics::getLoss)
+                    .sorted().toArray();
+            assertEquals(losses[1], fromPythonHex(answers.get("median " + t).get(0)), "median loss at t = " + t);
+        }
+    }
+
+    /** R's read.csv without options (r-base-core; .ci/run installs it), as the README says. */
+    @Test
+    void rReadsTheFilesWithoutOptions() throws Exception {
+        Path out = dir.resolve("export-r");
+        new ExperimentExport(config()).export("A", out, n -> { });
+        List<String> doubles = doubleFields(IterationMetrics.getClassSchema());
+        String script = String.join("\n",
+                "columns <- commandArgs(trailingOnly = TRUE)",
+                "iterations <- read.csv('iterations.csv')",
+                "started <- read.csv('runs_started.csv')",
+                "spectra <- read.csv('spectra.csv')",
+                "cat('rows', nrow(iterations), nrow(started), nrow(spectra), sep = '\\t'); cat('\\n')",
+                "for (column in columns) { cat(paste0('class ', column), class(iterations[[column]]), sep = '\\t'); cat('\\n') }",
+                "for (i in seq_len(nrow(iterations))) {",
+                "  cat(paste0('row ', iterations$runId[i], '/', iterations$iteration[i]),",
+                "      sapply(columns, function(column) sprintf('%a', iterations[[column]][i])), sep = '\\t'); cat('\\n')",
+                "}",
+                "cat('settings', started$settings[1], sep = '\\t'); cat('\\n')",
+                "cat('eigenvalues', spectra$hessianEigenvalues[1], sep = '\\t'); cat('\\n')");
+        List<String> command = new ArrayList<>(List.of("/usr/bin/Rscript", "-e", script));
+        command.addAll(doubles);
+        Process r;
+        try {
+            r = new ProcessBuilder(command).directory(out.toFile()).redirectErrorStream(true).start();
+        } catch (java.io.IOException e) {
+            throw new AssertionError("/usr/bin/Rscript is missing: install Debian's r-base-core package (.ci/run does)", e);
+        }
+        String printed = new String(r.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+        assertEquals(0, r.waitFor(), printed);
+        Map<String, List<String>> answers = answers(printed);
+
+        assertEquals(List.of(String.valueOf(ITERATIONS_OF_A.size()), String.valueOf(STARTS_OF_A.size()), "1"), answers.get("rows"),
+                "rows of iterations, runs_started, spectra");
+        // A column with a value is numeric; one empty in every row (a quantity not computed in this
+        // experiment) holds only NA, which R types as logical: it has nothing to tell it otherwise.
+        for (String field : doubles) {
+            boolean empty = ITERATIONS_OF_A.stream().allMatch(m -> m.get(field) == null);
+            assertEquals(List.of(empty ? "logical" : "numeric"), answers.get("class " + field), field);
+        }
+        // R tells a published NaN (NaN) from a missing value (NA, the empty cell); every other double as published.
+        for (IterationMetrics record : ITERATIONS_OF_A) {
+            List<String> row = answers.get("row " + record.getRunId() + "/" + record.getIteration());
+            for (int i = 0; i < doubles.size(); i++) {
+                Double value = (Double) record.get(doubles.get(i));
+                String where = record.getRunId() + "/" + record.getIteration() + " " + doubles.get(i);
+                if (value == null) {
+                    assertEquals("NA", row.get(i), where);
+                } else if (Double.isNaN(value)) {
+                    assertEquals("NaN", row.get(i), where);
+                } else if (Double.isInfinite(value)) {
+                    assertEquals(value > 0 ? "Inf" : "-Inf", row.get(i), where);
+                } else {
+                    assertEquals(Double.doubleToLongBits(value), Double.doubleToLongBits(Double.parseDouble(row.get(i))),
+                            where + ": " + row.get(i));
+                }
+            }
+        }
+        // Maps and arrays stay JSON text, quotes and commas included.
+        assertEquals(List.of("{\"a,b\": \"x\\\"y\", \"lr\": \"0.1\"}"), answers.get("settings"));
+        assertEquals(List.of("[12.5, NaN]"), answers.get("eigenvalues"));
+    }
+
     @Test
     void theSameTopicsGiveTheSameFiles() throws Exception {
         Path first = dir.resolve("first");
@@ -209,6 +332,56 @@ class ExperimentExportIT {
         List<String> names = new ArrayList<>();
         schema.getFields().forEach(f -> names.add(f.name()));
         return names;
+    }
+
+    /** Fields of a record schema holding a double (or null). */
+    private static List<String> doubleFields(Schema schema) {
+        List<String> names = new ArrayList<>();
+        for (Schema.Field field : schema.getFields()) {
+            Schema type = field.schema();
+            boolean isDouble = type.getType() == Schema.Type.DOUBLE || type.getType() == Schema.Type.UNION
+                    && type.getTypes().stream().anyMatch(t -> t.getType() == Schema.Type.DOUBLE);
+            if (isDouble) {
+                names.add(field.name());
+            }
+        }
+        return names;
+    }
+
+    /** Lines "question TAB answer TAB ..." as printed by a script: the answers by question. */
+    private static Map<String, List<String>> answers(String printed) {
+        Map<String, List<String>> answers = new HashMap<>();
+        printed.lines().map(line -> line.split("\t")).forEach(f -> answers.put(f[0], List.of(f).subList(1, f.length)));
+        return answers;
+    }
+
+    /** A double as Python's float.hex() prints it. */
+    private static double fromPythonHex(String hex) {
+        return switch (hex) {
+            case "nan" -> Double.NaN;
+            case "inf" -> Double.POSITIVE_INFINITY;
+            case "-inf" -> Double.NEGATIVE_INFINITY;
+            default -> Double.parseDouble(hex);
+        };
+    }
+
+    /** The fenced Python block of README.md's export bullet, as a user copies it. */
+    private static String readmePython() throws java.io.IOException {
+        List<String> lines = Files.readAllLines(Path.of("..").toAbsolutePath().normalize().resolve("README.md"));
+        int bullet = 0;
+        while (bullet < lines.size() && !lines.get(bullet).startsWith("- `export` writes")) {
+            bullet++;
+        }
+        int start = bullet;
+        while (start < lines.size() && !lines.get(start).strip().equals("```python")) {
+            start++;
+        }
+        assertTrue(start < lines.size(), "README.md: no ```python block after the export bullet");
+        StringBuilder code = new StringBuilder();
+        for (int i = start + 1; !lines.get(i).strip().equals("```"); i++) {
+            code.append(lines.get(i).replaceFirst("^  ", "")).append('\n');
+        }
+        return code.toString();
     }
 
     private static RunStarted runStarted(String experiment, String runId, int run) {

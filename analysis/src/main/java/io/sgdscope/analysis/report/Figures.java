@@ -23,6 +23,7 @@ import org.jfree.chart.renderer.category.BoxAndWhiskerRenderer;
 import org.jfree.chart.renderer.xy.DeviationRenderer;
 import org.jfree.chart.renderer.xy.XYBarRenderer;
 import org.jfree.chart.renderer.xy.XYLineAndShapeRenderer;
+import org.jfree.chart.title.LegendTitle;
 import org.jfree.data.statistics.DefaultBoxAndWhiskerCategoryDataset;
 import org.jfree.data.statistics.HistogramDataset;
 import org.jfree.data.xy.XYSeries;
@@ -88,7 +89,7 @@ final class Figures {
         JFreeChart chart = ChartFactory.createXYLineChart(title, "iteration t", yLabel, dataset, PlotOrientation.VERTICAL,
                 true, false, false);
         XYPlot plot = chart.getXYPlot();
-        DeviationRenderer renderer = new DeviationRenderer(true, false);
+        DeviationRenderer renderer = new SeriesGroups.Bands();
         renderer.setSeriesPaint(0, PALETTE[0]);
         renderer.setSeriesFillPaint(0, new Color(0x1f, 0x77, 0xb4, 60));
         renderer.setSeriesPaint(1, PALETTE[0]);
@@ -133,7 +134,8 @@ final class Figures {
         }
         JFreeChart chart = ChartFactory.createBoxAndWhiskerChart(title, "iteration", "\u0394t(f)", dataset, false);
         CategoryPlot plot = chart.getCategoryPlot();
-        BoxAndWhiskerRenderer renderer = (BoxAndWhiskerRenderer) plot.getRenderer();
+        BoxAndWhiskerRenderer renderer = new SeriesGroups.Boxes();
+        plot.setRenderer(renderer);
         renderer.setSeriesPaint(0, new Color(0x1f, 0x77, 0xb4, 150));
         renderer.setMeanVisible(false);
         renderer.setMaxOutlierVisible(false);
@@ -212,7 +214,7 @@ final class Figures {
         }
         JFreeChart chart = ChartFactory.createHistogram(title, "eigenvalue of H_f", "count", dataset, PlotOrientation.VERTICAL,
                 true, false, false);
-        XYBarRenderer renderer = (XYBarRenderer) chart.getXYPlot().getRenderer();
+        XYBarRenderer renderer = bars(chart);
         renderer.setShadowVisible(false);
         renderer.setDrawBarOutline(false);
         for (int i = 0; i < chosen.size(); i++) {
@@ -245,7 +247,7 @@ final class Figures {
         HistogramDataset dataset = new HistogramDataset();
         dataset.addSeries(label, values, Math.max(5, Math.min(50, values.length / 4)));
         JFreeChart chart = ChartFactory.createHistogram(title, label, "runs", dataset, PlotOrientation.VERTICAL, true, false, false);
-        XYBarRenderer renderer = (XYBarRenderer) chart.getXYPlot().getRenderer();
+        XYBarRenderer renderer = bars(chart);
         renderer.setShadowVisible(false);
         renderer.setSeriesPaint(0, PALETTE[0]);
         style(chart);
@@ -274,7 +276,7 @@ final class Figures {
         XYSeriesCollection dataset = new XYSeriesCollection();
         series.forEach(dataset::addSeries);
         JFreeChart chart = ChartFactory.createXYLineChart(title, x, y, dataset, PlotOrientation.VERTICAL, true, false, false);
-        XYLineAndShapeRenderer renderer = new XYLineAndShapeRenderer(true, false);
+        XYLineAndShapeRenderer renderer = new SeriesGroups.Lines();
         for (int i = 0; i < series.size(); i++) {
             renderer.setSeriesPaint(i, PALETTE[i % PALETTE.length]);
             renderer.setSeriesStroke(i, new BasicStroke(1.5f));
@@ -299,7 +301,39 @@ final class Figures {
         return chosen;
     }
 
+    /** The histogram's bar renderer replaced by one that names its series in the SVG, with the theme's bar painter. */
+    private static XYBarRenderer bars(JFreeChart chart) {
+        XYBarRenderer themed = (XYBarRenderer) chart.getXYPlot().getRenderer();
+        XYBarRenderer renderer = new SeriesGroups.Bars();
+        renderer.setBarPainter(themed.getBarPainter());
+        chart.getXYPlot().setRenderer(renderer);
+        return renderer;
+    }
+
+    /** The chart's legend replaced by one that names its entries in the SVG, looking the same. */
+    private static void nameLegendEntries(JFreeChart chart) {
+        LegendTitle themed = chart.getLegend();
+        if (themed == null) {
+            return;
+        }
+        LegendTitle legend = new SeriesGroups.Legend(chart.getPlot());
+        legend.setPosition(themed.getPosition());
+        legend.setHorizontalAlignment(themed.getHorizontalAlignment());
+        legend.setVerticalAlignment(themed.getVerticalAlignment());
+        legend.setMargin(themed.getMargin());
+        legend.setPadding(themed.getPadding());
+        legend.setFrame(themed.getFrame());
+        legend.setBackgroundPaint(themed.getBackgroundPaint());
+        legend.setItemFont(themed.getItemFont());
+        legend.setItemPaint(themed.getItemPaint());
+        legend.setItemLabelPadding(themed.getItemLabelPadding());
+        legend.setLegendItemGraphicPadding(themed.getLegendItemGraphicPadding());
+        chart.removeLegend();
+        chart.addLegend(legend);
+    }
+
     private static void style(JFreeChart chart) {
+        nameLegendEntries(chart);
         chart.setBackgroundPaint(Color.WHITE);
         chart.setAntiAlias(true);
         chart.setTextAntiAlias(true);

@@ -3,15 +3,15 @@ package io.sgdscope.analysis.report;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
-import java.util.List;
 import java.util.concurrent.TimeUnit;
 
-/** Debian's Chromium, headless, as a test tool: loads a page, takes a screenshot, reports console messages. */
+/** Debian's Chromium, headless, as a test tool: loads a page and takes a screenshot of it. */
 final class Chromium {
 
     static final String BINARY = "/usr/bin/chromium";
 
-    record Result(int exitCode, List<String> consoleMessages) {}
+    /** How Chromium ended and what it printed (to explain a failure). */
+    record Result(int exitCode, String output) {}
 
     private Chromium() {}
 
@@ -31,8 +31,6 @@ final class Chromium {
             process.destroyForcibly();
             throw new AssertionError("chromium did not finish:\n" + output);
         }
-        // Console messages (console.log/error, uncaught exceptions) are logged as ...:CONSOLE(line)] "text", source: ...
-        List<String> console = output.lines().filter(line -> line.contains(":CONSOLE")).toList();
-        return new Result(process.exitValue(), console);
+        return new Result(process.exitValue(), output);
     }
 }
