@@ -59,7 +59,7 @@ public final class KafkaBrokerExtension implements BeforeAllCallback, AfterAllCa
         this.topics = List.copyOf(topics);
     }
 
-    /** A broker with these topics (replication factor 1, the only one a single broker can serve). */
+    /** A broker with these topics; give them replication factor 1, the only one a single broker can serve. */
     public static KafkaBrokerExtension withTopics(NewTopic... topics) {
         return new KafkaBrokerExtension(List.of(topics));
     }

@@ -23,6 +23,7 @@ import org.apache.kafka.clients.producer.ProducerRecord;
 import org.apache.kafka.clients.producer.RecordMetadata;
 import org.apache.kafka.common.config.ConfigResource;
 import org.apache.kafka.common.serialization.StringSerializer;
+import org.junit.jupiter.api.Nested;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.RegisterExtension;
 import org.junit.platform.engine.TestExecutionResult;
@@ -41,10 +42,11 @@ class KafkaBrokerExtensionTest {
     void aClassUsingTheExtensionSeesItsTopicsWithThePartitionsAskedForAndTheFolderIsGoneAfterTheClass() throws Exception {
         EngineExecutionResults results = run(TwoTopics.class);
 
-        results.testEvents().assertStatistics(stats -> stats.started(2).succeeded(2).failed(0));
+        results.testEvents().assertStatistics(stats -> stats.started(3).succeeded(3).failed(0));
         Path dataDir = TwoTopics.seenDataDir;
         assertNotNull(dataDir, "the class's tests ran");
         assertTrue(dataDir.startsWith(Path.of("target", "kafka-it").toAbsolutePath()), "under target/: " + dataDir);
+        assertEquals(dataDir, TwoTopics.nestedSawDataDir, "a @Nested class shares the broker, it gets no second one");
         assertFalse(Files.exists(dataDir), "the data folder is deleted after the class: " + dataDir);
         assertEquals(TwoTopics.seenPort, bindAndRelease(TwoTopics.seenPort), "the broker is stopped: its port is free");
         IllegalStateException e = assertThrows(IllegalStateException.class, TwoTopics.broker::bootstrapServers);
@@ -122,6 +124,7 @@ class KafkaBrokerExtensionTest {
 
         static Path seenDataDir;
         static int seenPort;
+        static Path nestedSawDataDir;
 
         @Test
         void seesItsTopicsWithThePartitionsAndConfigsAskedFor() throws Exception {
@@ -145,6 +148,18 @@ class KafkaBrokerExtensionTest {
                     RecordMetadata written = producer.send(new ProducerRecord<>("three", partition, "k", "v"))
                             .get(10, TimeUnit.SECONDS);
                     assertEquals(0, written.offset());
+                }
+            }
+        }
+
+        @Nested
+        class InANestedClass {
+
+            @Test
+            void theEnclosingClassesBrokerAndTopicsAreThere() throws Exception {
+                nestedSawDataDir = broker.dataDir();
+                try (Admin admin = broker.admin()) {
+                    assertEquals(3, describe(admin, "three").partitions().size());
                 }
             }
         }
