@@ -5,8 +5,7 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import io.sgdscope.embedded.BrokerSettings;
-import io.sgdscope.embedded.EmbeddedKafkaBroker;
+import io.sgdscope.embedded.junit.KafkaBrokerExtension;
 import io.sgdscope.schemas.DatasetSpec;
 import io.sgdscope.schemas.IterationMetrics;
 import io.sgdscope.schemas.ModelSpec;
@@ -24,18 +23,15 @@ import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
-import java.util.concurrent.TimeUnit;
 import org.apache.avro.Schema;
-import org.apache.kafka.clients.admin.Admin;
-import org.apache.kafka.clients.admin.NewTopic;
 import org.apache.kafka.clients.producer.KafkaProducer;
 import org.apache.kafka.clients.producer.ProducerConfig;
 import org.apache.kafka.clients.producer.ProducerRecord;
 import org.apache.kafka.common.serialization.ByteArraySerializer;
 import org.apache.kafka.common.serialization.StringSerializer;
 import org.junit.jupiter.api.BeforeAll;
-import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
 import org.junit.jupiter.api.io.TempDir;
 
 /** Export against a real broker: the CSV rows equal the records produced, field for field, double for double. */
@@ -44,20 +40,14 @@ class ExperimentExportIT {
     @TempDir
     static Path dir;
 
-    private static EmbeddedKafkaBroker broker;
+    @RegisterExtension
+    static final KafkaBrokerExtension broker = KafkaBrokerExtension.withTopics(3, Topics.all(), Topics.Spec::name, Topics.Spec::config);
+
     private static final List<IterationMetrics> ITERATIONS_OF_A = new ArrayList<>();
     private static final List<RunStarted> STARTS_OF_A = new ArrayList<>();
 
     @BeforeAll
     static void fillTopics() throws Exception {
-        broker = EmbeddedKafkaBroker.start(BrokerSettings.of(dir.resolve("kafka")));
-        try (Admin admin = Admin.create(Map.of("bootstrap.servers", broker.bootstrapServers()))) {
-            List<NewTopic> topics = new ArrayList<>();
-            for (Topics.Spec spec : Topics.all()) {
-                topics.add(new NewTopic(spec.name(), 3, (short) 1).configs(spec.config()));
-            }
-            admin.createTopics(topics).all().get(30, TimeUnit.SECONDS);
-        }
         try (KafkaProducer<String, byte[]> producer = new KafkaProducer<>(Map.of(
                 ProducerConfig.BOOTSTRAP_SERVERS_CONFIG, broker.bootstrapServers()), new StringSerializer(), new ByteArraySerializer())) {
             for (String experiment : List.of("A", "B")) {
@@ -92,11 +82,6 @@ class ExperimentExportIT {
                             .setHessianLayerLoadings(List.of(List.of(0.25, 0.75), List.of(0.5, 0.5)))
                             .setDavisKahanBounds(List.of(0.1, 0.2, 0.3)).setProbeSeconds(0.01).build())));
         }
-    }
-
-    @AfterAll
-    static void stop() {
-        broker.close();
     }
 
     @Test

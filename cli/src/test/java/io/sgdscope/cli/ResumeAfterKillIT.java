@@ -3,8 +3,7 @@ package io.sgdscope.cli;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import io.sgdscope.embedded.BrokerSettings;
-import io.sgdscope.embedded.EmbeddedKafkaBroker;
+import io.sgdscope.embedded.junit.KafkaBrokerExtension;
 import io.sgdscope.schemas.IterationMetrics;
 import io.sgdscope.schemas.QuantileSummary;
 import io.sgdscope.schemas.Topics;
@@ -29,6 +28,7 @@ import org.apache.kafka.common.TopicPartition;
 import org.apache.kafka.common.serialization.ByteArrayDeserializer;
 import org.apache.kafka.common.serialization.StringDeserializer;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
 import org.junit.jupiter.api.io.TempDir;
 
 /**
@@ -43,15 +43,18 @@ class ResumeAfterKillIT {
     private static final int RUNS = 2;
     private static final int ITERATIONS = 20_000;
 
+    /** No topics: the streams process creates them, as it does against a fresh cluster. */
+    @RegisterExtension
+    static final KafkaBrokerExtension broker = KafkaBrokerExtension.withoutTopics();
+
     @TempDir
     Path dir;
 
     @Test
     void aTrainerKilledAfterACheckpointAndResumedIsCountedOncePerIterationDownstream() throws Exception {
         Path checkpoints = dir.resolve("checkpoints");
-        try (EmbeddedKafkaBroker broker = EmbeddedKafkaBroker.start(BrokerSettings.of(dir.resolve("kafka")));
-             SgdscopeProcess streams = SgdscopeProcess.start("streams", "--bootstrap-servers", broker.bootstrapServers(),
-                     "--metrics-port", "0", "--state-dir", dir.resolve("streams").toString(), "--partitions", "2")) {
+        try (SgdscopeProcess streams = SgdscopeProcess.start("streams", "--bootstrap-servers", broker.bootstrapServers(),
+                "--metrics-port", "0", "--state-dir", dir.resolve("streams").toString(), "--partitions", "2")) {
             URI metrics = URI.create(streams.awaitLine(Pattern.compile("^Metrics: (http://\\S+)"), Duration.ofSeconds(60)).group(1));
             List<String> train = List.of("train", "--bootstrap-servers", broker.bootstrapServers(), "--experiment", EXPERIMENT,
                     "--runs", "" + RUNS, "--iterations", "" + ITERATIONS, "--workers", "2", "--metrics-port", "-1",

@@ -3,8 +3,7 @@ package io.sgdscope.cli;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import io.sgdscope.embedded.BrokerSettings;
-import io.sgdscope.embedded.EmbeddedKafkaBroker;
+import io.sgdscope.embedded.junit.KafkaBrokerExtension;
 import io.sgdscope.schemas.IterationMetrics;
 import java.net.URI;
 import java.nio.file.Path;
@@ -14,6 +13,7 @@ import java.util.Map;
 import java.util.Optional;
 import java.util.regex.Pattern;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
 import org.junit.jupiter.api.io.TempDir;
 
 /**
@@ -26,14 +26,17 @@ class SeparateProcessesIT {
     private static final int RUNS = 3;
     private static final int ITERATIONS = 30;
 
+    /** No topics: the streams process creates them, as it does against a fresh cluster. */
+    @RegisterExtension
+    static final KafkaBrokerExtension broker = KafkaBrokerExtension.withoutTopics();
+
     @TempDir
     Path dir;
 
     @Test
     void trainAndStreamsInSeparateProcessesServeTheMedianOfTheLossesOnTheTopic() throws Exception {
-        try (EmbeddedKafkaBroker broker = EmbeddedKafkaBroker.start(BrokerSettings.of(dir.resolve("kafka")));
-             SgdscopeProcess streams = SgdscopeProcess.start("streams", "--bootstrap-servers", broker.bootstrapServers(),
-                     "--metrics-port", "0", "--state-dir", dir.resolve("streams").toString(), "--partitions", "2")) {
+        try (SgdscopeProcess streams = SgdscopeProcess.start("streams", "--bootstrap-servers", broker.bootstrapServers(),
+                "--metrics-port", "0", "--state-dir", dir.resolve("streams").toString(), "--partitions", "2")) {
             URI metrics = URI.create(streams.awaitLine(Pattern.compile("^Metrics: (http://\\S+)"), Duration.ofSeconds(60)).group(1));
 
             try (SgdscopeProcess train = SgdscopeProcess.start("train", "--bootstrap-servers", broker.bootstrapServers(),

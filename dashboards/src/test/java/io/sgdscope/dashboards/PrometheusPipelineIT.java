@@ -4,8 +4,7 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.fasterxml.jackson.databind.JsonNode;
-import io.sgdscope.embedded.BrokerSettings;
-import io.sgdscope.embedded.EmbeddedKafkaBroker;
+import io.sgdscope.embedded.junit.KafkaBrokerExtension;
 import io.sgdscope.schemas.Topics;
 import io.sgdscope.streams.StreamsApps;
 import io.sgdscope.streams.StreamsSettings;
@@ -23,13 +22,11 @@ import java.util.List;
 import java.util.Map;
 import java.util.Set;
 import java.util.TreeSet;
-import java.util.concurrent.TimeUnit;
-import org.apache.kafka.clients.admin.Admin;
-import org.apache.kafka.clients.admin.NewTopic;
 import org.apache.kafka.clients.producer.KafkaProducer;
 import org.apache.kafka.common.serialization.ByteArraySerializer;
 import org.apache.kafka.common.serialization.StringSerializer;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
 import org.junit.jupiter.api.io.TempDir;
 
 /**
@@ -41,57 +38,57 @@ class PrometheusPipelineIT {
 
     private static final Duration PATIENCE = Duration.ofSeconds(150);
 
+    @RegisterExtension
+    static final KafkaBrokerExtension broker = KafkaBrokerExtension.withTopics(2, Topics.all(), Topics.Spec::name, Topics.Spec::config);
+
     @TempDir
     Path dir;
 
     @Test
     void everyPanelAndRuleReturnsDataAndThePlantedAlertsFire() throws Exception {
-        try (EmbeddedKafkaBroker broker = EmbeddedKafkaBroker.start(BrokerSettings.of(dir.resolve("kafka")))) {
-            createTopics(broker.bootstrapServers());
-            StreamsSettings settings = StreamsSettings.defaults(broker.bootstrapServers(), dir.resolve("streams")).withMetrics("127.0.0.1", 0);
-            try (StreamsApps apps = StreamsApps.start(settings, QuantilesSettings.defaults(), DeviationSettings.defaults())) {
-                assertTrue(apps.awaitRunning(Duration.ofSeconds(60)), "the streams apps run");
-                int metricsPort = apps.metricsPort();
-                Path config = prometheusConfig(metricsPort);
-                try (PrometheusServer prometheus = PrometheusServer.start(config, dir.resolve("prometheus"))) {
-                    // Prometheus runs before the telemetry arrives, as it would in a deployment.
-                    awaitScraped(prometheus, "sgdscope_app_running");
-                    try (KafkaProducer<String, byte[]> producer = new KafkaProducer<>(Map.of("bootstrap.servers", broker.bootstrapServers()),
-                            new StringSerializer(), new ByteArraySerializer())) {
-                        PlantedExperiment.publish(producer);
-                        producer.send(new org.apache.kafka.clients.producer.ProducerRecord<>(Topics.ITERATIONS, "garbage",
-                                "not telemetry".getBytes(java.nio.charset.StandardCharsets.UTF_8)));
-                    }
-                    // A real trainer too, metered into the same registry (as the demo does): the trainer panels.
-                    trainRealExperiment(broker.bootstrapServers(), apps);
-                    awaitFiring(prometheus, "SgdscopeDeviationBoundViolated");
-                    awaitFiring(prometheus, "SgdscopeRunDiverged");
+        StreamsSettings settings = StreamsSettings.defaults(broker.bootstrapServers(), dir.resolve("streams")).withMetrics("127.0.0.1", 0);
+        try (StreamsApps apps = StreamsApps.start(settings, QuantilesSettings.defaults(), DeviationSettings.defaults())) {
+            assertTrue(apps.awaitRunning(Duration.ofSeconds(60)), "the streams apps run");
+            int metricsPort = apps.metricsPort();
+            Path config = prometheusConfig(metricsPort);
+            try (PrometheusServer prometheus = PrometheusServer.start(config, dir.resolve("prometheus"))) {
+                // Prometheus runs before the telemetry arrives, as it would in a deployment.
+                awaitScraped(prometheus, "sgdscope_app_running");
+                try (KafkaProducer<String, byte[]> producer = new KafkaProducer<>(Map.of("bootstrap.servers", broker.bootstrapServers()),
+                        new StringSerializer(), new ByteArraySerializer())) {
+                    PlantedExperiment.publish(producer);
+                    producer.send(new org.apache.kafka.clients.producer.ProducerRecord<>(Topics.ITERATIONS, "garbage",
+                            "not telemetry".getBytes(java.nio.charset.StandardCharsets.UTF_8)));
+                }
+                // A real trainer too, metered into the same registry (as the demo does): the trainer panels.
+                trainRealExperiment(broker.bootstrapServers(), apps);
+                awaitFiring(prometheus, "SgdscopeDeviationBoundViolated");
+                awaitFiring(prometheus, "SgdscopeRunDiverged");
 
-                    Map<String, String> variables = Map.of("experiment", PlantedExperiment.ID, "run", PlantedExperiment.DEVIATING_RUN,
-                            "__range", "10m");
-                    // The bands and recording rules fill in over a few scrapes: ask until every query has data.
-                    List<String> empty = emptyQueries(prometheus, variables);
-                    long deadline = System.nanoTime() + PATIENCE.toNanos();
-                    while (!empty.isEmpty() && System.nanoTime() < deadline) {
-                        Thread.sleep(2_000);
-                        empty = emptyQueries(prometheus, variables);
-                    }
-                    assertEquals(List.of(), empty, "queries without data");
+                Map<String, String> variables = Map.of("experiment", PlantedExperiment.ID, "run", PlantedExperiment.DEVIATING_RUN,
+                        "__range", "10m");
+                // The bands and recording rules fill in over a few scrapes: ask until every query has data.
+                List<String> empty = emptyQueries(prometheus, variables);
+                long deadline = System.nanoTime() + PATIENCE.toNanos();
+                while (!empty.isEmpty() && System.nanoTime() < deadline) {
+                    Thread.sleep(2_000);
+                    empty = emptyQueries(prometheus, variables);
+                }
+                assertEquals(List.of(), empty, "queries without data");
 
-                    Set<String> exposed = exposedNames(metricsPort);
-                    Set<String> unknown = new TreeSet<>();
-                    List<Dashboards.Query> all = new ArrayList<>(Dashboards.panelQueries());
-                    all.addAll(Dashboards.ruleQueries());
-                    Set<String> recorded = Dashboards.recordedNames();
-                    for (Dashboards.Query query : all) {
-                        for (String name : Dashboards.metricNames(query.expr())) {
-                            if (!exposed.contains(name) && !recorded.contains(name) && !name.equals("ALERTS")) {
-                                unknown.add(name + " (" + query.source() + ")");
-                            }
+                Set<String> exposed = exposedNames(metricsPort);
+                Set<String> unknown = new TreeSet<>();
+                List<Dashboards.Query> all = new ArrayList<>(Dashboards.panelQueries());
+                all.addAll(Dashboards.ruleQueries());
+                Set<String> recorded = Dashboards.recordedNames();
+                for (Dashboards.Query query : all) {
+                    for (String name : Dashboards.metricNames(query.expr())) {
+                        if (!exposed.contains(name) && !recorded.contains(name) && !name.equals("ALERTS")) {
+                            unknown.add(name + " (" + query.source() + ")");
                         }
                     }
-                    assertEquals(Set.of(), unknown, "metric names used by dashboards and rules but not exposed");
                 }
+                assertEquals(Set.of(), unknown, "metric names used by dashboards and rules but not exposed");
             }
         }
     }
@@ -197,15 +194,5 @@ class PrometheusPipelineIT {
             }
         }
         return names;
-    }
-
-    private static void createTopics(String bootstrap) throws Exception {
-        try (Admin admin = Admin.create(Map.of("bootstrap.servers", bootstrap))) {
-            List<NewTopic> topics = new ArrayList<>();
-            for (Topics.Spec spec : Topics.all()) {
-                topics.add(new NewTopic(spec.name(), 2, (short) 1).configs(spec.config()));
-            }
-            admin.createTopics(topics).all().get(30, TimeUnit.SECONDS);
-        }
     }
 }

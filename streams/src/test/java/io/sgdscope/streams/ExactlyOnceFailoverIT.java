@@ -4,8 +4,7 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 import static org.junit.jupiter.api.Assertions.fail;
 
-import io.sgdscope.embedded.BrokerSettings;
-import io.sgdscope.embedded.EmbeddedKafkaBroker;
+import io.sgdscope.embedded.junit.KafkaBrokerExtension;
 import io.sgdscope.schemas.DeviationAlert;
 import io.sgdscope.schemas.DeviationCheck;
 import io.sgdscope.schemas.IterationMetrics;
@@ -37,9 +36,6 @@ import java.util.concurrent.TimeUnit;
 import java.util.function.Predicate;
 import java.util.stream.Collectors;
 import org.apache.avro.specific.SpecificRecord;
-import org.apache.kafka.clients.admin.Admin;
-import org.apache.kafka.clients.admin.AdminClientConfig;
-import org.apache.kafka.clients.admin.NewTopic;
 import org.apache.kafka.clients.consumer.ConsumerConfig;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
 import org.apache.kafka.clients.consumer.KafkaConsumer;
@@ -51,6 +47,7 @@ import org.apache.kafka.common.serialization.Deserializer;
 import org.apache.kafka.common.serialization.StringDeserializer;
 import org.apache.kafka.common.serialization.StringSerializer;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
 import org.junit.jupiter.api.io.TempDir;
 
 /**
@@ -74,6 +71,9 @@ class ExactlyOnceFailoverIT {
     /** Moments of every record: Eq. 27's interval [−2.125, 0.125], exceedance above 0.125 + 0.05625 ln 200 = 0.423. */
     private static final MomentsAtTheta AT = new MomentsAtTheta(0.5, 4, 2.0, 3.0, 3.0, 0.8, 1.2, 0.6);
     private static final Duration PATIENCE = Duration.ofSeconds(120);
+
+    @RegisterExtension
+    static final KafkaBrokerExtension broker = KafkaBrokerExtension.withTopics(4, Topics.all(), Topics.Spec::name, Topics.Spec::config);
 
     @TempDir
     Path work;
@@ -102,37 +102,34 @@ class ExactlyOnceFailoverIT {
 
     @Test
     void afterOneInstanceIsKilledMidwayTheCommittedOutputsHoldEveryQuantileAndAlertExactlyOnce() throws Exception {
-        try (EmbeddedKafkaBroker broker = EmbeddedKafkaBroker.start(BrokerSettings.of(work.resolve("broker")))) {
-            createTopics(broker.bootstrapServers());
-            Process child = startChild(broker.bootstrapServers());
-            List<String> childOutput = new CopyOnWriteArrayList<>();
-            follow(child, childOutput);
-            try {
-                int childPort = Integer.parseInt(awaitLine(childOutput, "METRICS ", child).substring("METRICS ".length()));
-                awaitLine(childOutput, "RUNNING", child);
-                try (StreamsApps survivor = StreamsApps.start(settings(broker.bootstrapServers(), work.resolve("survivor")),
-                        QUANTILES, DeviationSettings.defaults())) {
-                    assertTrue(survivor.awaitRunning(PATIENCE), "the second instance runs");
-                    awaitReady(childPort);
+        Process child = startChild(broker.bootstrapServers());
+        List<String> childOutput = new CopyOnWriteArrayList<>();
+        follow(child, childOutput);
+        try {
+            int childPort = Integer.parseInt(awaitLine(childOutput, "METRICS ", child).substring("METRICS ".length()));
+            awaitLine(childOutput, "RUNNING", child);
+            try (StreamsApps survivor = StreamsApps.start(settings(broker.bootstrapServers(), work.resolve("survivor")),
+                    QUANTILES, DeviationSettings.defaults())) {
+                assertTrue(survivor.awaitRunning(PATIENCE), "the second instance runs");
+                awaitReady(childPort);
 
-                    produce(broker.bootstrapServers(), 0, HALF - 1, false);
-                    // Midway: the child has processed a good part of its share (about half of the 240 records)
-                    // and sent outputs on; with a commit every 500 ms some of it is committed, some not.
-                    awaitScrape(childPort, text -> counter(text, "sgdscope_iteration_records_total") >= 60
-                            && counter(text, "sgdscope_deviation_records_total") >= 60);
-                    Thread.sleep(300);
-                    child.destroyForcibly(); // SIGKILL: no commit, no leaving the group, an open transaction
-                    assertTrue(child.waitFor(30, TimeUnit.SECONDS), "the child is gone");
+                produce(broker.bootstrapServers(), 0, HALF - 1, false);
+                // Midway: the child has processed a good part of its share (about half of the 240 records)
+                // and sent outputs on; with a commit every 500 ms some of it is committed, some not.
+                awaitScrape(childPort, text -> counter(text, "sgdscope_iteration_records_total") >= 60
+                        && counter(text, "sgdscope_deviation_records_total") >= 60);
+                Thread.sleep(300);
+                child.destroyForcibly(); // SIGKILL: no commit, no leaving the group, an open transaction
+                assertTrue(child.waitFor(30, TimeUnit.SECONDS), "the child is gone");
 
-                    produce(broker.bootstrapServers(), HALF, ITERATIONS - 1, true);
-                    Map<String, List<QuantileSummary>> summaries = awaitSummaries(broker.bootstrapServers());
-                    checkSummaries(summaries);
-                    checkAlerts(readAll(broker.bootstrapServers(), Topics.ALERTS, TelemetrySerdes.alerts().deserializer()));
-                    checkSignals(survivor);
-                }
-            } finally {
-                child.destroyForcibly();
+                produce(broker.bootstrapServers(), HALF, ITERATIONS - 1, true);
+                Map<String, List<QuantileSummary>> summaries = awaitSummaries(broker.bootstrapServers());
+                checkSummaries(summaries);
+                checkAlerts(readAll(broker.bootstrapServers(), Topics.ALERTS, TelemetrySerdes.alerts().deserializer()));
+                checkSignals(survivor);
             }
+        } finally {
+            child.destroyForcibly();
         }
     }
 
@@ -269,13 +266,6 @@ class ExactlyOnceFailoverIT {
     private static long runs(List<QuantileSummary> updates) {
         QuantileSummary last = updates.get(updates.size() - 1);
         return last.getCount() + last.getNonFinite();
-    }
-
-    private void createTopics(String bootstrap) throws Exception {
-        try (Admin admin = Admin.create(Map.of(AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrap))) {
-            admin.createTopics(Topics.all().stream().map(spec -> new NewTopic(spec.name(), 4, (short) 1).configs(spec.config()))
-                    .toList()).all().get();
-        }
     }
 
     private Process startChild(String bootstrap) throws Exception {

@@ -5,8 +5,7 @@ import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import io.sgdscope.embedded.BrokerSettings;
-import io.sgdscope.embedded.EmbeddedKafkaBroker;
+import io.sgdscope.embedded.junit.KafkaBrokerExtension;
 import io.sgdscope.schemas.DeviationAlert;
 import io.sgdscope.schemas.IterationMetrics;
 import io.sgdscope.schemas.QuantileSummary;
@@ -27,8 +26,6 @@ import java.util.TreeMap;
 import java.util.TreeSet;
 import org.apache.avro.specific.SpecificRecord;
 import org.apache.kafka.clients.admin.Admin;
-import org.apache.kafka.clients.admin.AdminClientConfig;
-import org.apache.kafka.clients.admin.NewTopic;
 import org.apache.kafka.clients.consumer.ConsumerConfig;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
 import org.apache.kafka.clients.consumer.KafkaConsumer;
@@ -40,6 +37,7 @@ import org.apache.kafka.common.serialization.Deserializer;
 import org.apache.kafka.common.serialization.StringDeserializer;
 import org.apache.kafka.common.serialization.StringSerializer;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
 import org.junit.jupiter.api.io.TempDir;
 
 /**
@@ -55,58 +53,58 @@ class ReplayIT {
     private static final MomentsAtTheta AT = new MomentsAtTheta(0.5, 4, 2.0, 3.0, 3.0, 0.8, 1.2, 0.6);
     private static final Duration PATIENCE = Duration.ofSeconds(120);
 
+    @RegisterExtension
+    static final KafkaBrokerExtension broker = KafkaBrokerExtension.withTopics(4, Topics.all(), Topics.Spec::name, Topics.Spec::config);
+
     @TempDir
     Path work;
 
     @Test
     void aReplayWithTheLiveSettingsReproducesTheLiveOutputsAndASmallerDeltaRaisesASuperset() throws Exception {
-        try (EmbeddedKafkaBroker broker = EmbeddedKafkaBroker.start(BrokerSettings.of(work.resolve("broker")))) {
-            String bootstrap = broker.bootstrapServers();
-            createTopics(bootstrap);
-            produce(bootstrap);
-            StreamsSettings live = StreamsSettings.defaults(bootstrap, work.resolve("live")).withApplicationId("it-live")
-                    .withMetrics("127.0.0.1", 0);
-            try (Admin admin = Admin.create(Map.of(AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrap))) {
-                Map<TopicPartition, Long> ends = Replay.endOffsets(admin, Replay.inputPartitions(admin));
-                try (StreamsApps apps = StreamsApps.start(live, ExactlyOnceFailoverIT.QUANTILES, DeviationSettings.defaults())) {
-                    Replay.awaitCaughtUp(admin, live, ends, PATIENCE, message -> { });
-                }
+        String bootstrap = broker.bootstrapServers();
+        produce(bootstrap);
+        StreamsSettings live = StreamsSettings.defaults(bootstrap, work.resolve("live")).withApplicationId("it-live")
+                .withMetrics("127.0.0.1", 0);
+        try (Admin admin = broker.admin()) {
+            Map<TopicPartition, Long> ends = Replay.endOffsets(admin, Replay.inputPartitions(admin));
+            try (StreamsApps apps = StreamsApps.start(live, ExactlyOnceFailoverIT.QUANTILES, DeviationSettings.defaults())) {
+                Replay.awaitCaughtUp(admin, live, ends, PATIENCE, message -> { });
             }
-            Map<String, QuantileSummary> liveQuantiles = latest(read(bootstrap, Topics.QUANTILES, TelemetrySerdes.quantiles().deserializer()));
-            List<String> liveAlerts = alerts(read(bootstrap, Topics.ALERTS, TelemetrySerdes.alerts().deserializer()));
-            assertFalse(liveAlerts.isEmpty(), "the planted deviation and divergence raise live alerts");
-            int liveQuantileRecords = read(bootstrap, Topics.QUANTILES, TelemetrySerdes.quantiles().deserializer()).size();
-
-            List<String> progress = new ArrayList<>();
-            Replay.Result same = Replay.run(live.withApplicationId("it-replay-same").withStateDir(work.resolve("replay-same")),
-                    ExactlyOnceFailoverIT.QUANTILES, DeviationSettings.defaults(),
-                    new AppScope(EXPERIMENT, 0, Integer.MAX_VALUE, "it.replay-same.quantiles", "it.replay-same.alerts"),
-                    PATIENCE, progress::add);
-            assertEquals("caught up with the end offsets seen at the start", progress.get(progress.size() - 1));
-            Map<String, QuantileSummary> replayed = latest(read(bootstrap, same.scope().quantilesTopic(),
-                    TelemetrySerdes.quantiles().deserializer()));
-            assertEquals(liveQuantiles.keySet(), replayed.keySet());
-            for (String key : liveQuantiles.keySet()) {
-                assertEquals(withoutTime(liveQuantiles.get(key)), withoutTime(replayed.get(key)), key);
-            }
-            assertEquals(liveAlerts, alerts(read(bootstrap, same.scope().alertsTopic(), TelemetrySerdes.alerts().deserializer())));
-
-            DeviationSettings smallerDelta = new DeviationSettings(DeviationSettings.DEFAULT_DELTA / 10, DeviationSettings.DEFAULT_C,
-                    DeviationSettings.DEFAULT_WINDOW, DeviationSettings.DEFAULT_ALERT_LEVEL, DeviationSettings.DEFAULT_DIVERGENCE_FACTOR,
-                    DeviationSettings.DEFAULT_WATCHED_RUNS);
-            Replay.Result stricter = Replay.run(live.withApplicationId("it-replay-delta").withStateDir(work.resolve("replay-delta")),
-                    ExactlyOnceFailoverIT.QUANTILES, smallerDelta,
-                    new AppScope(EXPERIMENT, 0, Integer.MAX_VALUE, "it.replay-delta.quantiles", "it.replay-delta.alerts"),
-                    PATIENCE, message -> { });
-            Set<String> strictRunChecks = runChecks(read(bootstrap, stricter.scope().alertsTopic(), TelemetrySerdes.alerts().deserializer()));
-            Set<String> liveRunChecks = runChecks(read(bootstrap, Topics.ALERTS, TelemetrySerdes.alerts().deserializer()));
-            assertTrue(strictRunChecks.containsAll(liveRunChecks), "a smaller delta: " + strictRunChecks + " holds " + liveRunChecks);
-
-            assertEquals(liveQuantileRecords, read(bootstrap, Topics.QUANTILES, TelemetrySerdes.quantiles().deserializer()).size(),
-                    "the replays left the live output alone");
-            assertThrows(IllegalArgumentException.class, () -> Replay.run(live, ExactlyOnceFailoverIT.QUANTILES,
-                    DeviationSettings.defaults(), AppScope.LIVE, PATIENCE, message -> { }), "a replay never writes to the live topics");
         }
+        Map<String, QuantileSummary> liveQuantiles = latest(read(bootstrap, Topics.QUANTILES, TelemetrySerdes.quantiles().deserializer()));
+        List<String> liveAlerts = alerts(read(bootstrap, Topics.ALERTS, TelemetrySerdes.alerts().deserializer()));
+        assertFalse(liveAlerts.isEmpty(), "the planted deviation and divergence raise live alerts");
+        int liveQuantileRecords = read(bootstrap, Topics.QUANTILES, TelemetrySerdes.quantiles().deserializer()).size();
+
+        List<String> progress = new ArrayList<>();
+        Replay.Result same = Replay.run(live.withApplicationId("it-replay-same").withStateDir(work.resolve("replay-same")),
+                ExactlyOnceFailoverIT.QUANTILES, DeviationSettings.defaults(),
+                new AppScope(EXPERIMENT, 0, Integer.MAX_VALUE, "it.replay-same.quantiles", "it.replay-same.alerts"),
+                PATIENCE, progress::add);
+        assertEquals("caught up with the end offsets seen at the start", progress.get(progress.size() - 1));
+        Map<String, QuantileSummary> replayed = latest(read(bootstrap, same.scope().quantilesTopic(),
+                TelemetrySerdes.quantiles().deserializer()));
+        assertEquals(liveQuantiles.keySet(), replayed.keySet());
+        for (String key : liveQuantiles.keySet()) {
+            assertEquals(withoutTime(liveQuantiles.get(key)), withoutTime(replayed.get(key)), key);
+        }
+        assertEquals(liveAlerts, alerts(read(bootstrap, same.scope().alertsTopic(), TelemetrySerdes.alerts().deserializer())));
+
+        DeviationSettings smallerDelta = new DeviationSettings(DeviationSettings.DEFAULT_DELTA / 10, DeviationSettings.DEFAULT_C,
+                DeviationSettings.DEFAULT_WINDOW, DeviationSettings.DEFAULT_ALERT_LEVEL, DeviationSettings.DEFAULT_DIVERGENCE_FACTOR,
+                DeviationSettings.DEFAULT_WATCHED_RUNS);
+        Replay.Result stricter = Replay.run(live.withApplicationId("it-replay-delta").withStateDir(work.resolve("replay-delta")),
+                ExactlyOnceFailoverIT.QUANTILES, smallerDelta,
+                new AppScope(EXPERIMENT, 0, Integer.MAX_VALUE, "it.replay-delta.quantiles", "it.replay-delta.alerts"),
+                PATIENCE, message -> { });
+        Set<String> strictRunChecks = runChecks(read(bootstrap, stricter.scope().alertsTopic(), TelemetrySerdes.alerts().deserializer()));
+        Set<String> liveRunChecks = runChecks(read(bootstrap, Topics.ALERTS, TelemetrySerdes.alerts().deserializer()));
+        assertTrue(strictRunChecks.containsAll(liveRunChecks), "a smaller delta: " + strictRunChecks + " holds " + liveRunChecks);
+
+        assertEquals(liveQuantileRecords, read(bootstrap, Topics.QUANTILES, TelemetrySerdes.quantiles().deserializer()).size(),
+                "the replays left the live output alone");
+        assertThrows(IllegalArgumentException.class, () -> Replay.run(live, ExactlyOnceFailoverIT.QUANTILES,
+                DeviationSettings.defaults(), AppScope.LIVE, PATIENCE, message -> { }), "a replay never writes to the live topics");
     }
 
     private static QuantileSummary withoutTime(QuantileSummary summary) {
@@ -165,13 +163,6 @@ class ReplayIT {
                         : Telemetry.finished(EXPERIMENT, runId, RunStatus.COMPLETED, ITERATIONS, ExactlyOnceFailoverIT.loss(run, ITERATIONS))));
             }
             runs.flush();
-        }
-    }
-
-    private static void createTopics(String bootstrap) throws Exception {
-        try (Admin admin = Admin.create(Map.of(AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrap))) {
-            admin.createTopics(Topics.all().stream().map(spec -> new NewTopic(spec.name(), 4, (short) 1).configs(spec.config()))
-                    .toList()).all().get();
         }
     }
 

@@ -5,8 +5,7 @@ import static org.junit.jupiter.api.Assertions.assertInstanceOf;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import io.sgdscope.embedded.BrokerSettings;
-import io.sgdscope.embedded.EmbeddedKafkaBroker;
+import io.sgdscope.embedded.junit.KafkaBrokerExtension;
 import io.sgdscope.schemas.IterationMetrics;
 import io.sgdscope.schemas.RunFinished;
 import io.sgdscope.schemas.RunStarted;
@@ -18,30 +17,22 @@ import io.sgdscope.trainer.curvature.CurvatureSettings;
 import io.sgdscope.trainer.optim.OptimizerSettings;
 import io.sgdscope.trainer.telemetry.InMemoryTelemetrySink;
 import io.sgdscope.trainer.telemetry.KafkaTelemetryPublisher;
-import java.io.IOException;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
-import java.util.Comparator;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.stream.IntStream;
-import java.util.stream.Stream;
 import org.apache.avro.specific.SpecificRecord;
-import org.apache.kafka.clients.admin.Admin;
-import org.apache.kafka.clients.admin.AdminClientConfig;
-import org.apache.kafka.clients.admin.NewTopic;
 import org.apache.kafka.clients.consumer.ConsumerConfig;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
 import org.apache.kafka.clients.consumer.KafkaConsumer;
 import org.apache.kafka.common.TopicPartition;
 import org.apache.kafka.common.serialization.ByteArrayDeserializer;
 import org.apache.kafka.common.serialization.StringDeserializer;
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
 import org.junit.jupiter.api.io.TempDir;
 
 /**
@@ -55,40 +46,13 @@ class ResumeIT {
     private static final int T = 200;
     private static final int CRASH_AT = 150;
 
-    private static Path brokerDir;
-    private static EmbeddedKafkaBroker broker;
+    @RegisterExtension
+    static final KafkaBrokerExtension broker = KafkaBrokerExtension.withTopics(4, Topics.all().stream()
+            .filter(spec -> List.of(Topics.RUNS, Topics.ITERATIONS, Topics.SPECTRA).contains(spec.name())).toList(),
+            Topics.Spec::name, Topics.Spec::config);
 
     @TempDir
     Path checkpoints;
-
-    @BeforeAll
-    static void startBrokerAndCreateTopics() throws Exception {
-        brokerDir = Files.createDirectories(Path.of("target", "kafka-it")).resolve("resume-" + System.nanoTime());
-        broker = EmbeddedKafkaBroker.start(BrokerSettings.of(brokerDir));
-        try (Admin admin = Admin.create(Map.of(AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG, broker.bootstrapServers()))) {
-            List<NewTopic> topics = new ArrayList<>();
-            for (Topics.Spec spec : Topics.all()) {
-                if (List.of(Topics.RUNS, Topics.ITERATIONS, Topics.SPECTRA).contains(spec.name())) {
-                    topics.add(new NewTopic(spec.name(), 4, (short) 1).configs(spec.config()));
-                }
-            }
-            admin.createTopics(topics).all().get();
-        }
-    }
-
-    @AfterAll
-    static void stopBroker() throws IOException {
-        if (broker != null) {
-            broker.close();
-        }
-        if (brokerDir != null && Files.exists(brokerDir)) {
-            try (Stream<Path> paths = Files.walk(brokerDir)) {
-                for (Path path : paths.sorted(Comparator.reverseOrder()).toList()) {
-                    Files.deleteIfExists(path);
-                }
-            }
-        }
-    }
 
     @Test
     void aRunKilledAfterACheckpointAndResumedIsConsumedWithEveryIterationExactlyOnceAfterDeduplication() {

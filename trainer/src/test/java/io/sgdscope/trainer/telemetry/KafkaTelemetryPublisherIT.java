@@ -4,8 +4,7 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertInstanceOf;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import io.sgdscope.embedded.BrokerSettings;
-import io.sgdscope.embedded.EmbeddedKafkaBroker;
+import io.sgdscope.embedded.junit.KafkaBrokerExtension;
 import io.sgdscope.schemas.IterationMetrics;
 import io.sgdscope.schemas.RunFinished;
 import io.sgdscope.schemas.RunStarted;
@@ -18,66 +17,29 @@ import io.sgdscope.trainer.ExperimentListener;
 import io.sgdscope.trainer.ExperimentResult;
 import io.sgdscope.trainer.TrainerSettings;
 import io.sgdscope.trainer.curvature.CurvatureSettings;
-import java.io.IOException;
-import java.nio.file.Files;
-import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
-import java.util.Comparator;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
-import java.util.stream.Stream;
 import org.apache.avro.specific.SpecificRecord;
-import org.apache.kafka.clients.admin.Admin;
-import org.apache.kafka.clients.admin.AdminClientConfig;
-import org.apache.kafka.clients.admin.NewTopic;
 import org.apache.kafka.clients.consumer.ConsumerConfig;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
 import org.apache.kafka.clients.consumer.KafkaConsumer;
 import org.apache.kafka.common.TopicPartition;
 import org.apache.kafka.common.serialization.ByteArrayDeserializer;
 import org.apache.kafka.common.serialization.StringDeserializer;
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
 
 /** The publisher against a real single-node Kafka broker, records read back with a consumer. */
 class KafkaTelemetryPublisherIT {
 
-    private static Path dataDir;
-    private static EmbeddedKafkaBroker broker;
-
-    @BeforeAll
-    static void startBrokerAndCreateTopics() throws Exception {
-        dataDir = Files.createDirectories(Path.of("target", "kafka-it")).resolve("broker-" + System.nanoTime());
-        broker = EmbeddedKafkaBroker.start(BrokerSettings.of(dataDir));
-        try (Admin admin = Admin.create(Map.of(AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG, broker.bootstrapServers()))) {
-            List<NewTopic> topics = new ArrayList<>();
-            for (Topics.Spec spec : Topics.all()) {
-                if (spec.name().equals(Topics.RUNS) || spec.name().equals(Topics.ITERATIONS)
-                        || spec.name().equals(Topics.SPECTRA)) {
-                    // Several partitions, so that "in order per run" is a real property of the keying.
-                    topics.add(new NewTopic(spec.name(), 4, (short) 1).configs(spec.config()));
-                }
-            }
-            admin.createTopics(topics).all().get();
-        }
-    }
-
-    @AfterAll
-    static void stopBroker() throws IOException {
-        if (broker != null) {
-            broker.close();
-        }
-        if (dataDir != null && Files.exists(dataDir)) {
-            try (Stream<Path> paths = Files.walk(dataDir)) {
-                for (Path path : paths.sorted(Comparator.reverseOrder()).toList()) {
-                    Files.deleteIfExists(path);
-                }
-            }
-        }
-    }
+    /** The trainer's topics with several partitions, so that "in order per run" is a real property of the keying. */
+    @RegisterExtension
+    static final KafkaBrokerExtension broker = KafkaBrokerExtension.withTopics(4, Topics.all().stream()
+            .filter(spec -> List.of(Topics.RUNS, Topics.ITERATIONS, Topics.SPECTRA).contains(spec.name())).toList(),
+            Topics.Spec::name, Topics.Spec::config);
 
     @Test
     void anExperimentOfThreeRunsPublishesEveryRecordInOrderPerRunWithNothingDropped() {
