@@ -3,7 +3,7 @@
 
 Same problem: the MNIST-shaped ReLU net [784, 128, 128, 128, 10] on the X.npy / y.npy / theta.npy the
 Java side wrote (n = 10,000, float32, theta flat: per layer W [in, out] row-major then b), 2 threads,
-OMP_WAIT_POLICY=PASSIVE (set by run.sh; see ../shared/FACTS.md). Times the median of R runs after
+OMP_WAIT_POLICY=PASSIVE (set by run.sh, which says why). Times the median of R runs after
 one warm-up (the Lanczos runs once: 60 products already) of: one full-data loss + gradient; one H v by double backward on a graph built once
 (create_graph=True); one M v = (1/n) J^T (J v) with J v by the double-vjp trick (faster than forward
 mode in torch 1.13) and J^T c by a vjp of the per-sample losses, on a graph built once; top-15 Lanczos of
