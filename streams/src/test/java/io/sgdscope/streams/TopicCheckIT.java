@@ -1,24 +1,30 @@
 package io.sgdscope.streams;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertInstanceOf;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 
 import io.sgdscope.embedded.BrokerSettings;
 import io.sgdscope.embedded.EmbeddedKafkaBroker;
+import io.sgdscope.schemas.TopicVisibility;
 import io.sgdscope.schemas.Topics;
 import java.nio.file.Path;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.Random;
 import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
 import org.apache.kafka.clients.admin.Admin;
 import org.apache.kafka.clients.admin.AdminClientConfig;
 import org.apache.kafka.clients.admin.NewTopic;
+import org.apache.kafka.common.errors.InvalidTopicException;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.api.io.TempDir;
 
 /**
@@ -102,6 +108,14 @@ class TopicCheckIT {
             creation.get(60, TimeUnit.SECONDS);
         }
         assertEquals(List.of(), failures, "every check sees the topics created alongside it");
+    }
+
+    @Test
+    @Timeout(60)
+    void aFailureOtherThanUnknownIsNotWaitedOut() {
+        ExecutionException error = assertThrows(ExecutionException.class, () -> TopicVisibility.await(admin,
+                List.of(Topics.ITERATIONS, "not a topic name"), Duration.ofMinutes(10), Duration.ofSeconds(30)));
+        assertInstanceOf(InvalidTopicException.class, error.getCause());
     }
 
     @Test
