@@ -22,31 +22,31 @@ import org.nd4j.linalg.factory.Nd4j;
  *
  * <p>Writes the inputs (X.npy, y.npy, theta.npy) into the folder given as first argument, so the
  * PyTorch peer times the very same problem, and prints the loss and top eigenvalues so the two can be
- * compared. Run it with bench/curvature/run.sh.
+ * compared. Run it with bench/curvature/run.sh. Arguments: folder, repeats R (10), samples n (10,000).
  */
 public final class CurvatureBench {
 
     static final MlpArchitecture NET = MlpArchitecture.of(784, 128, 128, 128, 10);
-    static final int N = 10_000;
 
     public static void main(String[] args) throws Exception {
         Path folder = Path.of(args.length > 0 ? args[0] : "target/bench-curvature");
         int repeats = args.length > 1 ? Integer.parseInt(args[1]) : 10;
+        int n = args.length > 2 ? Integer.parseInt(args[2]) : 10_000;   // samples; fewer only for a smoke run
         Files.createDirectories(folder);
         Nd4jThreads.configure(2);
 
         SplittableRandom random = new SplittableRandom(2024);
-        float[] x = new float[N * 784];
+        float[] x = new float[n * 784];
         for (int i = 0; i < x.length; i++) {
             x[i] = random.nextDouble() < 0.8 ? 0f : (float) random.nextDouble();   // sparse, pixel-like in [0, 1]
         }
-        long[] y = new long[N];
-        int[] labels = new int[N];
-        for (int i = 0; i < N; i++) {
+        long[] y = new long[n];
+        int[] labels = new int[n];
+        for (int i = 0; i < n; i++) {
             labels[i] = random.nextInt(10);
             y[i] = labels[i];
         }
-        INDArray features = Nd4j.create(x, new long[] {N, 784}, 'c');
+        INDArray features = Nd4j.create(x, new long[] {n, 784}, 'c');
         INDArray theta = Nd4j.createFromArray(Initialization.HE_NORMAL.draw(NET, random.split())).castTo(DataType.FLOAT);
         Files.write(folder.resolve("X.npy"), Nd4j.toNpyByteArray(features));
         Files.write(folder.resolve("y.npy"), Nd4j.toNpyByteArray(Nd4j.createFromArray(y)));

@@ -1,6 +1,9 @@
 #!/usr/bin/env bash
 # The curvature benchmark, both sides, and the ratios sgdscope/PyTorch (bench/curvature/README.md).
-# Usage: bench/curvature/run.sh [repeats] [rounds]   (from anywhere; compiles the trainer module if needed)
+# Usage: bench/curvature/run.sh [repeats] [rounds]   (from anywhere; builds the trainer module and what it
+#                                                    needs with the Maven wrapper: a fresh clone is enough)
+#   SAMPLES=200 bench/curvature/run.sh 1 1          (n, default 10000: a tiny run that only checks the script
+#                                                    works, as bench/smoke.sh does; its timings mean nothing)
 #
 # Each round runs sgdscope, then PyTorch; each side reports the median of `repeats` timings per operation,
 # and the table takes each side's best round (this machine is shared and noisy: alternating the two and
@@ -11,33 +14,33 @@
 # Debian's python3-torch calls whatever libblas.so.3 the system has ("BLAS_INFO=generic"); with only
 # Debian's reference libblas3 installed that is ~25x slower than OpenBLAS. So the peer runs with
 # libblas.so.3 / liblapack.so.3 pointed, for that process alone, at the OpenBLAS 0.3.19 that ND4J itself
-# uses (from the org.bytedeco:openblas jar already in the Maven repository): the same BLAS on both
-# sides, the peer's fastest setting here. SYSTEM_BLAS=1 adds one run of the peer as installed.
+# uses (from the org.bytedeco:openblas jar, bench/openblas.sh): the same BLAS on both sides, the peer's
+# fastest setting here. SYSTEM_BLAS=1 adds one run of the peer as installed.
 set -euo pipefail
 here="$(cd "$(dirname "$0")" && pwd)"
 top="$(cd "$here/../.." && pwd)"
 repeats="${1:-5}"
 rounds="${2:-2}"
+samples="${SAMPLES:-10000}"
 work="$here/target"
 mkdir -p "$work"
 export OMP_WAIT_POLICY=PASSIVE
 
 cd "$top"
-./mvnw -B -q -o -pl trainer compile
-./mvnw -B -q -o -pl trainer dependency:build-classpath -Dmdep.outputFile="$work/classpath.txt" >/dev/null
-cp="$top/trainer/target/classes:$(cat "$work/classpath.txt")"
+# The trainer and the modules it depends on, built in one reactor (nothing needs to be installed); the
+# classpath file lists the sibling modules' jars from their target folders.
+./mvnw -B -q -pl trainer -am package -Dmaven.test.skip=true \
+    dependency:build-classpath -Dmdep.outputFile=target/bench-classpath.txt
+cp="$top/trainer/target/classes:$(cat "$top/trainer/target/bench-classpath.txt")"
 
-jar="$(tr ':' '\n' < "$work/classpath.txt" | grep 'openblas-.*-linux-x86_64.jar' | head -n 1)"
 blas="$work/openblas"
-rm -rf "$blas" && mkdir -p "$blas"
-unzip -q -o -j "$jar" 'org/bytedeco/openblas/linux-x86_64/*.so*' -d "$blas"
-ln -sf libopenblas.so.0 "$blas/libblas.so.3"
-ln -sf libopenblas.so.0 "$blas/liblapack.so.3"
+rm -rf "$blas"
+"$top/bench/openblas.sh" "$blas"
 
 rm -f "$work"/sgdscope-*.txt "$work"/torch-*.txt
 for round in $(seq 1 "$rounds"); do
   echo "== round $round: sgdscope (ND4J 1.0.0-M2.1 + OpenBLAS 0.3.19, float32, 2 threads, -Xmx2g)"
-  java -Xmx2g -cp "$cp" "$here/CurvatureBench.java" "$work" "$repeats" 2>/dev/null | tee "$work/sgdscope-$round.txt"
+  java -Xmx2g -cp "$cp" "$here/CurvatureBench.java" "$work" "$repeats" "$samples" 2>/dev/null | tee "$work/sgdscope-$round.txt"
   echo "== round $round: PyTorch on OpenBLAS 0.3.19 (Debian python3-torch, float32, 2 threads)"
   LD_LIBRARY_PATH="$blas" OPENBLAS_NUM_THREADS=2 \
     /usr/bin/python3 "$here/torch_peer.py" "$work" "$repeats" | tee "$work/torch-$round.txt"

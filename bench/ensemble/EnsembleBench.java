@@ -3,6 +3,7 @@ import io.sgdscope.embedded.EmbeddedKafkaBroker;
 import io.sgdscope.schemas.IterationMetrics;
 import io.sgdscope.schemas.RunFinished;
 import io.sgdscope.schemas.RunStatus;
+import io.sgdscope.schemas.TopicVisibility;
 import io.sgdscope.schemas.Topics;
 import io.sgdscope.trainer.Engine;
 import io.sgdscope.trainer.Experiment;
@@ -112,6 +113,8 @@ public final class EnsembleBench {
                             topics.add(new NewTopic(spec.name(), 4, (short) 1).configs(spec.config()));
                         }
                         admin.createTopics(topics).all().get();
+                        TopicVisibility.await(admin, topics.stream().map(NewTopic::name).toList(), TopicVisibility.WAIT,
+                                Duration.ofSeconds(30));
                     }
                     KafkaTelemetryPublisher publisher = new KafkaTelemetryPublisher(broker.bootstrapServers(), producerOverrides());
                     publisher.awaitTopics(Duration.ofSeconds(30));

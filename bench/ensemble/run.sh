@@ -1,7 +1,10 @@
 #!/usr/bin/env bash
 # The ensemble benchmark, both sides, and the ratios sgdscope / PyTorch (bench/ensemble/README.md).
-# Usage: bench/ensemble/run.sh [runs...]        (default: 1000 10000; from anywhere; builds what it needs)
+# Usage: bench/ensemble/run.sh [runs...]        (default: 1000 10000; from anywhere; builds what it needs with
+#                                              the Maven wrapper: a fresh clone is enough)
 #   REPEATS=5 bench/ensemble/run.sh 1000       (interleaved repeats per size, default 3; medians reported)
+#   REPEATS=1 bench/ensemble/run.sh 20         (a tiny run that only checks the script works, as
+#                                              bench/smoke.sh does; its timings mean nothing)
 #   DTYPE=float64 bench/ensemble/run.sh 1000    (default float32, as the peer's measurements)
 #   BENCH_JAVA_OPTS=-XX:TieredStopAtLevel=1 bench/ensemble/run.sh 1000   (more JVM options for sgdscope's side,
 #                                              after those the launcher gives `sgdscope train`: cli/jvm-options/train)
@@ -21,11 +24,14 @@ mkdir -p "$work"
 export OMP_WAIT_POLICY=PASSIVE
 
 cd "$top"
-./mvnw -B -q -N install
-./mvnw -B -q -pl schemas,embedded-kafka,trainer install -DskipTests
-./mvnw -B -q -pl trainer dependency:build-classpath -Dmdep.outputFile="$work/cp-trainer.txt" >/dev/null
-./mvnw -B -q -pl embedded-kafka dependency:build-classpath -Dmdep.outputFile="$work/cp-kafka.txt" >/dev/null
-cp="$top/trainer/target/classes:$top/embedded-kafka/target/classes:$(cat "$work/cp-trainer.txt"):$(cat "$work/cp-kafka.txt")"
+# The trainer, the embedded broker and what they depend on, built in one reactor (nothing is installed
+# into the local Maven repository); each module's classpath file lists its siblings' jars in their target folders.
+./mvnw -B -q -pl trainer,embedded-kafka -am package -Dmaven.test.skip=true \
+    dependency:build-classpath -Dmdep.outputFile=target/bench-classpath.txt
+cp="$top/trainer/target/classes:$top/embedded-kafka/target/classes:$(cat "$top/trainer/target/bench-classpath.txt"):$(cat "$top/embedded-kafka/target/bench-classpath.txt")"
+# The peer's OpenBLAS (peer.sh would fetch it too; here once, before anything is timed).
+rm -rf "$work/openblas"
+"$top/bench/openblas.sh" "$work/openblas"
 
 # The harness is compiled once, as the product is a compiled jar (launched from source, javac would run
 # inside the measured JVM and its JIT work would overlap the timing).

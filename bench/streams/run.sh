@@ -1,11 +1,13 @@
 #!/usr/bin/env bash
-# Builds the streams module and this harness, then runs the streams benchmark (see README.md).
+# Builds this harness and the modules it needs, then runs the streams benchmark (see README.md).
 # Usage: bench/streams/run.sh [--runs 10000] [--iterations 400] [--phases fill,consumer,...] [...]
+#        (from anywhere; a fresh clone is enough: the Maven wrapper builds everything in one reactor)
 set -euo pipefail
 root="$(cd "$(dirname "$0")/../.." && pwd)"
 cd "$root"
-./mvnw -B -o -q -pl streams install -DskipTests
-./mvnw -B -o -q -f bench/streams/pom.xml package dependency:build-classpath \
+# The parent's profile "bench" adds this harness to the reactor; -am builds the streams module and the
+# rest it needs, so nothing has to be installed in the local Maven repository first.
+./mvnw -B -q -P bench -pl bench/streams -am package -Dmaven.test.skip=true dependency:build-classpath \
     -Dmdep.outputFile=target/classpath.txt -Dmdep.includeScope=runtime
 work="${BENCH_WORK:-$(mktemp -d /tmp/sgdscope-bench-XXXXXX)}"
 echo "work folder: $work (broker data and state stores; removed at the end unless BENCH_KEEP=1)"

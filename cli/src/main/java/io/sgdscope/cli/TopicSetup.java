@@ -1,6 +1,8 @@
 package io.sgdscope.cli;
 
+import io.sgdscope.schemas.TopicVisibility;
 import io.sgdscope.schemas.Topics;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Set;
@@ -9,8 +11,13 @@ import java.util.concurrent.TimeUnit;
 import org.apache.kafka.clients.admin.Admin;
 import org.apache.kafka.clients.admin.NewTopic;
 import org.apache.kafka.common.errors.TopicExistsException;
+import org.apache.kafka.common.errors.UnknownTopicOrPartitionException;
 
-/** Creates the pipeline's topics ({@link Topics#all()}) that do not exist yet; existing topics are left as they are. */
+/**
+ * Creates the pipeline's topics ({@link Topics#all()}) that do not exist yet; existing topics are left as
+ * they are. Returns once every topic is visible with its partitions, so that what runs next (the streams
+ * apps' check, the trainer's producer) does not find a topic just created still unknown.
+ */
 final class TopicSetup {
 
     private TopicSetup() {}
@@ -36,12 +43,27 @@ final class TopicSetup {
                     }
                 }
             }
+            awaitVisible(admin);
             return created;
         } catch (ExecutionException | java.util.concurrent.TimeoutException e) {
             throw new SgdscopeException("cannot create the topics: " + KafkaConnection.rootMessage(e), e);
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
             throw new SgdscopeException("interrupted while creating the topics");
+        }
+    }
+
+    private static void awaitVisible(Admin admin) throws InterruptedException, java.util.concurrent.TimeoutException,
+            ExecutionException {
+        List<String> names = Topics.all().stream().map(Topics.Spec::name).toList();
+        try {
+            TopicVisibility.await(admin, names, TopicVisibility.WAIT, Duration.ofSeconds(30));
+        } catch (ExecutionException e) {
+            if (e.getCause() instanceof UnknownTopicOrPartitionException) {
+                throw new SgdscopeException("cannot create the topics: " + e.getCause().getMessage()
+                        + " (created or existing, but the broker does not show them)", e);
+            }
+            throw e;
         }
     }
 }

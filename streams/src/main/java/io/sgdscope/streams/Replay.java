@@ -1,5 +1,6 @@
 package io.sgdscope.streams;
 
+import io.sgdscope.schemas.TopicVisibility;
 import io.sgdscope.schemas.Topics;
 import io.sgdscope.streams.deviation.DeviationSettings;
 import io.sgdscope.streams.quantiles.QuantilesSettings;
@@ -191,6 +192,12 @@ public final class Replay {
                     throw e;
                 }
             }
+        }
+        try {  // the apps write to them at once: wait until they are visible, not only acknowledged
+            TopicVisibility.await(admin, List.of(scope.quantilesTopic(), scope.alertsTopic()), TopicVisibility.WAIT,
+                    Duration.ofSeconds(30));
+        } catch (java.util.concurrent.TimeoutException e) {
+            throw new IllegalStateException("cannot describe the replay's output topics: " + e, e);
         }
     }
 

@@ -1,5 +1,6 @@
 package io.sgdscope.streams;
 
+import io.sgdscope.schemas.TopicVisibility;
 import io.sgdscope.schemas.Topics;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -7,7 +8,6 @@ import java.util.List;
 import java.util.Map;
 import java.util.Properties;
 import java.util.concurrent.ExecutionException;
-import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
 import org.apache.kafka.clients.admin.Admin;
 import org.apache.kafka.clients.admin.AdminClientConfig;
@@ -20,7 +20,9 @@ import org.slf4j.LoggerFactory;
  * What the apps check before they start: that the dead-letter topic exists (a dead letter sent to a
  * missing topic fails the transaction and stops the app: the very thing the topic is for; brokers
  * rarely auto-create topics), and how many partitions sgd.iterations has (the re-keyed copies of
- * sgd.runs and sgd.spectra get as many, see {@code RunInputs}). If the check itself cannot be made (no
+ * sgd.runs and sgd.spectra get as many, see {@code RunInputs}). A topic still unknown after
+ * {@link TopicVisibility#WAIT} counts as missing (one describe is not enough: topics created a moment
+ * ago may not be visible yet). If the check itself cannot be made (no
  * Describe permission, a slow broker), it says so and the apps start anyway.
  */
 final class TopicCheck {
@@ -45,7 +47,8 @@ final class TopicCheck {
             String deadLetters = settings.deadLetterTopic();
             if (deadLetters != null) {
                 try {
-                    admin.describeTopics(List.of(deadLetters)).allTopicNames().get(TIMEOUT.toMillis(), TimeUnit.MILLISECONDS);
+                    // Unknown is final only after a few seconds: the topic may have been created a moment ago.
+                    TopicVisibility.await(admin, List.of(deadLetters), TopicVisibility.WAIT, TIMEOUT);
                 } catch (ExecutionException e) {
                     if (e.getCause() instanceof UnknownTopicOrPartitionException) {
                         throw new IllegalStateException("dead-letter topic " + deadLetters + " does not exist on "
@@ -56,8 +59,7 @@ final class TopicCheck {
                 }
             }
             List<String> inputs = new ArrayList<>(List.of(Topics.ITERATIONS, Topics.RUNS, Topics.SPECTRA));
-            Map<String, TopicDescription> described = admin.describeTopics(inputs).allTopicNames()
-                    .get(TIMEOUT.toMillis(), TimeUnit.MILLISECONDS);
+            Map<String, TopicDescription> described = TopicVisibility.await(admin, inputs, TopicVisibility.WAIT, TIMEOUT);
             int partitions = described.get(Topics.ITERATIONS).partitions().size();
             for (String topic : inputs) {
                 int other = described.get(topic).partitions().size();

@@ -7,6 +7,7 @@ import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
 import io.sgdscope.embedded.BrokerSettings;
 import io.sgdscope.embedded.EmbeddedKafkaBroker;
 import io.sgdscope.schemas.IterationMetrics;
+import io.sgdscope.schemas.TopicVisibility;
 import io.sgdscope.schemas.Topics;
 import io.sgdscope.schemas.serde.TelemetrySerde;
 import io.sgdscope.schemas.serde.TelemetrySerdes;
@@ -155,6 +156,8 @@ public final class StreamsBenchmark {
             List<NewTopic> missing = Topics.all().stream().filter(spec -> !existing.contains(spec.name()))
                     .map(spec -> new NewTopic(spec.name(), partitions, (short) 1).configs(spec.config())).toList();
             admin.createTopics(missing).all().get();
+            TopicVisibility.await(admin, Topics.all().stream().map(Topics.Spec::name).toList(), TopicVisibility.WAIT,
+                    Duration.ofSeconds(30));
         }
         int momentsEvery = Integer.parseInt(options.getOrDefault("moments-every", "10"));
         long start = System.nanoTime();

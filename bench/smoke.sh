@@ -1,0 +1,41 @@
+#!/usr/bin/env bash
+# Runs every benchmark script under bench/ in a tiny setting, so that none of them can break unseen: each
+# builds what it needs, runs both sides and must print its final table. Seconds per script (after the
+# build), nothing timed or compared: these numbers mean nothing. .ci/run calls it after the tests.
+# Needs what the benchmarks need: a JDK, unzip, /usr/bin/python3 with torch and numpy (Debian's
+# python3-torch) for the PyTorch peers.
+# Usage: bench/smoke.sh        (from anywhere; exits non-zero if a script fails or prints no result)
+set -euo pipefail
+here="$(cd "$(dirname "$0")" && pwd)"
+logs="$(mktemp -d /tmp/sgdscope-bench-smoke-XXXXXX)"
+failed=()
+
+# smoke NAME EXPECTED COMMAND...: runs COMMAND, then looks for the line EXPECTED (a grep -E pattern) in its output.
+smoke() {
+  local name="$1" expected="$2"
+  shift 2
+  local log="$logs/$name.log" start=$SECONDS
+  echo "== bench smoke: $name: $*"
+  if "$@" >"$log" 2>&1 && grep -Eq "$expected" "$log"; then
+    echo "   ok ($((SECONDS - start)) s)"
+  else
+    echo "   FAILED ($((SECONDS - start)) s); the end of its output ($log):"
+    tail -n 40 "$log" | sed 's/^/   | /'
+    failed+=("$name")
+  fi
+}
+
+smoke curvature '^\| lanczos-M \| [0-9.]+ \| [0-9.]+ \| [0-9.]+ \|$' \
+    env SAMPLES=200 "$here/curvature/run.sh" 1 1
+smoke ensemble '^\| 20 \| [0-9.]+ .*\| [0-9.]+ \| [0-9.]+ \|$' \
+    env REPEATS=1 "$here/ensemble/run.sh" 20
+smoke streams '^\| latency: produce → frontier band on /metrics \| p50 ' \
+    env BENCH_HEAP=1g "$here/streams/run.sh" --runs 20 --iterations 20 --rate 200 --latency-runs 10 \
+    --latency-seconds 2 --warmup-seconds 1
+
+if [ "${#failed[@]}" -gt 0 ]; then
+  echo "bench smoke: failed: ${failed[*]} (logs in $logs)" >&2
+  exit 1
+fi
+rm -rf "$logs"
+echo "bench smoke: all benchmark scripts ran"
