@@ -1,5 +1,8 @@
 # The sgdscope command in a container: `docker build -t sgdscope .`
 # Build stage: the Maven wrapper builds the one runnable jar (tests run in CI, not here).
+# Every module cli needs, whole; of the others only the POM (Maven reads every module of the root POM).
+# DockerfileTest checks these lines against the POMs. -DskipTests, not -Dmaven.test.skip: the latter would
+# also skip embedded-kafka's test jar, which cli's (test) dependencies name, and the build would fail.
 FROM eclipse-temurin:17-jdk AS build
 WORKDIR /src
 COPY .mvn .mvn
@@ -8,13 +11,17 @@ COPY schemas schemas
 COPY embedded-kafka embedded-kafka
 COPY trainer trainer
 COPY streams streams
+COPY analysis analysis
 COPY cli cli
 COPY dashboards/pom.xml dashboards/pom.xml
-RUN ./mvnw -B -q -Dmaven.test.skip=true -pl cli -am package
+RUN ./mvnw -B -q -DskipTests -pl cli -am package
 
 # Run stage: a JRE and the jar. ND4J unpacks its native libraries into ~/.javacpp/cache on first start.
 FROM eclipse-temurin:17-jre
-RUN useradd --create-home --uid 10001 sgdscope
+# The streams apps' state folder (a volume in docker-compose.yml) must exist, owned by the user: a volume
+# mounted where the image has no folder is created owned by root, and the apps could not write there.
+RUN useradd --create-home --uid 10001 sgdscope \
+    && mkdir -p /var/lib/sgdscope/streams && chown -R sgdscope /var/lib/sgdscope
 USER sgdscope
 COPY --from=build /src/cli/target/sgdscope.jar /opt/sgdscope/sgdscope.jar
 EXPOSE 9400
