@@ -29,7 +29,7 @@ export OMP_WAIT_POLICY=PASSIVE
 cd "$top"
 # The trainer and the modules it depends on, built in one reactor (nothing needs to be installed); the
 # classpath file lists the sibling modules' jars from their target folders.
-./mvnw -B -q -pl trainer -am package -Dmaven.test.skip=true \
+./mvnw -B -q -pl trainer -am package -DskipTests \
     dependency:build-classpath -Dmdep.outputFile=target/bench-classpath.txt
 cp="$top/trainer/target/classes:$(cat "$top/trainer/target/bench-classpath.txt")"
 

@@ -26,7 +26,7 @@ export OMP_WAIT_POLICY=PASSIVE
 cd "$top"
 # The trainer, the embedded broker and what they depend on, built in one reactor (nothing is installed
 # into the local Maven repository); each module's classpath file lists its siblings' jars in their target folders.
-./mvnw -B -q -pl trainer,embedded-kafka -am package -Dmaven.test.skip=true \
+./mvnw -B -q -pl trainer,embedded-kafka -am package -DskipTests \
     dependency:build-classpath -Dmdep.outputFile=target/bench-classpath.txt
 cp="$top/trainer/target/classes:$top/embedded-kafka/target/classes:$(cat "$top/trainer/target/bench-classpath.txt"):$(cat "$top/embedded-kafka/target/bench-classpath.txt")"
 # The peer's OpenBLAS (peer.sh would fetch it too; here once, before anything is timed).

@@ -7,7 +7,7 @@ root="$(cd "$(dirname "$0")/../.." && pwd)"
 cd "$root"
 # The parent's profile "bench" adds this harness to the reactor; -am builds the streams module and the
 # rest it needs, so nothing has to be installed in the local Maven repository first.
-./mvnw -B -q -P bench -pl bench/streams -am package -Dmaven.test.skip=true dependency:build-classpath \
+./mvnw -B -q -P bench -pl bench/streams -am package -DskipTests dependency:build-classpath \
     -Dmdep.outputFile=target/classpath.txt -Dmdep.includeScope=runtime
 work="${BENCH_WORK:-$(mktemp -d /tmp/sgdscope-bench-XXXXXX)}"
 echo "work folder: $work (broker data and state stores; removed at the end unless BENCH_KEEP=1)"
