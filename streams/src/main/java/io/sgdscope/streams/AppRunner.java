@@ -123,6 +123,11 @@ final class AppRunner implements AutoCloseable {
         return streams.state();
     }
 
+    /** The Kafka Streams client, for tests that act on it (e.g. remove its stream thread). */
+    KafkaStreams kafkaStreams() {
+        return streams;
+    }
+
     String applicationId() {
         return applicationId;
     }

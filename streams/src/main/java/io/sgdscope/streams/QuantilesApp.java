@@ -150,6 +150,11 @@ public final class QuantilesApp implements AutoCloseable {
         return runner.readiness();
     }
 
+    /** The Kafka Streams client (for tests). */
+    AppRunner runner() {
+        return runner;
+    }
+
     /** Why the app can no longer process (stopped, failed, no live stream thread), one line; null while it can. */
     String failure() {
         return runner.failure();
