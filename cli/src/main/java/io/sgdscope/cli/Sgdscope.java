@@ -1,5 +1,6 @@
 package io.sgdscope.cli;
 
+import io.sgdscope.schemas.serde.AvroLimits;
 import java.io.PrintWriter;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
@@ -48,6 +49,7 @@ public final class Sgdscope implements Runnable {
     }
 
     public static void main(String[] args) {
+        AvroLimits.install(); // before anything decodes Avro: Avro reads its limits once
         System.exit(execute(args));
     }
 

@@ -39,6 +39,11 @@ final class ShutdownSignal implements AutoCloseable {
         requested.await();
     }
 
+    /** Blocks until Ctrl-C or SIGTERM, or until the timeout passes: true if the signal came. */
+    boolean await(Duration timeout) throws InterruptedException {
+        return requested.await(timeout.toMillis(), TimeUnit.MILLISECONDS);
+    }
+
     /** The command has cleaned up: let a pending shutdown proceed, or forget the hook. */
     @Override
     public void close() {

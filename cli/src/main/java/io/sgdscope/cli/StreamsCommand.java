@@ -8,6 +8,7 @@ import java.io.PrintWriter;
 import java.io.UncheckedIOException;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.util.Optional;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
@@ -15,14 +16,22 @@ import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Spec;
 
-/** Runs both streams apps against a Kafka cluster until Ctrl-C / SIGTERM (how deployments run them). */
+/**
+ * Runs both streams apps against a Kafka cluster until Ctrl-C / SIGTERM (how deployments run them), or until
+ * one fails: then it exits 1 with one line naming the app and why, so that a supervisor restarts it.
+ */
 @Command(name = "streams", mixinStandardHelpOptions = true, sortOptions = false,
         description = {"Run the streams apps in one process: the quantiles app (cross-run quantiles of every metric per "
                 + "experiment and iteration, sgd.iterations/sgd.spectra -> sgd.quantiles) and the deviation app (Theorem 1-3 "
                 + "checks and divergence per run -> sgd.alerts), served to Prometheus on http://HOST:PORT/metrics with "
                 + "/health (liveness) and /ready (readiness).",
-                "Runs until Ctrl-C or SIGTERM, then closes gracefully."})
+                "Runs until Ctrl-C or SIGTERM, then closes gracefully. If an app fails (Kafka Streams state ERROR) or has "
+                        + "no live stream thread, /health answers 503 and the command exits with 1 and one line naming the "
+                        + "app and why."})
 final class StreamsCommand implements Callable<Integer> {
+
+    /** How often the apps are checked for a failure: a failed app ends the process within about this long. */
+    static final Duration FAILURE_CHECK_INTERVAL = Duration.ofMillis(500);
 
     @Spec
     CommandSpec spec;
@@ -60,12 +69,27 @@ final class StreamsCommand implements Callable<Integer> {
                             + ", deviation app " + apps.deviation().state() + ")...");
                     out.flush();
                 }
-                signal.await();
+                Optional<String> failure = awaitSignalOrFailure(signal, apps);
+                if (failure.isPresent()) {
+                    // Exit non-zero so that a supervisor (compose's restart policy, systemd, Kubernetes) notices.
+                    throw new SgdscopeException(failure.get() + "; stopping the streams apps");
+                }
                 out.println("Stopping...");
                 out.flush();
             }
         }
         return 0;
+    }
+
+    /** Waits for Ctrl-C / SIGTERM while checking the apps; returns why they can no longer process, if that came first. */
+    static Optional<String> awaitSignalOrFailure(ShutdownSignal signal, StreamsApps apps) throws InterruptedException {
+        while (!signal.await(FAILURE_CHECK_INTERVAL)) {
+            Optional<String> failure = apps.failure();
+            if (failure.isPresent()) {
+                return failure;
+            }
+        }
+        return Optional.empty();
     }
 
     static StreamsApps start(StreamsSettings settings, QuantilesSettings quantiles, DeviationSettings deviation) {

@@ -28,7 +28,8 @@ final class TrainerOptions {
     static final String GAUSS_K = "gauss-k";
 
     @Option(names = "--experiment", paramLabel = "ID",
-            description = "Experiment id that groups the runs (letters, digits, . _ -). Default: gauss<k>-<date>-<time>.")
+            description = "Experiment id that groups the runs: 1 to 93 letters, digits, . _ - (not . or ..). "
+                    + "Default: gauss<k>-<date>-<time>.")
     String experimentId;
 
     @Option(names = "--runs", paramLabel = "R", defaultValue = "100",
@@ -252,6 +253,13 @@ final class TrainerOptions {
      * @throws SgdscopeException        naming the missing data files, where they are expected and how to get them
      */
     TrainerSettings toSettings() {
+        if (experimentId != null) {
+            try {
+                TrainerSettings.requireValidExperimentId(experimentId); // names checkpoint folders: checked first
+            } catch (IllegalArgumentException e) {
+                throw new IllegalArgumentException("--experiment: " + e.getMessage(), e);
+            }
+        }
         DatasetSettings data = datasetSettings();
         if (resume && experimentId == null) {
             throw new IllegalArgumentException("--resume needs --experiment ID, the experiment to continue");

@@ -11,6 +11,8 @@ import io.sgdscope.trainer.data.DatasetSettings;
 import io.sgdscope.trainer.data.GaussKSettings;
 import io.sgdscope.trainer.optim.OptimizerSettings;
 import java.io.IOException;
+import java.io.PrintWriter;
+import java.io.StringWriter;
 import java.nio.ByteBuffer;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -33,6 +35,23 @@ class TrainerOptionsTest {
 
     private static String badArgument(String... args) {
         return assertThrows(IllegalArgumentException.class, () -> settings(args)).getMessage();
+    }
+
+    @Test
+    void anExperimentIdThatIsNotAValidIdIsABadArgumentOfOneLine() {
+        assertEquals("--experiment: experiment id must not be '..' (it names a folder)", badArgument("--experiment", ".."));
+        assertEquals("--experiment: experiment id must not be '.' (it names a folder)", badArgument("--experiment", "."));
+        assertEquals("--experiment: experiment id 'a/b' has characters other than A-Z a-z 0-9 . _ -",
+                badArgument("--experiment", "a/b"));
+        assertTrue(badArgument("--experiment", "e".repeat(94)).startsWith("--experiment: experiment id is 94 characters long"));
+
+        StringWriter err = new StringWriter();
+        CommandLine commandLine = Sgdscope.commandLine();
+        commandLine.setErr(new PrintWriter(err));
+        // Refused before Kafka is contacted (no broker listens on port 1).
+        assertEquals(Sgdscope.EXIT_BAD_ARGUMENTS, commandLine.execute("train", "--experiment", "..", "--bootstrap-servers", "127.0.0.1:1"));
+        assertEquals(List.of("sgdscope train: --experiment: experiment id must not be '..' (it names a folder) (see 'sgdscope train --help')"),
+                err.toString().lines().toList());
     }
 
     @Test

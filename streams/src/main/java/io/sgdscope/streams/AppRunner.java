@@ -21,10 +21,12 @@ import org.slf4j.LoggerFactory;
 /**
  * One Kafka Streams client of an app: its life (start, wait until running, close leaving the group),
  * its health, and its meters (Kafka Streams' own through {@link KafkaStreamsMetrics},
- * {@code sgdscope_app_running}, the unreadable-record counters).
+ * {@code sgdscope_app_running}, the unreadable- and failed-record counters).
  *
- * <p>An unexpected error in processing stops the client (state ERROR, health DOWN) rather than retrying
- * the same record forever; unreadable records are skipped ({@link UnreadableRecordHandler}).
+ * <p>Bad records are skipped and dead-lettered: unreadable ones ({@link UnreadableRecordHandler}) and those
+ * that cannot be processed ({@link FailedRecordHandler}). Any other error stops the client (state ERROR) rather
+ * than retrying forever: {@link #failure()} then names the app and why, health is DOWN, and a process running
+ * it should exit.
  */
 final class AppRunner implements AutoCloseable {
 
@@ -41,6 +43,8 @@ final class AppRunner implements AutoCloseable {
     private final KafkaStreamsMetrics streamsMetrics;
     private final Gauge running;
     private final Object stateChanged = new Object();
+    /** What stopped a stream thread, if anything did. */
+    private volatile Throwable cause;
     private boolean closed;
 
     /**
@@ -54,6 +58,9 @@ final class AppRunner implements AutoCloseable {
         this.registry = registry;
         for (String topic : inputs) {
             UnreadableRecordHandler.counter(registry, applicationId, topic);
+            for (String reason : FailedRecordHandler.REASONS) {
+                FailedRecordHandler.counter(registry, applicationId, topic, reason);
+            }
         }
         Properties properties = settings.toStreamsProperties(applicationId);
         properties.put(UnreadableRecordHandler.METER_REGISTRY_CONFIG, registry);
@@ -65,6 +72,7 @@ final class AppRunner implements AutoCloseable {
             }
         });
         streams.setUncaughtExceptionHandler(exception -> {
+            cause = exception;
             log.error("{} {} stops: {}", name, applicationId, exception.toString(), exception);
             return StreamThreadExceptionResponse.SHUTDOWN_CLIENT;
         });
@@ -115,6 +123,11 @@ final class AppRunner implements AutoCloseable {
         return streams.state();
     }
 
+    /** The Kafka Streams client, for tests that act on it (e.g. remove its stream thread). */
+    KafkaStreams kafkaStreams() {
+        return streams;
+    }
+
     String applicationId() {
         return applicationId;
     }
@@ -124,12 +137,45 @@ final class AppRunner implements AutoCloseable {
         return state == State.RUNNING || state == State.REBALANCING;
     }
 
-    /** Healthy (alive) while Kafka Streams runs or rebalances, or is still starting. */
+    /**
+     * Healthy (alive) while Kafka Streams runs or rebalances with at least one live stream thread, or is still
+     * starting.
+     */
     MetricsServer.Health health() {
+        String failure = failure();
+        return failure == null ? MetricsServer.Health.up(name + " " + applicationId + " " + streams.state())
+                : MetricsServer.Health.down(failure);
+    }
+
+    /**
+     * Why the app can no longer process, one line naming it, or null while it can: it stopped or failed
+     * (PENDING_ERROR, ERROR, PENDING_SHUTDOWN, NOT_RUNNING), or it runs without a live stream thread.
+     */
+    String failure() {
         State state = streams.state();
-        String detail = name + " " + applicationId + " " + state;
-        return state == State.RUNNING || state == State.REBALANCING || state == State.CREATED
-                ? MetricsServer.Health.up(detail) : MetricsServer.Health.down(detail);
+        if (state == State.CREATED) {
+            return null;
+        }
+        if (STOPPED.contains(state)) {
+            return name + " " + applicationId + " is " + state + because();
+        }
+        // Metadata of threads that are not DEAD; a thread shutting down is not alive either.
+        boolean liveThread = streams.metadataForLocalThreads().stream()
+                .anyMatch(thread -> !thread.threadState().equals("PENDING_SHUTDOWN") && !thread.threadState().equals("DEAD"));
+        return liveThread ? null : name + " " + applicationId + " is " + state + " with no live stream thread" + because();
+    }
+
+    private String because() {
+        Throwable why = cause;
+        if (why == null) {
+            return "";
+        }
+        // Kafka Streams wraps the processor's exception in a StreamsException: name the innermost.
+        while (why.getCause() != null && why.getCause() != why) {
+            why = why.getCause();
+        }
+        String text = why.toString().lines().findFirst().orElse("");
+        return ": " + (text.length() > 300 ? text.substring(0, 300) + "..." : text);
     }
 
     /** Ready (serving current numbers) only while Kafka Streams runs: not while it starts, restores or rebalances. */

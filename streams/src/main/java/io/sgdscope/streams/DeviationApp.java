@@ -119,6 +119,11 @@ public final class DeviationApp implements AutoCloseable {
         return runner.readiness();
     }
 
+    /** Why the app can no longer process (stopped, failed, no live stream thread), one line; null while it can. */
+    String failure() {
+        return runner.failure();
+    }
+
     public int metricsPort() {
         return serving == null ? -1 : serving.port();
     }

@@ -150,6 +150,16 @@ public final class QuantilesApp implements AutoCloseable {
         return runner.readiness();
     }
 
+    /** The Kafka Streams client (for tests). */
+    AppRunner runner() {
+        return runner;
+    }
+
+    /** Why the app can no longer process (stopped, failed, no live stream thread), one line; null while it can. */
+    String failure() {
+        return runner.failure();
+    }
+
     /** The port of the metrics server, or -1 when the caller serves the registry. */
     public int metricsPort() {
         return serving == null ? -1 : serving.port();

@@ -6,12 +6,14 @@ import io.sgdscope.streams.deviation.DeviationSettings;
 import io.sgdscope.streams.metrics.MetricsServer;
 import io.sgdscope.streams.quantiles.QuantilesSettings;
 import java.time.Duration;
+import java.util.Optional;
 import java.util.concurrent.CompletableFuture;
 
 /**
  * Both apps in one process, as {@code sgdscope streams} and {@code sgdscope demo} run them: the
  * quantiles app and the deviation app, one registry with the JVM's meters, one metrics server
- * ({@code /metrics}, {@code /health} alive while both are, {@code /ready} while both run).
+ * ({@code /metrics}, {@code /health} alive while both are, {@code /ready} while both run). Once an app
+ * fails or has no live stream thread, {@link #failure()} says so and {@code /health} answers 503.
  *
  * <pre>
  * try (StreamsApps apps = StreamsApps.start(settings, QuantilesSettings.defaults(), DeviationSettings.defaults())) {
@@ -102,6 +104,15 @@ public final class StreamsApps implements AutoCloseable {
             return false;
         }
         return deviation.awaitRunning(Duration.ofNanos(Math.max(0, deadline - System.nanoTime())));
+    }
+
+    /**
+     * Why the apps can no longer process, one line naming the app and the reason (it stopped or failed, or it
+     * has no live stream thread), or empty while both can: a process that runs them should then exit.
+     */
+    public Optional<String> failure() {
+        String quantilesFailure = quantiles.failure();
+        return Optional.ofNullable(quantilesFailure != null ? quantilesFailure : deviation.failure());
     }
 
     public MetricsServer.Health health() {

@@ -27,7 +27,8 @@ import org.apache.kafka.streams.StreamsConfig;
  * @param commitInterval how often progress is committed (under exactly-once: how often output becomes
  *                       visible downstream; each internal topic a record crosses adds up to one interval
  *                       to the latency, so the default is Kafka's exactly-once default, 100 ms)
- * @param deadLetterTopic where unreadable records are copied (KIP-1034), or null to only log and count them
+ * @param deadLetterTopic where unreadable and unprocessable records are copied (KIP-1034), or null to only log and
+ *                        count them
  * @param standbyReplicas warm copies of each task's state kept on other instances, for fast fail-over
  */
 public record StreamsSettings(String bootstrapServers, String applicationId, Path stateDir, String metricsHost,
@@ -52,7 +53,9 @@ public record StreamsSettings(String bootstrapServers, String applicationId, Pat
             StreamsConfig.NUM_STANDBY_REPLICAS_CONFIG,
             StreamsConfig.COMMIT_INTERVAL_MS_CONFIG, StreamsConfig.ERRORS_DEAD_LETTER_QUEUE_TOPIC_NAME_CONFIG,
             StreamsConfig.DESERIALIZATION_EXCEPTION_HANDLER_CLASS_CONFIG,
-            StreamsConfig.DEFAULT_DESERIALIZATION_EXCEPTION_HANDLER_CLASS_CONFIG);
+            StreamsConfig.DEFAULT_DESERIALIZATION_EXCEPTION_HANDLER_CLASS_CONFIG,
+            StreamsConfig.PROCESSING_EXCEPTION_HANDLER_CLASS_CONFIG, StreamsConfig.PRODUCTION_EXCEPTION_HANDLER_CLASS_CONFIG,
+            StreamsConfig.DEFAULT_PRODUCTION_EXCEPTION_HANDLER_CLASS_CONFIG);
 
     public StreamsSettings {
         if (bootstrapServers == null || bootstrapServers.isBlank()) {
@@ -165,6 +168,9 @@ public record StreamsSettings(String bootstrapServers, String applicationId, Pat
         properties.put(StreamsConfig.PROCESSING_GUARANTEE_CONFIG, processingGuarantee);
         properties.put(StreamsConfig.COMMIT_INTERVAL_MS_CONFIG, commitInterval.toMillis());
         properties.put(StreamsConfig.DESERIALIZATION_EXCEPTION_HANDLER_CLASS_CONFIG, UnreadableRecordHandler.class);
+        // Records read but not processable are skipped and dead-lettered too, rather than stopping the app.
+        properties.put(StreamsConfig.PROCESSING_EXCEPTION_HANDLER_CLASS_CONFIG, FailedRecordHandler.class);
+        properties.put(StreamsConfig.PRODUCTION_EXCEPTION_HANDLER_CLASS_CONFIG, FailedRecordHandler.class);
         if (deadLetterTopic != null) {
             properties.put(StreamsConfig.ERRORS_DEAD_LETTER_QUEUE_TOPIC_NAME_CONFIG, deadLetterTopic);
         }

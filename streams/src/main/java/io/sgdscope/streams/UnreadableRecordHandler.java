@@ -5,15 +5,10 @@ import io.micrometer.core.instrument.MeterRegistry;
 import io.micrometer.core.instrument.Metrics;
 import io.sgdscope.schemas.serde.UnreadableRecordException;
 import io.sgdscope.streams.metrics.MeterNames;
-import java.io.PrintWriter;
-import java.io.StringWriter;
-import java.nio.charset.StandardCharsets;
 import java.util.List;
 import java.util.Map;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
 import org.apache.kafka.clients.producer.ProducerRecord;
-import org.apache.kafka.common.header.Header;
-import org.apache.kafka.common.header.Headers;
 import org.apache.kafka.streams.StreamsConfig;
 import org.apache.kafka.streams.errors.DeserializationExceptionHandler;
 import org.apache.kafka.streams.errors.ErrorHandlerContext;
@@ -26,11 +21,9 @@ import org.slf4j.LoggerFactory;
  * {@value StreamsConfig#ERRORS_DEAD_LETTER_QUEUE_TOPIC_NAME_CONFIG} is set, hands Kafka Streams a copy
  * for that dead-letter topic (KIP-1034: Streams writes it in the same transaction as the offsets).
  *
- * <p>The copy keeps the original key, value, timestamp and headers, and adds the error headers of
- * KIP-1034 ({@code __streams.errors.exception}, {@code .message}, {@code .stacktrace}, {@code .topic},
- * {@code .partition}, {@code .offset}), as Kafka's own handlers do, and
- * {@code __streams.errors.application.id}: both apps read sgd.iterations, so a bad record there is
- * dead-lettered by each (the header tells the copies apart).
+ * <p>The copy keeps the original key, value, timestamp and headers and adds the error headers
+ * ({@link DeadLetters}). Records that are read but cannot be processed go the same way
+ * ({@link FailedRecordHandler}).
  *
  * <p>Kafka Streams makes it from its class name; the registry to count in travels in the config
  * under {@link #METER_REGISTRY_CONFIG} (otherwise Micrometer's global registry is used).
@@ -39,8 +32,6 @@ public final class UnreadableRecordHandler implements DeserializationExceptionHa
 
     /** Config key of the {@link MeterRegistry} to count in. */
     public static final String METER_REGISTRY_CONFIG = "sgdscope.meter.registry";
-
-    static final String HEADER_PREFIX = "__streams.errors.";
 
     private static final Logger log = LoggerFactory.getLogger(UnreadableRecordHandler.class);
 
@@ -82,26 +73,9 @@ public final class UnreadableRecordHandler implements DeserializationExceptionHa
     }
 
     private ProducerRecord<byte[], byte[]> deadLetter(ConsumerRecord<byte[], byte[]> record, Exception exception) {
-        ProducerRecord<byte[], byte[]> copy = new ProducerRecord<>(deadLetterTopic, null, record.timestamp(),
-                record.key(), record.value());
-        Headers headers = copy.headers();
-        for (Header header : record.headers()) {
-            headers.add(header);
-        }
-        StringWriter stackTrace = new StringWriter();
-        exception.printStackTrace(new PrintWriter(stackTrace));
-        header(headers, "exception", exception.getClass().getName());
-        header(headers, "message", String.valueOf(exception.getMessage()));
-        header(headers, "stacktrace", stackTrace.toString());
-        header(headers, "topic", record.topic());
-        header(headers, "partition", String.valueOf(record.partition()));
-        header(headers, "offset", String.valueOf(record.offset()));
-        header(headers, "application.id", applicationId);
-        return copy;
-    }
-
-    private static void header(Headers headers, String name, String value) {
-        headers.add(HEADER_PREFIX + name, value.getBytes(StandardCharsets.UTF_8));
+        return DeadLetters.copy(deadLetterTopic, applicationId,
+                new DeadLetters.Source(record.topic(), record.partition(), record.offset()),
+                record.key(), record.value(), record.timestamp(), record.headers(), exception);
     }
 
     private static String describe(ConsumerRecord<byte[], byte[]> record, Exception exception) {

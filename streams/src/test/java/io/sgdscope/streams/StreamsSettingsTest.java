@@ -39,6 +39,8 @@ class StreamsSettingsTest {
         assertEquals(1, properties.get(StreamsConfig.NUM_STANDBY_REPLICAS_CONFIG));
         assertEquals(Topics.DEAD_LETTERS, properties.get(StreamsConfig.ERRORS_DEAD_LETTER_QUEUE_TOPIC_NAME_CONFIG));
         assertEquals(UnreadableRecordHandler.class, properties.get(StreamsConfig.DESERIALIZATION_EXCEPTION_HANDLER_CLASS_CONFIG));
+        assertEquals(FailedRecordHandler.class, properties.get(StreamsConfig.PROCESSING_EXCEPTION_HANDLER_CLASS_CONFIG));
+        assertEquals(FailedRecordHandler.class, properties.get(StreamsConfig.PRODUCTION_EXCEPTION_HANDLER_CLASS_CONFIG));
         assertEquals(STATE.toAbsolutePath().toString(), properties.get(StreamsConfig.STATE_DIR_CONFIG));
     }
 

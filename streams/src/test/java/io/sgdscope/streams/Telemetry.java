@@ -89,13 +89,18 @@ public final class Telemetry {
                 .build();
     }
 
-    /** Kafka Streams properties for a TopologyTestDriver: unreadable records counted and dead-lettered. */
+    /**
+     * Kafka Streams properties for a TopologyTestDriver: unreadable and unprocessable records counted and
+     * dead-lettered, as {@link StreamsSettings#toStreamsProperties} sets them up.
+     */
     public static Properties driverProperties(Path stateDir, io.micrometer.core.instrument.MeterRegistry registry) {
         Properties properties = new Properties();
         properties.put(StreamsConfig.APPLICATION_ID_CONFIG, "driver-test");
         properties.put(StreamsConfig.BOOTSTRAP_SERVERS_CONFIG, "unused:9092");
         properties.put(StreamsConfig.STATE_DIR_CONFIG, stateDir.toString());
         properties.put(StreamsConfig.DESERIALIZATION_EXCEPTION_HANDLER_CLASS_CONFIG, UnreadableRecordHandler.class);
+        properties.put(StreamsConfig.PROCESSING_EXCEPTION_HANDLER_CLASS_CONFIG, FailedRecordHandler.class);
+        properties.put(StreamsConfig.PRODUCTION_EXCEPTION_HANDLER_CLASS_CONFIG, FailedRecordHandler.class);
         properties.put(StreamsConfig.ERRORS_DEAD_LETTER_QUEUE_TOPIC_NAME_CONFIG, Topics.DEAD_LETTERS);
         properties.put(UnreadableRecordHandler.METER_REGISTRY_CONFIG, registry);
         return properties;

@@ -1,5 +1,6 @@
 package io.sgdscope.trainer;
 
+import io.sgdscope.schemas.Ids;
 import io.sgdscope.trainer.checkpoint.CheckpointSettings;
 import io.sgdscope.trainer.curvature.CurvatureSettings;
 import io.sgdscope.trainer.data.DatasetSettings;
@@ -11,7 +12,6 @@ import io.sgdscope.trainer.optim.OptimizerSettings;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
-import java.util.regex.Pattern;
 
 /**
  * Everything that defines an experiment: R runs of SGD (Eq. 8) on one training set (Gauss-k, Sec. A.1;
@@ -24,7 +24,7 @@ import java.util.regex.Pattern;
  * test set of 100 samples from the same blobs evaluated every {@value #DEFAULT_TEST_EVERY} iterations,
  * and the curvature telemetry of {@link CurvatureSettings#defaults()}.
  *
- * @param experimentId   groups the runs; letters, digits, '.', '_' and '-', at most 100 characters
+ * @param experimentId   groups the runs; an {@link Ids id} of at most {@value #MAX_EXPERIMENT_ID_LENGTH} characters
  * @param runs           R, the number of runs (1 .. 100,000: run ids carry a 5-digit index)
  * @param iterations     T, SGD iterations per run; IterationMetrics are published for t = 0 .. T-1
  * @param baseSeed       each run's seed is derived from it and the run index ({@link Experiment#runSeed})
@@ -63,13 +63,24 @@ public record TrainerSettings(String experimentId, int runs, int iterations, lon
     /** Test loss and accuracy every this many iterations unless set otherwise. */
     public static final int DEFAULT_TEST_EVERY = 10;
 
-    private static final Pattern EXPERIMENT_ID = Pattern.compile("[A-Za-z0-9._-]{1,100}");
+    /** The longest experiment id whose run ids ({@link Experiment#runId}: 7 more characters) are valid {@link Ids}. */
+    public static final int MAX_EXPERIMENT_ID_LENGTH = Ids.MAX_LENGTH - "-r00000".length();
+
+    /**
+     * Checks an experiment id: an {@link Ids id} short enough that its run ids are ids too.
+     *
+     * @throws IllegalArgumentException with one line saying what is wrong
+     */
+    public static void requireValidExperimentId(String experimentId) {
+        Ids.require("experiment id", experimentId);
+        if (experimentId.length() > MAX_EXPERIMENT_ID_LENGTH) {
+            throw new IllegalArgumentException("experiment id is " + experimentId.length() + " characters long, at most "
+                    + MAX_EXPERIMENT_ID_LENGTH + " allowed (its run ids add -r and 5 digits, " + Ids.MAX_LENGTH + " at most)");
+        }
+    }
 
     public TrainerSettings {
-        if (experimentId == null || !EXPERIMENT_ID.matcher(experimentId).matches()) {
-            throw new IllegalArgumentException("experiment id must be 1 to 100 of the characters A-Z a-z 0-9 . _ -, got "
-                    + (experimentId == null ? "none" : "'" + experimentId + "'"));
-        }
+        requireValidExperimentId(experimentId);
         if (runs < 1 || runs > MAX_RUNS) {
             throw new IllegalArgumentException("runs must be between 1 and " + MAX_RUNS + ", got " + runs);
         }

@@ -72,8 +72,13 @@ class TrainerSettingsTest {
         assertMessage("runs must be between 1 and 100000, got 0", () -> TrainerSettings.builder().runs(0).build());
         assertMessage("iterations must be >= 1, got 0", () -> TrainerSettings.builder().iterations(0).build());
         assertMessage("workers must be >= 1, got 0", () -> TrainerSettings.builder().workers(0).build());
-        assertMessage("experiment id must be 1 to 100 of the characters A-Z a-z 0-9 . _ -, got 'a b'",
+        assertMessage("experiment id 'a b' has characters other than A-Z a-z 0-9 . _ -",
                 () -> TrainerSettings.builder().experimentId("a b").build());
+        assertMessage("experiment id must not be '..' (it names a folder)",
+                () -> TrainerSettings.builder().experimentId("..").build());
+        assertMessage("experiment id is 94 characters long, at most 93 allowed (its run ids add -r and 5 digits, 100 at most)",
+                () -> TrainerSettings.builder().experimentId("e".repeat(94)).build());
+        assertEquals(100, Experiment.runId("e".repeat(93), 99_999).length());
         assertMessage("random label fraction r must be in [0, 1], got 1.5",
                 () -> new GaussKSettings(100, 50, 10, 1.5, 1, true));
         assertMessage("dataset samples n = 5 must be at least the number of classes k = 10",

@@ -37,6 +37,10 @@ public final class TelemetrySerde<T extends SpecificRecord> implements Serde<T>,
     static final byte MARKER_1 = (byte) 0x01;
     static final int HEADER_LENGTH = 10;
 
+    static {
+        AvroLimits.install(); // before the first decode: Avro reads its limits once
+    }
+
     private final Class<T> valueType;
     private final Set<Class<? extends SpecificRecord>> carried;
     private final Map<Long, SpecificDatumReader<T>> readers = new HashMap<>();

@@ -115,6 +115,12 @@ public final class MeterNames {
 
     /** {@code sgdscope_unreadable_records_total{application,topic}}: records whose bytes could not be read, skipped (and dead-lettered). */
     public static final String UNREADABLE_RECORDS = "sgdscope.unreadable.records";
+    /**
+     * {@code sgdscope_failed_records_total{application,topic,reason}}: records read but not processed, skipped (and
+     * dead-lettered); reason invalid_id (a run or experiment id that breaks the id rule), processing_error,
+     * serialization_error (an internal record that cannot be written).
+     */
+    public static final String FAILED_RECORDS = "sgdscope.failed.records";
     /** {@code sgdscope_app_running{application}}: 1 while the app's Kafka Streams client runs (RUNNING or REBALANCING), else 0. */
     public static final String APP_RUNNING = "sgdscope.app.running";
 

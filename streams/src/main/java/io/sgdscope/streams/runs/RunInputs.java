@@ -1,5 +1,6 @@
 package io.sgdscope.streams.runs;
 
+import io.sgdscope.schemas.Ids;
 import io.sgdscope.schemas.RunFinished;
 import io.sgdscope.schemas.RunStarted;
 import io.sgdscope.schemas.RunStatus;
@@ -24,6 +25,9 @@ import org.apache.kafka.streams.kstream.Repartitioned;
  * sgd.runs (runId/started|finished → RunStarted|RunFinished) → by runId ┐                ├─ merge
  * sgd.spectra (runId → SpectrumSnapshot) → scalars (optional) ──────────┴→ repartition ─┘
  * </pre>
+ *
+ * <p>Records whose run or experiment id breaks the {@link Ids id rule} are refused where they enter
+ * ({@link InvalidRecordException}: dead-lettered, counted, skipped).
  *
  * <p>Starts, finishes and snapshots share one repartition topic ({@code run-events-by-run}): each input
  * partition a task reads but finds empty costs Kafka Streams work on every record it processes.
@@ -58,15 +62,17 @@ public final class RunInputs {
         boolean filter = scope.filters();
         KStream<String, RunInput> iterations = builder
                 .stream(Topics.ITERATIONS, Consumed.with(Serdes.String(), TelemetrySerdes.iterations()).withName("iterations"))
-                .filter((runId, metrics) -> metrics != null && (!filter
+                .filter((runId, metrics) -> metrics != null && validIds(metrics.getRunId(), metrics.getExperimentId()) && (!filter
                         || scope.includesExperiment(metrics.getExperimentId()) && scope.includesIteration(metrics.getIteration())),
                         Named.as("iterations-present"))
                 .mapValues(metrics -> (RunInput) new RunInput.Iteration(metrics), Named.as("iteration-inputs"));
 
         KStream<String, RunInput> lifecycle = builder
                 .stream(Topics.RUNS, Consumed.with(Serdes.String(), TelemetrySerdes.runs()).withName("runs"))
-                .filter((key, record) -> (record instanceof RunStarted started && scope.includesExperiment(started.getExperimentId()))
-                        || (record instanceof RunFinished finished && scope.includesExperiment(finished.getExperimentId())),
+                .filter((key, record) -> (record instanceof RunStarted started && validIds(started.getRunId(), started.getExperimentId())
+                                && scope.includesExperiment(started.getExperimentId()))
+                        || (record instanceof RunFinished finished && validIds(finished.getRunId(), finished.getExperimentId())
+                                && scope.includesExperiment(finished.getExperimentId())),
                         Named.as("runs-present"))
                 .map((key, record) -> {
                     RunInput input = record instanceof RunStarted started
@@ -79,7 +85,7 @@ public final class RunInputs {
         if (withSpectra) {
             KStream<String, RunInput> spectra = builder
                     .stream(Topics.SPECTRA, Consumed.with(Serdes.String(), TelemetrySerdes.spectra()).withName("spectra"))
-                    .filter((key, snapshot) -> snapshot != null && (!filter
+                    .filter((key, snapshot) -> snapshot != null && validIds(snapshot.getRunId(), snapshot.getExperimentId()) && (!filter
                             || scope.includesExperiment(snapshot.getExperimentId()) && scope.includesIteration(snapshot.getIteration())),
                             Named.as("spectra-present"))
                     .map((key, snapshot) -> {
@@ -90,6 +96,21 @@ public final class RunInputs {
         }
         return iterations.merge(events.repartition(repartitioned("run-events-by-run", partitions)),
                 Named.as("iterations-and-run-events"));
+    }
+
+    /**
+     * True if both ids follow the {@link Ids id rule}; otherwise throws, so that the processing exception
+     * handler dead-letters the record with the reason (an id over 65,535 bytes could not even be written to
+     * the repartition topic).
+     *
+     * @throws InvalidRecordException naming the id that is wrong
+     */
+    static boolean validIds(String runId, String experimentId) {
+        if (Ids.isValid(runId) && Ids.isValid(experimentId)) {
+            return true;
+        }
+        String problem = Ids.problem("run id", runId);
+        throw new InvalidRecordException("invalid_id", problem != null ? problem : Ids.problem("experiment id", experimentId));
     }
 
     private static Repartitioned<String, RunInput> repartitioned(String name, int partitions) {
