@@ -6,7 +6,8 @@ import java.util.Objects;
 import java.util.regex.Pattern;
 
 /**
- * A secured embedded broker: its client listener speaks SASL_SSL with SCRAM-SHA-512, ACLs are enforced by
+ * A secured embedded broker: its client listener speaks SASL_SSL with SCRAM-SHA-512 (and PLAIN, for librdkafka
+ * before 2.6.1, whose SCRAM Kafka 4 refuses: librdkafka#4895; same users and passwords), ACLs are enforced by
  * KRaft's {@code StandardAuthorizer}, and only {@code superUser} may do anything without an ACL. The
  * controller listener stays PLAINTEXT on 127.0.0.1 (Kafka does not support SCRAM there); its principal,
  * {@code User:ANONYMOUS}, is a super user because the broker's own requests to the controller need it. Anyone

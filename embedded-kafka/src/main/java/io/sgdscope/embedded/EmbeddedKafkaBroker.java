@@ -240,10 +240,17 @@ public final class EmbeddedKafkaBroker implements AutoCloseable {
     private static void secure(Map<String, Object> props, SecurityFiles security) {
         String superUser = security.security().superUser();
         String prefix = "listener.name." + SECURE_LISTENER.toLowerCase(Locale.ROOT) + ".";
-        props.put("sasl.enabled.mechanisms", SecurityFiles.SASL_MECHANISM);
+        props.put("sasl.enabled.mechanisms", SecurityFiles.SASL_MECHANISM + "," + SecurityFiles.PLAIN_MECHANISM);
         props.put("sasl.mechanism.inter.broker.protocol", SecurityFiles.SASL_MECHANISM);
         props.put(prefix + SecurityFiles.SASL_MECHANISM.toLowerCase(Locale.ROOT) + ".sasl.jaas.config",
                 SecurityFiles.jaasConfig(superUser, security.password(superUser)));
+        // PLAIN (inside TLS) with the same users and passwords, for librdkafka before 2.6.1 (Debian 12's kcat):
+        // its SCRAM client-final message repeats the client nonce, which Kafka 4 rejects (librdkafka#4895).
+        StringBuilder plain = new StringBuilder("org.apache.kafka.common.security.plain.PlainLoginModule required");
+        for (String user : security.security().allUsers()) {
+            plain.append(" user_").append(user).append("=\"").append(security.password(user)).append('"');
+        }
+        props.put(prefix + SecurityFiles.PLAIN_MECHANISM.toLowerCase(Locale.ROOT) + ".sasl.jaas.config", plain.append(';').toString());
         props.put(prefix + "ssl.keystore.type", "PKCS12");
         props.put(prefix + "ssl.keystore.location", security.keystore().toString());
         props.put(prefix + "ssl.keystore.password", security.storePassword());

@@ -51,6 +51,8 @@ public final class SecurityFiles {
 
     public static final String SECURITY_PROTOCOL = "SASL_SSL";
     public static final String SASL_MECHANISM = "SCRAM-SHA-512";
+    /** Also offered on the listener, for clients whose SCRAM Kafka 4 refuses (librdkafka before 2.6.1). */
+    public static final String PLAIN_MECHANISM = "PLAIN";
     static final String SCRAM_LOGIN_MODULE = "org.apache.kafka.common.security.scram.ScramLoginModule";
 
     private static final String PASSWORDS = "passwords.properties";
