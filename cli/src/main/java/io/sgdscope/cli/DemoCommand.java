@@ -1,7 +1,9 @@
 package io.sgdscope.cli;
 
 import io.micrometer.core.instrument.Counter;
+import io.sgdscope.embedded.BrokerSecurity;
 import io.sgdscope.embedded.BrokerSettings;
+import io.sgdscope.embedded.SecurityFiles;
 import io.sgdscope.embedded.EmbeddedKafkaBroker;
 import io.sgdscope.schemas.DeviationAlert;
 import io.sgdscope.schemas.DeviationCheck;
@@ -32,6 +34,7 @@ import java.util.Optional;
 import java.util.concurrent.Callable;
 import java.util.stream.Stream;
 import org.apache.kafka.clients.admin.Admin;
+import org.apache.kafka.common.acl.AclOperation;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Model.CommandSpec;
@@ -79,6 +82,19 @@ final class DemoCommand implements Callable<Integer> {
             description = "Partitions of each topic. Default: ${DEFAULT-VALUE}.")
     int partitions;
 
+    @Option(names = "--secure",
+            description = "Secure the broker: one SASL_SSL listener (SCRAM-SHA-512) with a CA made at start, ACLs, and the users "
+                    + "admin (super user), trainer, streams and viewer with generated passwords; the demo's trainer and streams "
+                    + "apps log in as trainer and streams. The work folder's security/ gets ca.pem, truststore.p12 and "
+                    + "client-<user>.properties for other clients. The controller listener stays PLAINTEXT on 127.0.0.1.")
+    boolean secure;
+
+    /** The users of {@code --secure}: the super user, then one per role (README.md, "Security"). */
+    static final String ADMIN = "admin";
+    static final String TRAINER = "trainer";
+    static final String STREAMS = "streams";
+    static final String VIEWER = "viewer";
+
     @Mixin
     StreamsOptions streams;
 
@@ -108,13 +124,26 @@ final class DemoCommand implements Callable<Integer> {
                 experiment[0].cancel();
             }
         }); work) {
-            try (EmbeddedKafkaBroker broker = startBroker(work.path().resolve("kafka"))) {
+            try (EmbeddedKafkaBroker broker = startBroker(work.path().resolve("kafka"), work.path().resolve("security"))) {
                 out.println("Kafka broker: " + broker.bootstrapServers() + " (bootstrap servers for other Kafka tools while the demo runs)");
-                KafkaConnection connection = new KafkaConnection(broker.bootstrapServers(), Map.of());
+                // Without --secure every part uses the one open connection; with it, each logs in as its role.
+                KafkaConnection connection = connectionAs(broker, ADMIN);
+                KafkaConnection streamsConnection = connectionAs(broker, STREAMS);
+                KafkaConnection trainerConnection = connectionAs(broker, TRAINER);
+                StreamsSettings streamsSettings = streams.toSettings(streamsConnection, work.path().resolve("streams"));
                 try (Admin admin = connection.admin()) {
                     TopicSetup.ensureTopics(admin, partitions, (short) 1);
+                    if (secure) {
+                        RoleAcls.create(admin, RoleAcls.trainer(TRAINER));
+                        RoleAcls.create(admin, RoleAcls.streams(STREAMS, List.of(streamsSettings.quantilesApplicationId(),
+                                streamsSettings.deviationApplicationId())));
+                        RoleAcls.create(admin, RoleAcls.viewer(VIEWER));
+                    }
                 }
-                StreamsSettings streamsSettings = streams.toSettings(connection, work.path().resolve("streams"));
+                broker.securityFiles().ifPresent(files -> describe(files, broker, out));
+                if (secure) {
+                    TopicAccess.require(trainerConnection, AclOperation.WRITE, RoleAcls.TRAINER_TOPICS);
+                }
                 try (StreamsApps apps = StreamsCommand.start(streamsSettings, quantilesSettings, deviationSettings)) {
                     QuantilesApp app = apps.quantiles();
                     String metricsUrl = "http://" + streamsSettings.metricsHost() + ":" + apps.metricsPort() + "/metrics";
@@ -126,7 +155,8 @@ final class DemoCommand implements Callable<Integer> {
                             () -> medianLoss(app, settings.experimentId()));
                     ExperimentResult result;
                     long sentIterations;
-                    try (KafkaTelemetryPublisher publisher = new KafkaTelemetryPublisher(broker.bootstrapServers(), Map.of())) {
+                    try (KafkaTelemetryPublisher publisher = new KafkaTelemetryPublisher(trainerConnection.bootstrapServers(),
+                            trainerConnection.clientProperties())) {
                         publisher.awaitTopics(Duration.ofSeconds(30));
                         // The trainer's meters join the streams apps' registry: one /metrics for the whole demo.
                         experiment[0] = new Experiment(settings, new MeteredTelemetrySink(publisher, apps.registry()), progress);
@@ -160,12 +190,39 @@ final class DemoCommand implements Callable<Integer> {
         }
     }
 
-    private EmbeddedKafkaBroker startBroker(Path dataDir) {
+    private EmbeddedKafkaBroker startBroker(Path dataDir, Path securityDir) {
+        BrokerSettings settings = BrokerSettings.of(dataDir).withPort(kafkaPort);
+        if (secure) {
+            settings = settings.withSecurity(new BrokerSecurity(securityDir, ADMIN, List.of(TRAINER, STREAMS, VIEWER)));
+        }
         try {
-            return EmbeddedKafkaBroker.start(BrokerSettings.of(dataDir).withPort(kafkaPort));
+            return EmbeddedKafkaBroker.start(settings);
         } catch (RuntimeException e) {
             throw new SgdscopeException(e.getMessage(), e);
         }
+    }
+
+    /**
+     * The connection of one part of the demo. Secured, it is read from the user's client file, as
+     * {@code train} and {@code streams} read their {@code --kafka-config}: the files printed are the files used.
+     */
+    private KafkaConnection connectionAs(EmbeddedKafkaBroker broker, String user) {
+        return new KafkaConnection(broker.bootstrapServers(), broker.securityFiles()
+                .map(files -> KafkaConnection.readClientProperties(files.clientPropertiesFile(user)))
+                .orElse(Map.of()));
+    }
+
+    private static void describe(SecurityFiles files, EmbeddedKafkaBroker broker, PrintWriter out) {
+        out.println("Security: SASL_SSL with SCRAM-SHA-512 on " + broker.bootstrapServers() + ", ACLs per role (README.md, "
+                + "\"Security\"); the controller listener stays PLAINTEXT on 127.0.0.1");
+        out.println("  CA certificate (kcat: -X ssl.ca.location=...): " + files.caPem());
+        out.println("  (librdkafka before 2.6.1, e.g. Debian 12's kcat: -X sasl.mechanisms=PLAIN, same users and passwords)");
+        out.println("  Java truststore: " + files.truststore());
+        for (String user : List.of(ADMIN, TRAINER, STREAMS, VIEWER)) {
+            out.println("  Client properties of " + user + (user.equals(ADMIN) ? " (super user)" : "") + ": "
+                    + files.clientPropertiesFile(user));
+        }
+        out.flush();
     }
 
     /** The streams app's current median loss of the experiment, for the progress line. */

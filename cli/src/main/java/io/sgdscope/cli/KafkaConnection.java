@@ -16,6 +16,7 @@ import java.util.concurrent.TimeoutException;
 import org.apache.kafka.clients.admin.Admin;
 import org.apache.kafka.clients.admin.AdminClientConfig;
 import org.apache.kafka.common.Node;
+import org.apache.kafka.common.errors.AuthenticationException;
 
 /**
  * How to reach a Kafka cluster: bootstrap servers plus client properties (security settings) from a
@@ -80,6 +81,12 @@ public record KafkaConnection(String bootstrapServers, Map<String, String> clien
                         return;
                     }
                 } catch (ExecutionException e) {
+                    if (e.getCause() instanceof AuthenticationException) {
+                        // A broker answered and refused the login: asking again will not change its mind.
+                        throw new SgdscopeException("Kafka at " + bootstrapServers + " refused the login"
+                                + TopicAccess.principal(clientProperties).map(user -> " as " + user).orElse("") + ": "
+                                + rootMessage(e), e);
+                    }
                     last = e;
                 } catch (TimeoutException e) {
                     last = e;

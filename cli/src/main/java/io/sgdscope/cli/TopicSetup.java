@@ -10,6 +10,7 @@ import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
 import org.apache.kafka.clients.admin.Admin;
 import org.apache.kafka.clients.admin.NewTopic;
+import org.apache.kafka.common.errors.TopicAuthorizationException;
 import org.apache.kafka.common.errors.TopicExistsException;
 import org.apache.kafka.common.errors.UnknownTopicOrPartitionException;
 
@@ -38,6 +39,10 @@ final class TopicSetup {
                     entry.getValue().get(30, TimeUnit.SECONDS);
                     created.add(entry.getKey());
                 } catch (ExecutionException e) {
+                    if (e.getCause() instanceof TopicAuthorizationException) {
+                        throw new SgdscopeException("not authorized to CREATE topic " + entry.getKey()
+                                + " (create the topics as an administrator and pass --no-create-topics)", e.getCause());
+                    }
                     if (!(e.getCause() instanceof TopicExistsException)) {
                         throw e; // another process may have created it meanwhile: that is fine
                     }

@@ -22,6 +22,7 @@ import io.sgdscope.streams.metrics.MetricsServer;
 import io.sgdscope.trainer.telemetry.KafkaTelemetryPublisher;
 import io.sgdscope.trainer.telemetry.MeteredTelemetrySink;
 import java.io.PrintWriter;
+import org.apache.kafka.common.acl.AclOperation;
 import java.time.Duration;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
@@ -64,6 +65,8 @@ final class TrainCommand implements Callable<Integer> {
         ResumePlan plan = plan(settings);                    // and conflicting or damaged checkpoints
         KafkaConnection connection = kafka.connection();
         kafka.prepare(connection, out);
+        // A trainer denied WRITE would lose every record in the background: say so now, in one line.
+        TopicAccess.require(connection, AclOperation.WRITE, RoleAcls.TRAINER_TOPICS);
         out.println("Training experiment " + settings.experimentId() + ": " + describe(settings) + " -> " + connection.bootstrapServers());
         if (settings.checkpoint().resume()) {
             out.println(describe(plan, settings));

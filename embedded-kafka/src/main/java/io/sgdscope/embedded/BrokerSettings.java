@@ -10,8 +10,14 @@ import java.util.Objects;
  * @param dataDir   the broker's log directory; owned by the caller, created if missing, never deleted
  * @param port      the PLAINTEXT listener port on 127.0.0.1, or 0 to pick a free one
  * @param overrides broker properties applied after the embedded defaults (null means none)
+ * @param security  null for a PLAINTEXT listener open to all; otherwise a SASL_SSL listener with ACLs
  */
-public record BrokerSettings(Path dataDir, int port, Map<String, String> overrides) {
+public record BrokerSettings(Path dataDir, int port, Map<String, String> overrides, BrokerSecurity security) {
+
+    /** Settings of a PLAINTEXT broker. */
+    public BrokerSettings(Path dataDir, int port, Map<String, String> overrides) {
+        this(dataDir, port, overrides, null);
+    }
 
     public BrokerSettings {
         Objects.requireNonNull(dataDir, "dataDir");
@@ -29,6 +35,11 @@ public record BrokerSettings(Path dataDir, int port, Map<String, String> overrid
 
     /** The same settings on another port, e.g. to restart on the port a previous broker used. */
     public BrokerSettings withPort(int newPort) {
-        return new BrokerSettings(dataDir, newPort, overrides);
+        return new BrokerSettings(dataDir, newPort, overrides, security);
+    }
+
+    /** The same settings with a secured client listener (null: PLAINTEXT). */
+    public BrokerSettings withSecurity(BrokerSecurity newSecurity) {
+        return new BrokerSettings(dataDir, port, overrides, newSecurity);
     }
 }

@@ -25,7 +25,10 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
 import java.time.Duration;
+import java.util.HashMap;
 import java.util.LinkedHashMap;
+import java.util.Locale;
+import java.util.Optional;
 import java.util.Map;
 import java.util.Objects;
 import java.util.concurrent.ExecutionException;
@@ -48,6 +51,8 @@ public final class EmbeddedKafkaBroker implements AutoCloseable {
     private static final String HOST = "127.0.0.1";
     private static final int NODE_ID = 1;
     private static final String BROKER_LISTENER = "PLAINTEXT";
+    private static final String SECURE_LISTENER = SecurityFiles.SECURITY_PROTOCOL;
+    private static final String AUTHORIZER = "org.apache.kafka.metadata.authorizer.StandardAuthorizer";
     private static final String CONTROLLER_LISTENER = "CONTROLLER";
     /** Written by the formatter; its presence means "formatted" (and it holds the cluster id). */
     private static final String META_PROPERTIES = "meta.properties";
@@ -62,13 +67,16 @@ public final class EmbeddedKafkaBroker implements AutoCloseable {
     private final FileChannel dataDirLock;
     private final Path dataDir;
     private final int port;
+    private final SecurityFiles securityFiles;
     private final AtomicBoolean closed = new AtomicBoolean();
 
-    private EmbeddedKafkaBroker(KafkaRaftServer server, FileChannel dataDirLock, Path dataDir, int port) {
+    private EmbeddedKafkaBroker(KafkaRaftServer server, FileChannel dataDirLock, Path dataDir, int port,
+                                SecurityFiles securityFiles) {
         this.server = server;
         this.dataDirLock = dataDirLock;
         this.dataDir = dataDir;
         this.port = port;
+        this.securityFiles = securityFiles;
     }
 
     /**
@@ -87,19 +95,26 @@ public final class EmbeddedKafkaBroker implements AutoCloseable {
         try {
             int port = settings.port() == 0 ? freePort(-1) : requireFree(settings.port());
             int controllerPort = freePort(port);
-            KafkaConfig config = config(dataDir, port, controllerPort, settings.overrides());
-            formatIfNeeded(dataDir);
-            KafkaRaftServer server = startServer(config, HOST + ":" + port);
-            LOG.info("Embedded Kafka broker ready on {}:{} in {} ms (data dir {})",
-                    HOST, port, TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - startNanos), dataDir);
-            return new EmbeddedKafkaBroker(server, dataDirLock, dataDir, port);
+            SecurityFiles security = settings.security() == null ? null : SecurityFiles.create(settings.security());
+            KafkaConfig config = config(dataDir, port, controllerPort, settings.overrides(), security);
+            formatIfNeeded(dataDir, security);
+            Map<String, Object> probe = new HashMap<>();
+            if (security != null) {
+                probe.putAll(security.clientProperties(security.security().superUser()));
+            }
+            probe.put(AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG, HOST + ":" + port);
+            KafkaRaftServer server = startServer(config, probe);
+            LOG.info("Embedded Kafka broker ready on {}:{}{} in {} ms (data dir {})", HOST, port,
+                    security == null ? "" : " (SASL_SSL, SCRAM-SHA-512, ACLs)",
+                    TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - startNanos), dataDir);
+            return new EmbeddedKafkaBroker(server, dataDirLock, dataDir, port, security);
         } catch (RuntimeException e) {
             closeQuietly(dataDirLock, e);
             throw e;
         }
     }
 
-    private static KafkaRaftServer startServer(KafkaConfig config, String bootstrapServers) {
+    private static KafkaRaftServer startServer(KafkaConfig config, Map<String, Object> probe) {
         KafkaRaftServer server;
         try {
             server = new KafkaRaftServer(config, Time.SYSTEM);
@@ -108,7 +123,7 @@ public final class EmbeddedKafkaBroker implements AutoCloseable {
         }
         try {
             server.startup();
-            awaitAnswer(bootstrapServers);
+            awaitAnswer(probe);
             return server;
         } catch (Exception e) { // Scala code also throws checked exceptions, e.g. a startup TimeoutException
             // A half-started server keeps its controller, threads and ports: stop it.
@@ -134,6 +149,26 @@ public final class EmbeddedKafkaBroker implements AutoCloseable {
         return dataDir;
     }
 
+    /** The CA, truststore and client files of a secured broker; empty for a PLAINTEXT one. */
+    public Optional<SecurityFiles> securityFiles() {
+        return Optional.ofNullable(securityFiles);
+    }
+
+    /**
+     * What a client needs to reach this broker: {@code bootstrap.servers}, plus for a secured broker the
+     * SASL_SSL settings that log in as {@code user}.
+     *
+     * @param user ignored for a PLAINTEXT broker
+     */
+    public Map<String, Object> clientConfig(String user) {
+        Map<String, Object> config = new HashMap<>();
+        if (securityFiles != null) {
+            config.putAll(securityFiles.clientProperties(user));
+        }
+        config.put(AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrapServers());
+        return config;
+    }
+
     /**
      * Stops the server and waits for it (at most 30 s). Keeps the data dir. Idempotent.
      *
@@ -151,17 +186,22 @@ public final class EmbeddedKafkaBroker implements AutoCloseable {
 
     // --- configuration -------------------------------------------------------------------------
 
-    private static KafkaConfig config(Path dataDir, int port, int controllerPort, Map<String, String> overrides) {
+    private static KafkaConfig config(Path dataDir, int port, int controllerPort, Map<String, String> overrides,
+                                      SecurityFiles security) {
         Map<String, Object> props = new LinkedHashMap<>();
+        String listener = security == null ? BROKER_LISTENER : SECURE_LISTENER;
         props.put("process.roles", "broker,controller");
         props.put("node.id", String.valueOf(NODE_ID));
         props.put("controller.quorum.voters", NODE_ID + "@" + HOST + ":" + controllerPort);
-        props.put("listeners", BROKER_LISTENER + "://" + HOST + ":" + port + ","
+        props.put("listeners", listener + "://" + HOST + ":" + port + ","
                 + CONTROLLER_LISTENER + "://" + HOST + ":" + controllerPort);
-        props.put("advertised.listeners", BROKER_LISTENER + "://" + HOST + ":" + port);
-        props.put("listener.security.protocol.map", BROKER_LISTENER + ":PLAINTEXT," + CONTROLLER_LISTENER + ":PLAINTEXT");
+        props.put("advertised.listeners", listener + "://" + HOST + ":" + port);
+        props.put("listener.security.protocol.map", listener + ":" + listener + "," + CONTROLLER_LISTENER + ":PLAINTEXT");
         props.put("controller.listener.names", CONTROLLER_LISTENER);
-        props.put("inter.broker.listener.name", BROKER_LISTENER);
+        props.put("inter.broker.listener.name", listener);
+        if (security != null) {
+            secure(props, security);
+        }
         props.put("log.dirs", dataDir.toString());
         props.put("metadata.log.dir", dataDir.toString());
 
@@ -189,6 +229,39 @@ public final class EmbeddedKafkaBroker implements AutoCloseable {
         } catch (RuntimeException e) {
             throw new EmbeddedKafkaException(CANNOT_START + "invalid configuration: " + oneLine(e), e);
         }
+    }
+
+    /**
+     * SASL_SSL with SCRAM-SHA-512 on the client listener, the KRaft authorizer, and the super user as the
+     * broker's own login on it (the transaction coordinator sends its markers to the partition leaders through
+     * it, here to itself). The controller listener stays PLAINTEXT on loopback; its principal, ANONYMOUS, must be
+     * a super user for the broker's registration and heartbeats to the controller to be authorized.
+     */
+    private static void secure(Map<String, Object> props, SecurityFiles security) {
+        String superUser = security.security().superUser();
+        String prefix = "listener.name." + SECURE_LISTENER.toLowerCase(Locale.ROOT) + ".";
+        props.put("sasl.enabled.mechanisms", SecurityFiles.SASL_MECHANISM + "," + SecurityFiles.PLAIN_MECHANISM);
+        props.put("sasl.mechanism.inter.broker.protocol", SecurityFiles.SASL_MECHANISM);
+        props.put(prefix + SecurityFiles.SASL_MECHANISM.toLowerCase(Locale.ROOT) + ".sasl.jaas.config",
+                SecurityFiles.jaasConfig(superUser, security.password(superUser)));
+        // PLAIN (inside TLS) with the same users and passwords, for librdkafka before 2.6.1 (Debian 12's kcat):
+        // its SCRAM client-final message repeats the client nonce, which Kafka 4 rejects (librdkafka#4895).
+        StringBuilder plain = new StringBuilder("org.apache.kafka.common.security.plain.PlainLoginModule required");
+        for (String user : security.security().allUsers()) {
+            plain.append(" user_").append(user).append("=\"").append(security.password(user)).append('"');
+        }
+        props.put(prefix + SecurityFiles.PLAIN_MECHANISM.toLowerCase(Locale.ROOT) + ".sasl.jaas.config", plain.append(';').toString());
+        props.put(prefix + "ssl.keystore.type", "PKCS12");
+        props.put(prefix + "ssl.keystore.location", security.keystore().toString());
+        props.put(prefix + "ssl.keystore.password", security.storePassword());
+        props.put(prefix + "ssl.key.password", security.storePassword());
+        // The broker as client of its own listener checks the certificate like any client.
+        props.put(prefix + "ssl.truststore.type", "PKCS12");
+        props.put(prefix + "ssl.truststore.location", security.truststore().toString());
+        props.put(prefix + "ssl.truststore.password", security.storePassword());
+        props.put("authorizer.class.name", AUTHORIZER);
+        props.put("super.users", "User:" + superUser + ";User:ANONYMOUS");
+        props.put("allow.everyone.if.no.acl.found", "false");
     }
 
     // --- data dir ------------------------------------------------------------------------------
@@ -249,7 +322,7 @@ public final class EmbeddedKafkaBroker implements AutoCloseable {
      * Formats a fresh data dir with a new cluster id; a formatted one is left alone, so its
      * meta.properties keeps the cluster id of the first start and the server reuses the data.
      */
-    private static void formatIfNeeded(Path dataDir) {
+    private static void formatIfNeeded(Path dataDir, SecurityFiles security) {
         if (Files.exists(dataDir.resolve(META_PROPERTIES))) {
             return;
         }
@@ -263,6 +336,13 @@ public final class EmbeddedKafkaBroker implements AutoCloseable {
                 .setMetadataLogDirectory(dir)
                 .setSupportedFeatures(Feature.PRODUCTION_FEATURES)
                 .setReleaseVersion(MetadataVersion.LATEST_PRODUCTION);
+        if (security != null) {
+            // KIP-900: the users' SCRAM credentials go into the bootstrap metadata (kafka-storage format --add-scram),
+            // so that they exist before the first client, and the broker's own login, connects.
+            formatter.setScramArguments(security.security().allUsers().stream()
+                    .map(user -> SecurityFiles.SASL_MECHANISM + "=[name=" + user + ",password=" + security.password(user) + "]")
+                    .toList());
+        }
         try {
             formatter.run();
         } catch (Exception e) {
@@ -309,12 +389,13 @@ public final class EmbeddedKafkaBroker implements AutoCloseable {
     // --- readiness and shutdown ----------------------------------------------------------------
 
     /** Returns once an Admin client sees the broker in describeCluster, or fails after READY_TIMEOUT. */
-    private static void awaitAnswer(String bootstrapServers) {
+    private static void awaitAnswer(Map<String, Object> probe) {
         long deadline = System.nanoTime() + READY_TIMEOUT.toNanos();
-        Admin admin = Admin.create(Map.of(
-                AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrapServers,
-                AdminClientConfig.REQUEST_TIMEOUT_MS_CONFIG, 5_000,
-                AdminClientConfig.DEFAULT_API_TIMEOUT_MS_CONFIG, 5_000));
+        String bootstrapServers = (String) probe.get(AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG);
+        Map<String, Object> config = new HashMap<>(probe);
+        config.put(AdminClientConfig.REQUEST_TIMEOUT_MS_CONFIG, 5_000);
+        config.put(AdminClientConfig.DEFAULT_API_TIMEOUT_MS_CONFIG, 5_000);
+        Admin admin = Admin.create(config);
         try {
             Exception last = null;
             while (System.nanoTime() < deadline) {

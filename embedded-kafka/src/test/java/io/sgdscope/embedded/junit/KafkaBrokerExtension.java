@@ -1,5 +1,6 @@
 package io.sgdscope.embedded.junit;
 
+import io.sgdscope.embedded.BrokerSecurity;
 import io.sgdscope.embedded.BrokerSettings;
 import io.sgdscope.embedded.EmbeddedKafkaBroker;
 import org.apache.kafka.clients.admin.Admin;
@@ -50,13 +51,36 @@ public final class KafkaBrokerExtension implements BeforeAllCallback, AfterAllCa
     private static final Duration WAIT = Duration.ofSeconds(60);
 
     private final List<NewTopic> topics;
+    /** Null for a PLAINTEXT broker; else the super user first, then the other users. */
+    private final List<String> users;
     private EmbeddedKafkaBroker broker;
     private Path dataDir;
     /** The unique id of the class that started the broker; its afterAll stops it. */
     private String owner;
 
     private KafkaBrokerExtension(List<NewTopic> topics) {
+        this(topics, null);
+    }
+
+    private KafkaBrokerExtension(List<NewTopic> topics, List<String> users) {
         this.topics = List.copyOf(topics);
+        this.users = users == null ? null : List.copyOf(users);
+    }
+
+    /**
+     * The same broker secured ({@link BrokerSecurity}): SASL_SSL with SCRAM-SHA-512 users, ACLs enforced, the
+     * security files in the data folder's {@code security/}. The topics are created as {@code superUser}, and
+     * {@link #admin()} logs in as it; no other ACL is set.
+     */
+    public KafkaBrokerExtension secured(String superUser, String... otherUsers) {
+        List<String> all = new ArrayList<>(List.of(superUser));
+        all.addAll(List.of(otherUsers));
+        return new KafkaBrokerExtension(topics, all);
+    }
+
+    /** The running broker, e.g. for {@link EmbeddedKafkaBroker#clientConfig} and its security files. */
+    public EmbeddedKafkaBroker broker() {
+        return running();
     }
 
     /** A broker with these topics; give them replication factor 1, the only one a single broker can serve. */
@@ -93,15 +117,16 @@ public final class KafkaBrokerExtension implements BeforeAllCallback, AfterAllCa
         return running().bootstrapServers();
     }
 
-    /** The broker's data folder, deleted after the class. */
+    /** The broker's data folder, deleted after the class (of a secured broker: the folder of its kafka/ and security/). */
     public Path dataDir() {
         running();
         return dataDir;
     }
 
-    /** A new Admin client on the broker; the caller closes it. */
+    /** A new Admin client on the broker (on a secured one as the super user); the caller closes it. */
     public Admin admin() {
-        return Admin.create(Map.of(AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrapServers()));
+        return users == null ? Admin.create(Map.of(AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrapServers()))
+                : Admin.create(running().clientConfig(users.get(0)));
     }
 
     @Override
@@ -112,7 +137,12 @@ public final class KafkaBrokerExtension implements BeforeAllCallback, AfterAllCa
         owner = context.getUniqueId();
         try {
             dataDir = newDataDir(context.getRequiredTestClass());
-            broker = EmbeddedKafkaBroker.start(BrokerSettings.of(dataDir));
+            BrokerSettings settings = BrokerSettings.of(users == null ? dataDir : dataDir.resolve("kafka"));
+            if (users != null) {
+                settings = settings.withSecurity(new BrokerSecurity(dataDir.resolve("security"), users.get(0),
+                        users.subList(1, users.size())));
+            }
+            broker = EmbeddedKafkaBroker.start(settings);
             if (!topics.isEmpty()) {
                 try (Admin admin = admin()) {
                     createTopics(admin);
