@@ -79,7 +79,7 @@ class ResumeAfterKillIT {
             }
 
             Map<String, String> experiment = Map.of("experiment", EXPERIMENT);
-            awaitBand(metrics, ITERATIONS - 1, Duration.ofSeconds(60));
+            awaitBand(metrics, ITERATIONS - 1, Duration.ofSeconds(180));      // 40,000 records to catch up on a busy machine
             PrometheusScrape scrape = PrometheusScrape.of(metrics);
             long read = scrape.value("sgdscope_iteration_records_total", experiment).orElseThrow().longValue();
             long dropped = scrape.value("sgdscope_duplicate_iteration_records_total", experiment).orElse(0.0).longValue();
