@@ -128,6 +128,7 @@ final class DemoCommand implements Callable<Integer> {
                     long sentIterations;
                     try (KafkaTelemetryPublisher publisher = new KafkaTelemetryPublisher(broker.bootstrapServers(), Map.of())) {
                         publisher.awaitTopics(Duration.ofSeconds(30));
+                        publisher.bindTo(apps.registry());
                         // The trainer's meters join the streams apps' registry: one /metrics for the whole demo.
                         experiment[0] = new Experiment(settings, new MeteredTelemetrySink(publisher, apps.registry()), progress);
                         progress.start();

@@ -85,6 +85,7 @@ final class TrainCommand implements Callable<Integer> {
                 out.println("Metrics: " + server.metricsUri());
                 out.flush();
             }
+            publisher.bindTo(registry);
             publisher.awaitTopics(Duration.ofSeconds(30));
             ExperimentProgress progress = new ExperimentProgress(settings.runs() - plan.finished().size(), settings.iterations(),
                     out, () -> "");
@@ -101,9 +102,24 @@ final class TrainCommand implements Callable<Integer> {
                 publisher.flush();
                 out.println(summary(result, publisher));
                 out.flush();
-                return signal.isRequested() ? Sgdscope.EXIT_INTERRUPTED : 0;
+                if (signal.isRequested()) {
+                    return Sgdscope.EXIT_INTERRUPTED;
+                }
+                return exitCode(result, spec.commandLine().getErr());
             }
         }
+    }
+
+    /** 0, or 1 when a run FAILED (an exception inside training): a scheduler must see it, not only the log. */
+    static int exitCode(ExperimentResult result, PrintWriter err) {
+        long failed = result.count(io.sgdscope.schemas.RunStatus.FAILED);
+        if (failed == 0) {
+            return 0;
+        }
+        err.println("sgdscope: error: " + failed + " of " + result.runs().size() + " runs FAILED (their RunFinished "
+                + "records say why)");
+        err.flush();
+        return Sgdscope.EXIT_RUNTIME_FAILURE;
     }
 
     private MetricsServer startMetrics(PrometheusMeterRegistry registry) {
