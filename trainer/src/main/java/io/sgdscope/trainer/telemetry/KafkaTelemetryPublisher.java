@@ -60,7 +60,8 @@ import org.slf4j.LoggerFactory;
  * are offered again until {@code controlTimeout} (30 s by default) has passed, and only then does
  * the call throw {@link TelemetryException}. Records that were accepted but then failed to be
  * delivered (delivery.timeout.ms passed, a broker error) are counted in {@link #failedRecords()},
- * and an iteration record also against its run if the run has not finished yet.
+ * and an iteration record also against its run if the run has not finished yet. {@link #bindTo} shows both
+ * kinds of loss, by record type, as Prometheus counters.
  *
  * <p>Before the first RunStarted the publisher waits (up to {@code controlTimeout}, 30 s by
  * default) until the metadata of both topics is known; otherwise the short max.block.ms would drop
@@ -234,8 +235,8 @@ public final class KafkaTelemetryPublisher implements TelemetrySink, AutoCloseab
     }
 
     /**
-     * Whether the run's RunFinished handed over last reached the broker. Only RunFinished records still in flight
-     * or failed are remembered (a delivered one is forgotten at once), so this holds no memory per finished run.
+     * Whether the run's RunFinished handed over last reached the broker. Only RunFinished records still in flight,
+     * or failed and not yet asked about, are remembered (a delivered one is forgotten at once).
      */
     @Override
     public Delivery finishedDelivery(String runId) {
