@@ -158,6 +158,7 @@ final class DemoCommand implements Callable<Integer> {
                     try (KafkaTelemetryPublisher publisher = new KafkaTelemetryPublisher(trainerConnection.bootstrapServers(),
                             trainerConnection.clientProperties())) {
                         publisher.awaitTopics(Duration.ofSeconds(30));
+                        publisher.bindTo(apps.registry());
                         // The trainer's meters join the streams apps' registry: one /metrics for the whole demo.
                         experiment[0] = new Experiment(settings, new MeteredTelemetrySink(publisher, apps.registry()), progress);
                         progress.start();

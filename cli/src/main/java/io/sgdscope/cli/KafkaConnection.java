@@ -8,6 +8,7 @@ import java.nio.file.Path;
 import java.time.Duration;
 import java.util.Collection;
 import java.util.HashMap;
+import java.util.List;
 import java.util.Map;
 import java.util.Properties;
 import java.util.concurrent.ExecutionException;
@@ -15,6 +16,11 @@ import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
 import org.apache.kafka.clients.admin.Admin;
 import org.apache.kafka.clients.admin.AdminClientConfig;
+import org.apache.kafka.clients.consumer.ConsumerConfig;
+import org.apache.kafka.clients.producer.ProducerConfig;
+import org.apache.kafka.common.config.ConfigDef;
+import org.apache.kafka.common.config.ConfigException;
+import org.apache.kafka.streams.StreamsConfig;
 import org.apache.kafka.common.Node;
 import org.apache.kafka.common.errors.AuthenticationException;
 
@@ -44,6 +50,58 @@ public record KafkaConnection(String bootstrapServers, Map<String, String> clien
         Map<String, String> map = new HashMap<>();
         properties.stringPropertyNames().forEach(name -> map.put(name, properties.getProperty(name)));
         return map;
+    }
+
+    /** Where Kafka is when neither --bootstrap-servers nor the --kafka-config file says. */
+    public static final String DEFAULT_BOOTSTRAP_SERVERS = "localhost:9092";
+
+    /**
+     * The connection a command's options describe: {@code bootstrap.servers} from the --kafka-config file counts
+     * like --bootstrap-servers (for every client: the reachability check, producers, consumers, streams apps), and
+     * the file's other properties are checked against the Kafka clients' definitions before anything connects.
+     *
+     * @param bootstrapServers --bootstrap-servers, or null when not given
+     * @param file             the --kafka-config file (for messages), or null
+     * @param fileProperties   its properties (empty without a file)
+     * @throws IllegalArgumentException when the two disagree, or a property has a value the Kafka clients refuse
+     */
+    public static KafkaConnection of(String bootstrapServers, Path file, Map<String, String> fileProperties) {
+        Map<String, String> properties = new HashMap<>(fileProperties);
+        String fromFile = properties.remove(AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG);
+        if (fromFile != null && bootstrapServers != null && !fromFile.strip().equals(bootstrapServers.strip())) {
+            throw new IllegalArgumentException("--bootstrap-servers " + bootstrapServers + " and bootstrap.servers "
+                    + fromFile + " in --kafka-config " + file + " disagree: give one of them");
+        }
+        checkClientProperties(file, properties);
+        String servers = bootstrapServers != null ? bootstrapServers : fromFile != null ? fromFile : DEFAULT_BOOTSTRAP_SERVERS;
+        return new KafkaConnection(servers.strip(), properties);
+    }
+
+    /**
+     * Parses each property that a Kafka client (admin, producer, consumer, streams) defines with that client's own
+     * definition, so that an unparsable or unknown value (linger.ms=soon, security.protocol=SASL_PLAIN) is one line
+     * and exit 2 here, not a stack trace when the first client starts. Names no client defines are left alone:
+     * config providers and plug-ins read their own.
+     */
+    static void checkClientProperties(Path file, Map<String, String> properties) {
+        List<ConfigDef> definitions = List.of(AdminClientConfig.configDef(), ProducerConfig.configDef(),
+                ConsumerConfig.configDef(), StreamsConfig.configDef());
+        for (Map.Entry<String, String> property : properties.entrySet()) {
+            for (ConfigDef definition : definitions) {
+                ConfigDef.ConfigKey key = definition.configKeys().get(property.getKey());
+                if (key == null) {
+                    continue;
+                }
+                try {
+                    Object value = ConfigDef.parseType(key.name, property.getValue(), key.type);
+                    if (key.validator != null) {
+                        key.validator.ensureValid(key.name, value);
+                    }
+                } catch (ConfigException e) {
+                    throw new IllegalArgumentException("--kafka-config " + file + ": " + e.getMessage());
+                }
+            }
+        }
     }
 
     /** Client properties for an Admin, producer, consumer or streams app: the file's, then the bootstrap servers. */

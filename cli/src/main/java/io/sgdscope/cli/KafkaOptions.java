@@ -14,12 +14,14 @@ final class KafkaOptions {
     static final int ATTEMPTS = 3;
     static final Duration PER_ATTEMPT = Duration.ofSeconds(5);
 
-    @Option(names = "--bootstrap-servers", paramLabel = "HOST:PORT[,...]", defaultValue = "localhost:9092",
-            description = "Kafka brokers to connect to. Default: ${DEFAULT-VALUE}.")
+    @Option(names = "--bootstrap-servers", paramLabel = "HOST:PORT[,...]",
+            description = "Kafka brokers to connect to. Default: bootstrap.servers of --kafka-config, else "
+                    + KafkaConnection.DEFAULT_BOOTSTRAP_SERVERS + ".")
     String bootstrapServers;
 
     @Option(names = "--kafka-config", paramLabel = "FILE",
-            description = "Kafka client properties file (Java properties), e.g. security.protocol, sasl.*, ssl.* settings.")
+            description = "Kafka client properties file (Java properties), e.g. bootstrap.servers, security.protocol, "
+                    + "sasl.*, ssl.* settings; used by every client of the command.")
     Path kafkaConfig;
 
     @Option(names = "--create-topics", negatable = true, defaultValue = "true", fallbackValue = "true",
@@ -43,7 +45,7 @@ final class KafkaOptions {
             throw new IllegalArgumentException("replication factor must be >= 1, got " + replicationFactor);
         }
         Map<String, String> properties = kafkaConfig == null ? Map.of() : KafkaConnection.readClientProperties(kafkaConfig);
-        return new KafkaConnection(bootstrapServers, properties);
+        return KafkaConnection.of(bootstrapServers, kafkaConfig, properties);
     }
 
     /** Checks that a broker answers (bounded), then creates missing topics if asked. */

@@ -19,7 +19,8 @@ final class TopicSource {
 
     static final class Choice {
         @Option(names = "--bootstrap-servers", paramLabel = "HOST:PORT[,...]",
-                description = "Kafka brokers holding the topics. Default: localhost:9092.")
+                description = "Kafka brokers holding the topics. Default: bootstrap.servers of --kafka-config, else "
+                        + KafkaConnection.DEFAULT_BOOTSTRAP_SERVERS + ".")
         String bootstrapServers;
 
         @Option(names = "--embedded", paramLabel = "DIR",
@@ -46,8 +47,7 @@ final class TopicSource {
     Lease open() {
         if (choice.embedded == null) {
             Map<String, String> properties = kafkaConfig == null ? Map.of() : KafkaConnection.readClientProperties(kafkaConfig);
-            KafkaConnection connection = new KafkaConnection(
-                    choice.bootstrapServers == null ? "localhost:9092" : choice.bootstrapServers, properties);
+            KafkaConnection connection = KafkaConnection.of(choice.bootstrapServers, kafkaConfig, properties);
             connection.awaitReachable(KafkaOptions.ATTEMPTS, KafkaOptions.PER_ATTEMPT);
             return new Lease(connection, null);
         }

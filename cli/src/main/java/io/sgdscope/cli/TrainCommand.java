@@ -64,15 +64,6 @@ final class TrainCommand implements Callable<Integer> {
         Splits data = load(settings);                        // before Kafka: bad data is found at once
         ResumePlan plan = plan(settings);                    // and conflicting or damaged checkpoints
         KafkaConnection connection = kafka.connection();
-        kafka.prepare(connection, out);
-        // A trainer denied WRITE would lose every record in the background: say so now, in one line.
-        TopicAccess.require(connection, AclOperation.WRITE, RoleAcls.TRAINER_TOPICS);
-        out.println("Training experiment " + settings.experimentId() + ": " + describe(settings) + " -> " + connection.bootstrapServers());
-        if (settings.checkpoint().resume()) {
-            out.println(describe(plan, settings));
-        }
-        out.flush();
-
         if (metricsPort < -1 || metricsPort > 65_535) {
             throw new IllegalArgumentException("metrics port must be in 0..65535, or -1 for none, got " + metricsPort);
         }
@@ -81,13 +72,29 @@ final class TrainCommand implements Callable<Integer> {
         new JvmGcMetrics().bindTo(registry);
         new JvmThreadMetrics().bindTo(registry);
         new ProcessorMetrics().bindTo(registry);
-        try (MetricsServer server = metricsPort < 0 ? null : startMetrics(registry);
-             KafkaTelemetryPublisher publisher = new KafkaTelemetryPublisher(connection.bootstrapServers(),
-                connection.clientProperties())) {
+        // Before Kafka is contacted: a taken port is a bad argument, found at once.
+        try (MetricsServer server = metricsPort < 0 ? null : startMetrics(registry)) {
+            kafka.prepare(connection, out);
+            // A trainer denied WRITE would lose every record in the background: say so now, in one line.
+            TopicAccess.require(connection, AclOperation.WRITE, RoleAcls.TRAINER_TOPICS);
+            out.println("Training experiment " + settings.experimentId() + ": " + describe(settings) + " -> "
+                    + connection.bootstrapServers());
+            if (settings.checkpoint().resume()) {
+                out.println(describe(plan, settings));
+            }
             if (server != null) {
                 out.println("Metrics: " + server.metricsUri());
-                out.flush();
             }
+            out.flush();
+            return train(settings, data, plan, connection, registry, out);
+        }
+    }
+
+    private int train(TrainerSettings settings, Splits data, ResumePlan plan, KafkaConnection connection,
+                      PrometheusMeterRegistry registry, PrintWriter out) {
+        try (KafkaTelemetryPublisher publisher = new KafkaTelemetryPublisher(connection.bootstrapServers(),
+                connection.clientProperties())) {
+            publisher.bindTo(registry);
             publisher.awaitTopics(Duration.ofSeconds(30));
             ExperimentProgress progress = new ExperimentProgress(settings.runs() - plan.finished().size(), settings.iterations(),
                     out, () -> "");
@@ -104,15 +111,34 @@ final class TrainCommand implements Callable<Integer> {
                 publisher.flush();
                 out.println(summary(result, publisher));
                 out.flush();
-                return signal.isRequested() ? Sgdscope.EXIT_INTERRUPTED : 0;
+                if (signal.isRequested()) {
+                    return Sgdscope.EXIT_INTERRUPTED;
+                }
+                return exitCode(result, spec.commandLine().getErr());
             }
         }
+    }
+
+    /** 0, or 1 when a run FAILED (an exception inside training): a scheduler must see it, not only the log. */
+    static int exitCode(ExperimentResult result, PrintWriter err) {
+        long failed = result.count(io.sgdscope.schemas.RunStatus.FAILED);
+        if (failed == 0) {
+            return 0;
+        }
+        err.println("sgdscope: error: " + failed + " of " + result.runs().size() + " runs FAILED (their RunFinished "
+                + "records say why)");
+        err.flush();
+        return Sgdscope.EXIT_RUNTIME_FAILURE;
     }
 
     private MetricsServer startMetrics(PrometheusMeterRegistry registry) {
         try {
             return MetricsServer.start(metricsHost, metricsPort, registry, () -> MetricsServer.Health.up("trainer"));
         } catch (java.io.UncheckedIOException e) {
+            if (e.getCause() instanceof java.net.BindException) {
+                throw new IllegalArgumentException("--metrics-port " + metricsPort + " on " + metricsHost + " is taken ("
+                        + e.getCause().getMessage() + "): choose another, 0 for any free port or -1 for none");
+            }
             throw new SgdscopeException(e.getMessage(), e);
         }
     }

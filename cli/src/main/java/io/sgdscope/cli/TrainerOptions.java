@@ -264,6 +264,10 @@ final class TrainerOptions {
         if (resume && experimentId == null) {
             throw new IllegalArgumentException("--resume needs --experiment ID, the experiment to continue");
         }
+        if (".".equals(experimentId) || "..".equals(experimentId)) {
+            // The id names a checkpoint folder and a snapshot folder: "." and ".." would be their parents.
+            throw new IllegalArgumentException("experiment id must not be '" + experimentId + "'");
+        }
         TrainerSettings settings = new TrainerSettings(experimentId != null ? experimentId : defaultExperimentId(data),
                 runs, iterations, seed, learningRate,
                 new OptimizerSettings(optimizer, kappa, momentDecay, beta1, beta2, adamEpsilon),
@@ -271,12 +275,43 @@ final class TrainerOptions {
                 layers(data), Initialization.fromId(initialization), Precision.fromId(precision),
                 workers != null ? workers : Runtime.getRuntime().availableProcessors(), curvature(),
                 new CheckpointSettings(checkpointDir, checkpointEvery, resume), engine(), ensembleBlock);
+        checkFitsInMemory(settings, Runtime.getRuntime().maxMemory());
         try {
             data.checkFiles();
         } catch (DatasetException e) {
             throw new SgdscopeException(e.getMessage(), e);
         }
         return settings;
+    }
+
+    /**
+     * Refuses, before anything is allocated, settings whose arrays cannot fit in {@code available} bytes (the most
+     * the JVM may use: ND4J's off-heap arrays are bounded by the same figure, JavaCPP's maxBytes defaulting to the
+     * maximum heap). Counts only what training surely holds: the features of the training and test sets, and for
+     * each worker theta, its gradient and the activations of one full-batch pass. A lower bound, so it never refuses
+     * settings that would fit.
+     */
+    static void checkFitsInMemory(TrainerSettings settings, long available) {
+        DatasetSettings data = settings.dataset();
+        boolean generated = data.gaussK() != null;
+        long n = data.samples().orElse(DatasetSettings.MNIST.equals(data.name()) ? 60_000 : 50_000);
+        long nTest = !data.testSet() ? 0 : data.testSamples() > 0 ? data.testSamples() : generated ? n : 10_000;
+        List<Integer> widths = settings.layers();
+        long p = new io.sgdscope.trainer.model.MlpArchitecture(widths).parameterCount();
+        long activations = 0;
+        for (int l = 1; l < widths.size(); l++) {
+            activations += widths.get(l);
+        }
+        long workers = Math.max(1, Math.min(settings.workers(), settings.runs()));
+        long element = settings.precision() == Precision.FLOAT32 ? 4 : 8;
+        double needed = (double) element * ((n + nTest) * (double) data.inputDimension()
+                + workers * (2.0 * p + n * (double) activations));
+        if (needed > available) {
+            throw new IllegalArgumentException(String.format(java.util.Locale.ROOT, "these settings need at least %.1f GiB "
+                            + "of arrays (n = %,d samples and %,d test samples of d = %,d, p = %,d parameters, %d workers), more "
+                            + "than the %.1f GiB this JVM may use (-Xmx, e.g. in SGDSCOPE_JAVA_OPTS)", needed / (1L << 30), n,
+                    nTest, data.inputDimension(), p, workers, available / (double) (1L << 30)));
+        }
     }
 
     private DatasetSettings datasetSettings() {

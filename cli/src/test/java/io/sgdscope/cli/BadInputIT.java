@@ -3,6 +3,10 @@ package io.sgdscope.cli;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import java.net.InetAddress;
+import java.net.ServerSocket;
+import java.nio.file.Files;
+import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;
 import org.junit.jupiter.api.Test;
@@ -15,6 +19,7 @@ import org.junit.jupiter.api.Test;
 class BadInputIT {
 
     private static final Duration LIMIT = Duration.ofSeconds(30);
+    private static final String UNREACHABLE = "127.0.0.1:1";
 
     @Test
     void aNegativeLearningRateIsABadArgument() throws Exception {
@@ -63,6 +68,61 @@ class BadInputIT {
     void unreachableBootstrapServersAreARuntimeFailureWithinThirtySeconds() throws Exception {
         String line = assertOneLine(1, null, "train", "--bootstrap-servers", "127.0.0.1:1", "--runs", "1");
         assertTrue(line.startsWith("sgdscope: error: cannot reach Kafka at 127.0.0.1:1: no broker answered in 3 attempts"), line);
+    }
+
+    // The cases below give an unreachable broker: had Kafka been contacted, the exit would be 1 after 15 s, not 2.
+
+    @Test
+    void resumingAnExperimentWithoutCheckpointsIsABadArgumentBeforeKafka() throws Exception {
+        Path empty = Files.createTempDirectory("sgdscope-no-checkpoints");
+        try {
+            assertOneLine(2, "sgdscope train: --resume: experiment never-started has no checkpoint in "
+                    + empty.resolve("never-started") + " (nothing to continue; without --resume it starts afresh) (see "
+                    + "'sgdscope train --help')", "train", "--bootstrap-servers", UNREACHABLE, "--experiment", "never-started",
+                    "--checkpoint-dir", empty.toString(), "--resume");
+        } finally {
+            Files.delete(empty);
+        }
+    }
+
+    @Test
+    void aKafkaPropertyTheClientsRefuseIsABadArgument() throws Exception {
+        Path config = Files.createTempFile("sgdscope-client", ".properties");
+        try {
+            Files.writeString(config, "bootstrap.servers=" + UNREACHABLE + "\nlinger.ms=soon\n");
+            assertOneLine(2, "sgdscope train: --kafka-config " + config + ": Invalid value soon for configuration linger.ms: "
+                    + "Not a number of type LONG (see 'sgdscope train --help')", "train", "--kafka-config", config.toString());
+            assertOneLine(2, "sgdscope streams: --kafka-config " + config + ": Invalid value soon for configuration "
+                    + "linger.ms: Not a number of type LONG (see 'sgdscope streams --help')", "streams", "--kafka-config",
+                    config.toString(), "--metrics-port", "0");
+        } finally {
+            Files.delete(config);
+        }
+    }
+
+    @Test
+    void sizesThatCannotBeAllocatedAreABadArgument() throws Exception {
+        String samples = assertOneLine(2, null, "train", "--bootstrap-servers", UNREACHABLE, "--samples", "2000000000");
+        assertTrue(samples.startsWith("sgdscope train: these settings need at least "), samples);
+        String layers = assertOneLine(2, null, "train", "--bootstrap-servers", UNREACHABLE, "--layers", "50,100000,100000,10");
+        assertTrue(layers.startsWith("sgdscope train: layers [50, 100000, 100000, 10] have p = 10,006,200,010 parameters"),
+                layers);
+    }
+
+    @Test
+    void aTakenMetricsPortIsABadArgumentBeforeKafka() throws Exception {
+        try (ServerSocket taken = new ServerSocket(0, 1, InetAddress.getLoopbackAddress())) {
+            String line = assertOneLine(2, null, "train", "--bootstrap-servers", UNREACHABLE, "--runs", "1",
+                    "--metrics-port", "" + taken.getLocalPort());
+            assertTrue(line.startsWith("sgdscope train: --metrics-port " + taken.getLocalPort() + " on 127.0.0.1 is taken"),
+                    line);
+        }
+    }
+
+    @Test
+    void aDotDotExperimentIdIsABadArgument() throws Exception {
+        assertOneLine(2, "sgdscope train: experiment id must not be '..' (see 'sgdscope train --help')",
+                "train", "--bootstrap-servers", UNREACHABLE, "--experiment", "..");
     }
 
     @Test

@@ -182,6 +182,37 @@ class TrainerOptionsTest {
                 badArgument("--experiment", "g10", "--resume"));
     }
 
+    @Test
+    void theExperimentIdMustNotBeADotFolder() {
+        assertEquals("experiment id must not be '..'", badArgument("--experiment", ".."));
+        assertEquals("experiment id must not be '.'", badArgument("--experiment", "."));
+        assertEquals("..g10", settings("--experiment", "..g10").experimentId());
+    }
+
+    @Test
+    void aNetworkWhoseParameterCountOverflowsIsABadArgument() {
+        assertEquals("layers [50, 100000, 100000, 10] have p = 10,006,200,010 parameters, more than the 2,147,483,639 one "
+                + "network can hold", badArgument("--layers", "50,100000,100000,10"));
+    }
+
+    @Test
+    void settingsWhoseArraysCannotFitTheHeapAreABadArgument() {
+        String samples = badArgument("--samples", "2000000000", "--workers", "1");
+        assertTrue(samples.startsWith("these settings need at least 2235.2 GiB of arrays (n = 2,000,000,000 samples and "
+                + "2,000,000,000 test samples of d = 50"), samples);
+        assertTrue(samples.endsWith("GiB this JVM may use (-Xmx, e.g. in SGDSCOPE_JAVA_OPTS)"), samples);
+        assertTrue(badArgument("--input-dim", "100000000").startsWith("these settings need at least"));
+        assertTrue(badArgument("--layers", "50,40000,40000,10").startsWith("these settings need at least"));
+
+        TrainerSettings gauss10 = settings("--experiment", "g10", "--workers", "2");
+        TrainerOptions.checkFitsInMemory(gauss10, 1L << 20);            // Gauss-10 needs well under a MiB
+        IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
+                () -> TrainerOptions.checkFitsInMemory(gauss10, 100_000));
+        assertEquals("these settings need at least 0.0 GiB of arrays (n = 100 samples and 100 test samples of d = 50, "
+                + "p = 1,150 parameters, 2 workers), more than the 0.0 GiB this JVM may use (-Xmx, e.g. in SGDSCOPE_JAVA_OPTS)",
+                e.getMessage());
+    }
+
     /** The four MNIST IDX files with 20 training and 4 test images of random pixels. */
     private static void writeMnist(Path folder) throws IOException {
         Files.createDirectories(folder);

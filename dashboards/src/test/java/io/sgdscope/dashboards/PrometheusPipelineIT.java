@@ -119,6 +119,7 @@ class PrometheusPipelineIT {
                 .build();
         try (io.sgdscope.trainer.telemetry.KafkaTelemetryPublisher publisher =
                      new io.sgdscope.trainer.telemetry.KafkaTelemetryPublisher(bootstrap, Map.of())) {
+            publisher.bindTo(apps.registry());
             io.sgdscope.trainer.ExperimentResult result = new io.sgdscope.trainer.Experiment(settings,
                     new io.sgdscope.trainer.telemetry.MeteredTelemetrySink(publisher, apps.registry()),
                     io.sgdscope.trainer.ExperimentListener.none()).run();

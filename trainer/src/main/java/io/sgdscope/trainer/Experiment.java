@@ -38,7 +38,8 @@ import java.util.concurrent.atomic.AtomicReference;
  *
  * <p>Checkpoints ({@link io.sgdscope.trainer.checkpoint.CheckpointSettings}): the {@link ResumePlan} is
  * worked out when the experiment is made, so conflicting settings or unreadable checkpoints are found
- * before any run starts. Runs that finished earlier are skipped ({@link ExperimentResult#skipped()}),
+ * before any run starts. Runs that finished earlier are skipped ({@link ExperimentResult#skipped()}), except
+ * that a RunFinished whose delivery was not confirmed is sent again ({@link CheckpointStore#writeUnsent}),
  * unfinished ones continue with the same runId from their checkpoint. Where records published twice are
  * dropped: see {@link CheckpointStore}.
  */
@@ -102,6 +103,15 @@ public final class Experiment {
         this.plan = ResumePlan.of(settings);
         this.store = settings.checkpoint().enabled()
                 ? new CheckpointStore(settings.checkpoint().dir(), settings.experimentId()) : null;
+    }
+
+    /** A finished run whose RunFinished was not delivered (it failed, or the trainer stopped first): sends it again. */
+    private void resendUnsentFinish(String runId) {
+        Optional<io.sgdscope.schemas.RunFinished> unsent = store.unsent(runId);
+        if (unsent.isPresent()) {
+            sink.runFinished(unsent.get());
+            TrainingRun.confirmDelivered(sink, store, runId);
+        }
     }
 
     /** The run id of run {@code runIndex}: experimentId + "-r" + the index zero-padded to 5 digits. */
@@ -197,11 +207,17 @@ public final class Experiment {
                 futures.add(pool.submit(() -> {
                     int index;
                     while (!cancelled.get() && (index = nextRun.getAndIncrement()) < settings.runs()) {
+                        String runId = runId(settings.experimentId(), index);
                         if (plan.isFinished(index)) {
                             skipped.incrementAndGet();                              // finished in an earlier process
+                            try {
+                                resendUnsentFinish(runId);
+                            } catch (RuntimeException e) {
+                                failure.compareAndSet(null, e);
+                                cancel();
+                            }
                             continue;
                         }
-                        String runId = runId(settings.experimentId(), index);
                         try {
                             RunCheckpoint from = plan.isResumable(index) ? store.read(runId).orElseThrow(() ->
                                     new CheckpointException("the checkpoint of " + runId + " disappeared from " + store.folder()))

@@ -31,7 +31,8 @@ public record ResumePlan(Set<Integer> finished, Map<Integer, Integer> resumable,
      * The plan for these settings. Without checkpoints, or without resuming, every run starts fresh; starting
      * afresh over the checkpoints of an earlier start is refused (its runs would be published twice).
      *
-     * @throws IllegalArgumentException when the experiment has checkpoints but the settings do not resume, or
+     * @throws IllegalArgumentException when the experiment has checkpoints but the settings do not resume, or resume
+     *                                  an experiment without any checkpoint, or
      *                                  a checkpoint was made with settings that change the trajectory
      * @throws io.sgdscope.trainer.checkpoint.CheckpointException when a checkpoint cannot be read
      */
@@ -47,6 +48,11 @@ public record ResumePlan(Set<Integer> finished, Map<Integer, Integer> resumable,
                         + store.folder() + ": resume it (--resume), or choose another experiment id or checkpoint folder");
             }
             return new ResumePlan(Set.of(), Map.of(), settings.runs());
+        }
+        if (store.isEmpty()) {
+            // Training every run afresh under the ids of an earlier start would publish its records a second time.
+            throw new IllegalArgumentException("--resume: experiment " + settings.experimentId() + " has no checkpoint in "
+                    + store.folder() + " (nothing to continue; without --resume it starts afresh)");
         }
         Map<String, String> now = settings.asMap();
         Set<Integer> finished = new TreeSet<>();

@@ -119,6 +119,7 @@ public record TrainerSettings(String experimentId, int runs, int iterations, lon
             }
         }
         layers = List.copyOf(layers);
+        new io.sgdscope.trainer.model.MlpArchitecture(layers);  // refuses a network whose p does not fit one array
         if (layers.get(0) != dataset.inputDimension() || layers.get(layers.size() - 1) != dataset.classes()) {
             throw new IllegalArgumentException("layers must start with the input dimension d = " + dataset.inputDimension()
                     + " and end with the number of classes k = " + dataset.classes() + ", got " + layers);

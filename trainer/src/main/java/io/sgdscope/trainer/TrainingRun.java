@@ -224,16 +224,35 @@ final class TrainingRun {
         }
         RunFinished finished = records.finished(runId, status, carried.published, seconds, finalLoss, dropped, message,
                 finalTerms);
+        if (store != null) {
+            store.writeUnsent(finished);
+        }
         sink.runFinished(finished);
         if (store != null) {
             // After the RunFinished: a crash in between makes --resume train the rest again (published twice,
             // dropped downstream), never lose the RunFinished.
             RunCheckpoint marker = end != null ? end : RunCheckpoint.marker(started, carried.published);
             store.write(marker.finishedAs(status).withDroppedRecords(dropped).withElapsedSeconds(seconds));
+            confirmDelivered(sink, store, runId);
         }
         listener.runFinished(finished);
         return new RunResult(runId, runIndex, seed, status, carried.published, finalLoss, dropped, message, seconds,
                 resumedAt, false);
+    }
+
+    /**
+     * Waits for the run's RunFinished to be acknowledged and then forgets it; one that failed, or was not acknowledged
+     * in time, stays in the store and {@code --resume} sends it again.
+     *
+     * @return whether it was delivered
+     */
+    static boolean confirmDelivered(TelemetrySink sink, CheckpointStore store, String runId) {
+        Delivery delivery = sink.finishedDelivery(runId);
+        if (delivery.await(DELIVERY_TIMEOUT) && !delivery.failed()) {
+            store.clearUnsent(runId);
+            return true;
+        }
+        return false;
     }
 
     /** Puts a new run where the checkpoint left off: theta, the sampler's stream, the optimizer, the probe, g_{t-1}, L. */

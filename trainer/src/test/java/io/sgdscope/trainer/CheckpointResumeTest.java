@@ -224,6 +224,15 @@ class CheckpointResumeTest {
         assertFalse(Files.exists(store.folder().resolve("damaged-r00000.ckpt.tmp")));
     }
 
+    @Test
+    void resumingAnExperimentWithoutAnyCheckpointIsRefused() {
+        TrainerSettings settings = settings("never-started", "sgd").build();
+        TrainerSettings resuming = settings.toBuilder().checkpoint(settings.checkpoint().resuming()).build();
+        IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> ResumePlan.of(resuming));
+        assertEquals("--resume: experiment never-started has no checkpoint in " + dir.resolve("never-started")
+                + " (nothing to continue; without --resume it starts afresh)", e.getMessage());
+    }
+
     /** The first record of each iteration, in iteration order (the streams apps keep the first and drop the rest). */
     static Map<Integer, IterationMetrics> firstOfEachIteration(List<IterationMetrics> records) {
         Map<Integer, IterationMetrics> first = new TreeMap<>();

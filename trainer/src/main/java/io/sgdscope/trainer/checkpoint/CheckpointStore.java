@@ -1,5 +1,6 @@
 package io.sgdscope.trainer.checkpoint;
 
+import io.sgdscope.schemas.RunFinished;
 import io.sgdscope.schemas.RunStarted;
 import io.sgdscope.schemas.RunStatus;
 import io.sgdscope.schemas.Topics;
@@ -60,6 +61,8 @@ public final class CheckpointStore {
     static final String MAGIC = "sgdscope-checkpoint";
     static final int VERSION = 1;
     static final String SUFFIX = ".ckpt";
+    /** A RunFinished not known to be delivered: {@code <runId>.finished}, its Avro single-object encoding. */
+    static final String UNSENT_SUFFIX = ".finished";
 
     private final Path folder;
 
@@ -126,6 +129,48 @@ public final class CheckpointStore {
             }
         } catch (IOException e) {
             throw new CheckpointException("cannot write the checkpoint " + file + ": " + e.getMessage(), e);
+        }
+    }
+
+    /**
+     * Keeps a run's RunFinished until its delivery is confirmed ({@link #clearUnsent}): written before it is handed to
+     * the sink, so that after a failed delivery, or a crash, {@code --resume} sends it again.
+     */
+    public void writeUnsent(RunFinished finished) {
+        Path file = folder.resolve(finished.getRunId() + UNSENT_SUFFIX);
+        Path temporary = folder.resolve(finished.getRunId() + UNSENT_SUFFIX + ".tmp");
+        try {
+            Files.createDirectories(folder);
+            Files.write(temporary, TelemetrySerdes.runs().serialize(Topics.RUNS, finished));
+            try {
+                Files.move(temporary, file, StandardCopyOption.ATOMIC_MOVE);
+            } catch (AtomicMoveNotSupportedException e) {
+                Files.move(temporary, file, StandardCopyOption.REPLACE_EXISTING);
+            }
+        } catch (IOException e) {
+            throw new CheckpointException("cannot write " + file + ": " + e.getMessage(), e);
+        }
+    }
+
+    /** The run's RunFinished whose delivery was not confirmed, if there is one. */
+    public Optional<RunFinished> unsent(String runId) {
+        Path file = folder.resolve(runId + UNSENT_SUFFIX);
+        try {
+            return Optional.of((RunFinished) TelemetrySerdes.runs().deserialize(Topics.RUNS, Files.readAllBytes(file)));
+        } catch (NoSuchFileException e) {
+            return Optional.empty();
+        } catch (IOException | RuntimeException e) {
+            throw new CheckpointException("cannot read the unsent RunFinished " + file + ": " + e.getMessage(), e);
+        }
+    }
+
+    /** Forgets the run's unsent RunFinished: the broker has it. */
+    public void clearUnsent(String runId) {
+        Path file = folder.resolve(runId + UNSENT_SUFFIX);
+        try {
+            Files.deleteIfExists(file);
+        } catch (IOException e) {
+            throw new CheckpointException("cannot delete " + file + ": " + e.getMessage(), e);
         }
     }
 

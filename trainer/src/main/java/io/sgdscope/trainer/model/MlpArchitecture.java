@@ -22,7 +22,20 @@ public record MlpArchitecture(List<Integer> layers) {
                 throw new IllegalArgumentException("layer widths must be >= 1, got " + layers);
             }
         }
+        long parameters = 0;
+        for (int l = 0; l + 1 < layers.size(); l++) {
+            parameters += ((long) layers.get(l) + 1) * layers.get(l + 1);
+        }
+        // theta is one flat array indexed by int offsets (weightOffset, biasOffset).
+        if (parameters > MAX_PARAMETERS) {
+            throw new IllegalArgumentException(String.format(java.util.Locale.ROOT,
+                    "layers %s have p = %,d parameters, more than the %,d one network can hold", layers, parameters,
+                    MAX_PARAMETERS));
+        }
     }
+
+    /** The most parameters a network may have: the largest Java array. */
+    public static final int MAX_PARAMETERS = Integer.MAX_VALUE - 8;
 
     public static MlpArchitecture of(Integer... widths) {
         return new MlpArchitecture(List.of(widths));

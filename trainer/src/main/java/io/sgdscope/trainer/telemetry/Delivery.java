@@ -31,4 +31,9 @@ public interface Delivery {
      * @return whether it is done (false after the timeout, or when interrupted: the flag is kept)
      */
     boolean await(Duration timeout);
+
+    /** True when it is done and a record failed for good (not delivered); false while not done. */
+    default boolean failed() {
+        return false;
+    }
 }

@@ -12,12 +12,15 @@ import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Objects;
+import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.Future;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.concurrent.atomic.LongAdder;
+import io.micrometer.core.instrument.FunctionCounter;
+import io.micrometer.core.instrument.MeterRegistry;
 import org.apache.avro.specific.SpecificRecord;
 import org.apache.kafka.clients.producer.Callback;
 import org.apache.kafka.clients.producer.KafkaProducer;
@@ -57,7 +60,8 @@ import org.slf4j.LoggerFactory;
  * are offered again until {@code controlTimeout} (30 s by default) has passed, and only then does
  * the call throw {@link TelemetryException}. Records that were accepted but then failed to be
  * delivered (delivery.timeout.ms passed, a broker error) are counted in {@link #failedRecords()},
- * and an iteration record also against its run if the run has not finished yet.
+ * and an iteration record also against its run if the run has not finished yet. {@link #bindTo} shows both
+ * kinds of loss, by record type, as Prometheus counters.
  *
  * <p>Before the first RunStarted the publisher waits (up to {@code controlTimeout}, 30 s by
  * default) until the metadata of both topics is known; otherwise the short max.block.ms would drop
@@ -84,6 +88,11 @@ public final class KafkaTelemetryPublisher implements TelemetrySink, AutoCloseab
     private final LongAdder dropped = new LongAdder();
     private final LongAdder droppedSpectra = new LongAdder();
     private final LongAdder failed = new LongAdder();
+    /** Records lost by type (index: {@link RecordType#ordinal()}), for {@link #bindTo}. */
+    private final LongAdder[] droppedByType = adders();
+    private final LongAdder[] failedByType = adders();
+    /** Each run's RunFinished in flight: true once delivered, false when it failed (see {@link #finishedDelivery}). */
+    private final Map<String, CompletableFuture<Boolean>> finishing = new ConcurrentHashMap<>();
     /** When a lost record was last logged; starts far in the past so that the first loss is logged. */
     private final AtomicLong lastDropWarningNanos = new AtomicLong(System.nanoTime() - Long.MAX_VALUE / 2);
     private volatile boolean topicsReady;
@@ -169,26 +178,27 @@ public final class KafkaTelemetryPublisher implements TelemetrySink, AutoCloseab
         }
         droppedByRun.computeIfAbsent(record.getRunId(), id -> new LongAdder());
         byte[] value = runsSerde.serialize(Topics.RUNS, record);
-        sendControl(new ProducerRecord<>(Topics.RUNS, Topics.runStartedKey(record.getRunId()), value));
+        sendControl(new ProducerRecord<>(Topics.RUNS, Topics.runStartedKey(record.getRunId()), value),
+                record.getRunId(), RecordType.RUN_STARTED, null);
     }
 
     @Override
     public void iteration(IterationMetrics record) {
         String runId = record.getRunId();
         byte[] value = iterationsSerde.serialize(Topics.ITERATIONS, record);
-        sendOrDrop(new ProducerRecord<>(Topics.ITERATIONS, runId, value), runId, dropped);
+        sendOrDrop(new ProducerRecord<>(Topics.ITERATIONS, runId, value), runId, RecordType.ITERATION, dropped);
     }
 
     @Override
     public void spectrum(SpectrumSnapshot record) {
         String runId = record.getRunId();
         byte[] value = spectraSerde.serialize(Topics.SPECTRA, record);
-        sendOrDrop(new ProducerRecord<>(Topics.SPECTRA, runId, value), runId, droppedSpectra);
+        sendOrDrop(new ProducerRecord<>(Topics.SPECTRA, runId, value), runId, RecordType.SPECTRUM, droppedSpectra);
     }
 
     /** Offers a record once (waiting at most max.block.ms); if not taken, drops it and counts it against its run. */
-    private void sendOrDrop(ProducerRecord<String, byte[]> record, String runId, LongAdder droppedOfKind) {
-        SendCallback callback = new SendCallback(runId, true);
+    private void sendOrDrop(ProducerRecord<String, byte[]> record, String runId, RecordType type, LongAdder droppedOfKind) {
+        SendCallback callback = new SendCallback(runId, type, null);
         Future<RecordMetadata> future = callback.send(record);
         if (future != null && !callback.failedInSend) {
             lastSends.computeIfAbsent(runId, id -> new ConcurrentHashMap<>()).put(record.topic(), future);
@@ -196,6 +206,7 @@ public final class KafkaTelemetryPublisher implements TelemetrySink, AutoCloseab
         if (callback.failedInSend) {
             // Not enqueued within max.block.ms (buffer full, or no metadata): drop, count, go on training.
             droppedOfKind.increment();
+            droppedByType[type.ordinal()].increment();
             LongAdder ofRun = droppedByRun.get(runId);
             if (ofRun != null) {
                 ofRun.increment();
@@ -210,8 +221,108 @@ public final class KafkaTelemetryPublisher implements TelemetrySink, AutoCloseab
     public void runFinished(RunFinished record) {
         awaitDelivered(record.getRunId());
         byte[] value = runsSerde.serialize(Topics.RUNS, record);
-        sendControl(new ProducerRecord<>(Topics.RUNS, Topics.runFinishedKey(record.getRunId()), value));
-        droppedByRun.remove(record.getRunId());
+        CompletableFuture<Boolean> outcome = new CompletableFuture<>();
+        finishing.put(record.getRunId(), outcome);
+        try {
+            sendControl(new ProducerRecord<>(Topics.RUNS, Topics.runFinishedKey(record.getRunId()), value),
+                    record.getRunId(), RecordType.RUN_FINISHED, outcome);
+        } catch (TelemetryException e) {
+            finishing.remove(record.getRunId(), outcome);
+            throw e;
+        } finally {
+            droppedByRun.remove(record.getRunId());
+        }
+    }
+
+    /**
+     * Whether the run's RunFinished handed over last reached the broker. Only RunFinished records still in flight,
+     * or failed and not yet asked about, are remembered (a delivered one is forgotten at once).
+     */
+    @Override
+    public Delivery finishedDelivery(String runId) {
+        CompletableFuture<Boolean> outcome = finishing.get(runId);
+        if (outcome == null) {
+            return Delivery.DONE;
+        }
+        return new Delivery() {
+            @Override
+            public boolean isDone() {
+                return outcome.isDone();
+            }
+
+            @Override
+            public boolean await(Duration timeout) {
+                try {
+                    outcome.get(timeout.toNanos(), TimeUnit.NANOSECONDS);
+                    finishing.remove(runId, outcome);  // asked for once: forget a failed one too
+                    return true;
+                } catch (java.util.concurrent.TimeoutException e) {
+                    return false;
+                } catch (ExecutionException e) {
+                    return true;
+                } catch (InterruptedException e) {
+                    Thread.currentThread().interrupt();
+                    return false;
+                }
+            }
+
+            @Override
+            public boolean failed() {
+                return outcome.isDone() && !outcome.join();
+            }
+        };
+    }
+
+    /**
+     * Registers the loss counters on {@code registry}: {@code sgdscope_trainer_records_dropped_total{type}} (not taken
+     * by the producer: buffer full, or a RunStarted / RunFinished refused for good) and
+     * {@code sgdscope_trainer_records_failed_total{type}} (taken, then not delivered), type one of run_started,
+     * run_finished, iteration, spectrum. Every series exists from the start, at 0, so that increase() sees the first loss.
+     */
+    public void bindTo(MeterRegistry registry) {
+        for (RecordType type : RecordType.values()) {
+            FunctionCounter.builder("sgdscope.trainer.records.dropped", droppedByType[type.ordinal()], LongAdder::sum)
+                    .tag("type", type.label)
+                    .description("Telemetry records the Kafka producer did not take (buffer full, or refused)")
+                    .register(registry);
+            FunctionCounter.builder("sgdscope.trainer.records.failed", failedByType[type.ordinal()], LongAdder::sum)
+                    .tag("type", type.label)
+                    .description("Telemetry records the Kafka producer took but could not deliver")
+                    .register(registry);
+        }
+    }
+
+    /** Records dropped (not taken by the producer) of one type, since start. */
+    public long droppedRecords(RecordType type) {
+        return droppedByType[type.ordinal()].sum();
+    }
+
+    /** Records of one type taken by the producer that then failed to be delivered, since start. */
+    public long failedRecords(RecordType type) {
+        return failedByType[type.ordinal()].sum();
+    }
+
+    /** The kinds of record a trainer publishes: the {@code type} label of the loss counters. */
+    public enum RecordType {
+        RUN_STARTED("run_started"), RUN_FINISHED("run_finished"), ITERATION("iteration"), SPECTRUM("spectrum");
+
+        final String label;
+
+        RecordType(String label) {
+            this.label = label;
+        }
+
+        public String label() {
+            return label;
+        }
+    }
+
+    private static LongAdder[] adders() {
+        LongAdder[] adders = new LongAdder[RecordType.values().length];
+        for (int i = 0; i < adders.length; i++) {
+            adders[i] = new LongAdder();
+        }
+        return adders;
     }
 
     /**
@@ -331,10 +442,11 @@ public final class KafkaTelemetryPublisher implements TelemetrySink, AutoCloseab
      * Offers a RunStarted / RunFinished until it is enqueued or the control timeout has passed. Each
      * refused attempt has already waited max.block.ms inside {@code send}, so this does not spin.
      */
-    private void sendControl(ProducerRecord<String, byte[]> record) {
+    private void sendControl(ProducerRecord<String, byte[]> record, String runId, RecordType type,
+                             CompletableFuture<Boolean> outcome) {
         long deadline = System.nanoTime() + controlTimeout.toNanos();
         while (true) {
-            SendCallback callback = new SendCallback(null, false);
+            SendCallback callback = new SendCallback(runId, type, outcome);
             callback.send(record);
             if (!callback.failedInSend) {
                 sent.increment();
@@ -342,9 +454,11 @@ public final class KafkaTelemetryPublisher implements TelemetrySink, AutoCloseab
             }
             if (!(callback.cause instanceof RetriableException)) {
                 // e.g. RecordTooLargeException or an authorization error: offering it again will not help.
+                droppedByType[type.ordinal()].increment();
                 throw new TelemetryException("the Kafka producer refused " + record.key(), callback.cause);
             }
             if (System.nanoTime() >= deadline) {
+                droppedByType[type.ordinal()].increment();
                 throw new TelemetryException("could not hand " + record.key() + " to the Kafka producer within "
                         + seconds(controlTimeout), callback.cause);
             }
@@ -386,15 +500,18 @@ public final class KafkaTelemetryPublisher implements TelemetrySink, AutoCloseab
     private final class SendCallback implements Callback {
         private final Thread caller = Thread.currentThread();
         private final String runId;
-        private final boolean iteration;
+        private final RecordType type;
+        /** Completed with whether a RunFinished was delivered; null for other records. */
+        private final CompletableFuture<Boolean> outcome;
         /** True while {@link #send} runs; read only by a callback on the caller's own thread. */
         private boolean sending;
         boolean failedInSend;
         Exception cause;
 
-        SendCallback(String runId, boolean iteration) {
+        SendCallback(String runId, RecordType type, CompletableFuture<Boolean> outcome) {
             this.runId = runId;
-            this.iteration = iteration;
+            this.type = type;
+            this.outcome = outcome;
         }
 
         /** @return the send's future, or null when the record was not taken */
@@ -414,6 +531,9 @@ public final class KafkaTelemetryPublisher implements TelemetrySink, AutoCloseab
         @Override
         public void onCompletion(RecordMetadata metadata, Exception exception) {
             if (exception == null) {
+                if (outcome != null && outcome.complete(true)) {
+                    finishing.remove(runId, outcome);  // delivered: nothing to remember
+                }
                 return;
             }
             if (Thread.currentThread() == caller && sending) {
@@ -422,7 +542,11 @@ public final class KafkaTelemetryPublisher implements TelemetrySink, AutoCloseab
                 return;
             }
             failed.increment();
-            if (iteration) {
+            failedByType[type.ordinal()].increment();
+            if (outcome != null) {
+                outcome.complete(false);
+            }
+            if (type == RecordType.ITERATION || type == RecordType.SPECTRUM) {
                 LongAdder ofRun = droppedByRun.get(runId);
                 if (ofRun != null) {
                     ofRun.increment();

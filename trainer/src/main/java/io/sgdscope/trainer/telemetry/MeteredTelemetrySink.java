@@ -95,6 +95,11 @@ public final class MeteredTelemetrySink implements TelemetrySink {
         return next.delivery(runId);
     }
 
+    @Override
+    public Delivery finishedDelivery(String runId) {
+        return next.finishedDelivery(runId);
+    }
+
     private Timer probe(String kind) {
         return Timer.builder("sgdscope.trainer.probe").tag("probe", kind)
                 .description("Wall time of the trainer's curvature probes: moments (IterationMetrics) and spectra (SpectrumSnapshot)")

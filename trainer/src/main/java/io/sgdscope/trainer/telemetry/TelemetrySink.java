@@ -44,6 +44,15 @@ public interface TelemetrySink {
         return Delivery.DONE;
     }
 
+    /**
+     * The delivery of the run's RunFinished handed over last: done once it is acknowledged or failed for good, and
+     * then {@link Delivery#failed()} tells which. With checkpoints on, a run waits for it: a RunFinished that failed
+     * (or was not acknowledged in time) is sent again by {@code --resume}. The default: delivered at once.
+     */
+    default Delivery finishedDelivery(String runId) {
+        return Delivery.DONE;
+    }
+
     /** A sink that keeps nothing (benchmarks). */
     static TelemetrySink discarding() {
         return new TelemetrySink() {

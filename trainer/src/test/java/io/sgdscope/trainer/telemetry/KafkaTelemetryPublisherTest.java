@@ -1,10 +1,12 @@
 package io.sgdscope.trainer.telemetry;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertInstanceOf;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
 import io.sgdscope.schemas.DatasetSpec;
 import io.sgdscope.schemas.IterationMetrics;
 import io.sgdscope.schemas.ModelSpec;
@@ -216,6 +218,68 @@ class KafkaTelemetryPublisherTest {
         assertEquals(4, producer.history().size());
         assertEquals(Topics.runFinishedKey("a"), producer.history().get(3).key());
         publisher.close();
+    }
+
+    @Test
+    void lostRecordsAreCountedByTypeOnTheRegistryFromZero() {
+        FullBufferProducer producer = new FullBufferProducer(false);
+        KafkaTelemetryPublisher publisher = new KafkaTelemetryPublisher(producer, Duration.ofMillis(200));
+        SimpleMeterRegistry registry = new SimpleMeterRegistry();
+        publisher.bindTo(registry);
+        assertEquals(8, registry.getMeters().size(), "dropped and failed, for each of the 4 types, from the start");
+
+        publisher.runStarted(runStarted("a"));
+        producer.completeNext();
+        producer.refusals.set(2);
+        publisher.iteration(iteration("a", 0));                 // dropped
+        publisher.spectrum(spectrum("a", 0));                   // dropped
+        publisher.iteration(iteration("a", 1));
+        producer.errorNext(new RecordTooLargeException("too large"));   // failed
+        producer.refusal = new RecordTooLargeException("refused for good");
+        producer.refusals.set(1);
+        assertThrows(TelemetryException.class, () -> publisher.runFinished(runFinished("a", 2, 0)));  // dropped
+
+        assertEquals(1, dropped(registry, "iteration"));
+        assertEquals(1, dropped(registry, "spectrum"));
+        assertEquals(1, dropped(registry, "run_finished"));
+        assertEquals(0, dropped(registry, "run_started"));
+        assertEquals(1, failed(registry, "iteration"));
+        assertEquals(0, failed(registry, "run_started") + failed(registry, "run_finished") + failed(registry, "spectrum"));
+        publisher.close(Duration.ZERO);
+    }
+
+    @Test
+    void theDeliveryOfARunFinishedTellsWhetherItFailed() {
+        MockProducer<String, byte[]> producer = new MockProducer<>(CLUSTER, false, null, new StringSerializer(),
+                new ByteArraySerializer());
+        KafkaTelemetryPublisher publisher = new KafkaTelemetryPublisher(producer, Duration.ofSeconds(1));
+        publisher.runStarted(runStarted("a"));
+        publisher.runStarted(runStarted("b"));
+        producer.completeNext();
+        producer.completeNext();
+        publisher.runFinished(runFinished("a", 0, 0));
+        publisher.runFinished(runFinished("b", 0, 0));
+        Delivery a = publisher.finishedDelivery("a");
+        assertFalse(a.isDone(), "not acknowledged yet");
+        producer.completeNext();                                 // a's RunFinished delivered
+        producer.errorNext(new TimeoutException("Expiring 1 record(s): 120000 ms has passed"));  // b's failed
+        assertTrue(a.await(Duration.ofSeconds(1)));
+        assertFalse(a.failed());
+        Delivery b = publisher.finishedDelivery("b");
+        assertTrue(b.await(Duration.ofSeconds(1)));
+        assertTrue(b.failed());
+        assertEquals(1, publisher.failedRecords(KafkaTelemetryPublisher.RecordType.RUN_FINISHED));
+        assertTrue(publisher.finishedDelivery("a").isDone() && !publisher.finishedDelivery("a").failed(),
+                "a delivered RunFinished is not remembered");
+        publisher.close(Duration.ZERO);
+    }
+
+    private static double dropped(SimpleMeterRegistry registry, String type) {
+        return registry.get("sgdscope.trainer.records.dropped").tag("type", type).functionCounter().count();
+    }
+
+    private static double failed(SimpleMeterRegistry registry, String type) {
+        return registry.get("sgdscope.trainer.records.failed").tag("type", type).functionCounter().count();
     }
 
     @Test
