@@ -264,10 +264,6 @@ final class TrainerOptions {
         if (resume && experimentId == null) {
             throw new IllegalArgumentException("--resume needs --experiment ID, the experiment to continue");
         }
-        if (".".equals(experimentId) || "..".equals(experimentId)) {
-            // The id names a checkpoint folder and a snapshot folder: "." and ".." would be their parents.
-            throw new IllegalArgumentException("experiment id must not be '" + experimentId + "'");
-        }
         TrainerSettings settings = new TrainerSettings(experimentId != null ? experimentId : defaultExperimentId(data),
                 runs, iterations, seed, learningRate,
                 new OptimizerSettings(optimizer, kappa, momentDecay, beta1, beta2, adamEpsilon),

@@ -183,9 +183,7 @@ class TrainerOptionsTest {
     }
 
     @Test
-    void theExperimentIdMustNotBeADotFolder() {
-        assertEquals("experiment id must not be '..'", badArgument("--experiment", ".."));
-        assertEquals("experiment id must not be '.'", badArgument("--experiment", "."));
+    void anExperimentIdThatOnlyStartsWithDotsIsFine() {
         assertEquals("..g10", settings("--experiment", "..g10").experimentId());
     }
 
