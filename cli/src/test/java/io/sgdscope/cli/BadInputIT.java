@@ -121,7 +121,7 @@ class BadInputIT {
 
     @Test
     void aDotDotExperimentIdIsABadArgument() throws Exception {
-        assertOneLine(2, "sgdscope train: experiment id must not be '..' (see 'sgdscope train --help')",
+        assertOneLine(2, "sgdscope train: --experiment: experiment id must not be '..' (it names a folder) (see 'sgdscope train --help')",
                 "train", "--bootstrap-servers", UNREACHABLE, "--experiment", "..");
     }
 
