@@ -1,6 +1,7 @@
 package io.sgdscope.schemas.serde;
 
 import io.sgdscope.schemas.DeviationAlert;
+import io.sgdscope.schemas.IterationFrame;
 import io.sgdscope.schemas.IterationMetrics;
 import io.sgdscope.schemas.QuantileSummary;
 import io.sgdscope.schemas.RunFinished;
@@ -151,7 +152,7 @@ public final class SchemaCatalog {
 
     private static Map<String, Class<? extends SpecificRecord>> recordClasses() {
         Map<String, Class<? extends SpecificRecord>> classes = new LinkedHashMap<>();
-        for (Class<? extends SpecificRecord> type : List.of(RunStarted.class, RunFinished.class, IterationMetrics.class,
+        for (Class<? extends SpecificRecord> type : List.of(RunStarted.class, RunFinished.class, IterationMetrics.class, IterationFrame.class,
                 SpectrumSnapshot.class, QuantileSummary.class, DeviationAlert.class)) {
             classes.put(currentSchema(type).getFullName(), type);
         }

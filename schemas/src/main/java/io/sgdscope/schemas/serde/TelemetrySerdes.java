@@ -21,7 +21,15 @@ public final class TelemetrySerdes {
                 SchemaCatalog.defaultCatalog());
     }
 
-    /** {@link Topics#ITERATIONS}. */
+    /**
+     * {@link Topics#ITERATIONS} as every reader sees it: IterationFrame records, and per-run IterationMetrics
+     * read as frames of one run.
+     */
+    public static FrameSerde frames() {
+        return new FrameSerde();
+    }
+
+    /** {@link Topics#ITERATIONS}, the per-run records only (a trainer that publishes per run; see {@link #frames()}). */
     public static TelemetrySerde<IterationMetrics> iterations() {
         return of(IterationMetrics.class);
     }

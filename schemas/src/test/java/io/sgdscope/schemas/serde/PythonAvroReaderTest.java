@@ -1,6 +1,7 @@
 package io.sgdscope.schemas.serde;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
@@ -41,6 +42,25 @@ class PythonAvroReaderTest {
         assertEquals(record.getLoss(), fields.get("loss").asDouble());
         assertEquals(record.getSgCosPrev(), fields.get("sgCosPrev").asDouble());
         assertEquals(record.getHessianSpectralNorm(), fields.get("hessianSpectralNorm").asDouble());
+    }
+
+    @Test
+    void pythonAvroDecodesAFrameWrittenByOurCodec() throws Exception {
+        io.sgdscope.schemas.frames.Frame frame = FrameSerdeTest.sampleFrame();
+        JsonNode decoded = decodeWithPython("IterationFrame", TelemetrySerdes.frames().serialize(Topics.ITERATIONS, frame));
+
+        assertEquals(decoded.get("fingerprint_python").asText(), decoded.get("fingerprint_header").asText(),
+                "python computes the same fingerprint from IterationFrame.avsc as the header carries");
+        JsonNode fields = decoded.get("record");
+        assertEquals(frame.runIds().toString(), fields.get("runIds").toString().replace("\"", "").replace(",", ", ")
+                .replace("\\u00e9", "\u00e9"));
+        assertEquals("[2.25,\"NaN\",0.125]", fields.get("loss").toString());
+        assertEquals("[2.0,\"Infinity\",-0.0]", fields.get("minibatchLoss").toString());
+        assertEquals("[5,5,1000000]", fields.get("batchSize").toString());
+        assertEquals("[-0.25,\"NaN\",null]", fields.get("sgCosPrev").toString());
+        assertEquals("[20.0,21.0,\"-Infinity\"]", fields.get("traceM").toString());
+        assertTrue(fields.get("gradNormSq").isNull(), "an absent column is null");
+        assertEquals(7, fields.get("iteration").asInt());
     }
 
     @Test
