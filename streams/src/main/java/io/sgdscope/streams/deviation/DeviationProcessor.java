@@ -9,6 +9,7 @@ import io.sgdscope.schemas.AlertSeverity;
 import io.sgdscope.schemas.DeviationAlert;
 import io.sgdscope.schemas.DeviationCheck;
 import io.sgdscope.schemas.IterationMetrics;
+import io.sgdscope.schemas.frames.Frame;
 import io.sgdscope.schemas.RunStatus;
 import io.sgdscope.streams.internals.WriteBackStore;
 import io.sgdscope.streams.metrics.MeterGroups;
@@ -101,8 +102,11 @@ final class DeviationProcessor implements Processor<String, RunInput, String, De
     @Override
     public void process(Record<String, RunInput> record) {
         RunInput input = record.value();
-        if (input instanceof RunInput.Iteration iteration) {
-            onIteration(iteration.metrics(), record.timestamp());
+        if (input instanceof RunInput.Frames frames) {
+            Frame frame = frames.frame();
+            for (int run = 0; run < frame.size(); run++) {
+                onIteration(frame.row(run), record.timestamp());
+            }
         } else if (input instanceof RunInput.Started started) {
             onStarted(started);
         } else if (input instanceof RunInput.Finished finished) {

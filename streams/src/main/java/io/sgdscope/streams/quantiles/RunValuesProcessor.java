@@ -5,6 +5,7 @@ import io.micrometer.core.instrument.MeterRegistry;
 import io.micrometer.core.instrument.Timer;
 import io.micrometer.core.instrument.Tags;
 import io.sgdscope.schemas.IterationMetrics;
+import io.sgdscope.schemas.frames.Frame;
 import io.sgdscope.streams.internals.WriteBackStore;
 import io.sgdscope.streams.metrics.MeterGroups;
 import io.sgdscope.streams.metrics.MeterNames;
@@ -176,8 +177,11 @@ final class RunValuesProcessor implements Processor<String, RunInput, String, Ob
     @Override
     public void process(Record<String, RunInput> record) {
         RunInput input = record.value();
-        if (input instanceof RunInput.Iteration iteration) {
-            onIteration(iteration.metrics(), record.timestamp());
+        if (input instanceof RunInput.Frames frames) {
+            Frame frame = frames.frame();
+            for (int run = 0; run < frame.size(); run++) {
+                onIteration(frame.row(run), record.timestamp());
+            }
         } else if (input instanceof RunInput.Spectrum spectrum) {
             onSpectrum(spectrum, record.timestamp());
         } else if (input instanceof RunInput.Started started) {

@@ -1,6 +1,6 @@
 package io.sgdscope.streams.runs;
 
-import io.sgdscope.schemas.IterationMetrics;
+import io.sgdscope.schemas.frames.Frame;
 import io.sgdscope.schemas.RunFinished;
 import io.sgdscope.schemas.RunStarted;
 import io.sgdscope.schemas.RunStatus;
@@ -9,9 +9,10 @@ import java.util.List;
 import java.util.Objects;
 
 /**
- * What the per-run processors of both apps read, keyed by runId: a run's iterations, its spectrum
- * snapshots (as scalars) and its start and finish. Start, finish and snapshots come from other topics
- * and are re-keyed by runId on the way (see {@link RunInputs}).
+ * What the per-run processors of both apps read, keyed by the key of the frames that carry a run's
+ * iterations (its block's first run id, or its own run id when it publishes per run): the runs' iterations
+ * as frames, their spectrum snapshots (as scalars) and their starts and finishes. Starts, finishes and
+ * snapshots come from other topics and are re-keyed on the way (see {@link RunInputs}).
  */
 public sealed interface RunInput {
 
@@ -19,21 +20,24 @@ public sealed interface RunInput {
 
     String experimentId();
 
-    /** One IterationMetrics record, as read. */
-    record Iteration(IterationMetrics metrics) implements RunInput {
+    /**
+     * One iteration of one or more runs of an experiment, as read from sgd.iterations: an IterationFrame, or
+     * a per-run IterationMetrics record as a frame of one run. {@link #runId()} is the frame's key, its first run.
+     */
+    record Frames(Frame frame) implements RunInput {
 
-        public Iteration {
-            Objects.requireNonNull(metrics, "metrics");
+        public Frames {
+            Objects.requireNonNull(frame, "frame");
         }
 
         @Override
         public String runId() {
-            return metrics.getRunId();
+            return frame.key();
         }
 
         @Override
         public String experimentId() {
-            return metrics.getExperimentId();
+            return frame.experimentId();
         }
     }
 
@@ -117,19 +121,22 @@ public sealed interface RunInput {
      *
      * @param optimizer RunStarted.optimizer.name: "sgd" is vanilla SGD with a constant step (Eq. 23)
      * @param parameterCount p, the number of parameters (Thm 2's K₂, Eq. 33)
+     * @param frameKey the key of the frames that carry its iterations (its run id when it publishes per run)
      */
-    record Started(String runId, String experimentId, int runIndex, String optimizer, long parameterCount)
+    record Started(String runId, String experimentId, int runIndex, String optimizer, long parameterCount, String frameKey)
             implements RunInput {
 
         public Started {
             Objects.requireNonNull(runId, "runId");
             Objects.requireNonNull(experimentId, "experimentId");
             Objects.requireNonNull(optimizer, "optimizer");
+            Objects.requireNonNull(frameKey, "frameKey");
         }
 
         public static Started of(RunStarted record) {
             return new Started(record.getRunId(), record.getExperimentId(), record.getRunIndex(),
-                    record.getOptimizer().getName(), record.getModel().getParameterCount());
+                    record.getOptimizer().getName(), record.getModel().getParameterCount(),
+                    record.getFrameKey() != null ? record.getFrameKey() : record.getRunId());
         }
 
         /** Vanilla SGD (constant step size, Eq. 23); anything else adapts its step (Thm 3). */
@@ -144,19 +151,21 @@ public sealed interface RunInput {
      * @param iterations iterations published, t = 0 .. iterations − 1
      * @param finalLoss f(θ) after the last update, or null
      * @param message why it ended when it did not complete, or null
+     * @param frameKey the key of the frames that carried its iterations (its run id when it published per run)
      */
-    record Finished(String runId, String experimentId, RunStatus status, int iterations, Double finalLoss, String message)
-            implements RunInput {
+    record Finished(String runId, String experimentId, RunStatus status, int iterations, Double finalLoss, String message,
+                    String frameKey) implements RunInput {
 
         public Finished {
             Objects.requireNonNull(runId, "runId");
             Objects.requireNonNull(experimentId, "experimentId");
             Objects.requireNonNull(status, "status");
+            Objects.requireNonNull(frameKey, "frameKey");
         }
 
         public static Finished of(RunFinished record) {
             return new Finished(record.getRunId(), record.getExperimentId(), record.getStatus(), record.getIterations(),
-                    record.getFinalLoss(), record.getMessage());
+                    record.getFinalLoss(), record.getMessage(), record.getFrameKey() != null ? record.getFrameKey() : record.getRunId());
         }
 
         /**

@@ -5,6 +5,7 @@ import io.sgdscope.schemas.RunFinished;
 import io.sgdscope.schemas.RunStarted;
 import io.sgdscope.schemas.RunStatus;
 import io.sgdscope.schemas.Topics;
+import io.sgdscope.schemas.frames.Frame;
 import io.sgdscope.schemas.serde.TelemetrySerdes;
 import io.sgdscope.streams.internals.Codec;
 import org.apache.kafka.common.serialization.Serde;
@@ -17,14 +18,18 @@ import org.apache.kafka.streams.kstream.Named;
 import org.apache.kafka.streams.kstream.Repartitioned;
 
 /**
- * The per-run input of both apps as one stream keyed by runId, so that one task sees everything about
- * a run in order:
+ * The per-run input of both apps as one stream keyed by the frame key (RunStarted.frameKey: the first run
+ * id of a block whose runs are published together, or the run's own id when it publishes per run), so that
+ * one task sees everything about a run in order:
  *
  * <pre>
- * sgd.iterations (runId → IterationMetrics) ────────────────────────────────────────────┐
- * sgd.runs (runId/started|finished → RunStarted|RunFinished) → by runId ┐                ├─ merge
+ * sgd.iterations (frame key → IterationFrame | IterationMetrics, read as frames) ───────────┐
+ * sgd.runs (runId/started|finished → RunStarted|RunFinished) → by frame key ┐            ├─ merge
  * sgd.spectra (runId → SpectrumSnapshot) → scalars (optional) ──────────┴→ repartition ─┘
  * </pre>
+ *
+ * <p>Spectrum snapshots are keyed by run id: they meet the run's other records only for runs that publish
+ * per run (the per-run engine, the only one that computes spectra today).
  *
  * <p>Records whose run or experiment id breaks the {@link Ids id rule} are refused where they enter
  * ({@link InvalidRecordException}: dead-lettered, counted, skipped).
@@ -41,7 +46,8 @@ import org.apache.kafka.streams.kstream.Repartitioned;
  */
 public final class RunInputs {
 
-    private static final byte FORMAT = 1;
+    /** Since frames: starts and finishes carry the key of their run's frames. Format 1 (without) is still read. */
+    private static final byte FORMAT = 2;
     private static final byte SPECTRUM = 'S';
     private static final byte STARTED = 'B';
     private static final byte FINISHED = 'F';
@@ -61,11 +67,11 @@ public final class RunInputs {
     public static KStream<String, RunInput> stream(StreamsBuilder builder, int partitions, boolean withSpectra, AppScope scope) {
         boolean filter = scope.filters();
         KStream<String, RunInput> iterations = builder
-                .stream(Topics.ITERATIONS, Consumed.with(Serdes.String(), TelemetrySerdes.iterations()).withName("iterations"))
-                .filter((runId, metrics) -> metrics != null && validIds(metrics.getRunId(), metrics.getExperimentId()) && (!filter
-                        || scope.includesExperiment(metrics.getExperimentId()) && scope.includesIteration(metrics.getIteration())),
+                .stream(Topics.ITERATIONS, Consumed.with(Serdes.String(), TelemetrySerdes.frames()).withName("iterations"))
+                .filter((key, frame) -> frame != null && validIds(frame) && (!filter
+                        || scope.includesExperiment(frame.experimentId()) && scope.includesIteration(frame.iteration())),
                         Named.as("iterations-present"))
-                .mapValues(metrics -> (RunInput) new RunInput.Iteration(metrics), Named.as("iteration-inputs"));
+                .mapValues(frame -> (RunInput) new RunInput.Frames(frame), Named.as("iteration-inputs"));
 
         KStream<String, RunInput> lifecycle = builder
                 .stream(Topics.RUNS, Consumed.with(Serdes.String(), TelemetrySerdes.runs()).withName("runs"))
@@ -78,8 +84,9 @@ public final class RunInputs {
                     RunInput input = record instanceof RunStarted started
                             ? RunInput.Started.of(started)
                             : RunInput.Finished.of((RunFinished) record);
-                    return KeyValue.pair(input.runId(), input);
-                }, Named.as("runs-by-run-id"));
+                    return KeyValue.pair(input instanceof RunInput.Started started ? started.frameKey()
+                            : ((RunInput.Finished) input).frameKey(), input);
+                }, Named.as("runs-by-frame-key"));
 
         KStream<String, RunInput> events = lifecycle;
         if (withSpectra) {
@@ -96,6 +103,14 @@ public final class RunInputs {
         }
         return iterations.merge(events.repartition(repartitioned("run-events-by-run", partitions)),
                 Named.as("iterations-and-run-events"));
+    }
+
+    /** True if the experiment id and every run id of the frame follow the id rule; otherwise throws (see below). */
+    static boolean validIds(Frame frame) {
+        for (int i = 0; i < frame.size(); i++) {
+            validIds(frame.runId(i), frame.experimentId());
+        }
+        return true;
     }
 
     /**
@@ -140,6 +155,7 @@ public final class RunInputs {
             out.writeInt(started.runIndex());
             out.writeUTF(started.optimizer());
             out.writeLong(started.parameterCount());
+            out.writeUTF(started.frameKey());
         } else if (input instanceof RunInput.Finished finished) {
             out.writeByte(FINISHED);
             out.writeUTF(finished.runId());
@@ -149,13 +165,14 @@ public final class RunInputs {
             out.writeDouble(Codec.orNaN(finished.finalLoss()));
             out.writeBoolean(finished.finalLoss() != null);
             out.writeNullableString(finished.message());
+            out.writeUTF(finished.frameKey());
         } else {
-            throw new IllegalArgumentException("IterationMetrics are read in place, never re-keyed");
+            throw new IllegalArgumentException("frames are read in place, never re-keyed");
         }
     }
 
     private static RunInput read(Codec.In in, byte format) {
-        if (format != FORMAT) {
+        if (format != FORMAT && format != 1) {
             throw Codec.unknownFormat(format, "run input");
         }
         byte type = in.readByte();
@@ -171,7 +188,12 @@ public final class RunInputs {
                 return new RunInput.Spectrum(runId, experimentId, iteration, values);
             }
             case STARTED -> {
-                return new RunInput.Started(in.readUTF(), in.readUTF(), in.readInt(), in.readUTF(), in.readLong());
+                String runId = in.readUTF();
+                String experimentId = in.readUTF();
+                int runIndex = in.readInt();
+                String optimizer = in.readUTF();
+                long parameterCount = in.readLong();
+                return new RunInput.Started(runId, experimentId, runIndex, optimizer, parameterCount, format == 1 ? runId : in.readUTF());
             }
             case FINISHED -> {
                 String runId = in.readUTF();
@@ -180,8 +202,9 @@ public final class RunInputs {
                 int iterations = in.readInt();
                 double finalLoss = in.readDouble();
                 boolean present = in.readBoolean();
+                String message = in.readNullableString();
                 return new RunInput.Finished(runId, experimentId, status, iterations, present ? finalLoss : null,
-                        in.readNullableString());
+                        message, format == 1 ? runId : in.readUTF());
             }
             default -> throw Codec.unknownFormat(type, "run input type");
         }
