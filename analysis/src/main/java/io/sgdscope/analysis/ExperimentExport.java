@@ -6,8 +6,6 @@ import io.sgdscope.schemas.RunFinished;
 import io.sgdscope.schemas.RunStarted;
 import io.sgdscope.schemas.SpectrumSnapshot;
 import io.sgdscope.schemas.Topics;
-import io.sgdscope.schemas.serde.TelemetrySerde;
-import io.sgdscope.schemas.serde.TelemetrySerdes;
 import io.sgdscope.schemas.serde.UnreadableRecordException;
 import java.io.IOException;
 import java.io.UncheckedIOException;
@@ -16,6 +14,7 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.LinkedHashMap;
+import java.util.List;
 import java.util.Map;
 import java.util.TreeSet;
 import java.util.function.LongConsumer;
@@ -26,7 +25,8 @@ import org.apache.avro.specific.SpecificRecordBase;
 /**
  * Writes one experiment's records from the kept topics to CSV files, one per record type:
  * {@code runs_started.csv}, {@code runs_finished.csv}, {@code iterations.csv}, {@code spectra.csv},
- * {@code alerts.csv} (see {@link CsvTable} for the encoding). Records appear in topic order
+ * {@code alerts.csv} (see {@link CsvTable} for the encoding). {@code iterations.csv} has one row per run and
+ * iteration whether the trainer published per run or in frames of many runs. Records appear in topic order
  * (partition by partition, offset by offset), so the same topic contents give the same files.
  * Records that cannot be read are skipped and counted.
  */
@@ -48,6 +48,9 @@ public final class ExperimentExport {
             super(message);
         }
     }
+
+    /** The kept topics, in the order they are read. */
+    private static final List<String> TOPICS = List.of(Topics.RUNS, Topics.ITERATIONS, Topics.SPECTRA, Topics.ALERTS);
 
     private final Map<String, Object> clientConfig;
 
@@ -71,26 +74,25 @@ public final class ExperimentExport {
         long[] read = {0};
         long[] unreadable = {0};
         try (TopicReader reader = new TopicReader(clientConfig)) {
-            for (Map.Entry<String, TelemetrySerde<? extends SpecificRecord>> topic : topics().entrySet()) {
-                TelemetrySerde<? extends SpecificRecord> serde = topic.getValue();
-                reader.readAll(topic.getKey(), record -> {
+            for (String topic : TOPICS) {
+                TopicRecords decoder = TopicRecords.of(topic);
+                reader.readAll(topic, record -> {
                     if (++read[0] % 50_000 == 0) {
                         progress.accept(read[0]);
                     }
-                    SpecificRecord value;
+                    List<? extends SpecificRecord> values;
                     try {
-                        value = serde.decode(record.topic(), record.partition(), record.offset(), record.value());
+                        values = decoder.decode(record.topic(), record.partition(), record.offset(), record.value());
                     } catch (UnreadableRecordException e) {
                         unreadable[0]++;
                         return;
                     }
-                    if (value == null) {
-                        return;
-                    }
-                    String experiment = String.valueOf(value.get(value.getSchema().getField("experimentId").pos()));
-                    experimentsSeen.add(experiment);
-                    if (experiment.equals(experimentId)) {
-                        outputs.get(value.getClass()).write((SpecificRecordBase) value);
+                    for (SpecificRecord value : values) {
+                        String experiment = String.valueOf(value.get(value.getSchema().getField("experimentId").pos()));
+                        experimentsSeen.add(experiment);
+                        if (experiment.equals(experimentId)) {
+                            outputs.get(value.getClass()).write((SpecificRecordBase) value);
+                        }
                     }
                 });
             }
@@ -111,15 +113,6 @@ public final class ExperimentExport {
                     + ")");
         }
         return new Result(rows, unreadable[0]);
-    }
-
-    private static Map<String, TelemetrySerde<? extends SpecificRecord>> topics() {
-        Map<String, TelemetrySerde<? extends SpecificRecord>> topics = new LinkedHashMap<>();
-        topics.put(Topics.RUNS, TelemetrySerdes.runs());
-        topics.put(Topics.ITERATIONS, TelemetrySerdes.iterations());
-        topics.put(Topics.SPECTRA, TelemetrySerdes.spectra());
-        topics.put(Topics.ALERTS, TelemetrySerdes.alerts());
-        return topics;
     }
 
     /** One CSV file being written. */

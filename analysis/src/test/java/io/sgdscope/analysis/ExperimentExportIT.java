@@ -8,6 +8,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import io.sgdscope.embedded.junit.KafkaBrokerExtension;
 import io.sgdscope.schemas.DatasetSpec;
 import io.sgdscope.schemas.IterationMetrics;
+import io.sgdscope.schemas.frames.Frame;
 import io.sgdscope.schemas.ModelSpec;
 import io.sgdscope.schemas.OptimizerSpec;
 import io.sgdscope.schemas.RunFinished;
@@ -50,26 +51,47 @@ class ExperimentExportIT {
     static void fillTopics() throws Exception {
         try (KafkaProducer<String, byte[]> producer = new KafkaProducer<>(Map.of(
                 ProducerConfig.BOOTSTRAP_SERVERS_CONFIG, broker.bootstrapServers()), new StringSerializer(), new ByteArraySerializer())) {
+            // Experiment A is published as a trainer of blocks does it (one frame of all runs per iteration),
+            // B per run: the export gives one row per run and iteration either way.
             for (String experiment : List.of("A", "B")) {
+                boolean frames = experiment.equals("A");
+                List<List<IterationMetrics>> byIteration = new ArrayList<>();
+                for (int t = 0; t < 20; t++) {
+                    byIteration.add(new ArrayList<>());
+                }
                 for (int run = 0; run < 3; run++) {
                     String runId = experiment + "-r" + run;
                     RunStarted started = runStarted(experiment, runId, run);
-                    if (experiment.equals("A")) {
+                    if (frames) {
+                        started.setFrameKey(experiment + "-r0");
                         STARTS_OF_A.add(started);
                     }
                     producer.send(new ProducerRecord<>(Topics.RUNS, Topics.runStartedKey(runId),
                             TelemetrySerdes.runs().serialize(Topics.RUNS, started)));
                     for (int t = 0; t < 20; t++) {
                         IterationMetrics metrics = iteration(experiment, runId, run, t);
-                        if (experiment.equals("A")) {
+                        byIteration.get(t).add(metrics);
+                        if (frames) {
                             ITERATIONS_OF_A.add(metrics);
+                        } else {
+                            producer.send(new ProducerRecord<>(Topics.ITERATIONS, runId,
+                                    TelemetrySerdes.iterations().serialize(Topics.ITERATIONS, metrics)));
                         }
-                        producer.send(new ProducerRecord<>(Topics.ITERATIONS, runId, TelemetrySerdes.iterations().serialize(Topics.ITERATIONS, metrics)));
                     }
+                }
+                for (List<IterationMetrics> oneIteration : byIteration) {
+                    if (frames) {
+                        Frame frame = Frame.of(oneIteration);
+                        producer.send(new ProducerRecord<>(Topics.ITERATIONS, frame.key(),
+                                TelemetrySerdes.frames().serialize(Topics.ITERATIONS, frame)));
+                    }
+                }
+                for (int run = 0; run < 3; run++) {
+                    String runId = experiment + "-r" + run;
                     producer.send(new ProducerRecord<>(Topics.RUNS, Topics.runFinishedKey(runId), TelemetrySerdes.runs().serialize(Topics.RUNS,
                             RunFinished.newBuilder().setRunId(runId).setExperimentId(experiment).setStatus(RunStatus.COMPLETED)
                                     .setIterations(20).setFinishedAtMillis(2L).setDurationSeconds(0.5).setFinalLoss(0.1 / (run + 1))
-                                    .setDroppedRecords(0).build())));
+                                    .setDroppedRecords(0).setFrameKey(frames ? experiment + "-r0" : null).build())));
                 }
             }
             producer.send(new ProducerRecord<>(Topics.ITERATIONS, "A-r0", "garbage".getBytes(StandardCharsets.UTF_8)));

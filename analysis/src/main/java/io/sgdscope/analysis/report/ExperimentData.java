@@ -1,14 +1,13 @@
 package io.sgdscope.analysis.report;
 
 import io.sgdscope.analysis.TopicReader;
+import io.sgdscope.analysis.TopicRecords;
 import io.sgdscope.schemas.DeviationAlert;
 import io.sgdscope.schemas.IterationMetrics;
 import io.sgdscope.schemas.RunFinished;
 import io.sgdscope.schemas.RunStarted;
 import io.sgdscope.schemas.SpectrumSnapshot;
 import io.sgdscope.schemas.Topics;
-import io.sgdscope.schemas.serde.TelemetrySerde;
-import io.sgdscope.schemas.serde.TelemetrySerdes;
 import io.sgdscope.schemas.serde.UnreadableRecordException;
 import java.util.ArrayList;
 import java.util.Comparator;
@@ -54,10 +53,9 @@ public final class ExperimentData {
         TreeSet<String> experiments = new TreeSet<>();
         long[] read = {0};
         try (TopicReader reader = new TopicReader(clientConfig)) {
-            readTopic(reader, Topics.RUNS, TelemetrySerdes.runs(), data, experiments, read, progress);
-            readTopic(reader, Topics.ITERATIONS, TelemetrySerdes.iterations(), data, experiments, read, progress);
-            readTopic(reader, Topics.SPECTRA, TelemetrySerdes.spectra(), data, experiments, read, progress);
-            readTopic(reader, Topics.ALERTS, TelemetrySerdes.alerts(), data, experiments, read, progress);
+            for (String topic : List.of(Topics.RUNS, Topics.ITERATIONS, Topics.SPECTRA, Topics.ALERTS)) {
+                readTopic(reader, topic, data, experiments, read, progress);
+            }
         }
         progress.accept(read[0]);
         if (data.series.isEmpty() && data.starts.isEmpty()) {
@@ -69,21 +67,21 @@ public final class ExperimentData {
         return data;
     }
 
-    private static <T extends SpecificRecord> void readTopic(TopicReader reader, String topic, TelemetrySerde<T> serde,
-                                                             ExperimentData data, TreeSet<String> experiments, long[] read,
-                                                             LongConsumer progress) {
+    private static void readTopic(TopicReader reader, String topic, ExperimentData data, TreeSet<String> experiments, long[] read,
+                                  LongConsumer progress) {
+        TopicRecords decoder = TopicRecords.of(topic);
         reader.readAll(topic, record -> {
             if (++read[0] % 100_000 == 0) {
                 progress.accept(read[0]);
             }
-            T value;
+            List<? extends SpecificRecord> values;
             try {
-                value = serde.decode(record.topic(), record.partition(), record.offset(), record.value());
+                values = decoder.decode(record.topic(), record.partition(), record.offset(), record.value());
             } catch (UnreadableRecordException e) {
                 data.unreadable++;
                 return;
             }
-            if (value != null) {
+            for (SpecificRecord value : values) {
                 String experiment = String.valueOf(value.get(value.getSchema().getField("experimentId").pos()));
                 experiments.add(experiment);
                 if (experiment.equals(data.experimentId)) {
