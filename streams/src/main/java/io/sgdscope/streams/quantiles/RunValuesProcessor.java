@@ -100,28 +100,31 @@ final class RunValuesProcessor implements Processor<String, RunInput, String, Ob
     @Override
     public void process(Record<String, RunInput> record) {
         RunInput input = record.value();
+        // The key the record travelled under is the block's: a frame's Kafka key (its block's first run id, kept
+        // even if that run is no longer in the frame), a start's or finish's frameKey, a snapshot's run id.
+        String key = record.key() != null ? record.key() : input instanceof RunInput.Started started ? started.frameKey()
+                : input instanceof RunInput.Finished finished ? finished.frameKey() : input.runId();
         if (input instanceof RunInput.Frames frames) {
-            onFrame(frames.frame(), record.timestamp());
+            onFrame(key, frames.frame(), record.timestamp());
         } else if (input instanceof RunInput.Spectrum spectrum) {
-            onSpectrum(spectrum, record.timestamp());
+            onSpectrum(key, spectrum, record.timestamp());
         } else if (input instanceof RunInput.Started started) {
-            onStarted(started);
+            onStarted(key, started);
         } else if (input instanceof RunInput.Finished finished) {
-            onFinished(finished, record.timestamp());
+            onFinished(key, finished, record.timestamp());
         }
     }
 
-    private void onFrame(Frame frame, long timestamp) {
+    private void onFrame(String key, Frame frame, long timestamp) {
         String experimentId = frame.experimentId();
         QuantilesMeters.Experiment counters = meters.experiment(experimentId);
         counters.iterationRecords.increment(frame.size());
         meters.recordLatency(timestamp, System.currentTimeMillis());
         int t = frame.iteration();
         if (t < 0) {
-            log.warn("skipped the record of run(s) {} .. at iteration {}: iterations start at 0", frame.key(), t);
+            log.warn("skipped the record of run(s) {} .. at iteration {}: iterations start at 0", frame.runId(0), t);
             return;
         }
-        String key = frame.key();
         RunBlock block = block(key, experimentId);
         int[] positions = block.positionsOf(frame);
         BlockStep.Outcome outcome = step.apply(block, frame, positions);
@@ -167,7 +170,7 @@ final class RunValuesProcessor implements Processor<String, RunInput, String, Ob
         batches.keep(timestamp, sender);
     }
 
-    private void onSpectrum(RunInput.Spectrum snapshot, long timestamp) {
+    private void onSpectrum(String key, RunInput.Spectrum snapshot, long timestamp) {
         String experimentId = snapshot.experimentId();
         QuantilesMeters.Experiment counters = meters.experiment(experimentId);
         counters.spectrumRecords.increment();
@@ -175,7 +178,6 @@ final class RunValuesProcessor implements Processor<String, RunInput, String, Ob
             log.warn("skipped the snapshot of run {} at iteration {}: iterations start at 0", snapshot.runId(), snapshot.iteration());
             return;
         }
-        String key = snapshot.runId();
         RunBlock block = block(key, experimentId);
         int position = block.positionOf(snapshot.runId());
         RunState run = block.run(position);
@@ -193,8 +195,7 @@ final class RunValuesProcessor implements Processor<String, RunInput, String, Ob
         batches.keep(timestamp, sender);
     }
 
-    private void onStarted(RunInput.Started started) {
-        String key = started.frameKey();
+    private void onStarted(String key, RunInput.Started started) {
         RunBlock block = block(key, started.experimentId());
         RunState run = block.run(block.positionOf(started.runId()));
         if (run.started()) {
@@ -204,8 +205,7 @@ final class RunValuesProcessor implements Processor<String, RunInput, String, Ob
         blocks.put(key, block);
     }
 
-    private void onFinished(RunInput.Finished finished, long timestamp) {
-        String key = finished.frameKey();
+    private void onFinished(String key, RunInput.Finished finished, long timestamp) {
         RunBlock block = block(key, finished.experimentId());
         int position = block.positionOf(finished.runId());
         RunState run = block.run(position);
