@@ -330,11 +330,13 @@ public final class StreamsBenchmark {
         }
         try (app) {
             long firstRecord = 0;
+            long firstCpu = 0;
             long lastReport = System.nanoTime();
             while (counted.getAsLong() < records) {
                 Thread.sleep(20);
                 if (firstRecord == 0 && counted.getAsLong() > 0) {
                     firstRecord = System.nanoTime();
+                    firstCpu = streamThreadCpuNanos(prefix);
                 }
                 if (System.nanoTime() - lastReport > 10_000_000_000L) {
                     lastReport = System.nanoTime();
@@ -342,6 +344,7 @@ public final class StreamsBenchmark {
                 }
             }
             long allCounted = System.nanoTime();
+            double cpuSeconds = (streamThreadCpuNanos(prefix) - firstCpu) / 1e9;
             while (settled.getAsLong() == 0) {
                 Thread.sleep(20);
             }
@@ -350,12 +353,29 @@ public final class StreamsBenchmark {
             double rate = records / processing;
             results.put(which + " app" + (which.equals("both") ? "s (one process)" : ""), String.format(Locale.ROOT,
                     "%,.0f run-iterations/s (first to last record %.1f s; start to first record %.1f s; results settled %.1f s after "
-                            + "the last record)%s", rate, processing, (firstRecord - start) / 1e9, (done - allCounted) / 1e9,
+                            + "the last record; %,.0f run-iterations per CPU second of the stream threads, %.1f s)%s", rate, processing,
+                    (firstRecord - start) / 1e9, (done - allCounted) / 1e9, records / cpuSeconds, cpuSeconds,
                     Double.isNaN(consumerRate) ? "" : String.format(Locale.ROOT, "; ratio to the plain consumer %.2f", rate / consumerRate)));
             say("%s: %,.0f run-iterations/s", which, rate);
         }
         storeSizes(which, state, prefix);
         registry.close();
+    }
+
+    /**
+     * CPU time of the app's stream threads so far (Kafka Streams names them {@code <application id>-<uuid>-StreamThread-n}):
+     * on a shared machine a steadier measure of the work done than wall time.
+     */
+    private static long streamThreadCpuNanos(String applicationIdPrefix) {
+        java.lang.management.ThreadMXBean threads = java.lang.management.ManagementFactory.getThreadMXBean();
+        long total = 0;
+        for (Thread thread : Thread.getAllStackTraces().keySet()) {
+            if (thread.getName().startsWith(applicationIdPrefix) && thread.getName().contains("-StreamThread-")) {
+                long cpu = threads.getThreadCpuTime(thread.getId());
+                total += Math.max(0, cpu);
+            }
+        }
+        return total;
     }
 
     private boolean frontierSettled(QuantilesApp app) {
