@@ -7,8 +7,11 @@ root="$(cd "$(dirname "$0")/../.." && pwd)"
 cd "$root"
 # The parent's profile "bench" adds this harness to the reactor; -am builds the streams module and the
 # rest it needs, so nothing has to be installed in the local Maven repository first.
-./mvnw -B -q -P bench -pl bench/streams -am package -DskipTests dependency:build-classpath \
-    -Dmdep.outputFile=target/classpath.txt -Dmdep.includeScope=runtime
+# BENCH_NO_BUILD=1 skips the build (repeated runs of a build made just before).
+if [ "${BENCH_NO_BUILD:-0}" != 1 ]; then
+    ./mvnw -B -q -P bench -pl bench/streams -am package -DskipTests dependency:build-classpath \
+        -Dmdep.outputFile=target/classpath.txt -Dmdep.includeScope=runtime
+fi
 work="${BENCH_WORK:-$(mktemp -d /tmp/sgdscope-bench-XXXXXX)}"
 echo "work folder: $work (broker data and state stores; removed at the end unless BENCH_KEEP=1)"
 trap '[ "${BENCH_KEEP:-0}" = 1 ] || rm -rf "$work"' EXIT

@@ -117,6 +117,52 @@ final class CrossRunDistribution {
         squaresLo = squares[1];
     }
 
+    /**
+     * Counts the runs' values {@code values[0 .. count)} as {@link #add} does one by one (the same sums,
+     * bit for bit; the sketch gets the finite values in one bulk update).
+     *
+     * @param scratch room for the finite values, at least {@code count} long (the caller's, reused)
+     * @return how many of them were NaN or infinite
+     */
+    int addAll(double[] values, int count, double[] scratch) {
+        double[] finite = scratch;
+        int kept = 0;
+        double hi = sumHi;
+        double lo = sumLo;
+        double squaresHigh = squaresHi;
+        double squaresLow = squaresLo;
+        for (int i = 0; i < count; i++) {
+            double value = values[i];
+            if (!Double.isFinite(value)) {
+                continue;
+            }
+            finite[kept++] = value;
+            // Σx += value, double-double (TwoSum, then renormalised), as addDoubleDouble(hi, lo, value, 0)
+            double s = hi + value;
+            double v = s - hi;
+            double e = (hi - (s - v)) + (value - v) + lo;
+            hi = s + e;
+            lo = e - (hi - s);
+            // Σx² += value², with value² = square + squareError exactly (TwoProduct)
+            double square = value * value;
+            double squareError = Math.fma(value, value, -square);
+            double s2 = squaresHigh + square;
+            double v2 = s2 - squaresHigh;
+            double e2 = (squaresHigh - (s2 - v2)) + (square - v2) + (squaresLow + squareError);
+            squaresHigh = s2 + e2;
+            squaresLow = e2 - (squaresHigh - s2);
+        }
+        sumHi = hi;
+        sumLo = lo;
+        squaresHi = squaresHigh;
+        squaresLo = squaresLow;
+        if (kept > 0) {
+            sketch.update(finite, 0, kept);
+        }
+        nonFinite += count - kept;
+        return count - kept;
+    }
+
     /** (aHi + aLo) + (bHi + bLo) in double-double arithmetic (TwoSum of the high parts, then renormalised). */
     static double[] addDoubleDouble(double aHi, double aLo, double bHi, double bLo) {
         double s = aHi + bHi;

@@ -1,13 +1,9 @@
 package io.sgdscope.streams.quantiles;
 
-import io.micrometer.core.instrument.Counter;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.sgdscope.schemas.Topics;
 import io.sgdscope.streams.internals.WriteBackStore;
-import io.sgdscope.streams.metrics.MeterNames;
 import java.time.Clock;
-import java.util.HashMap;
-import java.util.Map;
 import org.apache.kafka.streams.processor.api.Processor;
 import org.apache.kafka.streams.processor.api.ProcessorContext;
 import org.apache.kafka.streams.processor.api.Record;
@@ -20,15 +16,16 @@ import org.apache.kafka.streams.processor.api.Record;
 final class DistributionProcessor implements Processor<String, PartialValues, String, CrossRunBand> {
 
     private final int sketchK;
-    private final MeterRegistry registry;
+    private final QuantilesMeters meters;
     private final Clock clock;
-    private final Map<String, Counter> nonFiniteCounters = new HashMap<>();
+    /** Room for the finite values of one metric of a batch. */
+    private double[] scratch = new double[512];
     private ProcessorContext<String, CrossRunBand> context;
     private WriteBackStore<CrossRunDistribution> distributions;
 
     DistributionProcessor(int sketchK, MeterRegistry registry, Clock clock) {
         this.sketchK = sketchK;
-        this.registry = registry;
+        this.meters = new QuantilesMeters(registry);
         this.clock = clock;
     }
 
@@ -52,28 +49,18 @@ final class DistributionProcessor implements Processor<String, PartialValues, St
             if (distribution == null) {
                 distribution = CrossRunDistribution.empty(sketchK);
             }
-            int nonFinite = 0;
-            for (double value : partial.valuesOf(metric)) {
-                distribution.add(value);
-                if (!Double.isFinite(value)) {
-                    nonFinite++;
-                }
+            int count = partial.valueCount(metric);
+            if (scratch.length < count) {
+                scratch = new double[Math.max(count, 2 * scratch.length)];
             }
+            int nonFinite = distribution.addAll(partial.valuesView(metric), count, scratch);
             distributions.put(key, distribution);
             if (nonFinite > 0) {
-                nonFiniteCounter(experimentId, metric).increment(nonFinite);
+                meters.nonFinite(experimentId, metric).increment(nonFinite);
             }
             context.forward(record.withKey(Topics.quantileKey(experimentId, metric, iteration))
                     .withValue(distribution.band(experimentId, metric, iteration, clock.millis())));
         }
     }
 
-    private Counter nonFiniteCounter(String experimentId, String metric) {
-        return nonFiniteCounters.computeIfAbsent(experimentId + '\u0000' + metric,
-                key -> Counter.builder(MeterNames.NON_FINITE_VALUES)
-                        .tag(MeterNames.TAG_EXPERIMENT, experimentId)
-                        .tag(MeterNames.TAG_METRIC, metric)
-                        .description("NaN or infinite values, counted but kept out of the sketch")
-                        .register(registry));
-    }
 }

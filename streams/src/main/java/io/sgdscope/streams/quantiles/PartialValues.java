@@ -62,15 +62,53 @@ final class PartialValues {
         records++;
     }
 
+    /** Counts {@code count} more records that contributed (the counted runs of a frame). */
+    void countRecords(int count) {
+        records += count;
+    }
+
     void add(String metric, double value) {
+        Series values = seriesOf(metric);
+        if (values.size == values.values.length) {
+            values.values = Arrays.copyOf(values.values, values.size * 2);
+        }
+        values.values[values.size++] = value;
+    }
+
+    /**
+     * Adds a frame's column at once: the value of every run {@code i < count} that is neither missing nor
+     * skipped (a duplicate or a late record).
+     *
+     * @param missing true where the run has no value, or null if none is missing
+     * @param skipped true where the run does not count here, or null if every run counts
+     */
+    void addColumn(String metric, double[] values, boolean[] missing, boolean[] skipped, int count) {
+        Series series = seriesOf(metric);
+        if (series.size + count > series.values.length) {
+            series.values = Arrays.copyOf(series.values, Math.max(series.values.length * 2, series.size + count));
+        }
+        if (missing == null && skipped == null) {
+            System.arraycopy(values, 0, series.values, series.size, count);
+            series.size += count;
+            return;
+        }
+        double[] into = series.values;
+        int size = series.size;
+        for (int i = 0; i < count; i++) {
+            if ((missing == null || !missing[i]) && (skipped == null || !skipped[i])) {
+                into[size++] = values[i];
+            }
+        }
+        series.size = size;
+    }
+
+    private Series seriesOf(String metric) {
         Series values = series.get(metric);
         if (values == null) {
             values = new Series(metric);
             series.put(metric, values);
-        } else if (values.size == values.values.length) {
-            values.values = Arrays.copyOf(values.values, values.size * 2);
         }
-        values.values[values.size++] = value;
+        return values;
     }
 
     /** Adds another batch's values (and records) of the same experiment and iteration. */
@@ -87,6 +125,18 @@ final class PartialValues {
     /** The metrics with values, in the order they were first added. */
     Iterable<String> metrics() {
         return series.keySet();
+    }
+
+    /** How many values the metric has; they are the first {@code valueCount} of {@link #valuesView}. */
+    int valueCount(String metric) {
+        Series values = series.get(metric);
+        return values == null ? 0 : values.size;
+    }
+
+    /** The metric's values without a copy (the first {@link #valueCount} entries count); do not change them. */
+    double[] valuesView(String metric) {
+        Series values = series.get(metric);
+        return values == null ? new double[0] : values.values;
     }
 
     double[] valuesOf(String metric) {

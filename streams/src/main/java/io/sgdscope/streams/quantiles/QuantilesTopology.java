@@ -30,9 +30,10 @@ import org.apache.kafka.streams.state.Stores;
  * the metric across the experiment's runs, updated as the runs' values arrive.
  *
  * <pre>
- * sgd.iterations + sgd.runs + sgd.spectra, by runId ({@link RunInputs})
- *   → run-values:    count each (run, iteration) once [store run-state, by runId]; late records of
- *                    finished runs; pair t with t + 1 for Δ_t; rolling windows of watched runs;
+ * sgd.iterations (frames) + sgd.runs + sgd.spectra, by frame key ({@link RunInputs})
+ *   → run-values:    column by column per frame: count each (run, iteration) once [store run-state, one
+ *                    entry per block of runs]; late records of finished runs; finishes wait for the
+ *                    iterations they announce; pair t with t + 1 for Δ_t; rolling windows of watched runs;
  *                    batch the values of each (experiment, iteration) [store partial-values]
  *   ├→ batches → repartition values-by-iteration (by experiment/iteration)
  *   │    → distributions: add to the KLL sketch of each metric [store cross-run-distributions]
@@ -110,8 +111,9 @@ public final class QuantilesTopology {
         KStream<String, RunInput> inputs = RunInputs.stream(builder, partitions, spectra, scope);
 
         Map<String, KStream<String, Object>> outputs = inputs
-                .process(withStores(() -> new RunValuesProcessor(settings, registry, watchedGauges),
-                        WriteBackStore.builder(RUN_STATE_STORE, RunState.serde(), true, RunValuesProcessor.CACHED_RUNS),
+                .process(withStores(() -> new RunValuesProcessor(settings, scope.firstIteration(), scope.lastIteration(),
+                                registry, watchedGauges),
+                        WriteBackStore.builder(RUN_STATE_STORE, RunBlock.serde(), true, RunValuesProcessor.CACHED_BLOCKS),
                         WriteBackStore.builder(PARTIAL_VALUES_STORE, PartialValues.serde(), false, 0)),
                         Named.as("run-values"))
                 .split(Named.as("run-"))

@@ -1,23 +1,18 @@
 package io.sgdscope.streams.quantiles;
 
-import io.micrometer.core.instrument.Counter;
 import io.micrometer.core.instrument.MeterRegistry;
-import io.micrometer.core.instrument.Timer;
 import io.micrometer.core.instrument.Tags;
-import io.sgdscope.schemas.IterationMetrics;
 import io.sgdscope.schemas.frames.Frame;
 import io.sgdscope.streams.internals.WriteBackStore;
 import io.sgdscope.streams.metrics.MeterGroups;
 import io.sgdscope.streams.metrics.MeterNames;
 import io.sgdscope.streams.runs.RunInput;
-import io.sgdscope.streams.runs.StepPairing;
 import java.util.ArrayList;
-import java.util.HashMap;
 import java.util.HashSet;
-import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
+import java.util.TreeMap;
 import org.apache.kafka.streams.processor.PunctuationType;
 import org.apache.kafka.streams.processor.api.Processor;
 import org.apache.kafka.streams.processor.api.ProcessorContext;
@@ -26,337 +21,287 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * First step, keyed by run: counts each (run, iteration) once whatever order records arrive in, pairs
- * iterations into steps for Δ_t(f) (Eq. 22), counts records of finished runs as late, keeps the rolling
- * windows of watched runs, and gathers the values of each (experiment, iteration) into batches
- * ({@link PartialValues}) that go on after {@code batchRecords} records or {@code emitInterval} (wall
- * clock). The run states and the batches being built live in changelogged {@link WriteBackStore}s, so
- * that under exactly-once what was counted here and what was sent commit together; each changed run
- * state and batch is written once per commit, not once per record.
+ * First step, keyed by frame key (a block's first run id, or the run id of a run that publishes alone):
+ * the runs' frames go through the {@link BlockStep} column by column against the block's {@link RunBlock}
+ * (one store entry per block), and the values of each (experiment, iteration) gather in {@link Batches}
+ * that go on after {@code batchRecords} records or {@code emitInterval} (wall clock). Starts, finishes and
+ * snapshots of the block's runs arrive re-keyed by the same key. Run blocks and batches live in
+ * changelogged {@link WriteBackStore}s, written once per commit, so that under exactly-once what was
+ * counted here and what was sent commit together.
  *
- * <p>Outputs: {@link PartialValues} keyed by experiment and iteration, and {@link RunLifecycle} keyed
- * by experiment (a run's first counted iteration, its RunFinished; with a stall timeout, a run that has
- * sent nothing for that long and its first record after that).
+ * <p>A RunFinished whose iteration count exceeds what the run has counted waits in the run's state (it
+ * crossed a repartition topic and may overtake the run's last frames, read in place) until those
+ * iterations are there, or until the run has been silent for the stall timeout; the run finishes then.
+ * With no stall timeout a RunFinished takes effect at once.
+ *
+ * <p>Outputs: {@link PartialValues} keyed by experiment and iteration, and {@link RunLifecycle} keyed by
+ * experiment (a run's first counted iteration, its finish; with a stall timeout, a run that has sent nothing
+ * for that long ({@link StallTracker}) and its first record after that).
  */
 final class RunValuesProcessor implements Processor<String, RunInput, String, Object> {
 
     private static final Logger log = LoggerFactory.getLogger(RunValuesProcessor.class);
-    /** Runs whose state stays decoded in memory between commits (a few hundred bytes each). */
-    static final int CACHED_RUNS = 20_000;
+    /** Blocks whose state stays decoded in memory between commits (a few hundred bytes per run). */
+    static final int CACHED_BLOCKS = 20_000;
 
     private final QuantilesSettings settings;
-    private final List<TrackedMetric> recordMetrics = new ArrayList<>();
-    private final List<TrackedMetric> spectrumMetrics = new ArrayList<>();
-    private final boolean lossDeltaTracked;
-    private final List<TrackedMetric> rollingMetrics;
-    private final MeterRegistry registry;
-    /** End-to-end latency: produce (record timestamp) to processing here, wall clock. */
-    private final Timer latency;
+    private final int firstIteration;
+    private final int lastIteration;
+    private final QuantilesMeters meters;
     private final MeterGroups watchedGauges;
-    private final Map<String, Map<String, Counter>> counters = new HashMap<>();
-    /** Batches of this task not yet sent, by experiment and iteration (also in the store, written on commit). */
-    private final Map<String, PartialValues> open = new HashMap<>();
-    private WriteBackStore<RunState> runStates;
+    private final Batches batches;
+    private final BlockStep step;
+    private final StallTracker stalls;
     /** Watched runs whose gauges this task registered. */
     private final Set<String> watchedHere = new HashSet<>();
+    private final Batches.Sender sender = this::send;
     private ProcessorContext<String, Object> context;
-    private WriteBackStore<PartialValues> partials;
+    private WriteBackStore<RunBlock> blocks;
+
     /**
-     * The active runs of this task (counted iterations, no RunFinished) and when each last sent a record,
-     * wall clock of the app; in memory only (after a restart each starts again from the restart).
+     * @param firstIteration the first iteration the app reads (a replay's range; 0 live)
+     * @param lastIteration the last iteration the app reads
      */
-    private final Map<String, Activity> activity = new HashMap<>();
-
-    /** When an active run last sent a record, and whether it has been reported stalled since. */
-    private static final class Activity {
-        final String experimentId;
-        long lastSeenMillis;
-        boolean stalled;
-        /** Rebuilt after a restart: the frontier may know it as stalled, so its next record reports it active. */
-        boolean announce;
-
-        Activity(String experimentId, long lastSeenMillis) {
-            this.experimentId = experimentId;
-            this.lastSeenMillis = lastSeenMillis;
-        }
-    }
-
-    RunValuesProcessor(QuantilesSettings settings, MeterRegistry registry, MeterGroups watchedGauges) {
+    RunValuesProcessor(QuantilesSettings settings, int firstIteration, int lastIteration, MeterRegistry registry,
+                       MeterGroups watchedGauges) {
         this.settings = settings;
-        for (String name : settings.metrics()) {
-            TrackedMetric metric = TrackedMetric.named(name);
-            if (metric.fromIterationRecord()) {
-                recordMetrics.add(metric);
-            } else if (metric.source() == TrackedMetric.Source.SPECTRUM) {
-                spectrumMetrics.add(metric);
-            }
-        }
-        this.lossDeltaTracked = settings.metrics().contains(TrackedMetric.LOSS_DELTA);
-        this.rollingMetrics = settings.watchedRuns() == 0 ? List.of()
-                : settings.rollingMetrics().stream().map(TrackedMetric::named).toList();
-        this.registry = registry;
-        this.latency = Timer.builder(MeterNames.RECORD_LATENCY)
-                .description("Time from a trainer producing an IterationMetrics (its record timestamp) to the quantiles app reading it")
-                .publishPercentileHistogram()
-                .minimumExpectedValue(java.time.Duration.ofMillis(1))
-                .maximumExpectedValue(java.time.Duration.ofMinutes(5))
-                .register(registry);
+        this.firstIteration = firstIteration;
+        this.lastIteration = lastIteration;
+        this.meters = new QuantilesMeters(registry);
         this.watchedGauges = watchedGauges;
+        this.batches = new Batches(settings.batchRecords());
+        this.step = new BlockStep(settings, batches);
+        this.stalls = new StallTracker(settings.runStallTimeout());
     }
 
     @Override
     public void init(ProcessorContext<String, Object> context) {
         this.context = context;
-        this.runStates = context.getStateStore(QuantilesTopology.RUN_STATE_STORE);
-        this.partials = context.getStateStore(QuantilesTopology.PARTIAL_VALUES_STORE);
-        // The store is restored (and a processor may be initialised again after a dirty close): the
-        // batches not yet sent are the ones it holds.
-        this.open.clear();
-        partials.forEachCommitted(open::put);
-        context.schedule(settings.emitInterval(), PunctuationType.WALL_CLOCK_TIME, this::sendAll);
-        activity.clear();
-        if (!settings.runStallTimeout().isZero()) {
+        this.blocks = context.getStateStore(QuantilesTopology.RUN_STATE_STORE);
+        // The stores are restored (and a processor may be initialised again after a dirty close).
+        batches.init(context.getStateStore(QuantilesTopology.PARTIAL_VALUES_STORE));
+        context.schedule(settings.emitInterval(), PunctuationType.WALL_CLOCK_TIME, now -> batches.sendAll(now, sender));
+        stalls.clear();
+        if (stalls.enabled()) {
             long now = context.currentSystemTimeMs();
-            runStates.forEachCommitted((runId, state) -> {
-                if (!state.finished() && !state.iterations().isEmpty()) {
-                    Activity restored = new Activity(state.experimentId(), now);
-                    restored.announce = true;
-                    activity.put(runId, restored);
+            blocks.forEachCommitted((key, block) -> {
+                block.adoptKey(key);
+                for (int position = 0; position < block.size(); position++) {
+                    RunState run = block.run(position);
+                    if (!run.finished() && (!run.iterations().isEmpty() || run.pendingFinish() != null)) {
+                        stalls.restored(key, block.experimentId(), position, now);
+                    }
                 }
             });
-            java.time.Duration check = settings.runStallTimeout().dividedBy(4);
-            check = check.compareTo(java.time.Duration.ofMinutes(1)) > 0 ? java.time.Duration.ofMinutes(1)
-                    : check.compareTo(java.time.Duration.ofMillis(100)) < 0 ? java.time.Duration.ofMillis(100) : check;
-            context.schedule(check, PunctuationType.WALL_CLOCK_TIME, this::reportStalledRuns);
+            context.schedule(stalls.checkInterval(), PunctuationType.WALL_CLOCK_TIME, this::onSilentRuns);
         }
-    }
-
-    /**
-     * A run is active while it sends; when it has sent nothing for the stall timeout it is reported
-     * stalled, and active again with its next record.
-     */
-    private void seen(String runId, String experimentId, int iteration, boolean first, long timestamp) {
-        boolean announce = first;
-        if (!settings.runStallTimeout().isZero()) {
-            long now = context.currentSystemTimeMs();
-            Activity known = activity.get(runId);
-            if (known == null) {
-                activity.put(runId, new Activity(experimentId, now));
-            } else {
-                known.lastSeenMillis = now;
-                announce |= known.stalled || known.announce;
-                known.stalled = false;
-                known.announce = false;
-            }
-        }
-        if (announce) {
-            context.forward(new Record<>(experimentId, RunLifecycle.active(experimentId, runId, iteration), timestamp));
-        }
-    }
-
-    private void reportStalledRuns(long now) {
-        long timeout = settings.runStallTimeout().toMillis();
-        Map<String, List<String>> stalledNow = new java.util.TreeMap<>();
-        for (Map.Entry<String, Activity> entry : activity.entrySet()) {
-            Activity run = entry.getValue();
-            if (!run.stalled && now - run.lastSeenMillis >= timeout) {
-                RunState state = runStates.get(entry.getKey());
-                int last = state == null ? -1 : state.iterations().max();
-                run.stalled = true;
-                run.announce = false;
-                stalledNow.computeIfAbsent(run.experimentId, id -> new ArrayList<>()).add(entry.getKey());
-                context.forward(new Record<>(run.experimentId, RunLifecycle.stalled(run.experimentId, entry.getKey(), last), now));
-            }
-        }
-        // One line per experiment, not per run: a crashed ensemble trainer stalls thousands of runs at once.
-        stalledNow.forEach((experimentId, runIds) -> log.info(
-                "{} run(s) of experiment {} sent nothing for {} s and no RunFinished (e.g. {}): counted as stalled until they send again",
-                runIds.size(), experimentId, timeout / 1000, runIds.get(0)));
     }
 
     @Override
     public void process(Record<String, RunInput> record) {
         RunInput input = record.value();
+        // The key the record travelled under is the block's: a frame's Kafka key (its block's first run id, kept
+        // even if that run is no longer in the frame), a start's or finish's frameKey, a snapshot's run id.
+        String key = record.key() != null ? record.key() : input instanceof RunInput.Started started ? started.frameKey()
+                : input instanceof RunInput.Finished finished ? finished.frameKey() : input.runId();
         if (input instanceof RunInput.Frames frames) {
-            Frame frame = frames.frame();
-            for (int run = 0; run < frame.size(); run++) {
-                onIteration(frame.row(run), record.timestamp());
-            }
+            onFrame(key, frames.frame(), record.timestamp());
         } else if (input instanceof RunInput.Spectrum spectrum) {
-            onSpectrum(spectrum, record.timestamp());
+            onSpectrum(key, spectrum, record.timestamp());
         } else if (input instanceof RunInput.Started started) {
-            onStarted(started);
+            onStarted(key, started);
         } else if (input instanceof RunInput.Finished finished) {
-            onFinished(finished, record.timestamp());
+            onFinished(key, finished, record.timestamp());
         }
     }
 
-    private void onIteration(IterationMetrics metrics, long timestamp) {
-        String experimentId = metrics.getExperimentId();
-        String runId = metrics.getRunId();
-        int t = metrics.getIteration();
-        counter(experimentId, MeterNames.ITERATION_RECORDS, "IterationMetrics records read by the quantiles app").increment();
-        latency.record(Math.max(0, System.currentTimeMillis() - timestamp), java.util.concurrent.TimeUnit.MILLISECONDS);
+    private void onFrame(String key, Frame frame, long timestamp) {
+        String experimentId = frame.experimentId();
+        QuantilesMeters.Experiment counters = meters.experiment(experimentId);
+        counters.iterationRecords.increment(frame.size());
+        meters.recordLatency(timestamp, System.currentTimeMillis());
+        int t = frame.iteration();
         if (t < 0) {
-            log.warn("skipped the record of run {} at iteration {}: iterations start at 0", runId, t);
+            log.warn("skipped the record of run(s) {} .. at iteration {}: iterations start at 0", frame.runId(0), t);
             return;
         }
-        RunState state = state(runId, experimentId);
-        if (state.finished()) {
-            counter(experimentId, MeterNames.LATE_RECORDS, "Records of a run whose RunFinished had arrived, skipped").increment();
-            return;
+        RunBlock block = block(key, experimentId);
+        int[] positions = block.positionsOf(frame);
+        BlockStep.Outcome outcome = step.apply(block, frame, positions);
+        if (outcome.late > 0) {
+            counters.lateRecords.increment(outcome.late);
         }
-        boolean first = state.iterations().isEmpty();
-        if (!state.iterations().add(t)) {
-            counter(experimentId, MeterNames.DUPLICATE_ITERATION_RECORDS,
-                    "Records of an iteration the run had already sent, skipped").increment();
-            return;
+        if (outcome.duplicates > 0) {
+            counters.duplicateIterations.increment(outcome.duplicates);
         }
-        Map<String, PartialValues> touched = new LinkedHashMap<>(2);
-        PartialValues partial = batch(experimentId, t, touched);
-        for (TrackedMetric metric : recordMetrics) {
-            Double value = metric.valueOf(metrics);
-            if (value != null) {
-                partial.add(metric.name(), value);
+        if (outcome.counted > 0) {
+            long now = context.currentSystemTimeMs();
+            StallTracker.Block activity = stalls.block(key, experimentId);
+            boolean watched = false;
+            for (int i = 0; i < outcome.size; i++) {
+                if (outcome.skipped[i]) {
+                    continue;
+                }
+                int position = positions[i];
+                if (stalls.seen(activity, position, now) | outcome.first[i]) {
+                    context.forward(new Record<>(experimentId, RunLifecycle.active(experimentId, block.runId(position), t), timestamp));
+                }
+                watched |= block.run(position).watched();
             }
-        }
-        boolean watched = state.watched();
-        if (lossDeltaTracked || watched) {
-            state.losses().add(t, metrics.getLoss(), Boolean.TRUE, state.iterations(),
-                    step -> onStep(state, step, touched));
-        }
-        if (watched) {
-            for (TrackedMetric metric : rollingMetrics) {
-                Double value = metric.valueOf(metrics);
-                if (value != null) {
-                    state.rolling(metric.name(), settings.rollingWindow()).add(t, value);
+            if (watched) {
+                for (int i = 0; i < outcome.size; i++) {
+                    RunState run = block.run(positions[i]);
+                    if (!outcome.skipped[i] && run.watched()) {
+                        showRolling(block.runId(positions[i]), run);
+                    }
                 }
             }
-            showRolling(runId, state);
+            if (block.pendingFinishes() > 0) {
+                for (int i = 0; i < outcome.size; i++) {
+                    RunState run = block.run(positions[i]);
+                    if (!outcome.skipped[i] && run.pendingFinish() != null
+                            && run.iterations().count() >= expectedIterations(run.pendingFinish().iterations())) {
+                        finish(key, block, positions[i], timestamp);
+                    }
+                }
+            }
+            blocks.put(key, block);
         }
-        runStates.put(runId, state);
-        seen(runId, experimentId, t, first, timestamp);
-        keep(touched, timestamp);
+        batches.keep(timestamp, sender);
     }
 
-    private void onStep(RunState state, StepPairing.Step<Boolean> step, Map<String, PartialValues> touched) {
-        double lossDelta = step.lossDelta(); // Eq. 22
-        if (lossDeltaTracked) {
-            batch(state.experimentId(), step.iteration(), touched).add(TrackedMetric.LOSS_DELTA, lossDelta);
-        }
-        if (state.watched() && settings.rollingMetrics().contains(TrackedMetric.LOSS_DELTA)) {
-            state.rolling(TrackedMetric.LOSS_DELTA, settings.rollingWindow()).add(step.iteration(), lossDelta);
-        }
-    }
-
-    private void onSpectrum(RunInput.Spectrum snapshot, long timestamp) {
+    private void onSpectrum(String key, RunInput.Spectrum snapshot, long timestamp) {
         String experimentId = snapshot.experimentId();
-        counter(experimentId, MeterNames.SPECTRUM_RECORDS, "SpectrumSnapshot records read by the quantiles app").increment();
+        QuantilesMeters.Experiment counters = meters.experiment(experimentId);
+        counters.spectrumRecords.increment();
         if (snapshot.iteration() < 0) {
             log.warn("skipped the snapshot of run {} at iteration {}: iterations start at 0", snapshot.runId(), snapshot.iteration());
             return;
         }
-        RunState state = state(snapshot.runId(), experimentId);
-        if (state.finished()) {
-            counter(experimentId, MeterNames.LATE_RECORDS, "Records of a run whose RunFinished had arrived, skipped").increment();
+        RunBlock block = block(key, experimentId);
+        int position = block.positionOf(snapshot.runId());
+        RunState run = block.run(position);
+        if (run.finished()) {
+            counters.lateRecords.increment();
             return;
         }
-        if (!state.snapshots().add(snapshot.iteration())) {
-            counter(experimentId, MeterNames.DUPLICATE_SPECTRUM_RECORDS,
-                    "Snapshots of an iteration the run had already sent, skipped").increment();
+        if (!run.snapshots().add(snapshot.iteration())) {
+            counters.duplicateSpectra.increment();
             return;
         }
-        runStates.put(snapshot.runId(), state);
-        Activity known = activity.get(snapshot.runId());
-        if (known != null && !known.stalled && !known.announce) {
-            known.lastSeenMillis = context.currentSystemTimeMs();   // a snapshot is a sign of life too
-        }
-        if (spectrumMetrics.isEmpty()) {
-            return;
-        }
-        Map<String, PartialValues> touched = new LinkedHashMap<>(1);
-        PartialValues partial = batch(experimentId, snapshot.iteration(), touched);
-        for (TrackedMetric metric : spectrumMetrics) {
-            Double value = metric.valueOf(snapshot);
-            if (value != null) {
-                partial.add(metric.name(), value);
-            }
-        }
-        keep(touched, timestamp);
+        blocks.put(key, block);
+        stalls.signOfLife(stalls.find(key), position, context.currentSystemTimeMs()); // a snapshot is a sign of life too
+        step.addSpectrum(experimentId, snapshot);
+        batches.keep(timestamp, sender);
     }
 
-    private void onStarted(RunInput.Started started) {
-        RunState state = state(started.runId(), started.experimentId());
-        if (state.started()) {
+    private void onStarted(String key, RunInput.Started started) {
+        RunBlock block = block(key, started.experimentId());
+        RunState run = block.run(block.positionOf(started.runId()));
+        if (run.started()) {
             return;
         }
-        state.start(started.runIndex(), started.runIndex() >= 0 && started.runIndex() < settings.watchedRuns() && !state.finished());
-        runStates.put(started.runId(), state);
+        run.start(started.runIndex(), started.runIndex() >= 0 && started.runIndex() < settings.watchedRuns() && !run.finished());
+        blocks.put(key, block);
     }
 
-    private void onFinished(RunInput.Finished finished, long timestamp) {
-        String runId = finished.runId();
-        RunState state = state(runId, finished.experimentId());
-        if (state.finished()) {
+    private void onFinished(String key, RunInput.Finished finished, long timestamp) {
+        RunBlock block = block(key, finished.experimentId());
+        int position = block.positionOf(finished.runId());
+        RunState run = block.run(position);
+        if (run.finished() || run.pendingFinish() != null) {
             return; // finishes once
         }
-        int last = state.iterations().max();
-        Double lossAfter = finished.lossAfterLastIteration();
-        Map<String, PartialValues> touched = new LinkedHashMap<>(1);
-        int end = finished.iterations();
-        if (lossAfter != null && (lossDeltaTracked || state.watched()) && state.iterations().add(end)) {
-            // f(θ_T) closes the step T − 1 → T (see RunInput.Finished#lossAfterLastIteration)
-            state.losses().add(end, lossAfter, null, state.iterations(), step -> onStep(state, step, touched));
+        block.deferFinish(position, new RunState.PendingFinish(finished.status(), finished.iterations(),
+                finished.lossAfterLastIteration()));
+        if (stalls.enabled() && run.iterations().count() < expectedIterations(finished.iterations())) {
+            // Its last iterations are still on their way: finish when they are there, or after the stall timeout.
+            stalls.awaitingRecords(stalls.block(key, block.experimentId()), position, context.currentSystemTimeMs());
+        } else {
+            finish(key, block, position, timestamp);
         }
-        if (state.watched()) {
-            showRolling(runId, state);
+        blocks.put(key, block);
+        batches.keep(timestamp, sender);
+    }
+
+    /** The run's RunFinished (pending in its state) takes effect; the caller stores the block. */
+    private void finish(String key, RunBlock block, int position, long timestamp) {
+        RunState run = block.run(position);
+        RunState.PendingFinish finish = run.pendingFinish();
+        String runId = block.runId(position);
+        int last = run.iterations().max();
+        Double lossAfter = finish.lossAfterLastIteration();
+        if (lossAfter != null && (settings.metrics().contains(TrackedMetric.LOSS_DELTA) || run.watched())
+                && run.iterations().add(finish.iterations())) {
+            step.closeLastStep(run, finish.iterations(), lossAfter); // f(θ_T) closes the step T − 1 → T
+        }
+        if (run.watched()) {
+            showRolling(runId, run);
             watchedGauges.remove(runId);
             watchedHere.remove(runId);
         }
-        state.finish();
-        runStates.put(runId, state);
-        activity.remove(runId);
-        context.forward(new Record<>(finished.experimentId(),
-                RunLifecycle.finished(finished.experimentId(), runId, finished.status(), last), timestamp));
-        keep(touched, timestamp);
+        block.finish(position);
+        stalls.forget(key, position);
+        context.forward(new Record<>(block.experimentId(),
+                RunLifecycle.finished(block.experimentId(), runId, finish.status(), last), timestamp));
     }
 
-    private RunState state(String runId, String experimentId) {
-        RunState state = runStates.get(runId);
-        return state != null ? state : RunState.fresh(experimentId);
-    }
-
-    /** The batch of the experiment and iteration, counting one more record that contributes to it. */
-    private PartialValues batch(String experimentId, int iteration, Map<String, PartialValues> touched) {
-        String key = PartialValues.key(experimentId, iteration);
-        PartialValues batch = open.computeIfAbsent(key, k -> new PartialValues(experimentId, iteration));
-        batch.countRecord();
-        touched.put(key, batch);
-        return batch;
-    }
-
-    /** Notes the batches changed by one record; full batches go on at once. */
-    private void keep(Map<String, PartialValues> touched, long timestamp) {
-        for (Map.Entry<String, PartialValues> entry : touched.entrySet()) {
-            if (entry.getValue().records() >= settings.batchRecords()) {
-                send(entry.getKey(), entry.getValue(), timestamp);
+    /**
+     * Runs silent for the stall timeout: one with a RunFinished waiting for its last iterations finishes
+     * (they are not coming), any other is reported stalled.
+     */
+    private void onSilentRuns(long now) {
+        Map<String, List<String>> stalledNow = new TreeMap<>();
+        Map<String, List<String>> finishedNow = new TreeMap<>();
+        for (StallTracker.Silent silent : stalls.silentRuns(now)) {
+            RunBlock block = blocks.get(silent.blockKey());
+            if (block == null) {
+                continue;
+            }
+            block.adoptKey(silent.blockKey());
+            RunState run = block.run(silent.position());
+            String runId = block.runId(silent.position());
+            if (run.finished()) {
+                continue;
+            }
+            if (run.pendingFinish() != null) {
+                finish(silent.blockKey(), block, silent.position(), now);
+                blocks.put(silent.blockKey(), block);
+                finishedNow.computeIfAbsent(silent.experimentId(), id -> new ArrayList<>()).add(runId);
             } else {
-                partials.put(entry.getKey(), entry.getValue());
+                stalledNow.computeIfAbsent(silent.experimentId(), id -> new ArrayList<>()).add(runId);
+                context.forward(new Record<>(silent.experimentId(),
+                        RunLifecycle.stalled(silent.experimentId(), runId, run.iterations().max()), now));
             }
         }
+        batches.keep(now, sender);
+        long seconds = settings.runStallTimeout().toSeconds();
+        // One line per experiment, not per run: a crashed ensemble trainer stalls thousands of runs at once.
+        stalledNow.forEach((experimentId, runIds) -> log.info(
+                "{} run(s) of experiment {} sent nothing for {} s and no RunFinished (e.g. {}): counted as stalled until they send again",
+                runIds.size(), experimentId, seconds, runIds.get(0)));
+        finishedNow.forEach((experimentId, runIds) -> log.warn(
+                "{} run(s) of experiment {} finished without all the iterations their RunFinished announced, after waiting {} s "
+                        + "for them (e.g. {}): records dropped by the trainer, or lost", runIds.size(), experimentId, seconds, runIds.get(0)));
+    }
+
+    /** How many of the iterations 0 .. published − 1 the app reads (all of them, but in a replay of a range). */
+    private long expectedIterations(int published) {
+        long highest = Math.min((long) published - 1, lastIteration);
+        return highest < firstIteration ? 0 : highest - firstIteration + 1;
+    }
+
+    private RunBlock block(String key, String experimentId) {
+        RunBlock block = blocks.get(key);
+        if (block == null) {
+            return RunBlock.empty(experimentId);
+        }
+        block.adoptKey(key);
+        return block;
     }
 
     private void send(String key, PartialValues batch, long timestamp) {
         context.forward(new Record<>(key, batch, timestamp));
-        partials.delete(key);
-        open.remove(key);
-    }
-
-    /** Sends every batch (the punctuation every emitInterval). */
-    private void sendAll(long now) {
-        for (Map.Entry<String, PartialValues> entry : new ArrayList<>(open.entrySet())) {
-            send(entry.getKey(), entry.getValue(), now);
-        }
     }
 
     private void showRolling(String runId, RunState state) {
@@ -376,14 +321,6 @@ final class RunValuesProcessor implements Processor<String, RunInput, String, Ob
     public void close() {
         watchedHere.forEach(watchedGauges::remove);
         watchedHere.clear();
-        open.clear();
-    }
-
-    private Counter counter(String experimentId, String name, String description) {
-        return counters.computeIfAbsent(experimentId, id -> new HashMap<>())
-                .computeIfAbsent(name, key -> Counter.builder(name)
-                        .tag(MeterNames.TAG_EXPERIMENT, experimentId)
-                        .description(description)
-                        .register(registry));
+        batches.clear();
     }
 }

@@ -1,6 +1,7 @@
 package io.sgdscope.streams.quantiles;
 
 import io.sgdscope.schemas.IterationMetrics;
+import io.sgdscope.schemas.frames.FrameColumn;
 import io.sgdscope.streams.deviation.Theorem1;
 import io.sgdscope.streams.runs.RunInput;
 import java.util.ArrayList;
@@ -101,6 +102,11 @@ public record TrackedMetric(String name, Source source, int position) {
             return supermartingaleHeld(record);
         }
         return null;
+    }
+
+    /** The frame column this metric reads (an IterationMetrics field), or null for a metric that is no field. */
+    public FrameColumn column() {
+        return source == Source.ITERATION_FIELD ? FrameColumn.ofField(name) : null;
     }
 
     /** The value in a spectrum snapshot, or null (NaN in the snapshot means: not there). */

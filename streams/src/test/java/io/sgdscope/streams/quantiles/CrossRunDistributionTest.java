@@ -28,6 +28,32 @@ class CrossRunDistributionTest {
     }
 
     @Test
+    void aBulkAddGivesBitForBitTheSumsOfAddingOneByOneAndCountsTheNonFiniteValues() {
+        Random random = new Random(5);
+        double[] values = new double[1_000];
+        for (int i = 0; i < values.length; i++) {
+            values[i] = i % 97 == 0 ? Double.NaN : i % 89 == 0 ? Double.NEGATIVE_INFINITY : Math.exp(3 * random.nextGaussian()) - 1;
+        }
+        CrossRunDistribution oneByOne = CrossRunDistribution.empty(QuantilesTopology.DEFAULT_SKETCH_K);
+        oneByOne.add(1e9);
+        Arrays.stream(values).forEach(oneByOne::add);
+        CrossRunDistribution bulk = CrossRunDistribution.empty(QuantilesTopology.DEFAULT_SKETCH_K);
+        bulk.add(1e9);
+        int nonFinite = bulk.addAll(values, 700, new double[700]) + bulk.addAll(Arrays.copyOfRange(values, 700, 1_000), 300, new double[300]);
+
+        long expectedNonFinite = Arrays.stream(values).filter(value -> !Double.isFinite(value)).count();
+        assertEquals(expectedNonFinite, nonFinite);
+        assertEquals(expectedNonFinite, bulk.nonFinite());
+        assertEquals(oneByOne.count(), bulk.count());
+        assertEquals(Double.doubleToLongBits(oneByOne.mean()), Double.doubleToLongBits(bulk.mean()));
+        assertEquals(Double.doubleToLongBits(oneByOne.variance()), Double.doubleToLongBits(bulk.variance()));
+        assertEquals(oneByOne.min(), bulk.min());
+        assertEquals(oneByOne.max(), bulk.max());
+        double[] sorted = Arrays.stream(values).filter(Double::isFinite).toArray();
+        assertEquals(Arrays.stream(sorted).min().orElseThrow(), bulk.min(), "the smallest finite value (the largest is 1e9)");
+    }
+
+    @Test
     void meanOfManySmallValuesAfterALargeOneKeepsItsDigits() {
         // Plain summation loses the small values next to 1e16; the compensated sum keeps them.
         CrossRunDistribution distribution = CrossRunDistribution.empty(QuantilesTopology.DEFAULT_SKETCH_K);

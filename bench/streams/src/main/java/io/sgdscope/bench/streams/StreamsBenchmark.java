@@ -61,7 +61,8 @@ import org.apache.kafka.common.serialization.StringDeserializer;
  *   <li>both apps under a steady rate: latency from produce to the value visible on /metrics;</li>
  *   <li>the size of the state stores (local RocksDB files and changelog topics) of the one experiment.</li>
  * </ol>
- * Options: --runs R --iterations T --moments-every K --partitions P --work DIR --rate RECORDS_PER_S
+ * Options: --runs R --iterations T --moments-every K --partitions P --frame-runs N (IterationFrames of N runs
+ * instead of one record per run and iteration) --work DIR --rate RECORDS_PER_S
  * --latency-runs N --latency-seconds S --phases fill,consumer,streams-noop,quantiles,deviation,both,latency
  * [--bootstrap-servers HOST:PORT (default: an embedded broker in DIR)].
  */
@@ -71,7 +72,10 @@ public final class StreamsBenchmark {
     private final Path work;
     private final int runs;
     private final int iterations;
+    /** Run-iterations: runs × iterations (a per-run record carries one, a frame of n runs n). */
     private final long records;
+    /** Runs per IterationFrame, or 0: one IterationMetrics record per run and iteration. */
+    private final int frameRuns;
     private final Map<String, String> results = new LinkedHashMap<>();
     private String bootstrap;
     private double consumerRate = Double.NaN;
@@ -82,6 +86,7 @@ public final class StreamsBenchmark {
         this.runs = Integer.parseInt(options.getOrDefault("runs", "10000"));
         this.iterations = Integer.parseInt(options.getOrDefault("iterations", "400"));
         this.records = (long) runs * iterations;
+        this.frameRuns = Integer.parseInt(options.getOrDefault("frame-runs", "0"));
     }
 
     public static void main(String[] args) throws Exception {
@@ -106,8 +111,9 @@ public final class StreamsBenchmark {
                     Integer.parseInt(options.getOrDefault("kafka-port", "0"))));
             bootstrap = broker.bootstrapServers();
         }
-        say("Kafka at %s; %,d runs x %,d iterations = %,d records; %d cores, max heap %d MB", bootstrap, runs, iterations,
-                records, Runtime.getRuntime().availableProcessors(), Runtime.getRuntime().maxMemory() >> 20);
+        say("Kafka at %s; %,d runs x %,d iterations = %,d run-iterations %s; %d cores, max heap %d MB", bootstrap, runs, iterations,
+                records, frameRuns > 0 ? "in frames of " + frameRuns + " runs" : "as per-run records",
+                Runtime.getRuntime().availableProcessors(), Runtime.getRuntime().maxMemory() >> 20);
         try {
             if (phases.contains("fill")) {
                 fill();
@@ -161,7 +167,9 @@ public final class StreamsBenchmark {
         }
         int momentsEvery = Integer.parseInt(options.getOrDefault("moments-every", "10"));
         long start = System.nanoTime();
-        try (Workload workload = new Workload(bootstrap, "bench", runs, momentsEvery)) {
+        long kafkaRecords;
+        try (Workload workload = new Workload(bootstrap, "bench", runs, momentsEvery, frameRuns)) {
+            kafkaRecords = workload.recordsPerIteration() * iterations;
             workload.startRuns(iterations);
             for (int t = 0; t < iterations; t++) {
                 workload.sendIteration(t);
@@ -170,8 +178,10 @@ public final class StreamsBenchmark {
         }
         double seconds = seconds(start);
         long bytes = topicBytes(Topics.ITERATIONS);
-        results.put("fill: records produced", String.format(Locale.ROOT, "%,d in %.1f s (%,.0f records/s), %,d bytes on disk "
-                + "(%.1f B/record)", records, seconds, records / seconds, bytes, bytes / (double) records));
+        results.put("fill: run-iterations produced", String.format(Locale.ROOT, "%,d in %,d Kafka records (%s) in %.1f s "
+                + "(%,.0f run-iterations/s), %,d bytes on disk (%.1f B/run-iteration)", records, kafkaRecords,
+                frameRuns > 0 ? "IterationFrames of " + frameRuns + " runs" : "IterationMetrics", seconds, records / seconds, bytes,
+                bytes / (double) records));
         say("filled %,d records in %.1f s", records, seconds);
     }
 
@@ -201,11 +211,14 @@ public final class StreamsBenchmark {
             }
             Thread thread = new Thread(() -> {
                 TelemetrySerde<IterationMetrics> serde = TelemetrySerdes.iterations();
+                org.apache.kafka.common.serialization.Deserializer<io.sgdscope.schemas.frames.Frame> frames =
+                        TelemetrySerdes.frames().deserializer();
                 StringDeserializer keys = new StringDeserializer();
                 try (KafkaConsumer<byte[], byte[]> consumer = new KafkaConsumer<>(consumerConfig(), new ByteArrayDeserializer(),
                         new ByteArrayDeserializer())) {
                     consumer.assign(share);
                     consumer.seekToBeginning(share);
+                    long runIterations = 0;
                     while (counted.get() < records) {
                         int polled = 0;
                         for (ConsumerRecord<byte[], byte[]> record : consumer.poll(Duration.ofMillis(100))) {
@@ -214,9 +227,19 @@ public final class StreamsBenchmark {
                                 firstNanos.accumulateAndGet(now, Math::min);
                             }
                             keys.deserialize(record.topic(), record.key());
-                            checksums[reader] += serde.deserialize(record.topic(), record.value()).getLoss();
+                            if (frameRuns > 0) {
+                                io.sgdscope.schemas.frames.Frame frame = frames.deserialize(record.topic(), record.value());
+                                for (double loss : frame.column(io.sgdscope.schemas.frames.FrameColumn.LOSS)) {
+                                    checksums[reader] += loss;
+                                }
+                                runIterations += frame.size();
+                            } else {
+                                checksums[reader] += serde.deserialize(record.topic(), record.value()).getLoss();
+                                runIterations++;
+                            }
                         }
-                        counted.addAndGet(polled);
+                        counted.addAndGet(runIterations);
+                        runIterations = 0;
                     }
                 } catch (Throwable e) {
                     failures.add(e);
@@ -236,9 +259,9 @@ public final class StreamsBenchmark {
         double checksum = java.util.Arrays.stream(checksums).sum();
         double seconds = seconds(start);
         consumerRate = count / seconds;
-        results.put("plain consumer (deserialise only)", String.format(Locale.ROOT, "%,.0f records/s (%,d in %.1f s; checksum %.3f; %d thread%s)",
+        results.put("plain consumer (deserialise only)", String.format(Locale.ROOT, "%,.0f run-iterations/s (%,d in %.1f s; checksum %.3f; %d thread%s)",
                 consumerRate, count, seconds, checksum, threads, threads == 1 ? "" : "s"));
-        say("plain consumer: %,.0f records/s", consumerRate);
+        say("plain consumer: %,.0f run-iterations/s", consumerRate);
     }
 
     /**
@@ -251,8 +274,8 @@ public final class StreamsBenchmark {
         java.util.concurrent.atomic.AtomicLong count = new java.util.concurrent.atomic.AtomicLong();
         org.apache.kafka.streams.StreamsBuilder builder = new org.apache.kafka.streams.StreamsBuilder();
         builder.stream(Topics.ITERATIONS, org.apache.kafka.streams.kstream.Consumed.with(
-                org.apache.kafka.common.serialization.Serdes.String(), TelemetrySerdes.iterations()))
-                .foreach((key, value) -> count.incrementAndGet());
+                org.apache.kafka.common.serialization.Serdes.String(), TelemetrySerdes.frames()))
+                .foreach((key, frame) -> count.addAndGet(frame.size()));
         java.util.Properties properties = settings.toStreamsProperties(settings.quantilesApplicationId());
         properties.remove(org.apache.kafka.streams.StreamsConfig.ERRORS_DEAD_LETTER_QUEUE_TOPIC_NAME_CONFIG);
         properties.remove(org.apache.kafka.streams.StreamsConfig.DESERIALIZATION_EXCEPTION_HANDLER_CLASS_CONFIG);
@@ -268,9 +291,9 @@ public final class StreamsBenchmark {
             double seconds = seconds(first);
             double rate = records / seconds;
             results.put("Kafka Streams doing nothing (exactly-once, 100 ms commits)", String.format(Locale.ROOT,
-                    "%,.0f records/s (%.1f s)%s", rate, seconds, Double.isNaN(consumerRate) ? ""
+                    "%,.0f run-iterations/s (%.1f s)%s", rate, seconds, Double.isNaN(consumerRate) ? ""
                             : String.format(Locale.ROOT, "; ratio to the plain consumer %.2f", rate / consumerRate)));
-            say("streams-noop: %,.0f records/s", rate);
+            say("streams-noop: %,.0f run-iterations/s", rate);
         }
     }
 
@@ -307,18 +330,21 @@ public final class StreamsBenchmark {
         }
         try (app) {
             long firstRecord = 0;
+            long firstCpu = 0;
             long lastReport = System.nanoTime();
             while (counted.getAsLong() < records) {
                 Thread.sleep(20);
                 if (firstRecord == 0 && counted.getAsLong() > 0) {
                     firstRecord = System.nanoTime();
+                    firstCpu = streamThreadCpuNanos(prefix);
                 }
                 if (System.nanoTime() - lastReport > 10_000_000_000L) {
                     lastReport = System.nanoTime();
-                    say("  %s: %,d of %,d records after %.0f s", which, counted.getAsLong(), records, seconds(start));
+                    say("  %s: %,d of %,d run-iterations after %.0f s", which, counted.getAsLong(), records, seconds(start));
                 }
             }
             long allCounted = System.nanoTime();
+            double cpuSeconds = (streamThreadCpuNanos(prefix) - firstCpu) / 1e9;
             while (settled.getAsLong() == 0) {
                 Thread.sleep(20);
             }
@@ -326,13 +352,30 @@ public final class StreamsBenchmark {
             double processing = (allCounted - firstRecord) / 1e9;
             double rate = records / processing;
             results.put(which + " app" + (which.equals("both") ? "s (one process)" : ""), String.format(Locale.ROOT,
-                    "%,.0f records/s (first to last record %.1f s; start to first record %.1f s; results settled %.1f s after "
-                            + "the last record)%s", rate, processing, (firstRecord - start) / 1e9, (done - allCounted) / 1e9,
+                    "%,.0f run-iterations/s (first to last record %.1f s; start to first record %.1f s; results settled %.1f s after "
+                            + "the last record; %,.0f run-iterations per CPU second of the stream threads, %.1f s)%s", rate, processing,
+                    (firstRecord - start) / 1e9, (done - allCounted) / 1e9, records / cpuSeconds, cpuSeconds,
                     Double.isNaN(consumerRate) ? "" : String.format(Locale.ROOT, "; ratio to the plain consumer %.2f", rate / consumerRate)));
-            say("%s: %,.0f records/s", which, rate);
+            say("%s: %,.0f run-iterations/s", which, rate);
         }
         storeSizes(which, state, prefix);
         registry.close();
+    }
+
+    /**
+     * CPU time of the app's stream threads so far (Kafka Streams names them {@code <application id>-<uuid>-StreamThread-n}):
+     * on a shared machine a steadier measure of the work done than wall time.
+     */
+    private static long streamThreadCpuNanos(String applicationIdPrefix) {
+        java.lang.management.ThreadMXBean threads = java.lang.management.ManagementFactory.getThreadMXBean();
+        long total = 0;
+        for (Thread thread : Thread.getAllStackTraces().keySet()) {
+            if (thread.getName().startsWith(applicationIdPrefix) && thread.getName().contains("-StreamThread-")) {
+                long cpu = threads.getThreadCpuTime(thread.getId());
+                total += Math.max(0, cpu);
+            }
+        }
+        return total;
     }
 
     private boolean frontierSettled(QuantilesApp app) {
