@@ -172,8 +172,8 @@ final class DeviationProcessor implements Processor<String, RunInput, String, De
         for (AwaitedFinishes.Awaited waiting : awaited.expired(now)) {
             BlockDeviation block = blocks.get(waiting.frameKey());
             RunDeviation run = block == null ? null : block.find(waiting.runId());
-            if (run == null || run.finished()) {
-                continue;
+            if (run == null || run.finished() || run.awaitedIterations < 0) {
+                continue; // e.g. its RunFinished was rolled back with an aborted transaction
             }
             int missing = run.awaitedIterations;
             for (int t = 0; t < run.awaitedIterations && missing > 0; t++) {
