@@ -1,5 +1,6 @@
 package io.sgdscope.streams.deviation;
 
+import io.sgdscope.schemas.frames.Frame;
 import io.sgdscope.streams.internals.Codec;
 import java.util.Arrays;
 import java.util.HashMap;
@@ -47,14 +48,11 @@ final class BlockDeviation {
     }
 
     /**
-     * The run in column {@code column} of a frame of this block: the block's run in that slot when the frame
-     * lists the runs in the block's order (the usual case, no lookup), otherwise found by id, or added.
+     * Whether the run in column {@code column} of a frame is the block's run in that slot: the usual case once the
+     * block is {@link #alignTo aligned} with its frames, when no lookup is needed.
      */
-    RunDeviation runAt(int column, String runId, String runExperimentId, int window) {
-        if (column < size && runId.equals(runs[column].runId)) {
-            return runs[column];
-        }
-        return run(runId, runExperimentId, window);
+    boolean inColumn(int column, String runId) {
+        return column < size && runId.equals(runs[column].runId);
     }
 
     /** The run of this id, added (fresh) if the block does not hold it yet. */
@@ -77,13 +75,43 @@ final class BlockDeviation {
 
     /** The run of this id, or null. */
     RunDeviation find(String runId) {
+        int slot = slotOf(runId);
+        return slot < 0 ? null : runs[slot];
+    }
+
+    /**
+     * Puts the frame's runs first, in the frame's order, the others after them: later frames of the block then
+     * find each run in its own column without a lookup (starts may have added the runs in another order, and a
+     * frame may leave out runs that ended).
+     */
+    void alignTo(Frame frame) {
+        RunDeviation[] ordered = new RunDeviation[runs.length];
+        boolean[] placed = new boolean[size];
+        int next = 0;
+        for (int column = 0; column < frame.size(); column++) {
+            int slot = slotOf(frame.runId(column));
+            if (slot >= 0 && !placed[slot]) {
+                placed[slot] = true;
+                ordered[next++] = runs[slot];
+            }
+        }
+        for (int slot = 0; slot < size; slot++) {
+            if (!placed[slot]) {
+                ordered[next++] = runs[slot];
+            }
+        }
+        runs = ordered;
+        slots = null;
+    }
+
+    private int slotOf(String runId) {
         if (size <= 8) {
             for (int i = 0; i < size; i++) {
                 if (runId.equals(runs[i].runId)) {
-                    return runs[i];
+                    return i;
                 }
             }
-            return null;
+            return -1;
         }
         if (slots == null) {
             slots = new HashMap<>(size * 2);
@@ -92,7 +120,7 @@ final class BlockDeviation {
             }
         }
         Integer slot = slots.get(runId);
-        return slot == null ? null : runs[slot];
+        return slot == null ? -1 : slot;
     }
 
     /** A block read in format 1 holds one run whose id was its key: gives it that id. */

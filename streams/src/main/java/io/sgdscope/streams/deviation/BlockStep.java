@@ -42,8 +42,16 @@ final class BlockStep {
         double[] sigmaFrobenius = frame.column(FrameColumn.SIGMA_FROBENIUS);
         double[] sigmaSpectral = frame.column(FrameColumn.SIGMA_SPECTRAL);
         long[] skipped = checks.tally().skipped;
+        boolean aligned = true;
         for (int i = 0; i < frame.size(); i++) {
-            RunDeviation run = block.runAt(i, frame.runId(i), experimentId, window);
+            String runId = frame.runId(i);
+            RunDeviation run;
+            if (block.inColumn(i, runId)) {
+                run = block.run(i);
+            } else {
+                run = block.run(runId, experimentId, window);
+                aligned = false;
+            }
             if (run.finished()) {
                 skipped[DeviationMeters.Skipped.LATE.ordinal()]++;
                 continue;
@@ -58,6 +66,9 @@ final class BlockStep {
             if (run.awaitedIterations >= 0 && run.arrivedBelow(run.awaitedIterations)) {
                 arrivals.allArrived(run);
             }
+        }
+        if (!aligned) {
+            block.alignTo(frame); // once: the next frames find their runs in place
         }
     }
 
