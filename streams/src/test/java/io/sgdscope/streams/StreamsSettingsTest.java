@@ -92,6 +92,10 @@ class StreamsSettingsTest {
         assertEquals("the divergence factor must be a number above 1, was 0.5",
                 assertThrows(IllegalArgumentException.class,
                         () -> DeviationSettings.defaults().withDivergenceFactor(0.5)).getMessage());
+        assertEquals("the finish wait must be in 0 s (finish at once) .. 1 day, was -1000 ms",
+                assertThrows(IllegalArgumentException.class,
+                        () -> DeviationSettings.defaults().withFinishWait(java.time.Duration.ofSeconds(-1))).getMessage());
+        assertEquals(java.time.Duration.ofMinutes(5), new DeviationSettings(0.01, 1, 100, 0.001, 10, 10).finishWait());
         assertEquals(0.01, DeviationSettings.defaults().delta());
         assertEquals(1.0, DeviationSettings.defaults().c());
     }

@@ -1,5 +1,7 @@
 package io.sgdscope.streams.deviation;
 
+import java.time.Duration;
+
 /**
  * What the deviation app checks, and how strictly. Validated on construction; every message is one line.
  *
@@ -11,9 +13,13 @@ package io.sgdscope.streams.deviation;
  *                   at least two exceedances)
  * @param divergenceFactor a run whose loss exceeds this factor times its initial loss has diverged
  * @param watchedRuns runs per experiment with series of their own: RunStarted.runIndex below this
+ * @param finishWait how long (wall clock of the app) a RunFinished processed before all the iterations it says were
+ *                   published waits for them before the run is finished anyway (iterations are read in place, RunFinished
+ *                   crosses a repartition topic, so it can overtake them, e.g. while a partition leader moves; records the
+ *                   trainer dropped never come); 0 = finish at once, whatever has arrived
  */
 public record DeviationSettings(double delta, double c, int window, double alertLevel, double divergenceFactor,
-                                int watchedRuns) {
+                                int watchedRuns, Duration finishWait) {
 
     public static final double DEFAULT_DELTA = 0.01;
     public static final double DEFAULT_C = 1.0;
@@ -21,6 +27,7 @@ public record DeviationSettings(double delta, double c, int window, double alert
     public static final double DEFAULT_ALERT_LEVEL = 0.001;
     public static final double DEFAULT_DIVERGENCE_FACTOR = 10.0;
     public static final int DEFAULT_WATCHED_RUNS = 10;
+    public static final Duration DEFAULT_FINISH_WAIT = Duration.ofMinutes(5);
 
     public DeviationSettings {
         if (!(delta > 0 && delta < 1)) {
@@ -42,11 +49,20 @@ public record DeviationSettings(double delta, double c, int window, double alert
             throw new IllegalArgumentException("watched runs must be in 0..1000 per experiment (each has series of its own), was "
                     + watchedRuns);
         }
+        if (finishWait == null || finishWait.isNegative() || finishWait.compareTo(Duration.ofDays(1)) > 0) {
+            throw new IllegalArgumentException("the finish wait must be in 0 s (finish at once) .. 1 day, was "
+                    + (finishWait == null ? null : finishWait.toMillis() + " ms"));
+        }
+    }
+
+    /** The settings with the default finish wait, 5 minutes. */
+    public DeviationSettings(double delta, double c, int window, double alertLevel, double divergenceFactor, int watchedRuns) {
+        this(delta, c, window, alertLevel, divergenceFactor, watchedRuns, DEFAULT_FINISH_WAIT);
     }
 
     public static DeviationSettings defaults() {
         return new DeviationSettings(DEFAULT_DELTA, DEFAULT_C, DEFAULT_WINDOW, DEFAULT_ALERT_LEVEL, DEFAULT_DIVERGENCE_FACTOR,
-                DEFAULT_WATCHED_RUNS);
+                DEFAULT_WATCHED_RUNS, DEFAULT_FINISH_WAIT);
     }
 
     /** x = ln(2/δ)/c (see {@link Theorem1#exponent}). */
@@ -55,18 +71,22 @@ public record DeviationSettings(double delta, double c, int window, double alert
     }
 
     public DeviationSettings withWindow(int newWindow, double newAlertLevel) {
-        return new DeviationSettings(delta, c, newWindow, newAlertLevel, divergenceFactor, watchedRuns);
+        return new DeviationSettings(delta, c, newWindow, newAlertLevel, divergenceFactor, watchedRuns, finishWait);
     }
 
     public DeviationSettings withConfidence(double newDelta, double newC) {
-        return new DeviationSettings(newDelta, newC, window, alertLevel, divergenceFactor, watchedRuns);
+        return new DeviationSettings(newDelta, newC, window, alertLevel, divergenceFactor, watchedRuns, finishWait);
     }
 
     public DeviationSettings withDivergenceFactor(double newFactor) {
-        return new DeviationSettings(delta, c, window, alertLevel, newFactor, watchedRuns);
+        return new DeviationSettings(delta, c, window, alertLevel, newFactor, watchedRuns, finishWait);
     }
 
     public DeviationSettings withWatchedRuns(int newWatchedRuns) {
-        return new DeviationSettings(delta, c, window, alertLevel, divergenceFactor, newWatchedRuns);
+        return new DeviationSettings(delta, c, window, alertLevel, divergenceFactor, newWatchedRuns, finishWait);
+    }
+
+    public DeviationSettings withFinishWait(Duration newFinishWait) {
+        return new DeviationSettings(delta, c, window, alertLevel, divergenceFactor, watchedRuns, newFinishWait);
     }
 }

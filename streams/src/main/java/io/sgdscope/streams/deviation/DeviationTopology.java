@@ -18,13 +18,13 @@ import org.apache.kafka.streams.kstream.Named;
 import org.apache.kafka.streams.kstream.Produced;
 
 /**
- * The deviation checks of §5.2–5.4, per run:
+ * The deviation checks of §5.2–5.4, per run, a block of runs at a time:
  *
  * <pre>
- * sgd.iterations + sgd.runs, by runId ({@link RunInputs})
+ * sgd.iterations (frames) + sgd.runs, by frame key ({@link RunInputs})
  *   → deviation: pair t with t + 1; Theorem 1 exceedances and their binomial test, the martingale
  *                against Theorem 2's envelope, the super-martingale condition, divergence
- *                [store run-deviation, by runId]
+ *                [store run-deviation, by frame key: one entry per block of runs]
  *   → sgd.alerts (key runId, DeviationAlert)
  * </pre>
  *
@@ -33,8 +33,11 @@ import org.apache.kafka.streams.kstream.Produced;
 public final class DeviationTopology {
 
     public static final String RUN_DEVIATION_STORE = "run-deviation";
-    /** Runs whose state stays decoded in memory between commits (under a kilobyte each). */
-    static final int CACHED_RUNS = 20_000;
+    /**
+     * Blocks whose state stays decoded in memory between commits: a block of one run (per-run publishing) is
+     * under a kilobyte, one of the ensemble engine's frames about 0.3 KB per run.
+     */
+    static final int CACHED_BLOCKS = 20_000;
 
     private final DeviationSettings settings;
     private final AppScope scope;
@@ -72,7 +75,7 @@ public final class DeviationTopology {
         StreamsBuilder builder = new StreamsBuilder();
         RunInputs.stream(builder, partitions, false, scope)
                 .process(withStores(() -> new DeviationProcessor(settings, registry, watchedGauges, alerts, clock),
-                        WriteBackStore.builder(RUN_DEVIATION_STORE, RunDeviation.serde(settings.window()), true, CACHED_RUNS)),
+                        WriteBackStore.builder(RUN_DEVIATION_STORE, BlockDeviation.serde(settings.window()), true, CACHED_BLOCKS)),
                         Named.as("deviation"))
                 .to(scope.alertsTopic(), Produced.with(Serdes.String(), TelemetrySerdes.alerts()).withName("alerts"));
         return builder.build();
