@@ -67,8 +67,8 @@ for rep in $(seq 1 "$repeats"); do                   # interleaved, so that drif
   timed demo "$rep" "$top/sgdscope" demo --engine ensemble --runs "$runs" --precision float32 \
       --experiment "bench-e2e-$runs-$rep" --metrics-port 0
   grep -E '^(Training|Telemetry|Live view|Runs \(streams apps\)):' "$work/demo-$rep.log" | sed 's/^/   /'
-  grep -q '^Live view: .*), caught up [0-9.]* s later$' "$work/demo-$rep.log" \
-      || { echo "bench/e2e/run.sh: the demo printed no caught-up 'Live view:' line ($work/demo-$rep.log)" >&2; exit 1; }
+  grep -q '^Live view: .* iterations\{0,1\} behind), ' "$work/demo-$rep.log" \
+      || { echo "bench/e2e/run.sh: the demo printed no 'Live view:' line ($work/demo-$rep.log)" >&2; exit 1; }
   echo "== PyTorch peer (no telemetry), R = $runs, float32, repeat $rep/$repeats"
   timed peer "$rep" "$top/bench/ensemble/peer.sh" "$runs" --dtype float32
   grep -E '^(RESULT|CHECK)' "$work/peer-$rep.log" | sed 's/^/   /'
@@ -88,6 +88,8 @@ loop_seconds() {
 }
 lag_iterations=$(sed -n 's/^Live view: .* (\([0-9]*\) iterations\{0,1\} behind).*/\1/p' "$work"/demo-*.log | median)
 lag_seconds=$(sed -n 's/^Live view: .*), caught up \([0-9.]*\) s later$/\1/p' "$work"/demo-*.log | median)
+# A demo whose bands had not reached the last iteration when it stopped waiting for the streams apps says so.
+not_caught_up=$({ grep -c '^Live view: .*), not caught up ' "$work"/demo-*.log || true; } | awk -F: '{n += $NF} END {print n + 0}')
 
 echo "== R = $runs, float32, 400 iterations: medians of $repeats interleaved repeats (measures in $measures)"
 printf "| process | wall (s) | CPU user+sys (s) | max RSS (MB) | training loop (s) |\n| --- | --- | --- | --- | --- |\n"
@@ -102,9 +104,10 @@ for side in demo peer compute; do
 done
 printf "\n| measure | value | goal |\n| --- | --- | --- |\n"
 awk -v dw="$(column demo 3)" -v pw="$(column peer 3)" -v dc="$(column demo 4)" -v cc="$(column compute 4)" \
-    -v lag="$lag_iterations" -v lags="$lag_seconds" 'BEGIN {
+    -v lag="$lag_iterations" -v lags="$lag_seconds" -v stuck="$not_caught_up" -v repeats="$repeats" 'BEGIN {
   printf "| demo wall / peer wall | %.2f | <= 1.0 (%s) |\n", dw / pw, dw / pw <= 1.0 ? "met" : "missed"
   printf "| demo CPU / compute-only CPU | %.2f | <= 1.3 (%s) |\n", dc / cc, dc / cc <= 1.3 ? "met" : "missed"
   printf "| live lag (iterations) | %d | <= 5 (%s) |\n", lag, lag <= 5 ? "met" : "missed"
-  printf "| live view caught up after (s) | %.1f | |\n", lags
+  if (stuck == 0) printf "| live view caught up after (s) | %.1f | |\n", lags
+  else printf "| live view caught up after (s) | %s (not caught up in %d of %d demos) | |\n", lags, stuck, repeats
 }'
