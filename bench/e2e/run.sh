@@ -41,14 +41,16 @@ javac -d "$work/bench-classes" -cp "$cp" "$top/bench/ensemble/EnsembleBench.java
 # The compute-only harness runs with the JVM options the launcher gives `sgdscope train`, as in bench/ensemble.
 train_options="$(sed -e 's/#.*//' "$top/cli/jvm-options/train" | xargs)"
 
-# timed SIDE REPEAT COMMAND...: runs COMMAND under /usr/bin/time -v, output in $work/SIDE-REPEAT.log, and
+# timed SIDE REPEAT COMMAND...: runs COMMAND under /usr/bin/time -v, output in $logs/SIDE-REPEAT.log, and
 # appends a line "SIDE REPEAT wall_s cpu_s max_rss_mb" to $measures.
 measures="$work/measures-$runs.txt"
 : > "$measures"
+logs="$work/logs-$runs"                               # this run's logs only: an earlier run's would be counted
+rm -rf "$logs" && mkdir -p "$logs"
 timed() {
   local side="$1" repeat="$2"
   shift 2
-  local log="$work/$side-$repeat.log" times="$work/$side-$repeat.time"
+  local log="$logs/$side-$repeat.log" times="$logs/$side-$repeat.time"
   if ! /usr/bin/time -v -o "$times" "$@" >"$log" 2>&1; then
     echo "bench/e2e/run.sh: $side (repeat $repeat) failed; the end of its output ($log):" >&2
     tail -n 20 "$log" >&2
@@ -66,15 +68,15 @@ for rep in $(seq 1 "$repeats"); do                   # interleaved, so that drif
   echo "== sgdscope demo --engine ensemble --runs $runs --precision float32, repeat $rep/$repeats"
   timed demo "$rep" "$top/sgdscope" demo --engine ensemble --runs "$runs" --precision float32 \
       --experiment "bench-e2e-$runs-$rep" --metrics-port 0
-  grep -E '^(Training|Telemetry|Live view|Runs \(streams apps\)):' "$work/demo-$rep.log" | sed 's/^/   /'
-  grep -q '^Live view: .* iterations\{0,1\} behind), ' "$work/demo-$rep.log" \
-      || { echo "bench/e2e/run.sh: the demo printed no 'Live view:' line ($work/demo-$rep.log)" >&2; exit 1; }
+  grep -E '^(Training|Telemetry|Live view|Runs \(streams apps\)):' "$logs/demo-$rep.log" | sed 's/^/   /'
+  grep -q '^Live view: .* iterations\{0,1\} behind), ' "$logs/demo-$rep.log" \
+      || { echo "bench/e2e/run.sh: the demo printed no 'Live view:' line ($logs/demo-$rep.log)" >&2; exit 1; }
   echo "== PyTorch peer (no telemetry), R = $runs, float32, repeat $rep/$repeats"
   timed peer "$rep" "$top/bench/ensemble/peer.sh" "$runs" --dtype float32
-  grep -E '^(RESULT|CHECK)' "$work/peer-$rep.log" | sed 's/^/   /'
+  grep -E '^(RESULT|CHECK)' "$logs/peer-$rep.log" | sed 's/^/   /'
   echo "== sgdscope compute-only (EnsembleBench compute), R = $runs, float32, repeat $rep/$repeats"
   timed compute "$rep" java $train_options -Xmx8g -cp "$work/bench-classes:$cp" EnsembleBench "$runs" compute float32
-  grep -E '^(RESULT|CHECK|WARNING)' "$work/compute-$rep.log" | sed 's/^/   /'
+  grep -E '^(RESULT|CHECK|WARNING)' "$logs/compute-$rep.log" | sed 's/^/   /'
 done
 
 median() { sort -g | awk '{v[NR] = $1} END {if (NR == 0) print "nan"; else print (NR % 2 ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2)}'; }
@@ -82,14 +84,14 @@ column() { awk -v side="$1" -v col="$2" '$1 == side {print $col}' "$measures" | 
 # The training loop each side reports: the demo's "Training: ... in S s", the harnesses' RESULT seconds=S.
 loop_seconds() {
   case "$1" in
-    demo) sed -n 's/^Training: .* in \([0-9.]*\) s (.*/\1/p' "$work"/demo-*.log ;;
-    *) sed -n 's/^RESULT .*seconds=\([0-9.]*\) .*/\1/p' "$work/$1"-*.log ;;
+    demo) sed -n 's/^Training: .* in \([0-9.]*\) s (.*/\1/p' "$logs"/demo-*.log ;;
+    *) sed -n 's/^RESULT .*seconds=\([0-9.]*\) .*/\1/p' "$logs/$1"-*.log ;;
   esac | median
 }
-lag_iterations=$(sed -n 's/^Live view: .* (\([0-9]*\) iterations\{0,1\} behind).*/\1/p' "$work"/demo-*.log | median)
-lag_seconds=$(sed -n 's/^Live view: .*), caught up \([0-9.]*\) s later$/\1/p' "$work"/demo-*.log | median)
+lag_iterations=$(sed -n 's/^Live view: .* (\([0-9]*\) iterations\{0,1\} behind).*/\1/p' "$logs"/demo-*.log | median)
+lag_seconds=$(sed -n 's/^Live view: .*), caught up \([0-9.]*\) s later$/\1/p' "$logs"/demo-*.log | median)
 # A demo whose bands had not reached the last iteration when it stopped waiting for the streams apps says so.
-not_caught_up=$({ grep -c '^Live view: .*), not caught up ' "$work"/demo-*.log || true; } | awk -F: '{n += $NF} END {print n + 0}')
+not_caught_up=$({ grep -c '^Live view: .*), not caught up ' "$logs"/demo-*.log || true; } | awk -F: '{n += $NF} END {print n + 0}')
 
 echo "== R = $runs, float32, 400 iterations: medians of $repeats interleaved repeats (measures in $measures)"
 printf "| process | wall (s) | CPU user+sys (s) | max RSS (MB) | training loop (s) |\n| --- | --- | --- | --- | --- |\n"
