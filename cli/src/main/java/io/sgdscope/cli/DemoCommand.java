@@ -17,6 +17,7 @@ import io.sgdscope.streams.quantiles.CrossRunBand;
 import io.sgdscope.streams.quantiles.QuantilesSettings;
 import io.sgdscope.trainer.Experiment;
 import io.sgdscope.trainer.ExperimentResult;
+import io.sgdscope.trainer.RunResult;
 import io.sgdscope.trainer.TrainerSettings;
 import io.sgdscope.trainer.telemetry.KafkaTelemetryPublisher;
 import io.sgdscope.trainer.telemetry.MeteredTelemetrySink;
@@ -44,7 +45,8 @@ import picocli.CommandLine.Spec;
 /**
  * Everything in one process with nothing but a JDK: a real Kafka broker (KRaft, loopback), the topics,
  * both streams apps (quantiles, deviation) with one Prometheus endpoint, and a Gauss-10 experiment
- * publishing to them. The summary shows the final loss band and the alerts the deviation app raised.
+ * publishing to them. The summary shows how far the live bands were behind the trainer when training ended,
+ * the final loss band and the alerts the deviation app raised.
  */
 @Command(name = "demo", mixinStandardHelpOptions = true, sortOptions = false,
         description = {"Run the whole pipeline in this process: an embedded Kafka broker (loopback, data in a work "
@@ -154,6 +156,7 @@ final class DemoCommand implements Callable<Integer> {
                     ExperimentProgress progress = new ExperimentProgress(settings.runs(), settings.iterations(), out,
                             () -> medianLoss(app, settings.experimentId()));
                     ExperimentResult result;
+                    LiveViewLag liveViewLag;
                     long sentIterations;
                     try (KafkaTelemetryPublisher publisher = new KafkaTelemetryPublisher(trainerConnection.bootstrapServers(),
                             trainerConnection.clientProperties())) {
@@ -164,6 +167,8 @@ final class DemoCommand implements Callable<Integer> {
                         progress.start();
                         try {
                             result = experiment[0].run();
+                            liveViewLag = LiveViewLag.atEndOfTraining(lastTrainedIteration(result),
+                                    app.experiments().current(settings.experimentId()), System::nanoTime);
                         } finally {
                             progress.close();
                         }
@@ -172,7 +177,8 @@ final class DemoCommand implements Callable<Integer> {
                         out.println(TrainCommand.summary(result, publisher));
                     }
                     if (!signal.isRequested()) {
-                        awaitStreams(apps, settings, progress, sentIterations, out);
+                        awaitStreams(apps, settings, progress, sentIterations, liveViewLag, out);
+                        out.println(liveViewLag.summaryLine());
                         out.println(finalBand(app, settings));
                         out.println(alertSummary(apps, settings));
                         out.println("Metrics were served at " + metricsUrl + "; Kafka at " + broker.bootstrapServers() + ".");
@@ -233,17 +239,23 @@ final class DemoCommand implements Callable<Integer> {
                 .orElse("median loss: waiting for the streams app");
     }
 
+    /** The deepest iteration any run of this process reached (-1 if none trained one). */
+    static int lastTrainedIteration(ExperimentResult result) {
+        return result.runs().stream().mapToInt(RunResult::iterations).max().orElse(0) - 1;
+    }
+
     /**
      * Waits until both streams apps have counted every iteration record sent, the band of the last
      * iteration holds every run that reached it and every run's finish is counted, so that the summary
-     * shows the final numbers.
+     * shows the final numbers. Meanwhile tells {@code liveViewLag} where the frontier is, every 100 ms.
      */
     private static void awaitStreams(StreamsApps apps, TrainerSettings settings, ExperimentProgress progress,
-                                     long sentIterations, PrintWriter out) throws InterruptedException {
+                                     long sentIterations, LiveViewLag liveViewLag, PrintWriter out) throws InterruptedException {
         long deadline = System.nanoTime() + CATCH_UP_TIMEOUT.toNanos();
         int last = settings.iterations() - 1;
         String experimentId = settings.experimentId();
         while (System.nanoTime() < deadline) {
+            liveViewLag.observe(apps.quantiles().experiments().current(experimentId));
             Optional<CrossRunBand> band = apps.quantiles().bands().current(experimentId, "loss");
             boolean lastIterationComplete = progress.reachedLastIteration() == 0 || band.isPresent()
                     && band.get().iteration() == last && band.get().runs() == progress.reachedLastIteration();
@@ -251,6 +263,7 @@ final class DemoCommand implements Callable<Integer> {
                     .map(status -> status.finished() >= settings.runs()).orElse(false);
             if (lastIterationComplete && finishesCounted && counted(apps, MeterNames.ITERATION_RECORDS, experimentId) >= sentIterations
                     && counted(apps, MeterNames.DEVIATION_RECORDS, experimentId) >= sentIterations) {
+                liveViewLag.observe(apps.quantiles().experiments().current(experimentId));
                 return;
             }
             Thread.sleep(100);

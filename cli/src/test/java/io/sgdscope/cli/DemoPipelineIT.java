@@ -41,6 +41,7 @@ class DemoPipelineIT {
             String bootstrap = demo.awaitLine(java.util.regex.Pattern.compile("^Kafka broker: (\\S+)"), Duration.ofSeconds(60)).group(1);
             URI metrics = URI.create(demo.awaitLine(java.util.regex.Pattern.compile("^Metrics: (http://\\S+)"), Duration.ofSeconds(60)).group(1));
             demo.awaitLine(java.util.regex.Pattern.compile("^Holding the broker"), Duration.ofSeconds(120));
+            assertLiveViewLine(demo.stdout());
             if (engine.equals("ensemble")) {
                 assertTrue(demo.stdout().stream().anyMatch(line -> line.contains("ensemble engine")), String.join("\n",
                         demo.stdout()));
@@ -73,5 +74,26 @@ class DemoPipelineIT {
                     + "\nstderr:\n" + String.join("\n", demo.stderr()));
             assertFalse(Files.exists(workFolder), "the work folder is removed at exit without --keep");
         }
+    }
+
+    /**
+     * The summary says how far the live bands were behind when training ended: a frontier in -1..T-1 of
+     * the last iteration T-1, the lag in iterations the difference of the two (0..T), and a catch-up time
+     * within the demo's wait for the streams apps.
+     */
+    private static void assertLiveViewLine(List<String> stdout) {
+        java.util.regex.Pattern live = java.util.regex.Pattern.compile("^Live view: (?:bands at iteration (\\d+) of (\\d+)|no bands yet)"
+                + " when training ended \\((\\d+) iterations? behind\\), caught up (\\d+\\.\\d) s later$");
+        java.util.regex.Matcher line = stdout.stream().map(live::matcher).filter(java.util.regex.Matcher::matches).findFirst()
+                .orElseThrow(() -> new AssertionError("no caught-up 'Live view:' line in\n" + String.join("\n", stdout)));
+        int frontier = line.group(1) == null ? -1 : Integer.parseInt(line.group(1));
+        int last = line.group(2) == null ? ITERATIONS - 1 : Integer.parseInt(line.group(2));
+        int behind = Integer.parseInt(line.group(3));
+        double seconds = Double.parseDouble(line.group(4));
+        assertEquals(ITERATIONS - 1, last, line.group());
+        assertTrue(frontier >= -1 && frontier <= last, line.group());
+        assertEquals(last - frontier, behind, line.group());
+        assertTrue(behind >= 0 && behind <= ITERATIONS, line.group());
+        assertTrue(seconds >= 0 && seconds <= 90, "within the demo's wait for the streams apps: " + line.group());
     }
 }
