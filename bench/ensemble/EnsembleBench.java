@@ -31,20 +31,29 @@ import org.apache.kafka.clients.admin.NewTopic;
  * (n = 100, d = 50, k = 10, layers [50, 10, 30, 10], batch 5 with replacement, lr 0.1, 400 iterations,
  * he-normal initialisation, standardised features) as R runs on the ensemble engine, with f(theta_t), the
  * training accuracy, the minibatch loss, ||g_t|| and cos(g_t, g_{t-1}) of every run at every iteration
- * in an IterationMetrics record.
+ * (the ensemble engine publishes them as one IterationFrame per block and iteration).
  *
- * <p>Usage: {@code EnsembleBench R compute|publish [float32|float64] [workers] [block] [ensemble|per-run]};
+ * <p>Usage: {@code EnsembleBench R compute|publish|publish-to=HOST:PORT [float32|float64] [workers] [block] [ensemble|per-run]};
  * blocks of 500 runs by default (the fastest here; 0 = the trainer's automatic lockstep blocks, ~6 % slower)
  * (the last one compares the per-run engine, one network per run, on the same work). {@code compute}
  * hands the records to a sink that drops them; {@code publish} starts an embedded Kafka broker (KRaft,
  * in this process), creates the topics and publishes every record with the trainer's
- * KafkaTelemetryPublisher; the time includes flushing the producer. Prints a RESULT line and a CHECK
+ * KafkaTelemetryPublisher; the time includes flushing the producer. {@code publish-to=HOST:PORT} publishes the
+ * same way to a broker that runs in another process (BenchBroker), so that this process's CPU time is the
+ * trainer's alone: training, and publishing (encoding, the producer's append, compression and network thread).
+ * RESULT's {@code cpu_seconds} is the process CPU time (every thread, user and system, JIT included) over the
+ * timed span, {@code cpu_us_per_run_iteration} that over R x 400. Prints a RESULT line and a CHECK
  * line (median final loss, runs diverged, records sent and dropped). RESULT's {@code seconds} is the
  * span the peer times, its training loop: from the moment the first round of blocks has drawn its
  * initial parameters and sent its RunStarted records to the end (flush included);
  * {@code experiment_seconds} is the whole {@code Experiment.run}, data generation and set-up included.
  */
 public final class EnsembleBench {
+
+    private static final com.sun.management.OperatingSystemMXBean OS =
+            (com.sun.management.OperatingSystemMXBean) java.lang.management.ManagementFactory.getOperatingSystemMXBean();
+    /** Process CPU time when the timed span began (see loopStart). */
+    private static final java.util.concurrent.atomic.AtomicLong loopStartCpu = new java.util.concurrent.atomic.AtomicLong();
 
     public static void main(String[] args) throws Exception {
         int runs = Integer.parseInt(args[0]);
@@ -84,6 +93,7 @@ public final class EnsembleBench {
             @Override
             public void runStarted(io.sgdscope.schemas.RunStarted record) {
                 if (started.incrementAndGet() == firstRound) {
+                    loopStartCpu.set(OS.getProcessCpuTime());
                     loopStart.set(System.nanoTime());
                 }
             }
@@ -128,7 +138,21 @@ public final class EnsembleBench {
                             publisher.droppedRecords() + publisher.failedRecords());
                 }
             }
-            default -> throw new IllegalArgumentException("mode must be compute or publish, got " + mode);
+            default -> {
+                if (!mode.startsWith("publish-to=")) {
+                    throw new IllegalArgumentException("mode must be compute, publish or publish-to=HOST:PORT, got " + mode);
+                }
+                KafkaTelemetryPublisher publisher = new KafkaTelemetryPublisher(mode.substring("publish-to=".length()),
+                        producerOverrides());
+                publisher.awaitTopics(Duration.ofSeconds(30));
+                Experiment experiment = new Experiment(settings, publisher, listener);
+                long start = System.nanoTime();
+                ExperimentResult result = experiment.run();
+                publisher.close();                                                  // flushes every record
+                long end = System.nanoTime();
+                report(runs, "publish-to", precision, (end - loopStart.get()) / 1e9, (end - start) / 1e9, result, finalLoss,
+                        publisher.sentRecords(), publisher.droppedRecords() + publisher.failedRecords());
+            }
         }
     }
 
@@ -145,10 +169,13 @@ public final class EnsembleBench {
 
     private static void report(int runs, String mode, Precision precision, double seconds, double experimentSeconds,
                                ExperimentResult result, double[] finalLoss, long sent, long dropped) {
+        double cpuSeconds = (OS.getProcessCpuTime() - loopStartCpu.get()) / 1e9;
         double[] sorted = Arrays.stream(finalLoss).filter(Double::isFinite).sorted().toArray();
         double median = sorted.length == 0 ? Double.NaN : sorted[sorted.length / 2];
-        System.out.printf(Locale.ROOT, "RESULT runs=%d mode=%s seconds=%.2f dtype=%s engine=%s experiment_seconds=%.2f%n", runs,
-                mode, seconds, precision.id(), result.settings().engine().id(), experimentSeconds);
+        System.out.printf(Locale.ROOT, "RESULT runs=%d mode=%s seconds=%.2f dtype=%s engine=%s experiment_seconds=%.2f "
+                        + "cpu_seconds=%.2f cpu_us_per_run_iteration=%.4f%n", runs, mode, seconds, precision.id(),
+                result.settings().engine().id(), experimentSeconds, cpuSeconds,
+                cpuSeconds * 1e6 / ((double) runs * result.settings().iterations()));
         System.out.printf(Locale.ROOT, "CHECK median_final_loss=%.6f diverged_runs=%d completed_runs=%d sent=%d dropped=%d%n",
                 median, result.count(RunStatus.DIVERGED), result.count(RunStatus.COMPLETED), sent, dropped);
         long ended = result.count(RunStatus.DIVERGED) + result.count(RunStatus.COMPLETED);
