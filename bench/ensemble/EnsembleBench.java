@@ -145,14 +145,122 @@ public final class EnsembleBench {
                 KafkaTelemetryPublisher publisher = new KafkaTelemetryPublisher(mode.substring("publish-to=".length()),
                         producerOverrides());
                 publisher.awaitTopics(Duration.ofSeconds(30));
-                Experiment experiment = new Experiment(settings, publisher, listener);
+                CpuTimedSink timed = new CpuTimedSink(publisher, (long) runs * settings.iterations());
+                Experiment experiment = new Experiment(settings, timed, listener);
                 long start = System.nanoTime();
                 ExperimentResult result = experiment.run();
-                publisher.close();                                                  // flushes every record
+                publisher.flush();                                                  // every record delivered
+                long networkThread = producerThreadCpuNanos();                      // before close ends the thread
+                publisher.close();
                 long end = System.nanoTime();
                 report(runs, "publish-to", precision, (end - loopStart.get()) / 1e9, (end - start) / 1e9, result, finalLoss,
                         publisher.sentRecords(), publisher.droppedRecords() + publisher.failedRecords());
+                double iterations = (double) runs * settings.iterations();
+                // The second half of the run-iterations published, when the JIT has compiled the publishing paths.
+                long secondHalf = (long) iterations - timed.halfRunIterations();
+                double steady = (timed.cpuNanos() - timed.halfCallerNanos() + networkThread - timed.halfNetworkNanos())
+                        / 1e3 / secondHalf;
+                System.out.printf(Locale.ROOT, "PUBLISHING runs=%d callers_cpu_seconds=%.3f network_thread_cpu_seconds=%.3f "
+                                + "publishing_us_per_run_iteration=%.4f steady_us_per_run_iteration=%.4f frames=%d%n", runs,
+                        timed.cpuNanos() / 1e9, networkThread / 1e9, (timed.cpuNanos() + networkThread) / 1e3 / iterations,
+                        steady, timed.frames());
             }
+        }
+    }
+
+    /** CPU time of the Kafka producer's I/O threads (they compress, checksum and send the batches). */
+    private static long producerThreadCpuNanos() {
+        java.lang.management.ThreadMXBean threads = java.lang.management.ManagementFactory.getThreadMXBean();
+        long total = 0;
+        for (java.lang.management.ThreadInfo info : threads.getThreadInfo(threads.getAllThreadIds())) {
+            if (info != null && info.getThreadName().startsWith("kafka-producer-network-thread")) {
+                total += Math.max(0, threads.getThreadCpuTime(info.getThreadId()));
+            }
+        }
+        return total;
+    }
+
+    /**
+     * Hands everything to the publisher and adds up the CPU time the calling (worker) threads spend inside it:
+     * encoding a frame and appending it to the producer's batch, and the RunStarted/RunFinished records (whose
+     * RunFinished waits, off CPU, for the run's frames to be acknowledged). Reading a thread's CPU clock twice per
+     * call costs about a microsecond, once per frame: nothing per run.
+     */
+    private static final class CpuTimedSink implements TelemetrySink {
+        private final KafkaTelemetryPublisher next;
+        private final java.util.concurrent.atomic.LongAdder cpuNanos = new java.util.concurrent.atomic.LongAdder();
+        private final java.util.concurrent.atomic.LongAdder frames = new java.util.concurrent.atomic.LongAdder();
+        private final java.lang.management.ThreadMXBean threads = java.lang.management.ManagementFactory.getThreadMXBean();
+        private final long half;
+        private final java.util.concurrent.atomic.AtomicLong runIterations = new java.util.concurrent.atomic.AtomicLong();
+        /** At the frame that took the count past half of all run-iterations: the count and both CPU clocks. */
+        private volatile long halfRunIterations;
+        private volatile long halfCallerNanos;
+        private volatile long halfNetworkNanos;
+
+        CpuTimedSink(KafkaTelemetryPublisher next, long runIterations) {
+            this.next = next;
+            this.half = runIterations / 2;
+        }
+
+        @Override
+        public void runStarted(io.sgdscope.schemas.RunStarted record) {
+            long before = threads.getCurrentThreadCpuTime();
+            next.runStarted(record);
+            cpuNanos.add(threads.getCurrentThreadCpuTime() - before);
+        }
+
+        @Override
+        public void iteration(IterationMetrics record) {
+            long before = threads.getCurrentThreadCpuTime();
+            next.iteration(record);
+            cpuNanos.add(threads.getCurrentThreadCpuTime() - before);
+        }
+
+        @Override
+        public void frame(String frameKey, io.sgdscope.schemas.frames.Frame frame) {
+            long before = threads.getCurrentThreadCpuTime();
+            next.frame(frameKey, frame);
+            cpuNanos.add(threads.getCurrentThreadCpuTime() - before);
+            frames.increment();
+            long count = runIterations.addAndGet(frame.size());
+            if (count >= half && count - frame.size() < half) {
+                halfRunIterations = count;
+                halfCallerNanos = cpuNanos.sum();
+                halfNetworkNanos = producerThreadCpuNanos();
+            }
+        }
+
+        long halfRunIterations() {
+            return halfRunIterations;
+        }
+
+        long halfCallerNanos() {
+            return halfCallerNanos;
+        }
+
+        long halfNetworkNanos() {
+            return halfNetworkNanos;
+        }
+
+        @Override
+        public void runFinished(RunFinished record) {
+            long before = threads.getCurrentThreadCpuTime();
+            next.runFinished(record);
+            cpuNanos.add(threads.getCurrentThreadCpuTime() - before);
+        }
+
+        @Override
+        public long droppedRecords(String runId) {
+            return next.droppedRecords(runId);
+        }
+
+        long cpuNanos() {
+            return cpuNanos.sum();
+        }
+
+        long frames() {
+            return frames.sum();
         }
     }
 

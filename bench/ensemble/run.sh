@@ -65,15 +65,22 @@ if [ "${MODE:-}" = cpu ]; then
   range() { sort -g | awk 'NR == 1 {lo = $1} {hi = $1} END {printf "%.4f-%.4f", lo, hi}'; }
   field() { awk -v r="runs=$1" -v m="mode=$2" -v f="$3=" '$1 == "RESULT" && $2 == r && $3 == m {
       for (i = 4; i <= NF; i++) if (index($i, f) == 1) {sub(f, "", $i); print $i}}' "$results"; }
-  echo "== publishing cost ($dtype, blocks of $block): process CPU time per run-iteration, medians of $repeats interleaved repeats (goal: publish-to - compute <= 0.2 us)"
-  printf "| R | compute (us) | publish-to (us) | publishing (us) | compute wall (s) | publish-to wall (s) |\n"
-  printf "| --- | --- | --- | --- | --- | --- |\n"
+  published() { awk -v r="runs=$1" -v f="$2=" '$1 == "PUBLISHING" && $2 == r {
+      for (i = 3; i <= NF; i++) if (index($i, f) == 1) {sub(f, "", $i); print $i}}' "$results"; }
+  echo "== publishing cost ($dtype, blocks of $block): CPU time per run-iteration, medians of $repeats interleaved repeats (goal: publishing <= 0.2 us)"
+  echo "   direct: the worker threads' CPU inside the publisher + the producer's network thread (all; and over the second half"
+  echo "   of the run-iterations published: steady); difference: the two processes' CPU (JIT, GC and training noise included)"
+  printf "| R | publishing, direct (us) | steady (us) | process: compute (us) | process: publish-to (us) | difference (us) | compute wall (s) | publish-to wall (s) |\n"
+  printf "| --- | --- | --- | --- | --- | --- | --- | --- |\n"
   for r in "${runs[@]}"; do
+    d=$(published "$r" publishing_us_per_run_iteration | median); st=$(published "$r" steady_us_per_run_iteration | median)
     c=$(field "$r" compute cpu_us_per_run_iteration | median); p=$(field "$r" publish-to cpu_us_per_run_iteration | median)
     cw=$(field "$r" compute seconds | median); pw=$(field "$r" publish-to seconds | median)
-    awk -v r="$r" -v c="$c" -v p="$p" -v cr="$(field "$r" compute cpu_us_per_run_iteration | range)" \
+    awk -v r="$r" -v d="$d" -v dr="$(published "$r" publishing_us_per_run_iteration | range)" -v c="$c" -v p="$p" \
+        -v st="$st" -v sr="$(published "$r" steady_us_per_run_iteration | range)" \
+        -v cr="$(field "$r" compute cpu_us_per_run_iteration | range)" \
         -v pr="$(field "$r" publish-to cpu_us_per_run_iteration | range)" -v cw="$cw" -v pw="$pw" \
-        'BEGIN {printf "| %d | %.4f (%s) | %.4f (%s) | %.4f | %.2f | %.2f |\n", r, c, cr, p, pr, p - c, cw, pw}'
+        'BEGIN {printf "| %d | %.4f (%s) | %.4f (%s) | %.3f (%s) | %.3f (%s) | %.3f | %.2f | %.2f |\n", r, d, dr, st, sr, c, cr, p, pr, p - c, cw, pw}'
   done
   exit 0
 fi
