@@ -8,6 +8,10 @@
 #   DTYPE=float64 bench/ensemble/run.sh 1000    (default float32, as the peer's measurements)
 #   BENCH_JAVA_OPTS=-XX:TieredStopAtLevel=1 bench/ensemble/run.sh 1000   (more JVM options for sgdscope's side,
 #                                              after those the launcher gives `sgdscope train`: cli/jvm-options/train)
+#   MODE=cpu bench/ensemble/run.sh 10000       (the publishing cost: process CPU time per run-iteration of
+#                                              sgdscope's side alone ("compute") and publishing every iteration
+#                                              to an embedded broker in another process ("publish-to"); no peer;
+#                                              BLOCK=0 for the trainer's automatic lockstep blocks, default 500)
 #
 # For each R: sgdscope's ensemble engine training and handing every record to a sink that drops it
 # ("compute"), the same training publishing every record to an embedded Kafka broker in the process
@@ -29,6 +33,58 @@ cd "$top"
 ./mvnw -B -q -pl trainer,embedded-kafka -am package -DskipTests \
     dependency:build-classpath -Dmdep.outputFile=target/bench-classpath.txt
 cp="$top/trainer/target/classes:$top/embedded-kafka/target/classes:$(cat "$top/trainer/target/bench-classpath.txt"):$(cat "$top/embedded-kafka/target/bench-classpath.txt")"
+repeats="${REPEATS:-3}"
+train_options="$(sed -e 's/#.*//' "$top/cli/jvm-options/train" | xargs)"
+
+if [ "${MODE:-}" = cpu ]; then
+  # The publishing cost in CPU time. The broker runs in a process of its own, so that the trainer's process CPU
+  # time (every thread: workers, the producer's network thread, GC, JIT) holds the trainer's work only.
+  javac -d "$work/bench-classes" -cp "$cp" "$here/EnsembleBench.java" "$here/BenchBroker.java"
+  block="${BLOCK:-500}"
+  results="$work/results-cpu-$dtype.txt"
+  : > "$results"
+  for r in "${runs[@]}"; do
+    for rep in $(seq 1 "$repeats"); do               # interleaved; a fresh broker per repeat
+      rm -f "$work/broker.in"; mkfifo "$work/broker.in"
+      java -Xmx1g -cp "$work/bench-classes:$cp" BenchBroker <"$work/broker.in" >"$work/broker.out" 2>"$work/broker.log" &
+      broker=$!
+      exec 3>"$work/broker.in"                       # the broker serves until this closes
+      for _ in $(seq 1 120); do grep -q '^BOOTSTRAP ' "$work/broker.out" && break; sleep 0.5; done
+      bootstrap="$(awk '$1 == "BOOTSTRAP" {print $2}' "$work/broker.out")"
+      [ -n "$bootstrap" ] || { echo "the broker did not start: $work/broker.log"; exit 1; }
+      for mode in compute "publish-to=$bootstrap"; do
+        echo "== sgdscope ensemble engine, R = $r, ${mode%%=*}, $dtype (2 workers, blocks of $block, -Xmx8g), repeat $rep/$repeats"
+        java $train_options ${BENCH_JAVA_OPTS:-} -Xmx8g -cp "$work/bench-classes:$cp" EnsembleBench "$r" "$mode" "$dtype" 2 "$block" \
+            2>"$work/sgdscope-$r-${mode%%=*}.log" | tee -a "$results"
+      done
+      exec 3>&-
+      wait "$broker"
+    done
+  done
+  median() { sort -g | awk '{v[NR] = $1} END {print (NR % 2 ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2)}'; }
+  range() { sort -g | awk 'NR == 1 {lo = $1} {hi = $1} END {printf "%.4f-%.4f", lo, hi}'; }
+  field() { awk -v r="runs=$1" -v m="mode=$2" -v f="$3=" '$1 == "RESULT" && $2 == r && $3 == m {
+      for (i = 4; i <= NF; i++) if (index($i, f) == 1) {sub(f, "", $i); print $i}}' "$results"; }
+  published() { awk -v r="runs=$1" -v f="$2=" '$1 == "PUBLISHING" && $2 == r {
+      for (i = 3; i <= NF; i++) if (index($i, f) == 1) {sub(f, "", $i); print $i}}' "$results"; }
+  echo "== publishing cost ($dtype, blocks of $block): CPU time per run-iteration, medians of $repeats interleaved repeats (goal: publishing <= 0.2 us)"
+  echo "   direct: the worker threads' CPU inside the publisher + the producer's network thread (all; and over the second half"
+  echo "   of the run-iterations published: steady); difference: the two processes' CPU (JIT, GC and training noise included)"
+  printf "| R | publishing, direct (us) | steady (us) | process: compute (us) | process: publish-to (us) | difference (us) | compute wall (s) | publish-to wall (s) |\n"
+  printf "| --- | --- | --- | --- | --- | --- | --- | --- |\n"
+  for r in "${runs[@]}"; do
+    d=$(published "$r" publishing_us_per_run_iteration | median); st=$(published "$r" steady_us_per_run_iteration | median)
+    c=$(field "$r" compute cpu_us_per_run_iteration | median); p=$(field "$r" publish-to cpu_us_per_run_iteration | median)
+    cw=$(field "$r" compute seconds | median); pw=$(field "$r" publish-to seconds | median)
+    awk -v r="$r" -v d="$d" -v dr="$(published "$r" publishing_us_per_run_iteration | range)" -v c="$c" -v p="$p" \
+        -v st="$st" -v sr="$(published "$r" steady_us_per_run_iteration | range)" \
+        -v cr="$(field "$r" compute cpu_us_per_run_iteration | range)" \
+        -v pr="$(field "$r" publish-to cpu_us_per_run_iteration | range)" -v cw="$cw" -v pw="$pw" \
+        'BEGIN {printf "| %d | %.4f (%s) | %.4f (%s) | %.3f (%s) | %.3f (%s) | %.3f | %.2f | %.2f |\n", r, d, dr, st, sr, c, cr, p, pr, p - c, cw, pw}'
+  done
+  exit 0
+fi
+
 # The peer's OpenBLAS (peer.sh would fetch it too; here once, before anything is timed).
 rm -rf "$work/openblas"
 "$top/bench/openblas.sh" "$work/openblas"
@@ -36,9 +92,7 @@ rm -rf "$work/openblas"
 # The harness is compiled once, as the product is a compiled jar (launched from source, javac would run
 # inside the measured JVM and its JIT work would overlap the timing).
 javac -d "$work/bench-classes" -cp "$cp" "$here/EnsembleBench.java"
-repeats="${REPEATS:-3}"
-# sgdscope's side runs with the JVM options the launcher gives `sgdscope train`.
-train_options="$(sed -e 's/#.*//' "$top/cli/jvm-options/train" | xargs)"
+# sgdscope's side runs with the JVM options the launcher gives `sgdscope train` (train_options, above).
 
 results="$work/results-$dtype.txt"
 : > "$results"

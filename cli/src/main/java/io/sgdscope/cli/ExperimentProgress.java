@@ -4,6 +4,7 @@ import io.sgdscope.schemas.IterationMetrics;
 import io.sgdscope.schemas.RunFinished;
 import io.sgdscope.schemas.RunStarted;
 import io.sgdscope.schemas.RunStatus;
+import io.sgdscope.schemas.frames.Frame;
 import io.sgdscope.trainer.ExperimentListener;
 import java.io.PrintWriter;
 import java.util.Locale;
@@ -19,7 +20,8 @@ import java.util.function.Supplier;
 /**
  * Progress of an experiment in the terminal: runs done, iterations per second, and a line from the
  * caller (the demo shows the current median loss as the streams app computed it). On a terminal one
- * line is rewritten every second; otherwise (a log, a pipe) a line is printed every 5 seconds.
+ * line is rewritten every second; otherwise (a log, a pipe) a line is printed every 5 seconds. Iterations are
+ * counted per run, from per-run records and frames alike.
  */
 final class ExperimentProgress implements ExperimentListener, AutoCloseable {
 
@@ -63,6 +65,15 @@ final class ExperimentProgress implements ExperimentListener, AutoCloseable {
         iterations.increment();
         if (record.getIteration() == lastIteration) {
             reachedLastIteration.incrementAndGet();
+        }
+    }
+
+    /** A frame of the ensemble engine: one iteration of each of its runs (counted without a row per run). */
+    @Override
+    public void iterationsDone(Frame frame) {
+        iterations.add(frame.size());
+        if (frame.iteration() == lastIteration) {
+            reachedLastIteration.addAndGet(frame.size());
         }
     }
 

@@ -2,7 +2,8 @@ package io.sgdscope.cli;
 
 import io.sgdscope.schemas.IterationMetrics;
 import io.sgdscope.schemas.Topics;
-import io.sgdscope.schemas.serde.TelemetrySerde;
+import io.sgdscope.schemas.frames.Frame;
+import io.sgdscope.schemas.serde.FrameSerde;
 import io.sgdscope.schemas.serde.TelemetrySerdes;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -23,13 +24,16 @@ final class IterationRecords {
 
     private IterationRecords() {}
 
-    /** Every IterationMetrics record on the topic, read until {@code expected} records were seen (bounded). */
+    /**
+     * Every run's iteration record on the topic (per-run IterationMetrics, and the rows of IterationFrames), read until
+     * {@code expected} were seen (bounded).
+     */
     static List<IterationMetrics> readAll(String bootstrapServers, int expected, Duration timeout) {
         Map<String, Object> config = new HashMap<>();
         config.put(ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrapServers);
         config.put(ConsumerConfig.ENABLE_AUTO_COMMIT_CONFIG, false);
         config.put(ConsumerConfig.ISOLATION_LEVEL_CONFIG, "read_committed");
-        TelemetrySerde<IterationMetrics> serde = TelemetrySerdes.iterations();
+        FrameSerde serde = TelemetrySerdes.frames();
         List<IterationMetrics> records = new ArrayList<>();
         try (KafkaConsumer<String, byte[]> consumer = new KafkaConsumer<>(config, new StringDeserializer(), new ByteArrayDeserializer())) {
             Set<TopicPartition> partitions = consumer.partitionsFor(Topics.ITERATIONS).stream()
@@ -39,7 +43,8 @@ final class IterationRecords {
             long deadline = System.nanoTime() + timeout.toNanos();
             while (records.size() < expected && System.nanoTime() < deadline) {
                 for (ConsumerRecord<String, byte[]> record : consumer.poll(Duration.ofMillis(200))) {
-                    records.add(serde.decode(record.topic(), record.partition(), record.offset(), record.value()));
+                    Frame frame = serde.decode(record.topic(), record.partition(), record.offset(), record.value());
+                    records.addAll(frame.rows());
                 }
             }
         }

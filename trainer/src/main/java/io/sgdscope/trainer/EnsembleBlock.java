@@ -1,9 +1,9 @@
 package io.sgdscope.trainer;
 
-import io.sgdscope.schemas.IterationMetrics;
 import io.sgdscope.schemas.RunFinished;
 import io.sgdscope.schemas.RunStarted;
 import io.sgdscope.schemas.RunStatus;
+import io.sgdscope.schemas.frames.Frame;
 import io.sgdscope.trainer.data.Dataset;
 import io.sgdscope.trainer.model.BatchedMlp;
 import io.sgdscope.trainer.model.MlpArchitecture;
@@ -24,10 +24,15 @@ import java.util.function.BooleanSupplier;
  *
  * <p>Each run is the run {@link TrainingRun} would train for its index: theta_0 and the minibatch
  * stream come from the same seed in the same order, the update is vanilla SGD with the constant step
- * (Eq. 8), and iteration t publishes the same record (f(theta_t) and the training accuracy on the full
+ * (Eq. 8), and iteration t publishes the same values (f(theta_t) and the training accuracy on the full
  * training set, the test set when due, the minibatch loss, eta, ||g_t|| and cos(g_t, g_{t-1}), Fig. 8),
- * equal up to rounding (ExperimentEnginesTest compares them in float64). A run whose loss or gradient is
- * non-finite ends as DIVERGED right after its record, with its RunFinished; the other runs of the block
+ * equal up to rounding (ExperimentEnginesTest compares them in float64) — not as one IterationMetrics per run
+ * but as one {@link Frame} per iteration for the block's runs still going, its columns filled straight from the
+ * batched results ({@link RunRecords#frame}). Every frame of the block goes out under one key, its first run's id
+ * (RunStarted.frameKey and RunFinished.frameKey of each run say so), so that all of them land in one partition,
+ * in order; a block larger than {@link #runsPerFrame} is cut into fixed slices, each with its own frames and key.
+ * A run whose loss or gradient is non-finite ends as DIVERGED right after the frame with its values, with its
+ * RunFinished, and is left out of later frames; the other runs of the block
  * go on (a diverged run's slice of the arrays keeps computing NaNs that touch no other run). Cancelling
  * ends every unfinished run as CANCELLED at the next iteration boundary. RunFinished carries no Corollary 4
  * terms (they need a curvature pass per run: use the per-run engine). A failure inside the block (an
@@ -55,6 +60,12 @@ final class EnsembleBlock {
     private final Double[] finalLoss;
     private final int[] published;
     private final boolean[] finished;
+    /** Runs per frame slice, and each slice's frame key: its first run's id. */
+    private final int sliceRuns;
+    private final String[] sliceKeys;
+    /** Per slice, the runs still going and their ids, or null once one of them ended (then worked out anew). */
+    private final int[][] sliceLive;
+    private final String[][] sliceRunIds;
     private long startNanos;
     private ListenerFailure listenerFailure;
 
@@ -113,6 +124,33 @@ final class EnsembleBlock {
             seeds[r] = Experiment.runSeed(settings.baseSeed(), firstRun + r);
             status[r] = RunStatus.COMPLETED;
         }
+        sliceRuns = runsPerFrame(runIds[runs - 1]);
+        int slices = (runs + sliceRuns - 1) / sliceRuns;
+        sliceKeys = new String[slices];
+        for (int s = 0; s < slices; s++) {
+            sliceKeys[s] = runIds[s * sliceRuns];
+        }
+        sliceLive = new int[slices][];
+        sliceRunIds = new String[slices][];
+    }
+
+    /** Bytes a frame may take at most: well below the producer's and the broker's default limit of 1 MiB a record. */
+    static final int FRAME_BYTES = 768 * 1024;
+
+    /**
+     * Runs per frame: the whole block, unless its frame would exceed {@link #FRAME_BYTES} (then the block publishes
+     * one frame per slice of this many runs, each under its own key). A run takes its id (a length varint, then
+     * UTF-8) and at most 73 bytes of columns (5 doubles, 4 optional doubles with their union index, the batch size
+     * as a varint): ids of 19 characters (`g10-ensemble-r00000`) give 8,366 runs per frame.
+     */
+    static int runsPerFrame(String runId) {
+        int perRun = 2 + runId.getBytes(java.nio.charset.StandardCharsets.UTF_8).length + 73;
+        return Math.max(1, FRAME_BYTES / perRun);
+    }
+
+    /** The frame key of run r (block-relative): the first run of its frame slice, for the block's whole life. */
+    private String frameKey(int r) {
+        return sliceKeys[r / sliceRuns];
     }
 
     /**
@@ -132,7 +170,7 @@ final class EnsembleBlock {
                 SplittableRandom runRandom = new SplittableRandom(seeds[r]);                 // as TrainingRun
                 model.setParameters(r, settings.initialization().draw(architecture, runRandom.split()));   // theta_0
                 samplers[r] = new MinibatchSampler(dataset.samples(), m, runRandom.split());
-                RunStarted record = records.started(firstRun + r, seeds[r]);
+                RunStarted record = records.started(firstRun + r, seeds[r], frameKey(r));
                 sink.runStarted(record);
                 started = r + 1;
                 listener.runStarted(record);
@@ -163,12 +201,6 @@ final class EnsembleBlock {
     private void train(BatchedMlp model, MinibatchSampler[] samplers) {
         int m = settings.batchSize();
         double eta = settings.learningRate();
-        double[] loss = new double[runs];
-        double[] accuracy = new double[runs];
-        double[] testLoss = new double[runs];
-        double[] testAccuracy = new double[runs];
-        double[] minibatchLoss = new double[runs];
-        double[] norm = new double[runs];
         double[] dot = new double[runs];
         double[] previousNorm = new double[runs];
         int[] indices = new int[runs * m];
@@ -182,29 +214,57 @@ final class EnsembleBlock {
                 }
                 break;
             }
+            // Fresh arrays every iteration: they become the frame's columns, which are never changed once built.
+            double[] loss = new double[runs];
+            double[] accuracy = new double[runs];
             model.evaluate(dataset, loss, accuracy);                                   // f(theta_t), Eq. 3
             boolean test = testSet.isPresent() && settings.testEvery() > 0 && t % settings.testEvery() == 0;
+            double[] testLoss = test ? new double[runs] : null;
+            double[] testAccuracy = test ? new double[runs] : null;
             if (test) {
                 model.evaluate(testSet.get(), testLoss, testAccuracy);
             }
             for (int r = 0; r < runs; r++) {
                 if (finished[r]) {
-                    Arrays.fill(indices, r * m, (r + 1) * m, 0);                      // a diverged run's slice idles
+                    Arrays.fill(indices, r * m, (r + 1) * m, 0);                      // an ended run's slice idles
                 } else {
                     System.arraycopy(samplers[r].next(), 0, indices, r * m, m);
                 }
             }
+            double[] minibatchLoss = new double[runs];
+            double[] norm = new double[runs];
             model.lossAndGradient(dataset, indices, m, minibatchLoss);                  // g_t, Eq. 8
             model.gradientStatistics(norm, dot);
-            for (int r = 0; r < runs; r++) {
-                if (!finished[r]) {
-                    recordIteration(r, t, eta, loss[r], accuracy[r], minibatchLoss[r], norm[r], previousNorm[r], dot[r],
-                            test ? testLoss[r] : null, test ? testAccuracy[r] : null);
-                    previousNorm[r] = norm[r];
+            double[] sgCosPrev = null;
+            boolean[] sgCosMissing = null;
+            if (t > 0) {
+                sgCosPrev = new double[runs];
+                for (int r = 0; r < runs; r++) {
+                    if (norm[r] == 0 || previousNorm[r] == 0) {                        // no direction: null
+                        sgCosMissing = sgCosMissing == null ? new boolean[runs] : sgCosMissing;
+                        sgCosMissing[r] = true;
+                        sgCosPrev[r] = Double.NaN;
+                    } else {
+                        sgCosPrev[r] = dot[r] / (norm[r] * previousNorm[r]);           // Fig. 8, middle
+                    }
                 }
             }
+            publish(t, eta, loss, accuracy, minibatchLoss, norm, sgCosPrev, sgCosMissing, testLoss, testAccuracy);
+            for (int r = 0; r < runs; r++) {
+                if (!finished[r]) {
+                    String divergence = TrainingRun.divergence(t, loss[r], minibatchLoss[r], norm[r]);
+                    if (divergence != null) {                                       // no update; ends now
+                        status[r] = RunStatus.DIVERGED;
+                        message[r] = divergence;
+                        finalLoss[r] = loss[r];
+                        finish(r);
+                    }
+                }
+            }
+            System.arraycopy(norm, 0, previousNorm, 0, runs);
             model.step(eta);                                                           // theta - eta g_t, Eq. 8
         }
+        double[] loss = new double[runs];
         model.evaluate(dataset, loss, null);                                           // f at the last theta
         for (int r = 0; r < runs; r++) {
             if (!finished[r]) {
@@ -218,25 +278,82 @@ final class EnsembleBlock {
     }
 
     /**
-     * Publishes run r's IterationMetrics of iteration t and ends the run if it diverged (a method of its own,
-     * so that the JIT compiles it once instead of inside the whole training loop).
+     * Publishes iteration t of the runs still going: one frame per frame slice (the whole block unless it is larger
+     * than {@link #runsPerFrame}) whose runs are not all ended, built straight from the block's arrays (element r
+     * belongs to run r; ended runs are left out). A method of its own, so that the JIT compiles it once instead of
+     * inside the whole training loop.
      */
-    private void recordIteration(int r, int t, double eta, double loss, double accuracy, double minibatchLoss,
-                                 double sgNorm, double previousNorm, double dot, Double testLoss, Double testAccuracy) {
-        Double sgCosPrev = t == 0 || sgNorm == 0 || previousNorm == 0 ? null
-                : dot / (sgNorm * previousNorm);                                    // Fig. 8, middle
-        String divergence = TrainingRun.divergence(t, loss, minibatchLoss, sgNorm);
-        IterationMetrics record = records.iteration(runIds[r], t, loss, accuracy, minibatchLoss, eta, sgNorm, sgCosPrev,
-                testLoss, testAccuracy, RunCurvature.Measured.NOTHING);
-        sink.iteration(record);
-        published[r]++;
-        listener.iterationDone(record);
-        if (divergence != null) {                                                   // no update; ends now
-            status[r] = RunStatus.DIVERGED;
-            message[r] = divergence;
-            finalLoss[r] = loss;
-            finish(r);
+    private void publish(int t, double eta, double[] loss, double[] accuracy, double[] minibatchLoss, double[] sgNorm,
+                         double[] sgCosPrev, boolean[] sgCosMissing, double[] testLoss, double[] testAccuracy) {
+        for (int s = 0; s < sliceKeys.length; s++) {
+            int[] live = liveRuns(s);
+            if (live.length == 0) {
+                continue;
+            }
+            Frame frame;
+            if (live.length == runs) {                                                   // every run, in order
+                frame = records.frame(runIds, t, loss, accuracy, minibatchLoss, eta, sgNorm, sgCosPrev, sgCosMissing,
+                        testLoss, testAccuracy);
+            } else {
+                frame = records.frame(sliceRunIds[s], t, pick(loss, live), pick(accuracy, live),
+                        pick(minibatchLoss, live), eta, pick(sgNorm, live), pick(sgCosPrev, live), pick(sgCosMissing, live),
+                        pick(testLoss, live), pick(testAccuracy, live));
+            }
+            sink.frame(sliceKeys[s], frame);
+            for (int r : live) {
+                published[r]++;
+            }
+            listener.iterationsDone(frame);
         }
+    }
+
+    /** The runs of frame slice s still going, in order (kept until one of them ends). */
+    private int[] liveRuns(int s) {
+        if (sliceLive[s] == null) {
+            int from = s * sliceRuns;
+            int to = Math.min(runs, from + sliceRuns);
+            int count = 0;
+            for (int r = from; r < to; r++) {
+                count += finished[r] ? 0 : 1;
+            }
+            int[] live = new int[count];
+            String[] ids = new String[count];
+            for (int r = from, i = 0; r < to; r++) {
+                if (!finished[r]) {
+                    live[i] = r;
+                    ids[i++] = runIds[r];
+                }
+            }
+            sliceLive[s] = live;
+            sliceRunIds[s] = ids;
+        }
+        return sliceLive[s];
+    }
+
+    private static double[] pick(double[] values, int[] which) {
+        if (values == null) {
+            return null;
+        }
+        double[] picked = new double[which.length];
+        for (int i = 0; i < which.length; i++) {
+            picked[i] = values[which[i]];
+        }
+        return picked;
+    }
+
+    /** The picked flags, or null if none of them is set. */
+    private static boolean[] pick(boolean[] flags, int[] which) {
+        if (flags == null) {
+            return null;
+        }
+        boolean[] picked = null;
+        for (int i = 0; i < which.length; i++) {
+            if (flags[which[i]]) {
+                picked = picked == null ? new boolean[which.length] : picked;
+                picked[i] = true;
+            }
+        }
+        return picked;
     }
 
     /** Publishes the RunFinished of every started run not yet finished; {@code as} overrides their status if not null. */
@@ -260,8 +377,9 @@ final class EnsembleBlock {
     private void finish(int r) {
         finished[r] = true;
         double seconds = (System.nanoTime() - startNanos) / 1e9;
+        sliceLive[r / sliceRuns] = null;                                           // left out of later frames
         RunFinished record = records.finished(runIds[r], status[r], published[r], seconds, finalLoss[r],
-                sink.droppedRecords(runIds[r]), message[r], null);                  // no Corollary 4 terms
+                sink.droppedRecords(runIds[r]), message[r], null, frameKey(r));     // no Corollary 4 terms
         sink.runFinished(record);
         try {
             listener.runFinished(record);

@@ -7,16 +7,20 @@ import io.sgdscope.schemas.OptimizerSpec;
 import io.sgdscope.schemas.RunFinished;
 import io.sgdscope.schemas.RunStarted;
 import io.sgdscope.schemas.RunStatus;
+import io.sgdscope.schemas.frames.Frame;
+import io.sgdscope.schemas.frames.FrameColumn;
 import io.sgdscope.trainer.curvature.GeneralizationTerms;
 import io.sgdscope.trainer.curvature.GradientMoments;
 import io.sgdscope.trainer.data.Dataset;
 import io.sgdscope.trainer.data.DatasetDescription;
 import io.sgdscope.trainer.model.MlpArchitecture;
+import java.util.Arrays;
 import java.util.List;
 
 /**
- * The one place where the records an engine publishes about a run are built: RunStarted, IterationMetrics and
- * RunFinished, for the per-run engine ({@link TrainingRun}) and the ensemble engine ({@link EnsembleBlock}) alike.
+ * The one place where the records an engine publishes about a run are built: RunStarted, IterationMetrics (the
+ * per-run engine, {@link TrainingRun}), the {@link Frame}s of the ensemble engine ({@link EnsembleBlock}: one
+ * iteration of many runs, column by column) and RunFinished.
  *
  * <p>Every field of each record is set here, from the values the engine hands over; a value that is new to a
  * record becomes a parameter that both engines must supply (or pass as null, "not computed"), so neither engine
@@ -26,7 +30,11 @@ import java.util.List;
  * <p>IterationMetrics, one per run and iteration, is filled with the generated setters, every field set: the
  * generated builder took 200-400 ns a record against ~65 ns (measured here), a few per cent of an ensemble's
  * whole training step per run. RunStarted and RunFinished, one per run, use the builders, which also refuse a
- * required field left unset.
+ * required field left unset. A frame is built straight from the ensemble's arrays (no object per run); its columns
+ * are chosen in one exhaustive switch over {@link FrameColumn}, so a new column does not compile until it is
+ * decided here.
+ *
+ * <p>Not thread-safe (a frame's constant columns are cached): one instance per engine thread.
  */
 final class RunRecords {
 
@@ -34,6 +42,9 @@ final class RunRecords {
     private final Dataset dataset;
     private final Provenance provenance;
     private final MlpArchitecture architecture;
+    /** The constant columns (step size, batch size) of the last frame size, shared by frames of that size. */
+    private double[] stepSizeColumn = new double[0];
+    private double[] batchSizeColumn = new double[0];
 
     RunRecords(TrainerSettings settings, Dataset dataset, Provenance provenance) {
         this.settings = settings;
@@ -42,8 +53,14 @@ final class RunRecords {
         this.architecture = new MlpArchitecture(settings.layers());
     }
 
-    /** The RunStarted of run {@code runIndex}, with the full provenance of how it is made. */
-    RunStarted started(int runIndex, long seed) {
+    /**
+     * The RunStarted of run {@code runIndex}, with the full provenance of how it is made.
+     *
+     * @param frameKey the Kafka key of the frames that carry the run's iterations (the ensemble engine: the first run
+     *                 id of its frame's runs), or null when the run publishes an IterationMetrics per iteration keyed
+     *                 by its own id (the per-run engine)
+     */
+    RunStarted started(int runIndex, long seed, String frameKey) {
         DatasetDescription data = dataset.description();
         return RunStarted.newBuilder()
                 .setRunId(Experiment.runId(settings.experimentId(), runIndex))
@@ -81,6 +98,7 @@ final class RunRecords {
                 .setHost(provenance.host())
                 .setVersions(provenance.versions())
                 .setSettings(settings.asMap())
+                .setFrameKey(frameKey)
                 .build();
     }
 
@@ -135,9 +153,10 @@ final class RunRecords {
      * @param dropped    the run's records the producer dropped
      * @param message    why it ended other than COMPLETED, else null
      * @param terms      Corollary 4's terms at theta_T (Eq. 51-52), null when not computed
+     * @param frameKey   as in {@link #started}: the key of the frames that carried its iterations, null if none did
      */
     RunFinished finished(String runId, RunStatus status, int iterations, double seconds, Double finalLoss, long dropped,
-                         String message, GeneralizationTerms terms) {
+                         String message, GeneralizationTerms terms, String frameKey) {
         return RunFinished.newBuilder()
                 .setRunId(runId)
                 .setExperimentId(settings.experimentId())
@@ -153,6 +172,57 @@ final class RunRecords {
                 .setEffectiveCurvature(terms == null ? null : terms.effectiveCurvature())
                 .setWeightedFrobenius(terms == null ? null : terms.weightedFrobenius())
                 .setGeneralizationBound(terms == null ? null : terms.bound())
+                .setFrameKey(frameKey)
                 .build();
+    }
+
+    /**
+     * The frame of iteration t of several runs trained together (the ensemble engine), all at theta_t before the
+     * update: element i of each array belongs to {@code runIds[i]}, with the meaning of the IterationMetrics field
+     * of the same name ({@link #iteration}). The arrays are taken as they are (not copied): the caller must not
+     * change them afterwards. The curvature columns are absent (the ensemble engine computes none).
+     *
+     * @param loss          f(theta_t) on the full training set (Eq. 3)
+     * @param trainAccuracy accuracy on the full training set at theta_t
+     * @param minibatchLoss the loss of the minibatch that gave g_t
+     * @param stepSize      the step eta every run took (Eq. 8)
+     * @param sgNorm        ||g_t|| (Fig. 8)
+     * @param sgCosPrev     cos(g_t, g_{t-1}) (Fig. 8); null when no run has one (t = 0)
+     * @param sgCosMissing  true where a run has none (a zero gradient); null when every run has one
+     * @param testLoss      f on the held-out set, null when not evaluated at t
+     * @param testAccuracy  accuracy on the held-out set, null when not evaluated at t
+     */
+    Frame frame(String[] runIds, int t, double[] loss, double[] trainAccuracy, double[] minibatchLoss, double stepSize,
+                double[] sgNorm, double[] sgCosPrev, boolean[] sgCosMissing, double[] testLoss, double[] testAccuracy) {
+        int n = runIds.length;
+        if (stepSizeColumn.length != n || stepSizeColumn.length > 0 && stepSizeColumn[0] != stepSize) {
+            stepSizeColumn = new double[n];
+            Arrays.fill(stepSizeColumn, stepSize);
+        }
+        if (batchSizeColumn.length != n) {
+            batchSizeColumn = new double[n];
+            Arrays.fill(batchSizeColumn, settings.batchSize());
+        }
+        Frame.Builder frame = Frame.builder(settings.experimentId(), t, System.currentTimeMillis(), runIds);
+        for (FrameColumn column : FrameColumn.all()) {
+            double[] values = switch (column) {
+                case LOSS -> loss;                                                              // Eq. 3
+                case MINIBATCH_LOSS -> minibatchLoss;
+                case STEP_SIZE -> stepSizeColumn;                                               // Eq. 8
+                case BATCH_SIZE -> batchSizeColumn;
+                case SG_NORM -> sgNorm;
+                case SG_COS_PREV -> sgCosPrev;
+                case TRAIN_ACCURACY -> trainAccuracy;
+                case TEST_LOSS -> testLoss;
+                case TEST_ACCURACY -> testAccuracy;
+                // Not computed by the ensemble engine: the moments (Eq. 4-7), L (Eq. 6), the probe time.
+                case GRAD_NORM_SQ, TRACE_M, TRACE_SIGMA, SIGMA_FROBENIUS, SIGMA_SPECTRAL, SIGMA_HALF_MU_NORM,
+                        HESSIAN_SPECTRAL_NORM, PROBE_SECONDS -> null;
+            };
+            if (values != null) {
+                frame.column(column, values, column == FrameColumn.SG_COS_PREV ? sgCosMissing : null);
+            }
+        }
+        return frame.build();
     }
 }

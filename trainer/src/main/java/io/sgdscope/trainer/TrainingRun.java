@@ -108,7 +108,7 @@ final class TrainingRun {
     RunResult call() {
         long startNanos = System.nanoTime();
         MlpArchitecture architecture = new MlpArchitecture(settings.layers());
-        started = resumeFrom != null ? resumeFrom.runStarted() : records.started(runIndex, seed);
+        started = resumeFrom != null ? resumeFrom.runStarted() : records.started(runIndex, seed, null);  // per run: keyed by its runId
         sink.runStarted(started);
 
         int startIteration = resumeFrom != null ? resumeFrom.nextIteration() : 0;
@@ -223,7 +223,7 @@ final class TrainingRun {
                     message + "; suspended, its state saved: --resume continues it", seconds, resumedAt, true);
         }
         RunFinished finished = records.finished(runId, status, carried.published, seconds, finalLoss, dropped, message,
-                finalTerms);
+                finalTerms, null);
         if (store != null) {
             store.writeUnsent(finished);
         }

@@ -9,11 +9,13 @@ import io.sgdscope.schemas.IterationMetrics;
 import io.sgdscope.schemas.RunFinished;
 import io.sgdscope.schemas.RunStarted;
 import io.sgdscope.schemas.RunStatus;
+import io.sgdscope.schemas.frames.Frame;
 import io.sgdscope.trainer.checkpoint.CheckpointSettings;
 import io.sgdscope.trainer.curvature.CurvatureSettings;
 import io.sgdscope.trainer.optim.OptimizerSettings;
 import io.sgdscope.trainer.telemetry.InMemoryTelemetrySink;
 import java.nio.file.Path;
+import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
@@ -57,6 +59,12 @@ class ExperimentEnginesTest {
             "RunFinished.hessianDiagonalMethod", "RunFinished.priorSigma", "RunFinished.effectiveCurvature",
             "RunFinished.weightedFrobenius", "RunFinished.generalizationBound");
 
+    /**
+     * Fields only the ensemble engine sets: the key of the frames that carry a run's iterations (the per-run engine
+     * publishes IterationMetrics keyed by the run id, and leaves it null). Checked for their values on their own.
+     */
+    private static final Set<String> ENSEMBLE_ONLY = Set.of("RunStarted.frameKey", "RunFinished.frameKey");
+
     /** Wall-clock fields: each engine publishes its own time; only their presence is compared. */
     private static final Set<String> WALL_CLOCK = Set.of("RunStarted.startedAtMillis", "IterationMetrics.timestampMillis",
             "RunFinished.finishedAtMillis", "RunFinished.durationSeconds");
@@ -81,6 +89,9 @@ class ExperimentEnginesTest {
             }
             if (PER_RUN_ENGINE_ONLY.contains(name)) {
                 assertNull(b, what + ": the ensemble engine does not compute it");
+            } else if (ENSEMBLE_ONLY.contains(name)) {
+                assertNull(a, what + ": the per-run engine publishes per run, under the run id");
+                assertTrue(b != null, what + ": the ensemble engine names the key of its frames");
             } else if (WALL_CLOCK.contains(name)) {
                 assertEquals(a == null, b == null, what + " is published by one engine only");
             } else if (a instanceof GenericRecord nested) {
@@ -128,6 +139,9 @@ class ExperimentEnginesTest {
         for (int r = 0; r < 7; r++) {
             String runId = Experiment.runId("engines", r);
             assertSameFields(expected.started(runId).orElseThrow(), actual.started(runId).orElseThrow(), runId, published);
+            String blockKey = Experiment.runId("engines", r / 3 * 3);                   // the block's first run
+            assertEquals(blockKey, actual.started(runId).orElseThrow().getFrameKey(), runId);
+            assertEquals(blockKey, actual.finished(runId).orElseThrow().getFrameKey(), runId);
             List<IterationMetrics> a = expected.iterations(runId);
             List<IterationMetrics> b = actual.iterations(runId);
             assertEquals(200, a.size());
@@ -147,12 +161,26 @@ class ExperimentEnginesTest {
                 RunFinished.getClassSchema())) {
             for (Schema.Field field : schema.getFields()) {
                 String name = schema.getName() + "." + field.name();
-                boolean optional = field.name().equals("message");     // null when COMPLETED, as every run here
-                assertTrue(published.contains(name) || optional || PER_RUN_ENGINE_ONLY.contains(name),
+                boolean optional = field.name().equals("message")      // null when COMPLETED, as every run here
+                        || name.equals("RunStarted.plannedRuns");       // set for sharded experiments only
+                assertTrue(published.contains(name) || optional || PER_RUN_ENGINE_ONLY.contains(name)
+                                || ENSEMBLE_ONLY.contains(name),
                         name + " was null in every record of the per-run engine: nothing compared it");
             }
         }
         assertEquals("ensemble", actual.runsStarted().get(0).getSettings().get("engine"));
+        // The ensemble published frames only, one per block and iteration, under the block's key.
+        assertEquals(3 * 200, actual.frames().size());
+        for (int i = 0; i < actual.frames().size(); i++) {
+            Frame frame = actual.frames().get(i);
+            String key = actual.frameKeys().get(i);
+            int first = Integer.parseInt(key.substring(key.length() - 5));
+            List<String> block = new ArrayList<>();
+            for (int r = first; r < Math.min(first + 3, 7); r++) {
+                block.add(Experiment.runId("engines", r));
+            }
+            assertEquals(block, frame.runIds(), "frame " + i);
+        }
         assertTrue(expected.iterations("engines-r00003").get(199).getLoss() < 0.05, "the runs learn");
     }
 
@@ -161,7 +189,8 @@ class ExperimentEnginesTest {
         // eta = 1e8 blows most runs up within a few steps; the runs whose units all die stay finite.
         TrainerSettings perRun = settings(12, 60).learningRate(1e8).build();
         InMemoryTelemetrySink expected = train(perRun);
-        InMemoryTelemetrySink actual = train(perRun.toBuilder().engine(Engine.ENSEMBLE).build());
+        // Blocks of 2, so that some block's first run diverges while the second goes on.
+        InMemoryTelemetrySink actual = train(perRun.toBuilder().engine(Engine.ENSEMBLE).ensembleBlock(2).build());
         int diverged = 0;
         int completed = 0;
         for (int r = 0; r < 12; r++) {
@@ -175,6 +204,28 @@ class ExperimentEnginesTest {
             completed += g.getStatus() == RunStatus.COMPLETED ? 1 : 0;
         }
         assertTrue(diverged >= 1 && completed >= 1, diverged + " diverged, " + completed + " completed");
+        // Frames: each run is in the frames of exactly its published iterations, a diverged one in none after its
+        // end; every frame of a block goes out under the block's key (its first run's, even once that run ended),
+        // which is the frameKey its runs' RunStarted and RunFinished name.
+        Map<String, Integer> frames = new TreeMap<>();
+        for (int i = 0; i < actual.frames().size(); i++) {
+            Frame frame = actual.frames().get(i);
+            String key = actual.frameKeys().get(i);
+            for (int run = 0; run < frame.size(); run++) {
+                String runId = frame.runId(run);
+                assertEquals(key, actual.started(runId).orElseThrow().getFrameKey(), runId);
+                assertEquals(key, actual.finished(runId).orElseThrow().getFrameKey(), runId);
+                assertEquals(frames.getOrDefault(runId, 0), frame.iteration(), runId + ": its iterations in order, once");
+                frames.merge(runId, 1, Integer::sum);
+            }
+        }
+        for (RunFinished finished : actual.runsFinished()) {
+            assertEquals(finished.getIterations(), frames.getOrDefault(finished.getRunId(), 0), finished.getRunId());
+        }
+        List<Frame> all = actual.frames();
+        assertTrue(java.util.stream.IntStream.range(0, all.size())
+                        .anyMatch(i -> !all.get(i).runIds().contains(actual.frameKeys().get(i))),
+                "some frame left its block's first run out (it ended) and kept the block's key");
     }
 
     @Test
@@ -260,6 +311,25 @@ class ExperimentEnginesTest {
                 io.sgdscope.trainer.model.Precision.FLOAT32, 60_000, 10_000, 64);
         assertTrue(perRun > 90_000_000L && perRun < 200_000_000L, "bytes per run " + perRun);
         assertTrue(EnsembleBlock.BYTES_PER_WORKER / perRun < 12, "a few MNIST runs per block");
+    }
+
+    @Test
+    void theLargestFrameAnEnsembleBlockPublishesStaysBelowTheRecordLimit() {
+        // Every column the ensemble fills, the test set's included, for as many runs as one frame may hold.
+        String id = "g10-ensemble-r99999";
+        int n = EnsembleBlock.runsPerFrame(id);
+        assertEquals(8_366, n);
+        String[] runIds = new String[n];
+        double[] values = new double[n];
+        java.util.Arrays.fill(runIds, id);
+        java.util.Arrays.fill(values, Math.PI);
+        RunRecords records = new RunRecords(settings(1, 1).batchSize(100).build(),
+                io.sgdscope.trainer.data.GaussK.generate(io.sgdscope.trainer.data.GaussKSettings.GAUSS_10),
+                new Provenance("CPU", "a CPU", "a host", Map.of()));
+        Frame frame = records.frame(runIds, 1, values, values, values, 0.1, values, values, null, values, values);
+        int bytes = io.sgdscope.schemas.serde.TelemetrySerdes.frames().serialize(io.sgdscope.schemas.Topics.ITERATIONS, frame).length;
+        assertTrue(bytes <= EnsembleBlock.FRAME_BYTES + 100 && bytes > EnsembleBlock.FRAME_BYTES * 0.9, bytes + " bytes");
+        assertTrue(EnsembleBlock.FRAME_BYTES < 1024 * 1024 - 1024, "below max.request.size and message.max.bytes");
     }
 
     @Test

@@ -1,13 +1,17 @@
 package io.sgdscope.trainer;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertNotNull;
 import static org.junit.jupiter.api.Assertions.assertNull;
+import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.sgdscope.schemas.IterationMetrics;
 import io.sgdscope.schemas.RunFinished;
 import io.sgdscope.schemas.RunStarted;
 import io.sgdscope.schemas.RunStatus;
+import io.sgdscope.schemas.frames.Frame;
+import io.sgdscope.schemas.frames.FrameColumn;
 import io.sgdscope.trainer.curvature.CurvatureSettings;
 import io.sgdscope.trainer.curvature.GeneralizationTerms;
 import io.sgdscope.trainer.curvature.GradientMoments;
@@ -88,16 +92,19 @@ class RunRecordsTest {
 
     @Test
     void everyRunStartedAndRunFinishedFieldIsSet() {
-        RunStarted started = records.started(1, 42);
-        assertEveryFieldSet(started, "DatasetSpec.source");            // generated data: read from no folder
+        RunStarted started = records.started(1, 42, "records-r00000");
+        // generated data: read from no folder; plannedRuns is not RunRecords' to set (sharded experiments)
+        assertEveryFieldSet(started, "DatasetSpec.source", "RunStarted.plannedRuns");
+        assertEquals("records-r00000", started.getFrameKey());
         assertEquals("records-r00001", started.getRunId());
         assertEquals(42, started.getSeed());
         assertEquals("CPU", started.getBackend());
         assertEquals(settings.asMap(), started.getSettings());
 
         RunFinished finished = records.finished("records-r00001", RunStatus.DIVERGED, 7, 1.5, 0.3, 2, "why",
-                new GeneralizationTerms(0.1, 10, 20, 0.4, 0.05));
+                new GeneralizationTerms(0.1, 10, 20, 0.4, 0.05), "records-r00000");
         assertEveryFieldSet(finished);
+        assertEquals("records-r00000", finished.getFrameKey());
         assertEquals(RunStatus.DIVERGED, finished.getStatus());
         assertEquals(7, finished.getIterations());
         assertEquals(1.5, finished.getDurationSeconds());
@@ -109,5 +116,60 @@ class RunRecordsTest {
         assertEquals(10.0, finished.getEffectiveCurvature());
         assertEquals(20.0, finished.getWeightedFrobenius());
         assertEquals(0.4, finished.getGeneralizationBound());
+    }
+
+    @Test
+    void aRunPublishedPerRunNamesNoFrameKey() {
+        assertNull(records.started(0, 7, null).getFrameKey());
+        assertNull(records.finished("records-r00000", RunStatus.COMPLETED, 10, 1, 0.2, 0, null, null, null).getFrameKey());
+    }
+
+    @Test
+    void aFramesRowsAreTheRecordsEachRunWouldPublishAlone() {
+        String[] runIds = {"records-r00004", "records-r00005", "records-r00007"};
+        double[] loss = {0.5, Double.NaN, 0.7};
+        double[] accuracy = {0.9, 0.1, 0.8};
+        double[] minibatchLoss = {0.6, Double.POSITIVE_INFINITY, 0.65};
+        double[] sgNorm = {11, 12, 0};
+        double[] sgCosPrev = {0.25, -0.5, Double.NaN};
+        boolean[] sgCosMissing = {false, false, true};                  // a zero gradient has no direction
+        double[] testLoss = {0.55, 0.56, 0.57};
+        double[] testAccuracy = {0.85, 0.86, 0.87};
+        Frame frame = records.frame(runIds, 3, loss, accuracy, minibatchLoss, 0.1, sgNorm, sgCosPrev, sgCosMissing,
+                testLoss, testAccuracy);
+        assertEquals(List.of(runIds), frame.runIds());
+        assertEquals("records", frame.experimentId());
+        assertEquals(3, frame.iteration());
+        Double[] cos = {0.25, -0.5, null};
+        for (int i = 0; i < runIds.length; i++) {
+            IterationMetrics alone = records.iteration(runIds[i], 3, loss[i], accuracy[i], minibatchLoss[i], 0.1,
+                    sgNorm[i], cos[i], testLoss[i], testAccuracy[i], RunCurvature.Measured.NOTHING);
+            IterationMetrics row = frame.row(i);
+            alone.setTimestampMillis(row.getTimestampMillis());         // each made at its own time
+            assertEquals(alone.toString(), row.toString(), runIds[i]);   // every field, NaN included
+        }
+        for (FrameColumn curvature : List.of(FrameColumn.GRAD_NORM_SQ, FrameColumn.TRACE_M, FrameColumn.TRACE_SIGMA,
+                FrameColumn.SIGMA_FROBENIUS, FrameColumn.SIGMA_SPECTRAL, FrameColumn.SIGMA_HALF_MU_NORM,
+                FrameColumn.HESSIAN_SPECTRAL_NORM, FrameColumn.PROBE_SECONDS)) {
+            assertFalse(frame.has(curvature), curvature + ": the ensemble computes no curvature");
+        }
+        assertTrue(frame.has(FrameColumn.SG_COS_PREV) && frame.has(FrameColumn.TEST_LOSS));
+    }
+
+    @Test
+    void aFrameWithoutCosinesOrTestSetLeavesThoseColumnsOut() {
+        Frame frame = records.frame(new String[] {"records-r00000", "records-r00001"}, 0, new double[] {2.3, 2.4},
+                new double[] {0.1, 0.2}, new double[] {2.5, 2.6}, 0.1, new double[] {3, 4}, null, null, null, null);
+        assertFalse(frame.has(FrameColumn.SG_COS_PREV));
+        assertFalse(frame.has(FrameColumn.TEST_LOSS));
+        assertFalse(frame.has(FrameColumn.TEST_ACCURACY));
+        for (IterationMetrics row : frame.rows()) {
+            assertNull(row.getSgCosPrev());
+            assertNull(row.getTestLoss());
+            assertEquals(0.1, row.getStepSize());
+            assertEquals(settings.batchSize(), row.getBatchSize());
+        }
+        assertEquals(2.4, frame.row(1).getLoss());
+        assertEquals(4.0, frame.row(1).getSgNorm());
     }
 }

@@ -4,15 +4,23 @@ import io.sgdscope.schemas.IterationMetrics;
 import io.sgdscope.schemas.RunFinished;
 import io.sgdscope.schemas.RunStarted;
 import io.sgdscope.schemas.SpectrumSnapshot;
+import io.sgdscope.schemas.frames.Frame;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Optional;
 
-/** Keeps every record in memory, in arrival order (tests, small local experiments). Thread-safe. */
+/**
+ * Keeps every record in memory, in arrival order (tests, small local experiments). Thread-safe. Frames are kept as
+ * they came ({@link #frames()}, with their keys in {@link #frameKeys()}); {@link #iterations()} shows per-run
+ * records and the rows of frames alike, as the IterationMetrics each run would have published alone.
+ */
 public final class InMemoryTelemetrySink implements TelemetrySink {
 
     private final List<RunStarted> started = new ArrayList<>();
-    private final List<IterationMetrics> iterations = new ArrayList<>();
+    /** IterationMetrics and Frame objects, in arrival order. */
+    private final List<Object> iterations = new ArrayList<>();
+    private final List<Frame> frames = new ArrayList<>();
+    private final List<String> frameKeys = new ArrayList<>();
     private final List<SpectrumSnapshot> spectra = new ArrayList<>();
     private final List<RunFinished> finished = new ArrayList<>();
 
@@ -24,6 +32,13 @@ public final class InMemoryTelemetrySink implements TelemetrySink {
     @Override
     public synchronized void iteration(IterationMetrics record) {
         iterations.add(record);
+    }
+
+    @Override
+    public synchronized void frame(String frameKey, Frame frame) {
+        iterations.add(frame);
+        frames.add(frame);
+        frameKeys.add(frameKey);
     }
 
     @Override
@@ -40,19 +55,44 @@ public final class InMemoryTelemetrySink implements TelemetrySink {
         return List.copyOf(started);
     }
 
+    /** Every run's iteration records in arrival order, a frame's rows in its run order. */
     public synchronized List<IterationMetrics> iterations() {
-        return List.copyOf(iterations);
+        List<IterationMetrics> all = new ArrayList<>();
+        for (Object item : iterations) {
+            if (item instanceof Frame frame) {
+                all.addAll(frame.rows());
+            } else {
+                all.add((IterationMetrics) item);
+            }
+        }
+        return all;
     }
 
-    /** The iteration records of one run, in the order they were published. */
+    /** The iteration records of one run (its own, or its rows of frames), in the order they were published. */
     public synchronized List<IterationMetrics> iterations(String runId) {
         List<IterationMetrics> of = new ArrayList<>();
-        for (IterationMetrics record : iterations) {
-            if (record.getRunId().equals(runId)) {
-                of.add(record);
+        for (Object item : iterations) {
+            if (item instanceof Frame frame) {
+                for (int i = 0; i < frame.size(); i++) {
+                    if (frame.runId(i).equals(runId)) {
+                        of.add(frame.row(i));
+                    }
+                }
+            } else if (((IterationMetrics) item).getRunId().equals(runId)) {
+                of.add((IterationMetrics) item);
             }
         }
         return of;
+    }
+
+    /** The frames, in arrival order. */
+    public synchronized List<Frame> frames() {
+        return List.copyOf(frames);
+    }
+
+    /** The key each frame of {@link #frames()} was handed over with, in the same order. */
+    public synchronized List<String> frameKeys() {
+        return List.copyOf(frameKeys);
     }
 
     /** The spectrum snapshots of one run, in the order they were published. */

@@ -5,6 +5,8 @@ import io.sgdscope.schemas.RunFinished;
 import io.sgdscope.schemas.RunStarted;
 import io.sgdscope.schemas.SpectrumSnapshot;
 import io.sgdscope.schemas.Topics;
+import io.sgdscope.schemas.frames.Frame;
+import io.sgdscope.schemas.serde.FrameSerde;
 import io.sgdscope.schemas.serde.TelemetrySerde;
 import io.sgdscope.schemas.serde.TelemetrySerdes;
 import java.time.Duration;
@@ -17,6 +19,7 @@ import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.Future;
+import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.concurrent.atomic.LongAdder;
 import io.micrometer.core.instrument.FunctionCounter;
@@ -39,9 +42,12 @@ import org.slf4j.LoggerFactory;
 /**
  * Publishes a trainer's telemetry to Kafka. Create ONE per process and share it between all runs
  * and worker threads: it holds one {@link KafkaProducer}, which is thread-safe. IterationMetrics on
- * {@link Topics#ITERATIONS} keyed by runId, RunStarted / RunFinished on {@link Topics#RUNS} keyed by
- * {@link Topics#runStartedKey} / {@link Topics#runFinishedKey}. Values are Avro single-object
- * encoded by {@link TelemetrySerdes}, so every record of a run lands, in order, in one partition.
+ * {@link Topics#ITERATIONS} keyed by runId, IterationFrames (the ensemble engine: one iteration of a block of runs)
+ * on the same topic keyed by their frame key (the block's first run id, which each run's RunStarted.frameKey
+ * names), RunStarted / RunFinished on {@link Topics#RUNS} keyed by {@link Topics#runStartedKey} /
+ * {@link Topics#runFinishedKey}. Values are Avro single-object encoded by {@link TelemetrySerdes} (frames by
+ * {@link TelemetrySerdes#frames()}, straight from their arrays), so every record or frame of a run lands, in order,
+ * in one partition.
  *
  * <p>Producer settings for telemetry (each can be overridden by the extra properties):
  * idempotence on with acks=all (no duplicates or reordering on retries), linger.ms 20 and
@@ -55,7 +61,9 @@ import org.slf4j.LoggerFactory;
  * {@code send} waits at most max.block.ms for space. An IterationMetrics that still does not fit is
  * <em>dropped</em>: training goes on, the record is counted against its run (reported in the run's
  * {@code RunFinished.droppedRecords}, see {@link #droppedRecords(String)}) and in
- * {@link #droppedRecords()}. A SpectrumSnapshot is treated the same way (counted against its run
+ * {@link #droppedRecords()}. A frame is one Kafka record but stands for one iteration record per run it covers:
+ * a frame dropped, or failed to deliver, counts one lost record against each of its runs and as many in every
+ * total and counter (so counts stay in run-iterations, whichever engine published them). A SpectrumSnapshot is treated the same way (counted against its run
  * and in {@link #droppedSpectra()}). RunStarted and RunFinished are never dropped for a full buffer: they
  * are offered again until {@code controlTimeout} (30 s by default) has passed, and only then does
  * the call throw {@link TelemetryException}. Records that were accepted but then failed to be
@@ -79,11 +87,17 @@ public final class KafkaTelemetryPublisher implements TelemetrySink, AutoCloseab
     private final Producer<String, byte[]> producer;
     private final TelemetrySerde<SpecificRecord> runsSerde = TelemetrySerdes.runs();
     private final TelemetrySerde<IterationMetrics> iterationsSerde = TelemetrySerdes.iterations();
+    private final FrameSerde framesSerde = TelemetrySerdes.frames();
     private final TelemetrySerde<SpectrumSnapshot> spectraSerde = TelemetrySerdes.spectra();
     private final Duration controlTimeout;
     private final Map<String, LongAdder> droppedByRun = new ConcurrentHashMap<>();
     /** The latest send of each run in progress, per topic (see {@link #awaitDelivered}). */
     private final Map<String, Map<String, Future<RecordMetadata>>> lastSends = new ConcurrentHashMap<>();
+    /** The frame key of each run in progress whose iterations go out in frames (from its RunStarted). */
+    private final Map<String, String> frameKeyOfRun = new ConcurrentHashMap<>();
+    /** Per frame key: its runs in progress, and the latest frame sent under it (forgotten when its last run ends). */
+    private final Map<String, AtomicInteger> runsOfFrameKey = new ConcurrentHashMap<>();
+    private final Map<String, Future<RecordMetadata>> lastFrameSends = new ConcurrentHashMap<>();
     private final LongAdder sent = new LongAdder();
     private final LongAdder dropped = new LongAdder();
     private final LongAdder droppedSpectra = new LongAdder();
@@ -177,6 +191,10 @@ public final class KafkaTelemetryPublisher implements TelemetrySink, AutoCloseab
             }
         }
         droppedByRun.computeIfAbsent(record.getRunId(), id -> new LongAdder());
+        if (record.getFrameKey() != null) {
+            frameKeyOfRun.put(record.getRunId(), record.getFrameKey());
+            runsOfFrameKey.computeIfAbsent(record.getFrameKey(), key -> new AtomicInteger()).incrementAndGet();
+        }
         byte[] value = runsSerde.serialize(Topics.RUNS, record);
         sendControl(new ProducerRecord<>(Topics.RUNS, Topics.runStartedKey(record.getRunId()), value),
                 record.getRunId(), RecordType.RUN_STARTED, null);
@@ -189,6 +207,33 @@ public final class KafkaTelemetryPublisher implements TelemetrySink, AutoCloseab
         sendOrDrop(new ProducerRecord<>(Topics.ITERATIONS, runId, value), runId, RecordType.ITERATION, dropped);
     }
 
+    /**
+     * Sends a frame under {@code frameKey}, or drops it like an IterationMetrics: then each of its runs loses one
+     * record ({@link #droppedRecords(String)}), and every total counts as many records as the frame has runs.
+     */
+    @Override
+    public void frame(String frameKey, Frame frame) {
+        byte[] value = framesSerde.serialize(Topics.ITERATIONS, frame);
+        ProducerRecord<String, byte[]> record = new ProducerRecord<>(Topics.ITERATIONS, frameKey, value);
+        SendCallback callback = new SendCallback(null, frame.runIds(), RecordType.ITERATION, null);
+        Future<RecordMetadata> future = callback.send(record);
+        int runs = frame.size();
+        if (future != null && !callback.failedInSend) {
+            lastFrameSends.put(frameKey, future);
+            sent.add(runs);
+            return;
+        }
+        dropped.add(runs);
+        droppedByType[RecordType.ITERATION.ordinal()].add(runs);
+        for (int i = 0; i < runs; i++) {
+            LongAdder ofRun = droppedByRun.get(frame.runId(i));
+            if (ofRun != null) {
+                ofRun.increment();
+            }
+        }
+        warnAboutDrops(true, callback.cause);
+    }
+
     @Override
     public void spectrum(SpectrumSnapshot record) {
         String runId = record.getRunId();
@@ -198,7 +243,7 @@ public final class KafkaTelemetryPublisher implements TelemetrySink, AutoCloseab
 
     /** Offers a record once (waiting at most max.block.ms); if not taken, drops it and counts it against its run. */
     private void sendOrDrop(ProducerRecord<String, byte[]> record, String runId, RecordType type, LongAdder droppedOfKind) {
-        SendCallback callback = new SendCallback(runId, type, null);
+        SendCallback callback = new SendCallback(runId, null, type, null);
         Future<RecordMetadata> future = callback.send(record);
         if (future != null && !callback.failedInSend) {
             lastSends.computeIfAbsent(runId, id -> new ConcurrentHashMap<>()).put(record.topic(), future);
@@ -231,6 +276,16 @@ public final class KafkaTelemetryPublisher implements TelemetrySink, AutoCloseab
             throw e;
         } finally {
             droppedByRun.remove(record.getRunId());
+            String frameKey = frameKeyOfRun.remove(record.getRunId());
+            if (frameKey != null) {
+                runsOfFrameKey.computeIfPresent(frameKey, (key, count) -> {
+                    if (count.decrementAndGet() > 0) {
+                        return count;
+                    }
+                    lastFrameSends.remove(key);
+                    return null;
+                });
+            }
         }
     }
 
@@ -278,6 +333,7 @@ public final class KafkaTelemetryPublisher implements TelemetrySink, AutoCloseab
      * by the producer: buffer full, or a RunStarted / RunFinished refused for good) and
      * {@code sgdscope_trainer_records_failed_total{type}} (taken, then not delivered), type one of run_started,
      * run_finished, iteration, spectrum. Every series exists from the start, at 0, so that increase() sees the first loss.
+     * {@code type="iteration"} counts run-iterations: an IterationMetrics counts 1, a frame as many as it has runs.
      */
     public void bindTo(MeterRegistry registry) {
         for (RecordType type : RecordType.values()) {
@@ -329,15 +385,16 @@ public final class KafkaTelemetryPublisher implements TelemetrySink, AutoCloseab
      * Waits (at most the control timeout) until the run's last iteration and spectrum records are on the
      * broker, so that a RunFinished never reaches the topics before the records it closes: consumers may
      * treat records arriving after a run's RunFinished as late. Records of one run and topic share a
-     * partition and arrive in order, so the last one stands for all.
+     * partition and arrive in order, so the last one stands for all; for a run published in frames, the latest
+     * frame under its frame key stands for all of its frames.
      */
     private void awaitDelivered(String runId) {
-        Map<String, Future<RecordMetadata>> last = lastSends.remove(runId);
-        if (last == null) {
+        List<Future<RecordMetadata>> last = lastSendsOf(runId, true);
+        if (last.isEmpty()) {
             return;
         }
         long deadline = System.nanoTime() + controlTimeout.toNanos();
-        for (Future<RecordMetadata> future : last.values()) {
+        for (Future<RecordMetadata> future : last) {
             try {
                 future.get(Math.max(0, deadline - System.nanoTime()), TimeUnit.NANOSECONDS);
             } catch (ExecutionException e) {
@@ -360,11 +417,10 @@ public final class KafkaTelemetryPublisher implements TelemetrySink, AutoCloseab
      */
     @Override
     public Delivery delivery(String runId) {
-        Map<String, Future<RecordMetadata>> last = lastSends.get(runId);
-        if (last == null || last.isEmpty()) {
+        List<Future<RecordMetadata>> futures = lastSendsOf(runId, false);
+        if (futures.isEmpty()) {
             return Delivery.DONE;
         }
-        List<Future<RecordMetadata>> futures = List.copyOf(last.values());
         return new Delivery() {
             @Override
             public boolean isDone() {
@@ -391,6 +447,18 @@ public final class KafkaTelemetryPublisher implements TelemetrySink, AutoCloseab
         };
     }
 
+    /** The latest sends of the run's records per topic and of its frames; {@code forget} drops its own entry. */
+    private List<Future<RecordMetadata>> lastSendsOf(String runId, boolean forget) {
+        Map<String, Future<RecordMetadata>> own = forget ? lastSends.remove(runId) : lastSends.get(runId);
+        List<Future<RecordMetadata>> futures = new java.util.ArrayList<>(own == null ? List.of() : own.values());
+        String frameKey = frameKeyOfRun.get(runId);
+        Future<RecordMetadata> frame = frameKey == null ? null : lastFrameSends.get(frameKey);
+        if (frame != null) {
+            futures.add(frame);
+        }
+        return futures;
+    }
+
     /** Iteration and spectrum records of a run in progress dropped so far (not enqueued in time, or failed to deliver). */
     @Override
     public long droppedRecords(String runId) {
@@ -398,7 +466,10 @@ public final class KafkaTelemetryPublisher implements TelemetrySink, AutoCloseab
         return ofRun == null ? 0 : ofRun.sum();
     }
 
-    /** Iteration records dropped because they could not be enqueued within max.block.ms, since start. */
+    /**
+     * Iteration records dropped because they could not be enqueued within max.block.ms, since start; a dropped frame
+     * counts once per run it covers.
+     */
     public long droppedRecords() {
         return dropped.sum();
     }
@@ -408,12 +479,12 @@ public final class KafkaTelemetryPublisher implements TelemetrySink, AutoCloseab
         return droppedSpectra.sum();
     }
 
-    /** Records (of any kind) accepted by the producer that then failed to be delivered, since start. */
+    /** Records (of any kind; a frame once per run) accepted by the producer that then failed to be delivered, since start. */
     public long failedRecords() {
         return failed.sum();
     }
 
-    /** Records handed to the producer, since start. */
+    /** Records handed to the producer, since start; a frame counts once per run it covers. */
     public long sentRecords() {
         return sent.sum();
     }
@@ -446,7 +517,7 @@ public final class KafkaTelemetryPublisher implements TelemetrySink, AutoCloseab
                              CompletableFuture<Boolean> outcome) {
         long deadline = System.nanoTime() + controlTimeout.toNanos();
         while (true) {
-            SendCallback callback = new SendCallback(runId, type, outcome);
+            SendCallback callback = new SendCallback(runId, null, type, outcome);
             callback.send(record);
             if (!callback.failedInSend) {
                 sent.increment();
@@ -499,7 +570,10 @@ public final class KafkaTelemetryPublisher implements TelemetrySink, AutoCloseab
      */
     private final class SendCallback implements Callback {
         private final Thread caller = Thread.currentThread();
+        /** The run of a per-run record, or null for a frame. */
         private final String runId;
+        /** The runs of a frame, or null for a per-run record. */
+        private final List<String> frameRuns;
         private final RecordType type;
         /** Completed with whether a RunFinished was delivered; null for other records. */
         private final CompletableFuture<Boolean> outcome;
@@ -508,8 +582,9 @@ public final class KafkaTelemetryPublisher implements TelemetrySink, AutoCloseab
         boolean failedInSend;
         Exception cause;
 
-        SendCallback(String runId, RecordType type, CompletableFuture<Boolean> outcome) {
+        SendCallback(String runId, List<String> frameRuns, RecordType type, CompletableFuture<Boolean> outcome) {
             this.runId = runId;
+            this.frameRuns = frameRuns;
             this.type = type;
             this.outcome = outcome;
         }
@@ -541,15 +616,18 @@ public final class KafkaTelemetryPublisher implements TelemetrySink, AutoCloseab
                 cause = exception;
                 return;
             }
-            failed.increment();
-            failedByType[type.ordinal()].increment();
+            int records = frameRuns == null ? 1 : frameRuns.size();
+            failed.add(records);
+            failedByType[type.ordinal()].add(records);
             if (outcome != null) {
                 outcome.complete(false);
             }
             if (type == RecordType.ITERATION || type == RecordType.SPECTRUM) {
-                LongAdder ofRun = droppedByRun.get(runId);
-                if (ofRun != null) {
-                    ofRun.increment();
+                for (String lost : frameRuns == null ? List.of(runId) : frameRuns) {
+                    LongAdder ofRun = droppedByRun.get(lost);
+                    if (ofRun != null) {
+                        ofRun.increment();
+                    }
                 }
                 warnAboutDrops(false, exception);
             } else {

@@ -8,6 +8,8 @@ import io.sgdscope.schemas.IterationMetrics;
 import io.sgdscope.schemas.RunFinished;
 import io.sgdscope.schemas.RunStarted;
 import io.sgdscope.schemas.SpectrumSnapshot;
+import io.sgdscope.schemas.frames.Frame;
+import io.sgdscope.schemas.frames.FrameColumn;
 import java.time.Duration;
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
@@ -19,7 +21,8 @@ import java.util.concurrent.atomic.AtomicInteger;
  * experiment, probe kind, run status — never a run.
  *
  * <ul>
- *   <li>{@code sgdscope_trainer_iterations_total{experiment}}: iterations trained;</li>
+ *   <li>{@code sgdscope_trainer_iterations_total{experiment}}: iterations trained, counted per run (a frame of
+ *       R runs counts R);</li>
  *   <li>{@code sgdscope_trainer_probe_seconds{probe="moments"|"spectrum"}}: wall time of the curvature
  *       probes ({@code _count}, {@code _sum}, {@code _max});</li>
  *   <li>{@code sgdscope_trainer_runs_started_total{experiment}},
@@ -59,11 +62,28 @@ public final class MeteredTelemetrySink implements TelemetrySink {
     @Override
     public void iteration(IterationMetrics record) {
         next.iteration(record);
-        iterations.computeIfAbsent(record.getExperimentId(), e -> Counter.builder("sgdscope.trainer.iterations")
-                .tag("experiment", e).description("SGD iterations the trainer completed").register(registry)).increment();
+        iterations(record.getExperimentId()).increment();
         if (record.getProbeSeconds() != null) {
             momentsProbe.record(Duration.ofNanos((long) (record.getProbeSeconds() * 1e9)));
         }
+    }
+
+    @Override
+    public void frame(String frameKey, Frame frame) {
+        next.frame(frameKey, frame);
+        iterations(frame.experimentId()).increment(frame.size());
+        if (frame.has(FrameColumn.PROBE_SECONDS)) {
+            for (int i = 0; i < frame.size(); i++) {
+                if (frame.isPresent(FrameColumn.PROBE_SECONDS, i)) {
+                    momentsProbe.record(Duration.ofNanos((long) (frame.value(FrameColumn.PROBE_SECONDS, i) * 1e9)));
+                }
+            }
+        }
+    }
+
+    private Counter iterations(String experiment) {
+        return iterations.computeIfAbsent(experiment, e -> Counter.builder("sgdscope.trainer.iterations")
+                .tag("experiment", e).description("SGD iterations the trainer completed, counted per run").register(registry));
     }
 
     @Override

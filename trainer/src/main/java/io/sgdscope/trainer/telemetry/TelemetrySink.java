@@ -4,6 +4,7 @@ import io.sgdscope.schemas.IterationMetrics;
 import io.sgdscope.schemas.RunFinished;
 import io.sgdscope.schemas.RunStarted;
 import io.sgdscope.schemas.SpectrumSnapshot;
+import io.sgdscope.schemas.frames.Frame;
 
 /**
  * Where a trainer's telemetry goes: Kafka ({@link KafkaTelemetryPublisher}) or, in tests and
@@ -11,7 +12,9 @@ import io.sgdscope.schemas.SpectrumSnapshot;
  *
  * <p>Implementations must be thread-safe: the runs of an experiment publish from several worker
  * threads at once. Per run the calls come in order from one thread: runStarted, iteration for
- * t = 0, 1, ... (each followed by spectrum for the iterations that have one), runFinished.
+ * t = 0, 1, ... (each followed by spectrum for the iterations that have one), runFinished. A run of the
+ * ensemble engine has its iterations in {@link #frame}s instead (one per block of runs and iteration), under the
+ * frame key its RunStarted names.
  */
 public interface TelemetrySink {
 
@@ -20,6 +23,24 @@ public interface TelemetrySink {
 
     /** The record of one iteration. Must not block training for long: drop (and count) rather than wait. */
     void iteration(IterationMetrics record);
+
+    /**
+     * Iteration t of several runs at once (the ensemble engine): the frame's runs are those of one block still
+     * going, in order. Like {@link #iteration}: must not block training for long; drop and count rather than wait.
+     * A frame stands for one record per run it covers: a lost frame loses that many.
+     *
+     * <p>The default hands each run's row to {@link #iteration} (correct, but an object per run: sinks on the hot
+     * path take the frame as it is).
+     *
+     * @param frameKey the key every frame of these runs is published under: {@code RunStarted.frameKey} of each of
+     *                 them, fixed for the block's life (the first run of the block, even after that run ended, so that
+     *                 all of a block's frames share one partition)
+     */
+    default void frame(String frameKey, Frame frame) {
+        for (int i = 0; i < frame.size(); i++) {
+            iteration(frame.row(i));
+        }
+    }
 
     /**
      * The curvature snapshot of one iteration (Sec. 4). Like {@link #iteration}: must not block training
@@ -61,6 +82,9 @@ public interface TelemetrySink {
 
             @Override
             public void iteration(IterationMetrics record) {}
+
+            @Override
+            public void frame(String frameKey, Frame frame) {}
 
             @Override
             public void spectrum(SpectrumSnapshot record) {}

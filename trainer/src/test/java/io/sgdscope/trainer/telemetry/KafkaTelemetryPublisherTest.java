@@ -16,6 +16,8 @@ import io.sgdscope.schemas.RunStarted;
 import io.sgdscope.schemas.RunStatus;
 import io.sgdscope.schemas.SpectrumSnapshot;
 import io.sgdscope.schemas.Topics;
+import io.sgdscope.schemas.frames.Frame;
+import io.sgdscope.schemas.frames.FrameColumn;
 import io.sgdscope.schemas.serde.TelemetrySerdes;
 import java.time.Duration;
 import java.util.List;
@@ -272,6 +274,120 @@ class KafkaTelemetryPublisherTest {
         assertTrue(publisher.finishedDelivery("a").isDone() && !publisher.finishedDelivery("a").failed(),
                 "a delivered RunFinished is not remembered");
         publisher.close(Duration.ZERO);
+    }
+
+    @Test
+    void framesGoToTheIterationsTopicUnderTheirFrameKeyAndDecodeBack() {
+        FullBufferProducer producer = new FullBufferProducer(true);
+        try (KafkaTelemetryPublisher publisher = new KafkaTelemetryPublisher(producer, Duration.ofSeconds(1))) {
+            for (String runId : List.of("e-r00000", "e-r00001", "e-r00002")) {
+                publisher.runStarted(runStarted(runId, "e-r00000"));
+            }
+            Frame all = frame(0, "e-r00000", "e-r00001", "e-r00002");
+            Frame rest = frame(1, "e-r00001", "e-r00002");           // run 0 ended: the key stays
+            publisher.frame("e-r00000", all);
+            publisher.frame("e-r00000", rest);
+
+            List<ProducerRecord<String, byte[]>> frames = producer.history().stream()
+                    .filter(r -> r.topic().equals(Topics.ITERATIONS)).toList();
+            assertEquals(List.of("e-r00000", "e-r00000"), frames.stream().map(ProducerRecord::key).toList());
+            assertEquals(all, TelemetrySerdes.frames().deserialize(Topics.ITERATIONS, frames.get(0).value()));
+            assertEquals(rest, TelemetrySerdes.frames().deserialize(Topics.ITERATIONS, frames.get(1).value()));
+            assertEquals(3 + 3 + 2, publisher.sentRecords(), "3 RunStarted, then 5 run-iterations in 2 frames");
+        }
+    }
+
+    @Test
+    void aDroppedFrameLosesOneRecordOfEachOfItsRuns() {
+        FullBufferProducer producer = new FullBufferProducer(true);
+        KafkaTelemetryPublisher publisher = new KafkaTelemetryPublisher(producer, Duration.ofSeconds(1));
+        SimpleMeterRegistry registry = new SimpleMeterRegistry();
+        publisher.bindTo(registry);
+        for (String runId : List.of("a", "b", "c", "d")) {
+            publisher.runStarted(runStarted(runId, runId.equals("d") ? "d" : "a"));
+        }
+        publisher.frame("a", frame(0, "a", "b", "c"));
+        producer.refusals.set(1);
+        publisher.frame("a", frame(1, "a", "b", "c"));           // dropped: 3 run-iterations lost
+        publisher.frame("d", frame(1, "d"));
+        publisher.frame("a", frame(2, "b", "c"));
+
+        assertEquals(1, publisher.droppedRecords("a"));
+        assertEquals(1, publisher.droppedRecords("b"));
+        assertEquals(1, publisher.droppedRecords("c"));
+        assertEquals(0, publisher.droppedRecords("d"));
+        assertEquals(3, publisher.droppedRecords());
+        assertEquals(3, dropped(registry, "iteration"), "the counter counts run-iterations");
+        assertEquals(0, failed(registry, "iteration"));
+        publisher.close();
+    }
+
+    @Test
+    void aFrameThatFailsAfterEnqueueIsChargedToEachOfItsRuns() {
+        FullBufferProducer producer = new FullBufferProducer(false);
+        KafkaTelemetryPublisher publisher = new KafkaTelemetryPublisher(producer, Duration.ofSeconds(1));
+        SimpleMeterRegistry registry = new SimpleMeterRegistry();
+        publisher.bindTo(registry);
+        publisher.runStarted(runStarted("a", "a"));
+        publisher.runStarted(runStarted("b", "a"));
+        publisher.frame("a", frame(0, "a", "b"));
+        publisher.frame("a", frame(1, "a", "b"));
+        assertTrue(producer.completeNext());                                       // RunStarted a
+        assertTrue(producer.completeNext());                                       // RunStarted b
+        assertTrue(producer.completeNext());                                       // frame 0
+        assertTrue(producer.errorNext(new TimeoutException("Expiring 1 record(s): delivery timeout")));  // frame 1
+        assertEquals(2, publisher.failedRecords());
+        assertEquals(2, failed(registry, "iteration"));
+        assertEquals(0, publisher.droppedRecords());
+        assertEquals(1, publisher.droppedRecords("a"));
+        assertEquals(1, publisher.droppedRecords("b"));
+        publisher.close(Duration.ZERO);
+    }
+
+    @Test
+    void theRunFinishedOfARunInFramesWaitsUntilTheLatestFrameOfItsKeyIsOnTheBroker() throws Exception {
+        FullBufferProducer producer = new FullBufferProducer(false);
+        KafkaTelemetryPublisher publisher = new KafkaTelemetryPublisher(producer, Duration.ofSeconds(10));
+        publisher.runStarted(runStarted("a", "a"));
+        publisher.runStarted(runStarted("b", "a"));
+        publisher.frame("a", frame(0, "a", "b"));
+        publisher.frame("a", frame(1, "a", "b"));
+        assertFalse(publisher.delivery("b").isDone());
+        Thread finisher = new Thread(() -> publisher.runFinished(runFinished("b", 2, 0)));
+        finisher.start();
+        Thread.sleep(300);
+        assertEquals(4, producer.history().size(), "no RunFinished while the last frame is unacknowledged");
+        assertTrue(producer.completeNext());   // RunStarted a
+        assertTrue(producer.completeNext());   // RunStarted b
+        assertTrue(producer.completeNext());   // frame 0
+        assertTrue(finisher.isAlive(), "frame 1 is still not acknowledged");
+        assertTrue(producer.completeNext());   // frame 1
+        finisher.join(5_000);
+        assertEquals(Topics.runFinishedKey("b"), producer.history().get(4).key());
+        assertTrue(publisher.delivery("a").isDone());
+        publisher.close(Duration.ZERO);
+    }
+
+    /** A frame of the given runs at iteration t with the required columns: loss = t + run index / 10. */
+    static Frame frame(int t, String... runIds) {
+        int n = runIds.length;
+        double[] loss = new double[n];
+        double[] ones = new double[n];
+        double[] five = new double[n];
+        for (int i = 0; i < n; i++) {
+            loss[i] = t + i / 10.0;
+            ones[i] = 1.0;
+            five[i] = 5;
+        }
+        return Frame.builder("e", t, 0, runIds).column(FrameColumn.LOSS, loss).column(FrameColumn.MINIBATCH_LOSS, ones)
+                .column(FrameColumn.STEP_SIZE, ones).column(FrameColumn.BATCH_SIZE, five).column(FrameColumn.SG_NORM, ones)
+                .build();
+    }
+
+    static RunStarted runStarted(String runId, String frameKey) {
+        RunStarted started = runStarted(runId);
+        started.setFrameKey(frameKey);
+        return started;
     }
 
     private static double dropped(SimpleMeterRegistry registry, String type) {
