@@ -81,6 +81,7 @@ final class RunRecords {
                 .setHost(provenance.host())
                 .setVersions(provenance.versions())
                 .setSettings(settings.asMap())
+                .setPlannedRuns(settings.runs())                 // the whole experiment's R, over every shard
                 .build();
     }
 
