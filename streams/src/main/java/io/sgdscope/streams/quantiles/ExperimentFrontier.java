@@ -22,6 +22,12 @@ import java.util.TreeMap;
  * A run that stops without a RunFinished (a crashed trainer) counts as active until the stall timeout;
  * then it is stalled and counts like a finished run at its last iteration, until it sends again.
  *
+ * <p>An experiment sharded across trainer processes ({@code sgdscope train --shard i/N}) says in each RunStarted
+ * how many runs it plans over all shards (P). While fewer than P of its runs are known here (started, active,
+ * stalled or finished), the runs still missing — a shard that has not begun — could add a value to any
+ * iteration from 0 on: the frontier stays at -1 (none), so that no band is shown as complete before the last
+ * shard has joined. Runs whose records do not say P (older trainers) leave the rule above as it is.
+ *
  * <p>Bands below the frontier are dropped (for each metric the latest one below it is kept, for metrics
  * computed every k iterations); a run that starts later brings the early iterations back as its values
  * arrive.
@@ -32,6 +38,10 @@ final class ExperimentFrontier {
     record Dropped(String metric, int iteration) {}
 
     private final String experimentId;
+    /** Distinct runs known: started, active, stalled or finished. */
+    private long known;
+    /** The runs the experiment plans over all its shards; 0 while no record said. */
+    private int plannedRuns;
     private int active;
     private long stalled;
     private final Map<RunStatus, Long> finishedByStatus = new EnumMap<>(RunStatus.class);
@@ -42,6 +52,21 @@ final class ExperimentFrontier {
 
     ExperimentFrontier(String experimentId) {
         this.experimentId = experimentId;
+    }
+
+    /** A run not seen before (its first event, of whatever kind). */
+    void know() {
+        known++;
+    }
+
+    /** A run's RunStarted said the experiment plans this many runs in all (0: it did not say). */
+    void plan(int runs) {
+        plannedRuns = Math.max(plannedRuns, runs);
+    }
+
+    /** Whether runs the experiment plans have not shown up yet (a shard that has not started). */
+    boolean awaitsRuns() {
+        return known < plannedRuns;
     }
 
     void activate() {
@@ -82,12 +107,17 @@ final class ExperimentFrontier {
     }
 
     /**
-     * Moves the frontier by the rule above. If no iteration kept satisfies it (a run just became active
-     * and none of its values has arrived), the frontier stays.
+     * Moves the frontier by the rules above. If no iteration kept satisfies them (a run just became active
+     * and none of its values has arrived), the frontier stays; while planned runs are missing, it is -1.
      *
      * @return whether it moved
      */
     boolean update() {
+        if (awaitsRuns()) {
+            boolean moved = frontier != -1;       // the missing runs could add to every iteration: none is complete
+            frontier = -1;
+            return moved;
+        }
         TreeMap<Integer, CrossRunBand> loss = bands.get("loss");
         if (loss == null) {
             return false;

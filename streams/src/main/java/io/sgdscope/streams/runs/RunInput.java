@@ -122,21 +122,33 @@ public sealed interface RunInput {
      * @param optimizer RunStarted.optimizer.name: "sgd" is vanilla SGD with a constant step (Eq. 23)
      * @param parameterCount p, the number of parameters (Thm 2's K₂, Eq. 33)
      * @param frameKey the key of the frames that carry its iterations (its run id when it publishes per run)
+     * @param plannedRuns the runs of the whole experiment, over every trainer process (shard) that trains a part of
+     *                    it (RunStarted.plannedRuns); 0 when the record does not say
      */
-    record Started(String runId, String experimentId, int runIndex, String optimizer, long parameterCount, String frameKey)
-            implements RunInput {
+    record Started(String runId, String experimentId, int runIndex, String optimizer, long parameterCount, String frameKey,
+                   int plannedRuns) implements RunInput {
 
         public Started {
             Objects.requireNonNull(runId, "runId");
             Objects.requireNonNull(experimentId, "experimentId");
             Objects.requireNonNull(optimizer, "optimizer");
             Objects.requireNonNull(frameKey, "frameKey");
+            if (plannedRuns < 0) {
+                throw new IllegalArgumentException("planned runs must be >= 0 (0 = unknown), got " + plannedRuns);
+            }
+        }
+
+        /** A start that does not say how many runs the experiment plans. */
+        public Started(String runId, String experimentId, int runIndex, String optimizer, long parameterCount, String frameKey) {
+            this(runId, experimentId, runIndex, optimizer, parameterCount, frameKey, 0);
         }
 
         public static Started of(RunStarted record) {
+            Integer planned = record.getPlannedRuns();
             return new Started(record.getRunId(), record.getExperimentId(), record.getRunIndex(),
                     record.getOptimizer().getName(), record.getModel().getParameterCount(),
-                    record.getFrameKey() != null ? record.getFrameKey() : record.getRunId());
+                    record.getFrameKey() != null ? record.getFrameKey() : record.getRunId(),
+                    planned != null && planned > 0 ? planned : 0);
         }
 
         /** Vanilla SGD (constant step size, Eq. 23); anything else adapts its step (Thm 3). */

@@ -46,7 +46,10 @@ import org.apache.kafka.streams.kstream.Repartitioned;
  */
 public final class RunInputs {
 
-    /** Since frames: starts and finishes carry the key of their run's frames. Format 1 (without) is still read. */
+    /**
+     * Since frames: starts and finishes carry the key of their run's frames, and starts the runs the experiment plans
+     * over all its shards. Format 1 (neither) is still read.
+     */
     private static final byte FORMAT = 2;
     private static final byte SPECTRUM = 'S';
     private static final byte STARTED = 'B';
@@ -156,6 +159,7 @@ public final class RunInputs {
             out.writeUTF(started.optimizer());
             out.writeLong(started.parameterCount());
             out.writeUTF(started.frameKey());
+            out.writeInt(started.plannedRuns());
         } else if (input instanceof RunInput.Finished finished) {
             out.writeByte(FINISHED);
             out.writeUTF(finished.runId());
@@ -193,7 +197,11 @@ public final class RunInputs {
                 int runIndex = in.readInt();
                 String optimizer = in.readUTF();
                 long parameterCount = in.readLong();
-                return new RunInput.Started(runId, experimentId, runIndex, optimizer, parameterCount, format == 1 ? runId : in.readUTF());
+                if (format == 1) {
+                    return new RunInput.Started(runId, experimentId, runIndex, optimizer, parameterCount, runId, 0);
+                }
+                String frameKey = in.readUTF();
+                return new RunInput.Started(runId, experimentId, runIndex, optimizer, parameterCount, frameKey, in.readInt());
             }
             case FINISHED -> {
                 String runId = in.readUTF();
