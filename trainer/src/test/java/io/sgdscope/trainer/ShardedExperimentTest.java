@@ -98,6 +98,7 @@ class ShardedExperimentTest {
     void theShardsTogetherPublishWhatTheWholeExperimentPublishesRunForRun(Engine engine) {
         int runs = 7;
         // Blocks of 2 runs: the whole experiment's blocks are {0,1} {2,3} {4,5} {6}, the shards' {0,1} | {2,3} {4} | {5,6}.
+        // Per-run engine: bit for bit. Ensemble engine: to 1e-12 (see assertClose).
         TrainerSettings whole = settings(engine, runs).ensembleBlock(2).build();
         InMemoryTelemetrySink reference = train(whole);
         Map<String, RunStarted> started = new TreeMap<>();
@@ -129,12 +130,38 @@ class ShardedExperimentTest {
             assertEquals(6, want.size());
             assertEquals(want.size(), got.size(), runId);
             for (int t = 0; t < want.size(); t++) {
-                CheckpointResumeTest.assertSameValues(want.get(t), got.get(t));    // bit for bit
+                if (engine == Engine.PER_RUN) {
+                    CheckpointResumeTest.assertSameValues(want.get(t), got.get(t));    // bit for bit
+                } else {
+                    assertClose(want.get(t), got.get(t));
+                }
             }
             RunFinished end = finished.get(runId);
             assertEquals(reference.finished(runId).orElseThrow().getStatus(), end.getStatus());
-            assertEquals(reference.finished(runId).orElseThrow().getFinalLoss(), end.getFinalLoss(), runId);
+            assertEquals(reference.finished(runId).orElseThrow().getFinalLoss(), end.getFinalLoss(),
+                    1e-12 * reference.finished(runId).orElseThrow().getFinalLoss(), runId);
         }
+    }
+
+    /**
+     * The ensemble engine's values of a run depend in their last bits on its block: the first layer is one gemm over
+     * every run of the block, whose width decides how OpenBLAS splits it into kernels. Equal to a relative 1e-12 then
+     * (a wrong seed or minibatch stream differs from the first iteration by far more).
+     */
+    private static void assertClose(IterationMetrics expected, IterationMetrics actual) {
+        String at = expected.getRunId() + " at t = " + expected.getIteration();
+        assertEquals(expected.getIteration(), actual.getIteration(), at);
+        double[][] pairs = {{expected.getLoss(), actual.getLoss()}, {expected.getMinibatchLoss(), actual.getMinibatchLoss()},
+            {expected.getSgNorm(), actual.getSgNorm()}, {expected.getTrainAccuracy(), actual.getTrainAccuracy()},
+            {expected.getStepSize(), actual.getStepSize()}};
+        for (double[] pair : pairs) {
+            assertEquals(pair[0], pair[1], 1e-12 * Math.max(Math.abs(pair[0]), 1), at);
+        }
+        assertEquals(expected.getSgCosPrev() == null, actual.getSgCosPrev() == null, at);
+        if (expected.getSgCosPrev() != null) {
+            assertEquals(expected.getSgCosPrev(), actual.getSgCosPrev(), 1e-12, at);
+        }
+        assertEquals(expected.getTestLoss() == null, actual.getTestLoss() == null, at);
     }
 
     @Test
