@@ -166,7 +166,8 @@ public final class Experiment {
     }
 
     /**
-     * Trains all runs and returns when every started run has published its RunFinished. Can be called once.
+     * Trains all runs (of its shard, if sharded) and returns when every started run has published its RunFinished. Can be
+     * called once.
      *
      * @throws TelemetryException if the sink failed for good (the experiment was cancelled)
      * @throws IllegalStateException if called a second time
