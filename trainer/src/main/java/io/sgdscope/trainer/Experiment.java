@@ -30,8 +30,8 @@ import java.util.concurrent.atomic.AtomicReference;
  * <p>A sharded experiment ({@link TrainerSettings#shard()}, {@code --shard i/N}) trains only its shard's run
  * indices, [floor((i-1) R / N), floor(i R / N)), each exactly as the unsharded experiment trains it (same run id,
  * seed and minibatch stream); the ensemble engine makes its blocks of the shard's runs. Every RunStarted still
- * says how many runs the whole experiment has ({@code plannedRuns} = R), so that the streams apps wait for all
- * shards.
+ * says how many runs the whole experiment has ({@code plannedRuns} = R, informational), and a sharded one names its
+ * shard ({@code shardIndex} i, {@code shardCount} N), so that the streams apps wait for a run of every shard.
  *
  * <p>{@link #cancel()} stops the runs in progress at their next iteration boundary (they end
  * CANCELLED, or with checkpoints on are suspended to be resumed) and starts no further runs. A {@link TelemetryException} (the sink cannot take a

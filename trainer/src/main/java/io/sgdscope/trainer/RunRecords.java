@@ -42,9 +42,13 @@ final class RunRecords {
         this.architecture = new MlpArchitecture(settings.layers());
     }
 
-    /** The RunStarted of run {@code runIndex}, with the full provenance of how it is made. */
+    /**
+     * The RunStarted of run {@code runIndex}, with the full provenance of how it is made. It names its shard
+     * (shardIndex i, shardCount N) only when the experiment is sharded ({@code --shard i/N}, N > 1).
+     */
     RunStarted started(int runIndex, long seed) {
         DatasetDescription data = dataset.description();
+        boolean sharded = settings.shard().isPart();
         return RunStarted.newBuilder()
                 .setRunId(Experiment.runId(settings.experimentId(), runIndex))
                 .setExperimentId(settings.experimentId())
@@ -82,6 +86,8 @@ final class RunRecords {
                 .setVersions(provenance.versions())
                 .setSettings(settings.asMap())
                 .setPlannedRuns(settings.runs())                 // the whole experiment's R, over every shard
+                .setShardIndex(sharded ? settings.shard().index() : null)  // the streams' frontier waits for each shard
+                .setShardCount(sharded ? settings.shard().count() : null)
                 .build();
     }
 

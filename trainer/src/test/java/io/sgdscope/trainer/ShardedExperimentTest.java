@@ -27,8 +27,8 @@ import org.junit.jupiter.params.provider.EnumSource;
 
 /**
  * {@code --shard i/N}: N processes, each training its shard of an experiment, publish together exactly the
- * records one process publishes for the whole experiment (run ids, seeds, every value bit for bit), and every
- * RunStarted says how many runs the whole experiment has.
+ * records one process publishes for the whole experiment (run ids, seeds, every value bit for bit), every
+ * RunStarted says how many runs the whole experiment has, and a shard's RunStarted names its shard (i and N).
  */
 class ShardedExperimentTest {
 
@@ -122,6 +122,11 @@ class ShardedExperimentTest {
             RunStarted actual = started.get(runId);
             assertEquals(runs, expected.getPlannedRuns(), "plannedRuns of the whole experiment");
             assertEquals(runs, actual.getPlannedRuns(), "plannedRuns of a shard: still the whole experiment's R");
+            assertEquals(null, expected.getShardIndex(), "an unsharded experiment names no shard");
+            assertEquals(null, expected.getShardCount());
+            assertEquals(actual.getSettings().get("shard"), actual.getShardIndex() + "/" + actual.getShardCount(),
+                    runId + " names its shard i/N");
+            assertEquals(3, actual.getShardCount());
             assertEquals(expected.getRunIndex(), actual.getRunIndex());
             assertEquals(expected.getSeed(), actual.getSeed(), runId + ": the seed of its index");
             assertFalse(expected.getSettings().containsKey("shard"), "an unsharded experiment names no shard");
