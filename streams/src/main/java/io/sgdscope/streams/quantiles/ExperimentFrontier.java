@@ -4,9 +4,11 @@ import io.sgdscope.schemas.RunStatus;
 import java.util.ArrayList;
 import java.util.EnumMap;
 import java.util.HashMap;
+import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.NavigableMap;
+import java.util.Set;
 import java.util.TreeMap;
 
 /**
@@ -22,11 +24,13 @@ import java.util.TreeMap;
  * A run that stops without a RunFinished (a crashed trainer) counts as active until the stall timeout;
  * then it is stalled and counts like a finished run at its last iteration, until it sends again.
  *
- * <p>An experiment sharded across trainer processes ({@code sgdscope train --shard i/N}) says in each RunStarted
- * how many runs it plans over all shards (P). While fewer than P of its runs are known here (started, active,
- * stalled or finished), the runs still missing — a shard that has not begun — could add a value to any
- * iteration from 0 on: the frontier stays at -1 (none), so that no band is shown as complete before the last
- * shard has joined. Runs whose records do not say P (older trainers) leave the rule above as it is.
+ * <p>An experiment sharded across trainer processes ({@code sgdscope train --shard i/N}) names in each RunStarted
+ * the run's shard i and the number of shards N. While the RunStarted of no run of some shard has arrived (fewer
+ * distinct shards seen than the largest N said), that shard — a process that has not begun — could add a value to
+ * any iteration from 0 on: the frontier stays at -1 (none), so that no band is shown as complete before the last
+ * shard has joined. Only starts name shards: a run known by its iterations or its RunFinished alone adds none.
+ * Runs whose records name no shard (an unsharded experiment, older trainers) never make it wait, so runs of one
+ * process that start one after another follow the rule above as they always did.
  *
  * <p>Bands below the frontier are dropped (for each metric the latest one below it is kept, for metrics
  * computed every k iterations); a run that starts later brings the early iterations back as its values
@@ -38,10 +42,10 @@ final class ExperimentFrontier {
     record Dropped(String metric, int iteration) {}
 
     private final String experimentId;
-    /** Distinct runs known: started, active, stalled or finished. */
-    private long known;
-    /** The runs the experiment plans over all its shards; 0 while no record said. */
-    private int plannedRuns;
+    /** The number of shards N of the experiment: the largest a RunStarted said; 0 while none said (not sharded). */
+    private int shardCount;
+    /** The shards i of which a run has started. */
+    private final Set<Integer> shardsSeen = new HashSet<>();
     private int active;
     private long stalled;
     private final Map<RunStatus, Long> finishedByStatus = new EnumMap<>(RunStatus.class);
@@ -54,19 +58,15 @@ final class ExperimentFrontier {
         this.experimentId = experimentId;
     }
 
-    /** A run not seen before (its first event, of whatever kind). */
-    void know() {
-        known++;
+    /** A run of shard {@code index} of {@code count} started (its RunStarted arrived). */
+    void shardStarted(int index, int count) {
+        shardCount = Math.max(shardCount, count);
+        shardsSeen.add(index);
     }
 
-    /** A run's RunStarted said the experiment plans this many runs in all (0: it did not say). */
-    void plan(int runs) {
-        plannedRuns = Math.max(plannedRuns, runs);
-    }
-
-    /** Whether runs the experiment plans have not shown up yet (a shard that has not started). */
-    boolean awaitsRuns() {
-        return known < plannedRuns;
+    /** Whether a shard of the experiment has not started any run yet (fewer shards seen than its shard count). */
+    boolean awaitsShards() {
+        return shardsSeen.size() < shardCount;
     }
 
     void activate() {
@@ -108,13 +108,13 @@ final class ExperimentFrontier {
 
     /**
      * Moves the frontier by the rules above. If no iteration kept satisfies them (a run just became active
-     * and none of its values has arrived), the frontier stays; while planned runs are missing, it is -1.
+     * and none of its values has arrived), the frontier stays; while a shard is missing, it is -1.
      *
      * @return whether it moved
      */
     boolean update() {
-        if (awaitsRuns()) {
-            boolean moved = frontier != -1;       // the missing runs could add to every iteration: none is complete
+        if (awaitsShards()) {
+            boolean moved = frontier != -1;       // the missing shard could add to every iteration: none is complete
             frontier = -1;
             return moved;
         }

@@ -110,32 +110,28 @@ final class FrontierProcessor implements Processor<String, FrontierEvent, Void, 
     /**
      * Applies a lifecycle event to the frontier, given what the store knew of the run. A run's events may
      * arrive in any order (its RunStarted crosses another topic than its iterations): the entry stored keeps the
-     * run's latest state and the largest number of planned runs any of its events said.
+     * run's latest state and the shard its start named, if any.
      *
      * @return what to store for the run, or null when the event changed nothing (then nothing is stored)
      */
     private static RunLifecycle change(ExperimentFrontier frontier, RunLifecycle known, RunLifecycle event) {
         RunLifecycle.Kind was = known == null ? null : known.kind();
-        int planned = known == null ? 0 : known.plannedRuns();
-        if (was == null && event.kind() != RunLifecycle.Kind.STALLED) {
-            frontier.know();
-        }
         switch (event.kind()) {
             case STARTED -> {
-                frontier.plan(event.plannedRuns());
-                if (was == null) {
-                    return event;
+                if (!event.sharded() || known != null && known.sharded()) {
+                    return null;                    // names no shard, or the run's shard is known already
                 }
-                return event.plannedRuns() > planned ? known.withPlannedRuns(event.plannedRuns()) : null;
+                frontier.shardStarted(event.shardIndex(), event.shardCount());
+                return known == null ? event : known.withShardOf(event);
             }
             case ACTIVE -> {
                 if (was == null || was == RunLifecycle.Kind.STARTED) {
                     frontier.activate();
-                    return event.withPlannedRuns(planned);
+                    return event.withShardOf(known);
                 }
                 if (was == RunLifecycle.Kind.STALLED) {
                     frontier.revive(known.lastIteration());
-                    return event.withPlannedRuns(planned);
+                    return event.withShardOf(known);
                 }
                 return null;
             }
@@ -144,7 +140,7 @@ final class FrontierProcessor implements Processor<String, FrontierEvent, Void, 
                     return null;                    // stalls only when active (and not before it was)
                 }
                 frontier.stall(event.lastIteration());
-                return event.withPlannedRuns(planned);
+                return event.withShardOf(known);
             }
             case FINISHED -> {
                 if (was == RunLifecycle.Kind.FINISHED) {
@@ -155,7 +151,7 @@ final class FrontierProcessor implements Processor<String, FrontierEvent, Void, 
                 }
                 boolean wasActive = was == RunLifecycle.Kind.ACTIVE || was == RunLifecycle.Kind.STALLED;
                 frontier.finish(event.status(), wasActive, event.lastIteration());
-                return event.withPlannedRuns(planned);
+                return event.withShardOf(known);
             }
             default -> throw new IllegalStateException("unknown lifecycle " + event.kind());
         }
@@ -164,8 +160,9 @@ final class FrontierProcessor implements Processor<String, FrontierEvent, Void, 
     /** Re-applies a stored lifecycle while rebuilding (a run's latest entry replaced its earlier ones). */
     private void apply(RunLifecycle lifecycle) {
         ExperimentFrontier frontier = frontier(lifecycle.experimentId());
-        frontier.know();
-        frontier.plan(lifecycle.plannedRuns());
+        if (lifecycle.sharded()) {
+            frontier.shardStarted(lifecycle.shardIndex(), lifecycle.shardCount());
+        }
         if (lifecycle.kind() == RunLifecycle.Kind.ACTIVE) {
             frontier.activate();
         } else if (lifecycle.kind() == RunLifecycle.Kind.STALLED) {
@@ -179,7 +176,7 @@ final class FrontierProcessor implements Processor<String, FrontierEvent, Void, 
             }
             frontier.finish(lifecycle.status(), wasActive, lifecycle.lastIteration());
         }
-        // STARTED: known (and its planned runs noted), not active yet.
+        // STARTED: its shard noted, not active yet.
     }
 
     private ExperimentFrontier frontier(String experimentId) {
@@ -189,7 +186,7 @@ final class FrontierProcessor implements Processor<String, FrontierEvent, Void, 
     private void publish(ExperimentFrontier frontier) {
         List<CrossRunBand> current = new ArrayList<>(frontier.bandsAtFrontier());
         if (frontier.frontier() < 0) {
-            withdrawBands(frontier.status().experimentId());   // back to none: planned runs are still missing
+            withdrawBands(frontier.status().experimentId());   // back to none: a shard is still missing
         }
         for (CrossRunBand band : current) {
             bands.publish(band);

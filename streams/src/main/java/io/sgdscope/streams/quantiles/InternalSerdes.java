@@ -17,9 +17,9 @@ final class InternalSerdes {
     /** Format 2: a lifecycle event carries its lifecycle's format byte (as a band event does); format 1 is still read. */
     private static final byte EVENT_FORMAT = 2;
     private static final byte EVENT_FORMAT_WITHOUT_LIFECYCLE_FORMAT = 1;
-    /** Format 2 adds the runs the experiment plans (RunStarted.plannedRuns); format 1 lifecycles are still read (0). */
+    /** Format 2 adds the run's shard (RunStarted.shardIndex and shardCount); format 1 lifecycles are still read (0/0). */
     private static final byte LIFECYCLE_FORMAT = 2;
-    private static final byte LIFECYCLE_FORMAT_WITHOUT_PLANNED_RUNS = 1;
+    private static final byte LIFECYCLE_FORMAT_WITHOUT_SHARD = 1;
     private static final byte BAND = 'B';
     private static final byte LIFECYCLE = 'L';
 
@@ -54,7 +54,7 @@ final class InternalSerdes {
             }
             if (type == LIFECYCLE) {
                 return FrontierEvent.of(readLifecycle(in, format == EVENT_FORMAT ? in.readByte()
-                        : LIFECYCLE_FORMAT_WITHOUT_PLANNED_RUNS));
+                        : LIFECYCLE_FORMAT_WITHOUT_SHARD));
             }
             throw Codec.unknownFormat(type, "frontier event type");
         });
@@ -106,11 +106,12 @@ final class InternalSerdes {
         out.writeByte(lifecycle.kind().ordinal());
         out.writeNullableString(lifecycle.status() == null ? null : lifecycle.status().name());
         out.writeInt(lifecycle.lastIteration());
-        out.writeInt(lifecycle.plannedRuns());
+        out.writeInt(lifecycle.shardIndex());
+        out.writeInt(lifecycle.shardCount());
     }
 
     private static RunLifecycle readLifecycle(Codec.In in, byte format) {
-        if (format != LIFECYCLE_FORMAT && format != LIFECYCLE_FORMAT_WITHOUT_PLANNED_RUNS) {
+        if (format != LIFECYCLE_FORMAT && format != LIFECYCLE_FORMAT_WITHOUT_SHARD) {
             throw Codec.unknownFormat(format, "run lifecycle");
         }
         String experimentId = in.readUTF();
@@ -118,8 +119,9 @@ final class InternalSerdes {
         RunLifecycle.Kind kind = RunLifecycle.Kind.values()[in.readByte()];
         String status = in.readNullableString();
         int lastIteration = in.readInt();
-        int plannedRuns = format == LIFECYCLE_FORMAT ? in.readInt() : 0;
+        int shardIndex = format == LIFECYCLE_FORMAT ? in.readInt() : 0;
+        int shardCount = format == LIFECYCLE_FORMAT ? in.readInt() : 0;
         return new RunLifecycle(experimentId, runId, kind, status == null ? null : RunStatus.valueOf(status), lastIteration,
-                plannedRuns);
+                shardIndex, shardCount);
     }
 }

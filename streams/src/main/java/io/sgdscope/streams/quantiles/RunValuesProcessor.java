@@ -35,8 +35,8 @@ import org.slf4j.LoggerFactory;
  * state and batch is written once per commit, not once per record.
  *
  * <p>Outputs: {@link PartialValues} keyed by experiment and iteration, and {@link RunLifecycle} keyed
- * by experiment (a run's RunStarted, its first counted iteration, its RunFinished; with a stall timeout, a run that has
- * sent nothing for that long and its first record after that).
+ * by experiment (the RunStarted of a run of a sharded experiment, a run's first counted iteration, its
+ * RunFinished; with a stall timeout, a run that has sent nothing for that long and its first record after that).
  */
 final class RunValuesProcessor implements Processor<String, RunInput, String, Object> {
 
@@ -292,9 +292,11 @@ final class RunValuesProcessor implements Processor<String, RunInput, String, Ob
         }
         state.start(started.runIndex(), started.runIndex() >= 0 && started.runIndex() < settings.watchedRuns() && !state.finished());
         runStates.put(started.runId(), state);
-        // The frontier counts the runs that started against the runs the experiment plans over all its shards.
-        context.forward(new Record<>(started.experimentId(), RunLifecycle.started(started.experimentId(), started.runId(),
-                started.plannedRuns()), context.currentStreamTimeMs()));
+        if (started.sharded()) {
+            // The frontier of a sharded experiment waits until a run of each of its shards has started.
+            context.forward(new Record<>(started.experimentId(), RunLifecycle.started(started.experimentId(), started.runId(),
+                    started.shardIndex(), started.shardCount()), context.currentStreamTimeMs()));
+        }
     }
 
     private void onFinished(RunInput.Finished finished, long timestamp) {

@@ -47,8 +47,8 @@ import org.apache.kafka.streams.kstream.Repartitioned;
 public final class RunInputs {
 
     /**
-     * Since frames: starts and finishes carry the key of their run's frames, and starts the runs the experiment plans
-     * over all its shards. Format 1 (neither) is still read.
+     * Since frames: starts and finishes carry the key of their run's frames, and starts their run's shard (index and
+     * count, 0 and 0 when not sharded). Format 1 (neither) is still read.
      */
     private static final byte FORMAT = 2;
     private static final byte SPECTRUM = 'S';
@@ -159,7 +159,8 @@ public final class RunInputs {
             out.writeUTF(started.optimizer());
             out.writeLong(started.parameterCount());
             out.writeUTF(started.frameKey());
-            out.writeInt(started.plannedRuns());
+            out.writeInt(started.shardIndex());
+            out.writeInt(started.shardCount());
         } else if (input instanceof RunInput.Finished finished) {
             out.writeByte(FINISHED);
             out.writeUTF(finished.runId());
@@ -198,10 +199,13 @@ public final class RunInputs {
                 String optimizer = in.readUTF();
                 long parameterCount = in.readLong();
                 if (format == 1) {
-                    return new RunInput.Started(runId, experimentId, runIndex, optimizer, parameterCount, runId, 0);
+                    return new RunInput.Started(runId, experimentId, runIndex, optimizer, parameterCount, runId);
                 }
                 String frameKey = in.readUTF();
-                return new RunInput.Started(runId, experimentId, runIndex, optimizer, parameterCount, frameKey, in.readInt());
+                int shardIndex = in.readInt();
+                int shardCount = in.readInt();
+                return new RunInput.Started(runId, experimentId, runIndex, optimizer, parameterCount, frameKey, shardIndex,
+                        shardCount);
             }
             case FINISHED -> {
                 String runId = in.readUTF();

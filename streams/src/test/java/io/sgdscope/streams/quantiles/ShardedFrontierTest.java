@@ -2,6 +2,7 @@ package io.sgdscope.streams.quantiles;
 
 import static io.sgdscope.streams.Telemetry.iteration;
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.micrometer.prometheusmetrics.PrometheusConfig;
@@ -25,20 +26,25 @@ import java.util.List;
 import java.util.Optional;
 import org.apache.avro.specific.SpecificRecord;
 import org.apache.kafka.common.serialization.Serde;
+import org.apache.kafka.common.serialization.Serdes;
 import org.apache.kafka.common.serialization.StringDeserializer;
 import org.apache.kafka.common.serialization.StringSerializer;
 import org.apache.kafka.streams.TestInputTopic;
 import org.apache.kafka.streams.TestOutputTopic;
 import org.apache.kafka.streams.TopologyTestDriver;
+import org.apache.kafka.streams.processor.api.MockProcessorContext;
+import org.apache.kafka.streams.processor.api.Record;
+import org.apache.kafka.streams.state.KeyValueStore;
+import org.apache.kafka.streams.state.Stores;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
 /**
  * The frontier of an experiment sharded across trainer processes ({@code sgdscope train --shard i/N}): every
- * RunStarted says how many runs the whole experiment plans, and while fewer have started the frontier shows no
- * band (the missing shard could still add a value to every iteration). On the test driver, in the style of
- * {@link QuantilesTopologyTest}'s frontier tests.
+ * RunStarted names its shard i and the shard count N, and while no run of some shard has started the frontier shows no
+ * band (the missing shard could still add a value to every iteration). Runs of one process that merely start one
+ * after another are not waited for. On the test driver, in the style of {@link QuantilesTopologyTest}'s frontier tests.
  */
 class ShardedFrontierTest {
 
@@ -73,16 +79,18 @@ class ShardedFrontierTest {
     void closeDriver() {
         if (driver != null) {
             driver.close();
+        }
+        if (registry != null) {
             registry.close();
         }
     }
 
     @Test
-    void theFrontierShowsNoBandUntilTheLateShardHasStartedAndThenWaitsForItsRuns() {
+    void theFrontierShowsNoBandUntilARunOfTheLateShardHasStartedThenFollowsTheActiveRuns() {
         startDriver();
-        // Shard 1 of 2 (runs 0 and 1 of 4 planned) trains alone up to t = 5.
-        start(EXPERIMENT, "s-r0", 0, 4);
-        start(EXPERIMENT, "s-r1", 1, 4);
+        // Shard 1 of 2 (runs 0 and 1 of 4) trains alone up to t = 5.
+        start(EXPERIMENT, "s-r0", 0, 1, 2);
+        start(EXPERIMENT, "s-r1", 1, 1, 2);
         for (int t = 0; t <= 5; t++) {
             pipe(EXPERIMENT, "s-r0", t, 1.0 / (t + 1));
             pipe(EXPERIMENT, "s-r1", t, 2.0 / (t + 1));
@@ -91,15 +99,16 @@ class ShardedFrontierTest {
         // The summaries themselves go out as always: 2 runs at t = 5 so far.
         assertEquals(2, quantiles.readKeyValuesToMap().get(Topics.quantileKey(EXPERIMENT, "loss", 5)).getCount());
 
-        // Shard 2 begins: its first run's iteration arrives before its RunStarted (another topic), then the other starts.
+        // Shard 2 begins: its first run's iteration arrives before its RunStarted (another topic). A run known by its
+        // iterations alone names no shard: shard 2 is still missing.
         pipe(EXPERIMENT, "s-r2", 0, 3.0);
-        assertNoFrontier(EXPERIMENT);                                       // 3 of 4 runs known
-        start(EXPERIMENT, "s-r2", 2, 4);
         assertNoFrontier(EXPERIMENT);
-        start(EXPERIMENT, "s-r3", 3, 4);
-        // All 4 known; s-r3 has sent nothing yet, so (as for runs trained one after another) it holds nothing back:
-        // the three active runs have all reached t = 0.
+        start(EXPERIMENT, "s-r2", 2, 2, 2);
+        // Every shard has a run now: the rule of active runs, with s-r3 (shard 2's next run) not started yet and
+        // holding nothing back. The three active runs have all reached t = 0.
         assertFrontier(EXPERIMENT, 0, 3);
+        start(EXPERIMENT, "s-r3", 3, 2, 2);
+        assertFrontier(EXPERIMENT, 0, 3);                                   // it has sent nothing yet
         pipe(EXPERIMENT, "s-r3", 0, 4.0);
         assertFrontier(EXPERIMENT, 0, 4);
         for (int t = 1; t <= 5; t++) {
@@ -117,48 +126,152 @@ class ShardedFrontierTest {
     }
 
     @Test
-    void aFrontierShownBeforeThePlannedRunsWereKnownIsWithdrawnAndFinishedRunsCountAsKnown() {
+    void runsOfOneProcessThatStartOneAfterAnotherAreNotWaitedFor() {
+        startDriver();
+        // An unsharded experiment of 4 runs trained one at a time (the per-run engine with fewer workers than runs):
+        // every RunStarted says plannedRuns = 4, which is information, not a count to wait for.
+        start(EXPERIMENT, "u-r0", 0, 4, 0, 0);
+        for (int t = 0; t <= 3; t++) {
+            pipe(EXPERIMENT, "u-r0", t, 1.0 / (t + 1));
+            assertFrontier(EXPERIMENT, t, 1);                               // the band of the only run, at once
+        }
+        finish(EXPERIMENT, "u-r0", RunStatus.COMPLETED, 4, 0.2);
+        assertFrontier(EXPERIMENT, 3, 1);
+        // The next run starts, 2 runs of 4 known: it shows its progress against the run before it.
+        start(EXPERIMENT, "u-r1", 1, 4, 0, 0);
+        pipe(EXPERIMENT, "u-r1", 0, 2.0);
+        assertFrontier(EXPERIMENT, 0, 2);
+        pipe(EXPERIMENT, "u-r1", 1, 1.0);
+        assertFrontier(EXPERIMENT, 1, 2);
+        CrossRunBand band = bands.current(EXPERIMENT, "loss").orElseThrow();
+        assertEquals(0.5, band.min());
+        assertEquals(1.0, band.max());
+        assertEquals(new ExperimentStatus(EXPERIMENT, 1, 1, 1, 0, 0, 0, 0), experiments.current(EXPERIMENT).orElseThrow());
+    }
+
+    @Test
+    void aFrontierShownBeforeTheShardsWereKnownIsWithdrawnAndARunThatFinishedBeforeItsStartCountsOnceItStarts() {
         startDriver();
         // The iterations of shard 1's run reach the frontier before any RunStarted: nothing says the experiment is sharded.
         pipe(EXPERIMENT, "s-r0", 0, 1.0);
         pipe(EXPERIMENT, "s-r0", 1, 0.5);
         assertFrontier(EXPERIMENT, 1, 1);
-        start(EXPERIMENT, "s-r0", 0, 2);                                    // now it is: 1 of 2 planned runs
+        start(EXPERIMENT, "s-r0", 0, 1, 2);                                 // now it is: shard 1 of 2, shard 2 missing
         assertNoFrontier(EXPERIMENT);
         finish(EXPERIMENT, "s-r0", RunStatus.COMPLETED, 2, 0.25);
-        assertNoFrontier(EXPERIMENT);                                       // finished, still 1 of 2
+        assertNoFrontier(EXPERIMENT);                                       // finished, shard 2 still missing
 
-        // Shard 2's only run ends (say, it failed at once) before its RunStarted arrives: known, so the wait is over.
-        finish(EXPERIMENT, "s-r1", RunStatus.FAILED, 0, null);
-        assertFrontier(EXPERIMENT, 1, 1);
-        start(EXPERIMENT, "s-r1", 1, 2);                                    // late, changes nothing
-        assertFrontier(EXPERIMENT, 1, 1);
-        assertEquals(new ExperimentStatus(EXPERIMENT, 1, 0, 1, 0, 0, 1, 0), experiments.current(EXPERIMENT).orElseThrow());
+        // Shard 2's only run trains and finishes before its RunStarted arrives: known by its iterations and its
+        // RunFinished, which name no shard, so shard 2 is still missing ...
+        pipe(EXPERIMENT, "s-r1", 0, 2.0);
+        pipe(EXPERIMENT, "s-r1", 1, 1.5);
+        finish(EXPERIMENT, "s-r1", RunStatus.COMPLETED, 2, 1.25);
+        assertNoFrontier(EXPERIMENT);
+        // ... until its start names it.
+        start(EXPERIMENT, "s-r1", 1, 2, 2);
+        assertFrontier(EXPERIMENT, 1, 2);
+        assertEquals(new ExperimentStatus(EXPERIMENT, 1, 0, 2, 0, 0, 0, 0), experiments.current(EXPERIMENT).orElseThrow());
+        CrossRunBand band = bands.current(EXPERIMENT, "loss").orElseThrow();
+        assertEquals(0.5, band.min());
+        assertEquals(1.5, band.max());
     }
 
     @Test
-    void withoutPlannedRunsTheFrontierMovesAsBeforeAndExperimentsWaitOnlyForTheirOwnRuns() {
+    void startsThatNameNoShardMoveTheFrontierAsBeforeAndExperimentsWaitOnlyForTheirOwnShards() {
         startDriver();
-        start("older", "o-r0", 0, 0);                                       // a trainer that does not say plannedRuns
-        start("sharded", "s-r0", 0, 3);
+        start("older", "o-r0", 0, 0, 0, 0);                                 // an older trainer: neither plannedRuns nor shard
+        start("unsharded", "u-r0", 0, 3, 0, 0);                             // plannedRuns only: 1 of 3 runs started
+        start("sharded", "s-r0", 0, 1, 3);
+        start("sharded", "s-r1", 1, 2, 3);                                  // 2 of 3 shards
         for (int t = 0; t <= 2; t++) {
             pipe("older", "o-r0", t, 1.0);
+            pipe("unsharded", "u-r0", t, 1.0);
             pipe("sharded", "s-r0", t, 1.0);
+            pipe("sharded", "s-r1", t, 1.0);
         }
         assertFrontier("older", 2, 1);
+        assertFrontier("unsharded", 2, 1);
         assertNoFrontier("sharded");
+        start("sharded", "s-r0", 0, 1, 3);                                  // a repeated start adds no shard
+        assertNoFrontier("sharded");
+        start("sharded", "s-r2", 2, 3, 3);
+        assertFrontier("sharded", 2, 2);                                    // s-r2 has sent nothing yet
     }
 
     @Test
-    void startsCarryThePlannedRunsAcrossTheRepartitionTopicAndOlderFormatsStillRead() {
+    void aRestartedFrontierTaskRebuildsTheShardsItHasSeenFromItsStore() {
+        registry = new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
+        bands = new QuantileBands(registry);
+        experiments = new ExperimentStatuses(registry);
+        MockProcessorContext<Void, Void> context = new MockProcessorContext<>();
+        store(context, QuantilesTopology.FRONTIER_RUNS_STORE, InternalSerdes.lifecycles());
+        store(context, QuantilesTopology.FRONTIER_BANDS_STORE, InternalSerdes.bands());
+
+        FrontierProcessor first = new FrontierProcessor(bands, experiments);
+        first.init(context);
+        // Shard 1 of 2's run: its first iteration before its start (the stored entry keeps the shard its start names).
+        feed(first, FrontierEvent.of(RunLifecycle.active(EXPERIMENT, "s-r0", 0)));
+        feed(first, FrontierEvent.of(RunLifecycle.started(EXPERIMENT, "s-r0", 1, 2)));
+        feed(first, FrontierEvent.of(lossBand(3)));
+        assertNoFrontier(EXPERIMENT);
+        assertEquals(1, experiments.current(EXPERIMENT).orElseThrow().active());
+        first.close();
+
+        // Restarted from the store: shard 2 is still missing, though the one active run reached t = 3.
+        FrontierProcessor second = new FrontierProcessor(bands, experiments);
+        second.init(context);
+        assertEquals(new ExperimentStatus(EXPERIMENT, -1, 1, 0, 0, 0, 0, 0), experiments.current(EXPERIMENT).orElseThrow());
+        assertNoFrontier(EXPERIMENT);
+        feed(second, FrontierEvent.of(RunLifecycle.started(EXPERIMENT, "s-r1", 2, 2)));
+        assertFrontier(EXPERIMENT, 3, 1);
+        second.close();
+
+        // Both shards are in the store now.
+        FrontierProcessor third = new FrontierProcessor(bands, experiments);
+        third.init(context);
+        assertFrontier(EXPERIMENT, 3, 1);
+        third.close();
+    }
+
+    private static <V> void store(MockProcessorContext<Void, Void> context, String name, Serde<V> serde) {
+        KeyValueStore<String, V> store = Stores.keyValueStoreBuilder(Stores.inMemoryKeyValueStore(name), Serdes.String(), serde)
+                .withLoggingDisabled().build();
+        store.init(context.getStateStoreContext(), store);
+        context.addStateStore(store);
+    }
+
+    private static void feed(FrontierProcessor processor, FrontierEvent event) {
+        processor.process(new Record<>(event.experimentId(), event, 0L));
+    }
+
+    /** The loss band of one run's value 0.5 at iteration {@code t}. */
+    private static CrossRunBand lossBand(int t) {
+        double[] quantiles = new double[Quantiles.LEVELS.size()];
+        java.util.Arrays.fill(quantiles, 0.5);
+        return new CrossRunBand(EXPERIMENT, "loss", t, 1, 0, 0.5, Double.NaN, 0.5, 0.5, Quantiles.of(quantiles), 0, 0L);
+    }
+
+    @Test
+    void startsCarryTheirShardAcrossTheRepartitionTopicAndOlderFormatsStillRead() {
         Serde<RunInput> serde = RunInputs.serde();
-        RunInput.Started started = new RunInput.Started("e-r00007", "e", 7, "sgd", 1150, "e-r00004", 6000);
+        RunInput.Started started = new RunInput.Started("e-r00007", "e", 7, "sgd", 1150, "e-r00004", 2, 3);
         assertEquals(started, serde.deserializer().deserialize("t", serde.serializer().serialize("t", started)));
+        RunInput.Started unsharded = new RunInput.Started("e-r00007", "e", 7, "sgd", 1150, "e-r00004");
+        assertEquals(unsharded, serde.deserializer().deserialize("t", serde.serializer().serialize("t", unsharded)));
+
         RunStarted record = Telemetry.started("e", "e-r1", 1, "sgd", 9);
-        assertEquals(0, RunInput.Started.of(record).plannedRuns(), "not said: 0");
         record.setPlannedRuns(6000);
-        assertEquals(6000, RunInput.Started.of(record).plannedRuns());
-        // Format 1 (before frame keys and planned runs) still reads: its own run id as frame key, 0 planned runs.
+        assertEquals(List.of(0, 0), shard(RunInput.Started.of(record)), "not sharded: 0/0, whatever plannedRuns says");
+        record.setShardIndex(2);
+        record.setShardCount(3);
+        assertEquals(List.of(2, 3), shard(RunInput.Started.of(record)));
+        record.setShardCount(null);
+        assertEquals(List.of(0, 0), shard(RunInput.Started.of(record)), "an index without a count: not sharded");
+        record.setShardCount(1);
+        assertEquals(List.of(0, 0), shard(RunInput.Started.of(record)), "shard 2 of 1: malformed, not sharded");
+        assertThrows(IllegalArgumentException.class, () -> new RunInput.Started("r", "e", 0, "sgd", 1, "r", 0, 2));
+
+        // Format 1 (before frame keys and shards) still reads: its own run id as frame key, no shard.
         byte[] format1 = Codec.write((byte) 1, started, (out, value) -> {
             out.writeByte('B');
             out.writeUTF(value.runId());
@@ -167,16 +280,18 @@ class ShardedFrontierTest {
             out.writeUTF(value.optimizer());
             out.writeLong(value.parameterCount());
         });
-        assertEquals(new RunInput.Started("e-r00007", "e", 7, "sgd", 1150, "e-r00007", 0),
+        assertEquals(new RunInput.Started("e-r00007", "e", 7, "sgd", 1150, "e-r00007", 0, 0),
                 serde.deserializer().deserialize("t", format1));
 
         Serde<RunLifecycle> lifecycles = InternalSerdes.lifecycles();
-        RunLifecycle lifecycle = RunLifecycle.started("e", "e-r00007", 6000);
+        RunLifecycle lifecycle = RunLifecycle.started("e", "e-r00007", 2, 3);
         assertEquals(lifecycle, lifecycles.deserializer().deserialize("t", lifecycles.serializer().serialize("t", lifecycle)));
         Serde<FrontierEvent> events = InternalSerdes.frontierEvents();
-        FrontierEvent event = FrontierEvent.of(RunLifecycle.finished("e", "e-r00007", RunStatus.DIVERGED, 12).withPlannedRuns(40));
+        RunLifecycle finished = RunLifecycle.finished("e", "e-r00007", RunStatus.DIVERGED, 12).withShardOf(lifecycle);
+        assertEquals(List.of(2, 3), List.of(finished.shardIndex(), finished.shardCount()), "the shard of its start, kept");
+        FrontierEvent event = FrontierEvent.of(finished);
         assertEquals(event, events.deserializer().deserialize("t", events.serializer().serialize("t", event)));
-        // A lifecycle stored in format 1 (before plannedRuns) reads with 0 planned runs.
+        // A lifecycle stored in format 1 (before shards) reads with no shard.
         byte[] lifecycle1 = Codec.write((byte) 1, lifecycle, (out, value) -> {
             out.writeUTF(value.experimentId());
             out.writeUTF(value.runId());
@@ -185,15 +300,38 @@ class ShardedFrontierTest {
             out.writeInt(3);
         });
         assertEquals(RunLifecycle.active("e", "e-r00007", 3), lifecycles.deserializer().deserialize("t", lifecycle1));
+        // A frontier event of format 1 carried its lifecycle without a format byte: format 1 of the lifecycle.
+        byte[] event1 = Codec.write((byte) 1, lifecycle, (out, value) -> {
+            out.writeByte('L');
+            out.writeUTF(value.experimentId());
+            out.writeUTF(value.runId());
+            out.writeByte(RunLifecycle.Kind.FINISHED.ordinal());
+            out.writeNullableString(RunStatus.COMPLETED.name());
+            out.writeInt(9);
+        });
+        assertEquals(FrontierEvent.of(RunLifecycle.finished("e", "e-r00007", RunStatus.COMPLETED, 9)),
+                events.deserializer().deserialize("t", event1));
+    }
+
+    private static List<Integer> shard(RunInput.Started started) {
+        return List.of(started.shardIndex(), started.shardCount());
     }
 
     private void pipe(String experiment, String run, int t, double loss) {
         iterations.pipeInput(run, iteration(experiment, run, t, loss));
     }
 
-    private void start(String experiment, String run, int index, int plannedRuns) {
+    /** A RunStarted of shard {@code shardIndex} of {@code shardCount} (0 and 0: not sharded), saying plannedRuns = 4. */
+    private void start(String experiment, String run, int index, int shardIndex, int shardCount) {
+        start(experiment, run, index, 4, shardIndex, shardCount);
+    }
+
+    /** A RunStarted; 0 leaves plannedRuns, shardIndex and shardCount null. */
+    private void start(String experiment, String run, int index, int plannedRuns, int shardIndex, int shardCount) {
         RunStarted record = Telemetry.started(experiment, run, index, "sgd", 1150);
         record.setPlannedRuns(plannedRuns > 0 ? plannedRuns : null);
+        record.setShardIndex(shardIndex > 0 ? shardIndex : null);
+        record.setShardCount(shardCount > 0 ? shardCount : null);
         runs.pipeInput(Topics.runStartedKey(run), record);
     }
 
@@ -210,7 +348,7 @@ class ShardedFrontierTest {
 
     private void assertNoFrontier(String experiment) {
         Optional<CrossRunBand> band = bands.current(experiment, "loss");
-        assertTrue(band.isEmpty(), "no band while planned runs are missing, got " + band);
+        assertTrue(band.isEmpty(), "no band while a shard is missing, got " + band);
         assertEquals(-1, experiments.current(experiment).map(ExperimentStatus::frontierIteration).orElse(-1));
         assertTrue(registry.find(io.sgdscope.streams.metrics.MeterNames.CROSS_RUN_QUANTILE)
                 .tags("experiment", experiment).gauges().isEmpty(), "no band gauges either");
