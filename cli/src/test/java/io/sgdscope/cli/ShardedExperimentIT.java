@@ -38,7 +38,7 @@ import org.junit.jupiter.api.io.TempDir;
  * {@code sgdscope train --shard i/N}: one experiment trained by two trainer processes, shard 1/2 and shard 2/2,
  * against one broker, gives the streams app's quantiles of the same experiment trained by one process — every
  * (metric, iteration), exactly (60 runs: fewer than the sketch's k = 300, so the quantiles are exact order
- * statistics) — while the live frontier shows nothing until the second shard has joined. The unsharded
+ * statistics) — while the live frontier shows nothing until a run of the second shard has started. The unsharded
  * experiments run under other ids on the same broker.
  *
  * <p>Exactly, for the per-run engine and for the ensemble engine trained in the same blocks. In other blocks the
@@ -68,7 +68,7 @@ class ShardedExperimentIT {
             // whole experiment does; in blocks of 8 the whole experiment trains {0..7} .. {56..59}.
             List<String> ensemble = List.of("--engine", "ensemble", "--ensemble-block", "6");
             train("it-shards", "1/2", ensemble);
-            // Shard 1 is done and counted downstream; shard 2 has not started: no band is complete, none is shown.
+            // Shard 1 is done and counted downstream; no run of shard 2 has started: no band is complete, none is shown.
             PrometheusScrape waiting = await(metrics, scrape -> scrape.value("sgdscope_experiment_runs",
                     Map.of("experiment", "it-shards", "state", "completed")).orElse(0.0) == RUNS / 2, "30 completed runs");
             assertEquals(Optional.of(-1.0), waiting.value("sgdscope_experiment_frontier_iteration", Map.of("experiment", "it-shards")));
@@ -98,7 +98,7 @@ class ShardedExperimentIT {
             assertSameQuantiles(summaries.get("it-whole-pr"), summaries.get("it-shards-pr"), 0);
             assertSameQuantiles(summaries.get("it-whole-b8"), summaries.get("it-shards"), 1e-12);
 
-            // Every run once, under the id and seed of its index, each saying the whole experiment's size.
+            // Every run once, under the id and seed of its index, each saying the whole experiment's size and its shard.
             Map<String, List<RunStarted>> starts = readStarts(Duration.ofSeconds(30));
             for (String experiment : List.of("it-shards", "it-shards-pr")) {
                 List<RunStarted> sharded = starts.get(experiment);
@@ -112,8 +112,14 @@ class ShardedExperimentIT {
                     assertEquals(wholeSeeds.get(start.getRunIndex()), start.getSeed(), start.getRunId());
                     assertEquals(RUNS, start.getPlannedRuns(), start.getRunId());
                     assertEquals(start.getRunIndex() < RUNS / 2 ? "1/2" : "2/2", start.getSettings().get("shard"), start.getRunId());
+                    assertEquals(start.getRunIndex() < RUNS / 2 ? 1 : 2, start.getShardIndex(), start.getRunId());
+                    assertEquals(2, start.getShardCount(), start.getRunId());
                 }
                 assertEquals(RUNS, ids.size(), experiment + ": every run once");
+                for (RunStarted whole : starts.get(experiment.replace("shards", "whole"))) {
+                    assertEquals(null, whole.getShardCount(), whole.getRunId() + ": not sharded, no shard named");
+                    assertEquals(null, whole.getShardIndex(), whole.getRunId());
+                }
             }
         }
     }
