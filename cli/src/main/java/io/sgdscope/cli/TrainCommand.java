@@ -48,6 +48,15 @@ final class TrainCommand implements Callable<Integer> {
     @Mixin
     KafkaOptions kafka;
 
+    @Option(names = "--shard", paramLabel = "i/N",
+            description = "Train only shard i of N of the experiment (1 <= i <= N <= --runs), so that N processes on "
+                    + "several machines or GPUs, against one Kafka cluster, train one experiment together: the same "
+                    + "--experiment and settings in every process, a different i in each. Shard i trains the run indices "
+                    + "floor((i-1)R/N) .. floor(iR/N)-1 of the R runs, each with the run id, seed and minibatches the "
+                    + "unsharded experiment gives it; every RunStarted says R, and the streams apps' live frontier waits "
+                    + "until all R runs have started. --resume continues a shard (same i/N). Default: all runs.")
+    String shard;
+
     @Option(names = "--metrics-port", paramLabel = "PORT", defaultValue = "9401",
             description = "Port of the trainer's Prometheus endpoint http://HOST:PORT/metrics (iterations/s, curvature-probe "
                     + "time, runs, JVM; 0 = any free port, -1 = none). Default: ${DEFAULT-VALUE}.")
@@ -60,7 +69,7 @@ final class TrainCommand implements Callable<Integer> {
     @Override
     public Integer call() {
         PrintWriter out = spec.commandLine().getOut();
-        TrainerSettings settings = trainer.toSettings();
+        TrainerSettings settings = settings();
         Splits data = load(settings);                        // before Kafka: bad data is found at once
         ResumePlan plan = plan(settings);                    // and conflicting or damaged checkpoints
         KafkaConnection connection = kafka.connection();
@@ -96,7 +105,7 @@ final class TrainCommand implements Callable<Integer> {
                 connection.clientProperties())) {
             publisher.bindTo(registry);
             publisher.awaitTopics(Duration.ofSeconds(30));
-            ExperimentProgress progress = new ExperimentProgress(settings.runs() - plan.finished().size(), settings.iterations(),
+            ExperimentProgress progress = new ExperimentProgress(settings.shardRuns() - plan.finished().size(), settings.iterations(),
                     out, () -> "");
             Experiment experiment = new Experiment(settings, data, new MeteredTelemetrySink(publisher, registry), progress,
                     StepObserver.none());
@@ -116,6 +125,19 @@ final class TrainCommand implements Callable<Integer> {
                 }
                 return exitCode(result, spec.commandLine().getErr());
             }
+        }
+    }
+
+    /** The trainer options, with --shard. */
+    TrainerSettings settings() {
+        TrainerSettings settings = trainer.toSettings();
+        if (shard == null) {
+            return settings;
+        }
+        try {
+            return settings.toBuilder().shard(io.sgdscope.trainer.Shard.parse(shard)).build();
+        } catch (IllegalArgumentException e) {
+            throw new IllegalArgumentException("--shard: " + e.getMessage(), e);
         }
     }
 
@@ -177,9 +199,11 @@ final class TrainCommand implements Callable<Integer> {
         String engine = settings.engine() == io.sgdscope.trainer.Engine.ENSEMBLE
                 ? ", ensemble engine (" + (settings.ensembleBlock() > 0 ? "blocks of up to " + settings.ensembleBlock()
                         + " runs" : "automatic blocks") + ")" : "";
-        return String.format(java.util.Locale.ROOT, "%d runs x %d iterations, %s, layers %s%s, %sbatch %d, lr %s, %s, %s, "
+        String shard = !settings.shard().isPart() ? "" : String.format(java.util.Locale.ROOT, " (shard %s: runs %d..%d)",
+                settings.shard(), settings.firstRun(), settings.endRun() - 1);
+        return String.format(java.util.Locale.ROOT, "%d runs%s x %d iterations, %s, layers %s%s, %sbatch %d, lr %s, %s, %s, "
                         + "%d workers%s",
-                settings.runs(), settings.iterations(), describe(settings.dataset()), settings.layers(),
+                settings.runs(), shard, settings.iterations(), describe(settings.dataset()), settings.layers(),
                 ModelPreset.matching(settings.layers()).map(p -> " (" + p.id() + ")").orElse(""), optimizer,
                 settings.batchSize(), settings.learningRate(), settings.initialization().id(), settings.precision().id(),
                 settings.workers(), engine);

@@ -92,7 +92,7 @@ final class EnsembleBlock {
 
     /** {@link #blockSize} with a given budget of bytes per worker. */
     static int blockSize(TrainerSettings settings, int workers, Dataset dataset, Optional<Dataset> testSet, long budget) {
-        int perWorker = (settings.runs() + workers - 1) / workers;
+        int perWorker = (settings.shardRuns() + workers - 1) / workers;          // the runs of this process's shard
         if (settings.ensembleBlock() > 0) {
             return Math.max(1, Math.min(settings.ensembleBlock(), perWorker));
         }

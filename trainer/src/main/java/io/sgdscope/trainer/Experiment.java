@@ -27,6 +27,12 @@ import java.util.concurrent.atomic.AtomicReference;
  * none is left; every run is deterministic for (settings, run index), so results do not depend on
  * the number of workers. ND4J's own op threads are set to cores / workers (see {@link Nd4jThreads}).
  *
+ * <p>A sharded experiment ({@link TrainerSettings#shard()}, {@code --shard i/N}) trains only its shard's run
+ * indices, [floor((i-1) R / N), floor(i R / N)), each exactly as the unsharded experiment trains it (same run id,
+ * seed and minibatch stream); the ensemble engine makes its blocks of the shard's runs. Every RunStarted still
+ * says how many runs the whole experiment has ({@code plannedRuns} = R, informational), and a sharded one names its
+ * shard ({@code shardIndex} i, {@code shardCount} N), so that the streams apps wait for a run of every shard.
+ *
  * <p>{@link #cancel()} stops the runs in progress at their next iteration boundary (they end
  * CANCELLED, or with checkpoints on are suspended to be resumed) and starts no further runs. A {@link TelemetryException} (the sink cannot take a
  * RunStarted or RunFinished at all), or an exception of the listener on a RunFinished, cancels the
@@ -160,7 +166,8 @@ public final class Experiment {
     }
 
     /**
-     * Trains all runs and returns when every started run has published its RunFinished. Can be called once.
+     * Trains all runs (of its shard, if sharded) and returns when every started run has published its RunFinished. Can be
+     * called once.
      *
      * @throws TelemetryException if the sink failed for good (the experiment was cancelled)
      * @throws IllegalStateException if called a second time
@@ -170,12 +177,14 @@ public final class Experiment {
             throw new IllegalStateException("an experiment runs once");
         }
         long startNanos = System.nanoTime();
-        int workers = Math.min(settings.workers(), settings.runs());
+        int firstRun = settings.firstRun();
+        int endRun = settings.endRun();
+        int workers = Math.min(settings.workers(), settings.shardRuns());
         Nd4jThreads.configureFor(workers);
         Provenance provenance = Provenance.detect();
 
         RunResult[] results = new RunResult[settings.runs()];
-        AtomicInteger nextRun = new AtomicInteger();
+        AtomicInteger nextRun = new AtomicInteger(firstRun);
         AtomicReference<RuntimeException> failure = new AtomicReference<>();
         AtomicInteger skipped = new AtomicInteger();
         ExecutorService pool = Executors.newFixedThreadPool(workers, new WorkerThreads(settings.experimentId()));
@@ -187,8 +196,8 @@ public final class Experiment {
                 for (int w = 0; w < workers; w++) {
                     futures.add(pool.submit(() -> {
                         int first;
-                        while (!cancelled.get() && (first = nextBlock.getAndIncrement() * block) < settings.runs()) {
-                            int size = Math.min(block, settings.runs() - first);
+                        while (!cancelled.get() && (first = firstRun + nextBlock.getAndIncrement() * block) < endRun) {
+                            int size = Math.min(block, endRun - first);
                             try {
                                 EnsembleBlock runs = new EnsembleBlock(settings, dataset, testSet, first, size, provenance,
                                         sink, listener, cancelled::get);
@@ -206,7 +215,7 @@ public final class Experiment {
             for (int w = 0; w < workers && settings.engine() == Engine.PER_RUN; w++) {
                 futures.add(pool.submit(() -> {
                     int index;
-                    while (!cancelled.get() && (index = nextRun.getAndIncrement()) < settings.runs()) {
+                    while (!cancelled.get() && (index = nextRun.getAndIncrement()) < endRun) {
                         String runId = runId(settings.experimentId(), index);
                         if (plan.isFinished(index)) {
                             skipped.incrementAndGet();                              // finished in an earlier process

@@ -7,8 +7,8 @@ import java.util.List;
  * The outcome of {@link Experiment#run()}.
  *
  * @param settings    what ran
- * @param runs        the runs trained in this process, by run index (fewer than settings.runs() after a cancel,
- *                    or when resuming)
+ * @param runs        the runs trained in this process, by run index (fewer than settings.shardRuns() after a
+ *                    cancel, or when resuming)
  * @param skipped     runs not trained because they had finished in an earlier process (resuming)
  * @param wallSeconds wall time of the whole experiment
  */
@@ -23,9 +23,9 @@ public record ExperimentResult(TrainerSettings settings, List<RunResult> runs, i
         return runs.stream().filter(r -> r.status() == status).count();
     }
 
-    /** Runs that never started because the experiment was cancelled first. */
+    /** Runs of this process (its shard's) that never started because the experiment was cancelled first. */
     public int notStarted() {
-        return settings.runs() - runs.size() - skipped;
+        return settings.shardRuns() - runs.size() - skipped;
     }
 
     /** Runs stopped by a cancel and saved to be resumed (they published no RunFinished). */

@@ -11,11 +11,13 @@ import java.util.TreeSet;
 /**
  * What an experiment does with each run, given the checkpoints it finds: runs that finished in an earlier
  * process are skipped, unfinished ones continue from their last checkpoint, the others start from t = 0.
- * Worked out before training starts, from the checkpoints' headers.
+ * Worked out before training starts, from the checkpoints' headers. A sharded process ({@link Shard}) plans its
+ * own runs only: the shards of an experiment may share one checkpoint folder, each reading and writing the
+ * checkpoints of its runs.
  *
  * @param finished  indices of the runs that finished earlier (their RunFinished was published): skipped
  * @param resumable index of each run that continues -> the iteration it continues from
- * @param fresh     runs that start from the beginning
+ * @param fresh     runs (of this process's shard) that start from the beginning
  */
 public record ResumePlan(Set<Integer> finished, Map<Integer, Integer> resumable, int fresh) {
 
@@ -39,25 +41,26 @@ public record ResumePlan(Set<Integer> finished, Map<Integer, Integer> resumable,
     public static ResumePlan of(TrainerSettings settings) {
         CheckpointSettings checkpoint = settings.checkpoint();
         if (!checkpoint.enabled()) {
-            return new ResumePlan(Set.of(), Map.of(), settings.runs());
+            return new ResumePlan(Set.of(), Map.of(), settings.shardRuns());
         }
         CheckpointStore store = new CheckpointStore(checkpoint.dir(), settings.experimentId());
+        String part = settings.shard().isPart() ? " (shard " + settings.shard() + ")" : "";
         if (!checkpoint.resume()) {
-            if (!store.isEmpty()) {
-                throw new IllegalArgumentException("experiment " + settings.experimentId() + " already has checkpoints in "
+            if (hasCheckpoints(store, settings)) {
+                throw new IllegalArgumentException("experiment " + settings.experimentId() + part + " already has checkpoints in "
                         + store.folder() + ": resume it (--resume), or choose another experiment id or checkpoint folder");
             }
-            return new ResumePlan(Set.of(), Map.of(), settings.runs());
+            return new ResumePlan(Set.of(), Map.of(), settings.shardRuns());
         }
-        if (store.isEmpty()) {
+        if (!hasCheckpoints(store, settings)) {
             // Training every run afresh under the ids of an earlier start would publish its records a second time.
-            throw new IllegalArgumentException("--resume: experiment " + settings.experimentId() + " has no checkpoint in "
+            throw new IllegalArgumentException("--resume: experiment " + settings.experimentId() + part + " has no checkpoint in "
                     + store.folder() + " (nothing to continue; without --resume it starts afresh)");
         }
         Map<String, String> now = settings.asMap();
         Set<Integer> finished = new TreeSet<>();
         Map<Integer, Integer> resumable = new TreeMap<>();
-        for (int r = 0; r < settings.runs(); r++) {
+        for (int r = settings.firstRun(); r < settings.endRun(); r++) {
             String runId = Experiment.runId(settings.experimentId(), r);
             Optional<CheckpointStore.Header> header = store.readHeader(runId);
             if (header.isEmpty()) {
@@ -74,7 +77,20 @@ public record ResumePlan(Set<Integer> finished, Map<Integer, Integer> resumable,
                 resumable.put(r, header.get().nextIteration());
             }
         }
-        return new ResumePlan(finished, resumable, settings.runs() - finished.size() - resumable.size());
+        return new ResumePlan(finished, resumable, settings.shardRuns() - finished.size() - resumable.size());
+    }
+
+    /** Whether any run this process trains (all, or its shard's) has a checkpoint in the store. */
+    private static boolean hasCheckpoints(CheckpointStore store, TrainerSettings settings) {
+        if (!settings.shard().isPart()) {
+            return !store.isEmpty();
+        }
+        for (int r = settings.firstRun(); r < settings.endRun(); r++) {
+            if (java.nio.file.Files.exists(store.file(Experiment.runId(settings.experimentId(), r)))) {
+                return true;
+            }
+        }
+        return false;
     }
 
     /** The first setting (in key order) that differs, as text, or null when they agree. */

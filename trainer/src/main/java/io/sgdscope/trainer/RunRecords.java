@@ -54,7 +54,8 @@ final class RunRecords {
     }
 
     /**
-     * The RunStarted of run {@code runIndex}, with the full provenance of how it is made.
+     * The RunStarted of run {@code runIndex}, with the full provenance of how it is made. It names its shard
+     * (shardIndex i, shardCount N) only when the experiment is sharded ({@code --shard i/N}, N > 1).
      *
      * @param frameKey the Kafka key of the frames that carry the run's iterations (the ensemble engine: the first run
      *                 id of its frame's runs), or null when the run publishes an IterationMetrics per iteration keyed
@@ -62,6 +63,7 @@ final class RunRecords {
      */
     RunStarted started(int runIndex, long seed, String frameKey) {
         DatasetDescription data = dataset.description();
+        boolean sharded = settings.shard().isPart();
         return RunStarted.newBuilder()
                 .setRunId(Experiment.runId(settings.experimentId(), runIndex))
                 .setExperimentId(settings.experimentId())
@@ -99,6 +101,9 @@ final class RunRecords {
                 .setVersions(provenance.versions())
                 .setSettings(settings.asMap())
                 .setFrameKey(frameKey)
+                .setPlannedRuns(settings.runs())                 // the whole experiment's R, over every shard
+                .setShardIndex(sharded ? settings.shard().index() : null)  // the streams' frontier waits for each shard
+                .setShardCount(sharded ? settings.shard().count() : null)
                 .build();
     }
 

@@ -47,12 +47,15 @@ import java.util.Map;
  * @param ensembleBlock  ensemble engine: runs per batched block; 0 = automatic (the runs split evenly across the
  *                       workers, so that all of them advance in lockstep, as far as {@link EnsembleBlock#blockSize}'s
  *                       memory bound allows); a worker trains one block at a time
+ * @param shard          the part of the runs this process trains ({@link Shard}: shard i of N trains run indices
+ *                       [floor((i-1) R / N), floor(i R / N)) with the ids and seeds the whole experiment gives them);
+ *                       {@link Shard#WHOLE} for all; N must not exceed R
  */
 public record TrainerSettings(String experimentId, int runs, int iterations, long baseSeed, double learningRate,
                               OptimizerSettings optimizer, int batchSize, DatasetSettings dataset, int testEvery, List<Integer> layers,
                               Initialization initialization, Precision precision, int workers,
                               CurvatureSettings curvature, CheckpointSettings checkpoint, Engine engine,
-                              int ensembleBlock) {
+                              int ensembleBlock, Shard shard) {
 
     /** Run ids are experimentId + "-r" + a 5-digit index. */
     public static final int MAX_RUNS = 100_000;
@@ -77,6 +80,15 @@ public record TrainerSettings(String experimentId, int runs, int iterations, lon
             throw new IllegalArgumentException("experiment id is " + experimentId.length() + " characters long, at most "
                     + MAX_EXPERIMENT_ID_LENGTH + " allowed (its run ids add -r and 5 digits, " + Ids.MAX_LENGTH + " at most)");
         }
+    }
+
+    /** Settings of the whole experiment (every run in this process). */
+    public TrainerSettings(String experimentId, int runs, int iterations, long baseSeed, double learningRate,
+                           OptimizerSettings optimizer, int batchSize, DatasetSettings dataset, int testEvery,
+                           List<Integer> layers, Initialization initialization, Precision precision, int workers,
+                           CurvatureSettings curvature, CheckpointSettings checkpoint, Engine engine, int ensembleBlock) {
+        this(experimentId, runs, iterations, baseSeed, learningRate, optimizer, batchSize, dataset, testEvery, layers,
+                initialization, precision, workers, curvature, checkpoint, engine, ensembleBlock, Shard.WHOLE);
     }
 
     public TrainerSettings {
@@ -160,6 +172,13 @@ public record TrainerSettings(String experimentId, int runs, int iterations, lon
                         + "snapshots or checkpoints; " + unsupported + " needs engine per-run");
             }
         }
+        if (shard == null) {
+            throw new IllegalArgumentException("shard is required (Shard.WHOLE for every run)");
+        }
+        if (shard.count() > runs) {
+            throw new IllegalArgumentException("shard " + shard + ": " + shard.count() + " shards of " + runs
+                    + " runs would leave a shard without runs (N must be at most the runs)");
+        }
         for (int t : curvature.snapshotAt()) {
             if (t >= iterations) {
                 throw new IllegalArgumentException("snapshot-at iteration " + t + " is past the last iteration ("
@@ -215,7 +234,25 @@ public record TrainerSettings(String experimentId, int runs, int iterations, lon
         map.putAll(checkpoint.asMap());
         map.put("engine", engine.id());
         map.put("ensembleBlock", Integer.toString(ensembleBlock));
+        if (shard.isPart()) {
+            map.put("shard", shard.toString());      // only when sharded: unsharded maps (and checkpoints) stay as before
+        }
         return map;
+    }
+
+    /** The first run index this process trains ({@link Shard#firstRun}). */
+    public int firstRun() {
+        return shard.firstRun(runs);
+    }
+
+    /** One past the last run index this process trains ({@link Shard#endRun}). */
+    public int endRun() {
+        return shard.endRun(runs);
+    }
+
+    /** The runs this process trains: all R, or its shard's. */
+    public int shardRuns() {
+        return shard.runs(runs);
     }
 
     /** sigma of the Corollary 4 prior: the setting, or else the initialisation's scale for these layers. */
@@ -243,6 +280,7 @@ public record TrainerSettings(String experimentId, int runs, int iterations, lon
         private CheckpointSettings checkpoint;
         private Engine engine;
         private int ensembleBlock;
+        private Shard shard;
 
         private Builder(TrainerSettings from) {
             experimentId = from.experimentId;
@@ -262,6 +300,7 @@ public record TrainerSettings(String experimentId, int runs, int iterations, lon
             checkpoint = from.checkpoint;
             engine = from.engine;
             ensembleBlock = from.ensembleBlock;
+            shard = from.shard;
         }
 
         public Builder experimentId(String value) {
@@ -355,11 +394,16 @@ public record TrainerSettings(String experimentId, int runs, int iterations, lon
             return this;
         }
 
+        public Builder shard(Shard value) {
+            shard = value;
+            return this;
+        }
+
         public TrainerSettings build() {
             return new TrainerSettings(experimentId, runs, iterations, baseSeed, learningRate, optimizer, batchSize, dataset,
                     testEvery,
                     layers,
-                    initialization, precision, workers, curvature, checkpoint, engine, ensembleBlock);
+                    initialization, precision, workers, curvature, checkpoint, engine, ensembleBlock, shard);
         }
     }
 }

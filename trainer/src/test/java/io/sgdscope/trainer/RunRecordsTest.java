@@ -93,13 +93,23 @@ class RunRecordsTest {
     @Test
     void everyRunStartedAndRunFinishedFieldIsSet() {
         RunStarted started = records.started(1, 42, "records-r00000");
-        // generated data: read from no folder; plannedRuns is not RunRecords' to set (sharded experiments)
-        assertEveryFieldSet(started, "DatasetSpec.source", "RunStarted.plannedRuns");
+        // Generated data: read from no folder. Not sharded: no shard named.
+        assertEveryFieldSet(started, "DatasetSpec.source", "RunStarted.shardIndex", "RunStarted.shardCount");
         assertEquals("records-r00000", started.getFrameKey());
         assertEquals("records-r00001", started.getRunId());
         assertEquals(42, started.getSeed());
         assertEquals("CPU", started.getBackend());
         assertEquals(settings.asMap(), started.getSettings());
+        assertEquals(2, started.getPlannedRuns());
+
+        // Shard 2 of 2 of the same experiment names its shard; plannedRuns is still the whole experiment's.
+        RunRecords shardRecords = new RunRecords(settings.toBuilder().shard(new Shard(2, 2)).build(),
+                GaussK.generate(GaussKSettings.GAUSS_10), new Provenance("CPU", "a CPU", "a host", Map.of("nd4j", "1.0.0-M2.1")));
+        RunStarted sharded = shardRecords.started(1, 42, null);
+        assertEveryFieldSet(sharded, "DatasetSpec.source", "RunStarted.frameKey");
+        assertEquals(2, sharded.getShardIndex());
+        assertEquals(2, sharded.getShardCount());
+        assertEquals(2, sharded.getPlannedRuns());
 
         RunFinished finished = records.finished("records-r00001", RunStatus.DIVERGED, 7, 1.5, 0.3, 2, "why",
                 new GeneralizationTerms(0.1, 10, 20, 0.4, 0.05), "records-r00000");

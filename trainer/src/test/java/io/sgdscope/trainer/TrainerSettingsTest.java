@@ -110,11 +110,14 @@ class TrainerSettingsTest {
         assertEquals("", map.get("checkpoint.dir"));
         // One entry per record component, the optimizer's six, the dataset's (name, Gauss-k's six, test set and its
         // size), the curvature's eight and the checkpoints' folder and cadence (resuming is not a setting of the
-        // runs) expanded, plus the model preset the layers match.
+        // runs) expanded, plus the model preset the layers match; the shard only when the experiment is sharded.
         assertEquals(TrainerSettings.class.getRecordComponents().length - 4
                 + OptimizerSettings.class.getRecordComponents().length
                 + 1 + GaussKSettings.class.getRecordComponents().length + 2
-                + CurvatureSettings.class.getRecordComponents().length + 2 + 1, map.size());
+                + CurvatureSettings.class.getRecordComponents().length + 2 + 1 - 1, map.size());
+        Map<String, String> sharded = s.toBuilder().shard(new Shard(2, 3)).build().asMap();
+        assertEquals("2/3", sharded.get("shard"));
+        assertEquals(map.size() + 1, sharded.size());
     }
 
     @Test

@@ -4,9 +4,11 @@ import io.sgdscope.schemas.RunStatus;
 import java.util.ArrayList;
 import java.util.EnumMap;
 import java.util.HashMap;
+import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.NavigableMap;
+import java.util.Set;
 import java.util.TreeMap;
 
 /**
@@ -22,6 +24,14 @@ import java.util.TreeMap;
  * A run that stops without a RunFinished (a crashed trainer) counts as active until the stall timeout;
  * then it is stalled and counts like a finished run at its last iteration, until it sends again.
  *
+ * <p>An experiment sharded across trainer processes ({@code sgdscope train --shard i/N}) names in each RunStarted
+ * the run's shard i and the number of shards N. While the RunStarted of no run of some shard has arrived (fewer
+ * distinct shards seen than the largest N said), that shard — a process that has not begun — could add a value to
+ * any iteration from 0 on: the frontier stays at -1 (none), so that no band is shown as complete before the last
+ * shard has joined. Only starts name shards: a run known by its iterations or its RunFinished alone adds none.
+ * Runs whose records name no shard (an unsharded experiment, older trainers) never make it wait, so runs of one
+ * process that start one after another follow the rule above as they always did.
+ *
  * <p>Bands below the frontier are dropped (for each metric the latest one below it is kept, for metrics
  * computed every k iterations); a run that starts later brings the early iterations back as its values
  * arrive.
@@ -32,6 +42,10 @@ final class ExperimentFrontier {
     record Dropped(String metric, int iteration) {}
 
     private final String experimentId;
+    /** The number of shards N of the experiment: the largest a RunStarted said; 0 while none said (not sharded). */
+    private int shardCount;
+    /** The shards i of which a run has started. */
+    private final Set<Integer> shardsSeen = new HashSet<>();
     private int active;
     private long stalled;
     private final Map<RunStatus, Long> finishedByStatus = new EnumMap<>(RunStatus.class);
@@ -42,6 +56,17 @@ final class ExperimentFrontier {
 
     ExperimentFrontier(String experimentId) {
         this.experimentId = experimentId;
+    }
+
+    /** A run of shard {@code index} of {@code count} started (its RunStarted arrived). */
+    void shardStarted(int index, int count) {
+        shardCount = Math.max(shardCount, count);
+        shardsSeen.add(index);
+    }
+
+    /** Whether a shard of the experiment has not started any run yet (fewer shards seen than its shard count). */
+    boolean awaitsShards() {
+        return shardsSeen.size() < shardCount;
     }
 
     void activate() {
@@ -82,12 +107,17 @@ final class ExperimentFrontier {
     }
 
     /**
-     * Moves the frontier by the rule above. If no iteration kept satisfies it (a run just became active
-     * and none of its values has arrived), the frontier stays.
+     * Moves the frontier by the rules above. If no iteration kept satisfies them (a run just became active
+     * and none of its values has arrived), the frontier stays; while a shard is missing, it is -1.
      *
      * @return whether it moved
      */
     boolean update() {
+        if (awaitsShards()) {
+            boolean moved = frontier != -1;       // the missing shard could add to every iteration: none is complete
+            frontier = -1;
+            return moved;
+        }
         TreeMap<Integer, CrossRunBand> loss = bands.get("loss");
         if (loss == null) {
             return false;

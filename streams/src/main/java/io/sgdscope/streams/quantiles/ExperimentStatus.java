@@ -4,7 +4,8 @@ package io.sgdscope.streams.quantiles;
  * How far an experiment's runs got, as the quantiles app sees it.
  *
  * @param frontierIteration the latest iteration every active run has reached (when none is active:
- *                          the deepest iteration any run reached); -1 before any
+ *                          the deepest iteration any run reached); -1 before any, and while a shard of a sharded
+ *                          experiment has not started a run yet ({@link ExperimentFrontier})
  * @param active runs that sent iterations and no RunFinished yet, and have not stalled
  * @param completed runs that finished with RunFinished.status COMPLETED
  * @param diverged ... DIVERGED

@@ -71,10 +71,11 @@ final class FrontierProcessor implements Processor<String, FrontierEvent, Void, 
             String key = lifecycle.experimentId() + '\u0000' + lifecycle.runId();
             RunLifecycle known = runs.get(key);
             frontier = frontier(lifecycle.experimentId());
-            if (!change(frontier, known, lifecycle)) {
-                return; // nothing new: a run becomes active, stalls and finishes at most once per turn
+            RunLifecycle changed = change(frontier, known, lifecycle);
+            if (changed == null) {
+                return; // nothing new: a run starts once, becomes active, stalls and finishes at most once per turn
             }
-            runs.put(key, lifecycle);
+            runs.put(key, changed);
         } else {
             CrossRunBand band = event.band();
             keptBands.put(bandKey(band.experimentId(), band.metric(), band.iteration()), band);
@@ -107,54 +108,67 @@ final class FrontierProcessor implements Processor<String, FrontierEvent, Void, 
     }
 
     /**
-     * Applies a lifecycle event to the frontier, given what the store knew of the run.
+     * Applies a lifecycle event to the frontier, given what the store knew of the run. A run's events may
+     * arrive in any order (its RunStarted crosses another topic than its iterations): the entry stored keeps the
+     * run's latest state and the shard its start named, if any.
      *
-     * @return whether it changed anything (else it is not stored)
+     * @return what to store for the run, or null when the event changed nothing (then nothing is stored)
      */
-    private static boolean change(ExperimentFrontier frontier, RunLifecycle known, RunLifecycle event) {
+    private static RunLifecycle change(ExperimentFrontier frontier, RunLifecycle known, RunLifecycle event) {
         RunLifecycle.Kind was = known == null ? null : known.kind();
         switch (event.kind()) {
+            case STARTED -> {
+                if (!event.sharded() || known != null && known.sharded()) {
+                    return null;                    // names no shard, or the run's shard is known already
+                }
+                frontier.shardStarted(event.shardIndex(), event.shardCount());
+                return known == null ? event : known.withShardOf(event);
+            }
             case ACTIVE -> {
-                if (was == null) {
+                if (was == null || was == RunLifecycle.Kind.STARTED) {
                     frontier.activate();
-                    return true;
+                    return event.withShardOf(known);
                 }
                 if (was == RunLifecycle.Kind.STALLED) {
                     frontier.revive(known.lastIteration());
-                    return true;
+                    return event.withShardOf(known);
                 }
-                return false;
+                return null;
             }
             case STALLED -> {
                 if (was != RunLifecycle.Kind.ACTIVE) {
-                    return false;                   // stalls only when active (and not before it was)
+                    return null;                    // stalls only when active (and not before it was)
                 }
                 frontier.stall(event.lastIteration());
-                return true;
+                return event.withShardOf(known);
             }
             case FINISHED -> {
                 if (was == RunLifecycle.Kind.FINISHED) {
-                    return false;
+                    return null;
                 }
                 if (was == RunLifecycle.Kind.STALLED) {
                     frontier.revive(known.lastIteration());
                 }
-                frontier.finish(event.status(), was != null, event.lastIteration());
-                return true;
+                boolean wasActive = was == RunLifecycle.Kind.ACTIVE || was == RunLifecycle.Kind.STALLED;
+                frontier.finish(event.status(), wasActive, event.lastIteration());
+                return event.withShardOf(known);
             }
             default -> throw new IllegalStateException("unknown lifecycle " + event.kind());
         }
     }
 
-    /** Re-applies a stored lifecycle while rebuilding (a finished run's entry replaced its active one). */
+    /** Re-applies a stored lifecycle while rebuilding (a run's latest entry replaced its earlier ones). */
     private void apply(RunLifecycle lifecycle) {
         ExperimentFrontier frontier = frontier(lifecycle.experimentId());
+        if (lifecycle.sharded()) {
+            frontier.shardStarted(lifecycle.shardIndex(), lifecycle.shardCount());
+        }
         if (lifecycle.kind() == RunLifecycle.Kind.ACTIVE) {
             frontier.activate();
         } else if (lifecycle.kind() == RunLifecycle.Kind.STALLED) {
             frontier.activate();
             frontier.stall(lifecycle.lastIteration());
-        } else {
+        } else if (lifecycle.kind() == RunLifecycle.Kind.FINISHED) {
             // Stored finished runs were active before if they reached an iteration.
             boolean wasActive = lifecycle.lastIteration() >= 0;
             if (wasActive) {
@@ -162,6 +176,7 @@ final class FrontierProcessor implements Processor<String, FrontierEvent, Void, 
             }
             frontier.finish(lifecycle.status(), wasActive, lifecycle.lastIteration());
         }
+        // STARTED: its shard noted, not active yet.
     }
 
     private ExperimentFrontier frontier(String experimentId) {
@@ -170,11 +185,26 @@ final class FrontierProcessor implements Processor<String, FrontierEvent, Void, 
 
     private void publish(ExperimentFrontier frontier) {
         List<CrossRunBand> current = new ArrayList<>(frontier.bandsAtFrontier());
+        if (frontier.frontier() < 0) {
+            withdrawBands(frontier.status().experimentId());   // back to none: a shard is still missing
+        }
         for (CrossRunBand band : current) {
             bands.publish(band);
             publishedHere.put(band.experimentId() + '\u0000' + band.metric(), band);
         }
         publishStatus(frontier);
+    }
+
+    /** Withdraws the bands this task shows for the experiment. */
+    private void withdrawBands(String experimentId) {
+        String prefix = experimentId + '\u0000';
+        publishedHere.entrySet().removeIf(entry -> {
+            if (!entry.getKey().startsWith(prefix)) {
+                return false;
+            }
+            bands.withdraw(entry.getValue());
+            return true;
+        });
     }
 
     private void publishStatus(ExperimentFrontier frontier) {

@@ -14,8 +14,12 @@ final class InternalSerdes {
     /** Format 2 adds the variance; format 1 bands are still read (variance NaN). */
     private static final byte BAND_FORMAT = 2;
     private static final byte BAND_FORMAT_WITHOUT_VARIANCE = 1;
-    private static final byte EVENT_FORMAT = 1;
-    private static final byte LIFECYCLE_FORMAT = 1;
+    /** Format 2: a lifecycle event carries its lifecycle's format byte (as a band event does); format 1 is still read. */
+    private static final byte EVENT_FORMAT = 2;
+    private static final byte EVENT_FORMAT_WITHOUT_LIFECYCLE_FORMAT = 1;
+    /** Format 2 adds the run's shard (RunStarted.shardIndex and shardCount); format 1 lifecycles are still read (0/0). */
+    private static final byte LIFECYCLE_FORMAT = 2;
+    private static final byte LIFECYCLE_FORMAT_WITHOUT_SHARD = 1;
     private static final byte BAND = 'B';
     private static final byte LIFECYCLE = 'L';
 
@@ -26,12 +30,7 @@ final class InternalSerdes {
     }
 
     static Serde<RunLifecycle> lifecycles() {
-        return Codec.serde(LIFECYCLE_FORMAT, InternalSerdes::writeLifecycle, (in, format) -> {
-            if (format != LIFECYCLE_FORMAT) {
-                throw Codec.unknownFormat(format, "run lifecycle");
-            }
-            return readLifecycle(in);
-        });
+        return Codec.serde(LIFECYCLE_FORMAT, InternalSerdes::writeLifecycle, InternalSerdes::readLifecycle);
     }
 
     static Serde<FrontierEvent> frontierEvents() {
@@ -42,10 +41,11 @@ final class InternalSerdes {
                 writeBand(out, event.band());
             } else {
                 out.writeByte(LIFECYCLE);
+                out.writeByte(LIFECYCLE_FORMAT);
                 writeLifecycle(out, event.lifecycle());
             }
         }, (in, format) -> {
-            if (format != EVENT_FORMAT) {
+            if (format != EVENT_FORMAT && format != EVENT_FORMAT_WITHOUT_LIFECYCLE_FORMAT) {
                 throw Codec.unknownFormat(format, "frontier event");
             }
             byte type = in.readByte();
@@ -53,7 +53,8 @@ final class InternalSerdes {
                 return FrontierEvent.of(readBand(in, in.readByte()));
             }
             if (type == LIFECYCLE) {
-                return FrontierEvent.of(readLifecycle(in));
+                return FrontierEvent.of(readLifecycle(in, format == EVENT_FORMAT ? in.readByte()
+                        : LIFECYCLE_FORMAT_WITHOUT_SHARD));
             }
             throw Codec.unknownFormat(type, "frontier event type");
         });
@@ -105,13 +106,22 @@ final class InternalSerdes {
         out.writeByte(lifecycle.kind().ordinal());
         out.writeNullableString(lifecycle.status() == null ? null : lifecycle.status().name());
         out.writeInt(lifecycle.lastIteration());
+        out.writeInt(lifecycle.shardIndex());
+        out.writeInt(lifecycle.shardCount());
     }
 
-    private static RunLifecycle readLifecycle(Codec.In in) {
+    private static RunLifecycle readLifecycle(Codec.In in, byte format) {
+        if (format != LIFECYCLE_FORMAT && format != LIFECYCLE_FORMAT_WITHOUT_SHARD) {
+            throw Codec.unknownFormat(format, "run lifecycle");
+        }
         String experimentId = in.readUTF();
         String runId = in.readUTF();
         RunLifecycle.Kind kind = RunLifecycle.Kind.values()[in.readByte()];
         String status = in.readNullableString();
-        return new RunLifecycle(experimentId, runId, kind, status == null ? null : RunStatus.valueOf(status), in.readInt());
+        int lastIteration = in.readInt();
+        int shardIndex = format == LIFECYCLE_FORMAT ? in.readInt() : 0;
+        int shardCount = format == LIFECYCLE_FORMAT ? in.readInt() : 0;
+        return new RunLifecycle(experimentId, runId, kind, status == null ? null : RunStatus.valueOf(status), lastIteration,
+                shardIndex, shardCount);
     }
 }

@@ -35,8 +35,9 @@ import org.slf4j.LoggerFactory;
  * With no stall timeout a RunFinished takes effect at once.
  *
  * <p>Outputs: {@link PartialValues} keyed by experiment and iteration, and {@link RunLifecycle} keyed by
- * experiment (a run's first counted iteration, its finish; with a stall timeout, a run that has sent nothing
- * for that long ({@link StallTracker}) and its first record after that).
+ * experiment (the RunStarted of a run of a sharded experiment, a run's first counted iteration, its finish;
+ * with a stall timeout, a run that has sent nothing for that long ({@link StallTracker}) and its first record
+ * after that).
  */
 final class RunValuesProcessor implements Processor<String, RunInput, String, Object> {
 
@@ -203,6 +204,11 @@ final class RunValuesProcessor implements Processor<String, RunInput, String, Ob
         }
         run.start(started.runIndex(), started.runIndex() >= 0 && started.runIndex() < settings.watchedRuns() && !run.finished());
         blocks.put(key, block);
+        if (started.sharded()) {
+            // The frontier of a sharded experiment waits until a run of each of its shards has started.
+            context.forward(new Record<>(started.experimentId(), RunLifecycle.started(started.experimentId(), started.runId(),
+                    started.shardIndex(), started.shardCount()), context.currentStreamTimeMs()));
+        }
     }
 
     private void onFinished(String key, RunInput.Finished finished, long timestamp) {

@@ -122,21 +122,48 @@ public sealed interface RunInput {
      * @param optimizer RunStarted.optimizer.name: "sgd" is vanilla SGD with a constant step (Eq. 23)
      * @param parameterCount p, the number of parameters (Thm 2's K₂, Eq. 33)
      * @param frameKey the key of the frames that carry its iterations (its run id when it publishes per run)
+     * @param shardIndex i, the 1-based shard (trainer process) that trains the run when its experiment is sharded
+     *                   across N processes ({@code sgdscope train --shard i/N}; RunStarted.shardIndex); 0 when not said
+     * @param shardCount N, the number of shards of the experiment (RunStarted.shardCount); 0 when not said. Both are
+     *                   said (1 ≤ i ≤ N) or neither is
      */
-    record Started(String runId, String experimentId, int runIndex, String optimizer, long parameterCount, String frameKey)
-            implements RunInput {
+    record Started(String runId, String experimentId, int runIndex, String optimizer, long parameterCount, String frameKey,
+                   int shardIndex, int shardCount) implements RunInput {
 
         public Started {
             Objects.requireNonNull(runId, "runId");
             Objects.requireNonNull(experimentId, "experimentId");
             Objects.requireNonNull(optimizer, "optimizer");
             Objects.requireNonNull(frameKey, "frameKey");
+            if (!(shardIndex == 0 && shardCount == 0 || shardIndex >= 1 && shardIndex <= shardCount)) {
+                throw new IllegalArgumentException("shard must be i/N with 1 <= i <= N, or 0/0 when not said, got "
+                        + shardIndex + "/" + shardCount);
+            }
         }
 
+        /** A start that does not name a shard (its experiment is not sharded, or an older trainer made it). */
+        public Started(String runId, String experimentId, int runIndex, String optimizer, long parameterCount, String frameKey) {
+            this(runId, experimentId, runIndex, optimizer, parameterCount, frameKey, 0, 0);
+        }
+
+        /**
+         * The start a RunStarted record says. Its shard is taken only when the record says both shardIndex i and
+         * shardCount N with 1 ≤ i ≤ N; anything else (neither, one of them, or an i outside 1 … N) counts as not
+         * sharded, so that a malformed record never holds an experiment's frontier back.
+         */
         public static Started of(RunStarted record) {
+            Integer index = record.getShardIndex();
+            Integer count = record.getShardCount();
+            boolean sharded = index != null && count != null && index >= 1 && index <= count;
             return new Started(record.getRunId(), record.getExperimentId(), record.getRunIndex(),
                     record.getOptimizer().getName(), record.getModel().getParameterCount(),
-                    record.getFrameKey() != null ? record.getFrameKey() : record.getRunId());
+                    record.getFrameKey() != null ? record.getFrameKey() : record.getRunId(),
+                    sharded ? index : 0, sharded ? count : 0);
+        }
+
+        /** Whether the record named the run's shard (its experiment is sharded). */
+        public boolean sharded() {
+            return shardCount > 0;
         }
 
         /** Vanilla SGD (constant step size, Eq. 23); anything else adapts its step (Thm 3). */

@@ -46,7 +46,10 @@ import org.apache.kafka.streams.kstream.Repartitioned;
  */
 public final class RunInputs {
 
-    /** Since frames: starts and finishes carry the key of their run's frames. Format 1 (without) is still read. */
+    /**
+     * Since frames: starts and finishes carry the key of their run's frames, and starts their run's shard (index and
+     * count, 0 and 0 when not sharded). Format 1 (neither) is still read.
+     */
     private static final byte FORMAT = 2;
     private static final byte SPECTRUM = 'S';
     private static final byte STARTED = 'B';
@@ -156,6 +159,8 @@ public final class RunInputs {
             out.writeUTF(started.optimizer());
             out.writeLong(started.parameterCount());
             out.writeUTF(started.frameKey());
+            out.writeInt(started.shardIndex());
+            out.writeInt(started.shardCount());
         } else if (input instanceof RunInput.Finished finished) {
             out.writeByte(FINISHED);
             out.writeUTF(finished.runId());
@@ -193,7 +198,14 @@ public final class RunInputs {
                 int runIndex = in.readInt();
                 String optimizer = in.readUTF();
                 long parameterCount = in.readLong();
-                return new RunInput.Started(runId, experimentId, runIndex, optimizer, parameterCount, format == 1 ? runId : in.readUTF());
+                if (format == 1) {
+                    return new RunInput.Started(runId, experimentId, runIndex, optimizer, parameterCount, runId);
+                }
+                String frameKey = in.readUTF();
+                int shardIndex = in.readInt();
+                int shardCount = in.readInt();
+                return new RunInput.Started(runId, experimentId, runIndex, optimizer, parameterCount, frameKey, shardIndex,
+                        shardCount);
             }
             case FINISHED -> {
                 String runId = in.readUTF();
