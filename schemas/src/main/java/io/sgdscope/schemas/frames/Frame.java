@@ -159,7 +159,12 @@ public final class Frame {
         return List.of(runIds);
     }
 
-    /** The Kafka key of the frame on sgd.iterations: its first run's id (a frame of one run is keyed like its IterationMetrics). */
+    /**
+     * The frame's first run id. A frame of one run is keyed by it on sgd.iterations, like an IterationMetrics; a
+     * trainer of blocks keys every frame of a block by the block's frame key (RunStarted.frameKey: its first run id
+     * when it began), which differs from this once that run has ended and left the frames. Readers that keep
+     * per-block state use the record's Kafka key.
+     */
     public String key() {
         return runIds[0];
     }

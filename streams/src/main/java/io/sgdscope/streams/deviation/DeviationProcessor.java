@@ -94,7 +94,8 @@ final class DeviationProcessor implements Processor<String, RunInput, String, De
         timestamp = record.timestamp();
         RunInput input = record.value();
         if (input instanceof RunInput.Frames frames) {
-            onFrame(frames.frame());
+            // The block's key as the frame travelled: its first run may have ended since the block began.
+            onFrame(record.key() != null ? record.key() : frames.frame().key(), frames.frame());
         } else if (input instanceof RunInput.Started started) {
             onStarted(started);
         } else if (input instanceof RunInput.Finished finished) {
@@ -102,13 +103,12 @@ final class DeviationProcessor implements Processor<String, RunInput, String, De
         }
     }
 
-    private void onFrame(Frame frame) {
+    private void onFrame(String key, Frame frame) {
         DeviationMeters.Experiment experiment = meters.of(frame.experimentId());
         experiment.records(frame.size());
         if (frame.iteration() < 0) {
             return;
         }
-        String key = frame.key();
         BlockDeviation block = block(key, frame.experimentId());
         step.apply(block, frame, run -> finish(key, run));
         checks.tally().addTo(experiment);

@@ -22,7 +22,8 @@ public sealed interface RunInput {
 
     /**
      * One iteration of one or more runs of an experiment, as read from sgd.iterations: an IterationFrame, or
-     * a per-run IterationMetrics record as a frame of one run. {@link #runId()} is the frame's key, its first run.
+     * a per-run IterationMetrics record as a frame of one run. {@link #runId()} is the frame's first run; the
+     * processors key a block's state by the record's Kafka key (the block's frame key), which stays when that run ends.
      */
     record Frames(Frame frame) implements RunInput {
 
