@@ -58,7 +58,6 @@ import org.apache.kafka.common.serialization.StringDeserializer;
 import org.apache.kafka.streams.KafkaStreams;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
-import org.junit.jupiter.api.Disabled;
 import org.junit.jupiter.api.Test;
 
 /**
@@ -102,10 +101,6 @@ class BrokerFailoverIT {
     }
 
     @Test
-    @Disabled("fails about one run in three: while sgd.iterations-0 changes leader the quantiles app can read a run's "
-            + "RunFinished (repartitioned, another leader) before the run's iteration records and skips those as late "
-            + "(seen: 1,000 late records, 5 runs missing from every summary); run it with "
-            + "-Djunit.jupiter.conditions.deactivate=org.junit.*DisabledCondition")
     void theLeaderOfAnIterationsPartitionStopsAndStartsAgainMidExperimentAndEveryIterationIsCountedOnce() throws Exception {
         String bootstrap = cluster.bootstrapServers();
         StreamsSettings streamsSettings = StreamsSettings.defaults(bootstrap, WORK.resolve("streams").toAbsolutePath())
