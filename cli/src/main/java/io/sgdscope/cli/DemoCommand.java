@@ -248,6 +248,8 @@ final class DemoCommand implements Callable<Integer> {
      * Waits until both streams apps have counted every iteration record sent, the band of the last
      * iteration holds every run that reached it and every run's finish is counted, so that the summary
      * shows the final numbers. Meanwhile tells {@code liveViewLag} where the frontier is, every 100 ms.
+     *
+     * @throws SgdscopeException at once if a streams app failed or has no live stream thread (one line, exit 1)
      */
     private static void awaitStreams(StreamsApps apps, TrainerSettings settings, ExperimentProgress progress,
                                      long sentIterations, LiveViewLag liveViewLag, PrintWriter out) throws InterruptedException {
@@ -255,6 +257,11 @@ final class DemoCommand implements Callable<Integer> {
         int last = settings.iterations() - 1;
         String experimentId = settings.experimentId();
         while (System.nanoTime() < deadline) {
+            Optional<String> failure = apps.failure();
+            if (failure.isPresent()) {
+                // An app that stopped will never catch up: say so at once and end non-zero (the trainer's records are kept).
+                throw new SgdscopeException(failure.get() + "; the demo's telemetry is on the broker, but the live view stopped");
+            }
             liveViewLag.observe(apps.quantiles().experiments().current(experimentId));
             Optional<CrossRunBand> band = apps.quantiles().bands().current(experimentId, "loss");
             boolean lastIterationComplete = progress.reachedLastIteration() == 0 || band.isPresent()

@@ -138,14 +138,22 @@ final class EnsembleBlock {
     static final int FRAME_BYTES = 768 * 1024;
 
     /**
-     * Runs per frame: the whole block, unless its frame would exceed {@link #FRAME_BYTES} (then the block publishes
-     * one frame per slice of this many runs, each under its own key). A run takes its id (a length varint, then
-     * UTF-8) and at most 73 bytes of columns (5 doubles, 4 optional doubles with their union index, the batch size
-     * as a varint): ids of 19 characters (`g10-ensemble-r00000`) give 8,366 runs per frame.
+     * Runs a frame covers at most. The streams apps keep the state of the runs under one frame key in one store
+     * entry (the deviation app about 240 bytes a run), which goes to a changelog topic with the same 1 MiB limit a
+     * record: 1,000 runs keep it near 250 KB. (With 8,000 runs in a frame the deviation app's entry reached
+     * 1.19 MB and the app stopped.)
+     */
+    static final int MAX_FRAME_RUNS = 1_000;
+
+    /**
+     * Runs per frame: the whole block up to {@link #MAX_FRAME_RUNS}, and fewer if its frame would exceed
+     * {@link #FRAME_BYTES}; a larger block publishes one frame per slice of this many runs, each under its own key.
+     * A run takes its id (a length varint, then UTF-8) and at most 73 bytes of columns (5 doubles, 4 optional
+     * doubles with their union index, the batch size as a varint).
      */
     static int runsPerFrame(String runId) {
         int perRun = 2 + runId.getBytes(java.nio.charset.StandardCharsets.UTF_8).length + 73;
-        return Math.max(1, FRAME_BYTES / perRun);
+        return Math.max(1, Math.min(MAX_FRAME_RUNS, FRAME_BYTES / perRun));
     }
 
     /** The frame key of run r (block-relative): the first run of its frame slice, for the block's whole life. */

@@ -316,10 +316,12 @@ class ExperimentEnginesTest {
 
     @Test
     void theLargestFrameAnEnsembleBlockPublishesStaysBelowTheRecordLimit() {
-        // Every column the ensemble fills, the test set's included, for as many runs as one frame may hold.
-        String id = "g10-ensemble-r99999";
+        assertEquals(EnsembleBlock.MAX_FRAME_RUNS, EnsembleBlock.runsPerFrame("g10-ensemble-r99999"));
+        // Every column the ensemble fills, the test set's included, for as many runs as one frame may hold, with
+        // run ids as long as the id rule allows (100 characters).
+        String id = "e".repeat(93) + "-r99999";
         int n = EnsembleBlock.runsPerFrame(id);
-        assertEquals(8_366, n);
+        assertEquals(EnsembleBlock.MAX_FRAME_RUNS, n, "the record limit does not bind below the run limit");
         String[] runIds = new String[n];
         double[] values = new double[n];
         java.util.Arrays.fill(runIds, id);
@@ -329,7 +331,7 @@ class ExperimentEnginesTest {
                 new Provenance("CPU", "a CPU", "a host", Map.of()));
         Frame frame = records.frame(runIds, 1, values, values, values, 0.1, values, values, null, values, values);
         int bytes = io.sgdscope.schemas.serde.TelemetrySerdes.frames().serialize(io.sgdscope.schemas.Topics.ITERATIONS, frame).length;
-        assertTrue(bytes <= EnsembleBlock.FRAME_BYTES + 100 && bytes > EnsembleBlock.FRAME_BYTES * 0.9, bytes + " bytes");
+        assertTrue(bytes <= EnsembleBlock.FRAME_BYTES, bytes + " bytes");
         assertTrue(EnsembleBlock.FRAME_BYTES < 1024 * 1024 - 1024, "below max.request.size and message.max.bytes");
     }
 
