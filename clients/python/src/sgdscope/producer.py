@@ -1,0 +1,135 @@
+"""The Kafka side of the client: one idempotent producer that never holds training up for long."""
+import time
+
+import confluent_kafka
+
+from .encoding import codec
+
+RUNS = "sgd.runs"
+ITERATIONS = "sgd.iterations"
+SPECTRA = "sgd.spectra"
+QUANTILES = "sgd.quantiles"
+ALERTS = "sgd.alerts"
+DEAD_LETTERS = "sgd.dlq"
+TELEMETRY_TOPICS = (RUNS, ITERATIONS, SPECTRA)
+
+#: Settings of the Java trainer's producer (README.md, "Telemetry producer"); kafka_config overrides them.
+DEFAULT_CONFIG = {
+    "enable.idempotence": True,
+    "acks": "all",
+    "linger.ms": 20,
+    "batch.size": 262144,
+    "compression.type": "lz4",
+    "queue.buffering.max.kbytes": 32768,
+    "queue.buffering.max.messages": 1000000,
+}
+
+
+class TelemetryError(RuntimeError):
+    """Kafka cannot take the telemetry: unreachable, a topic missing, a record refused. One line."""
+
+
+class Counts:
+    """Records dropped (the producer's queue stayed full) and failed (taken, then not delivered), by type and run."""
+
+    def __init__(self):
+        self.sent = {}
+        self.dropped = {}
+        self.failed = {}
+        self.dropped_by_run = {}
+
+    def add(self, table, kind, runs, n=1):
+        table[kind] = table.get(kind, 0) + n
+        if table is not self.sent:
+            for run in runs:
+                self.dropped_by_run[run] = self.dropped_by_run.get(run, 0) + 1
+
+    def total(self, table):
+        return sum(table.values())
+
+
+class TelemetryProducer:
+    """Publishes encoded records; iterations and spectra wait at most ``max_block_seconds`` for queue room.
+
+    A record of type ``iteration`` or ``spectrum`` that still does not fit is dropped and counted (a frame
+    once per run it covers, as the Java trainer counts); ``run_started`` and ``run_finished`` are retried for
+    ``control_timeout_seconds`` and never dropped for a full queue.
+    """
+
+    def __init__(self, bootstrap_servers, kafka_config=None, *, max_block_seconds=0.25,
+                 connect_timeout_seconds=15.0, control_timeout_seconds=30.0, queue_kbytes=None):
+        if not bootstrap_servers:
+            raise TelemetryError("no bootstrap servers given")
+        config = dict(DEFAULT_CONFIG)
+        if queue_kbytes is not None:
+            config["queue.buffering.max.kbytes"] = int(queue_kbytes)
+        config.update(kafka_config or {})
+        config["bootstrap.servers"] = bootstrap_servers
+        self.bootstrap_servers = bootstrap_servers
+        self.max_block_seconds = max_block_seconds
+        self.control_timeout_seconds = control_timeout_seconds
+        self.counts = Counts()
+        self._codec = codec()
+        self._errors = []
+        config["error_cb"] = self._errors.append
+        try:
+            self._producer = confluent_kafka.Producer(config)
+        except confluent_kafka.KafkaException as e:
+            raise TelemetryError("Kafka client configuration refused: %s" % e.args[0].str()) from None
+        self._check_connection(connect_timeout_seconds)
+
+    def _check_connection(self, timeout):
+        try:
+            metadata = self._producer.list_topics(timeout=timeout)
+        except confluent_kafka.KafkaException as e:
+            detail = "; ".join(sorted({err.str() for err in self._errors})) or e.args[0].str()
+            raise TelemetryError("Kafka at %s did not answer within %g s: %s" % (self.bootstrap_servers, timeout, detail)) from None
+        missing = [t for t in TELEMETRY_TOPICS if t not in metadata.topics or metadata.topics[t].error is not None]
+        if missing:
+            raise TelemetryError("Kafka at %s has no topic %s: start `sgdscope streams` (or `sgdscope demo --hold`) "
+                                 "first, which creates the sgd.* topics" % (self.bootstrap_servers, ", ".join(missing)))
+
+    def send(self, topic, key, name, record, kind, runs):
+        """Encodes and queues one record; returns False when it was dropped (counted)."""
+        value = self._codec.encode(name, record)
+        return self.send_bytes(topic, key, value, kind, runs)
+
+    def send_bytes(self, topic, key, value, kind, runs):
+        control = kind in ("run_started", "run_finished")
+        deadline = None
+        while True:
+            try:
+                self._producer.produce(topic, value=value, key=key,
+                                       on_delivery=lambda err, msg, kind=kind, runs=runs: self._delivered(err, kind, runs))
+                break
+            except BufferError:
+                now = time.monotonic()
+                if deadline is None:
+                    deadline = now + (self.control_timeout_seconds if control else self.max_block_seconds)
+                if now >= deadline:
+                    if control:
+                        raise TelemetryError("Kafka at %s took no %s for %g s (the producer's queue stayed full)"
+                                             % (self.bootstrap_servers, kind, self.control_timeout_seconds)) from None
+                    self.counts.add(self.counts.dropped, kind, runs, len(runs) if kind == "iteration" else 1)
+                    return False
+                self._producer.poll(min(0.05, deadline - now))
+            except confluent_kafka.KafkaException as e:
+                raise TelemetryError("Kafka refused a %s record: %s" % (kind, e.args[0].str())) from None
+        self.counts.add(self.counts.sent, kind, runs, len(runs) if kind == "iteration" else 1)
+        self._producer.poll(0)
+        return True
+
+    def _delivered(self, err, kind, runs):
+        if err is not None:
+            self._errors.append(err)
+            self.counts.add(self.counts.failed, kind, runs, len(runs) if kind == "iteration" else 1)
+
+    def flush(self, timeout=30.0):
+        """Waits until every queued record is acknowledged or failed; raises if some are still queued."""
+        left = self._producer.flush(timeout)
+        if left:
+            raise TelemetryError("%d records not acknowledged by Kafka at %s within %g s"
+                                 % (left, self.bootstrap_servers, timeout))
+
+    def close(self, timeout=30.0):
+        self.flush(timeout)

@@ -1,0 +1,402 @@
+"""What :meth:`sgdscope.Run.log` computes from a PyTorch model: the paper's quantities (docs/quantities.md).
+
+Precision: ||g_t|| and cos(g_t, g_{t-1}) are computed in float64 from the parameters' ``.grad`` (which hold g_t
+in the model's precision). Per-sample gradients and Hessian-vector products run in the model's precision; the
+Gram matrix, the moments, Lanczos (basis, tridiagonal eigenproblem) and the principal angles in float64.
+Written for PyTorch 2.x (``torch.func``) and 1.13 (``functorch``), whichever exists.
+
+||θ_t − θ_0|| is not published: IterationMetrics has no field for it.
+"""
+import json
+import math
+import os
+import time
+
+import torch
+
+try:  # PyTorch 2.x
+    from torch.func import functional_call as _functional_call, grad as _grad, vmap as _vmap
+    _HAS_TORCH_FUNC = True
+except ImportError:  # PyTorch 1.13: functorch
+    from functorch import grad as _grad, make_functional as _make_functional, vmap as _vmap
+    _HAS_TORCH_FUNC = False
+
+F64 = torch.float64
+
+
+# ---- per iteration --------------------------------------------------------------------------------------------
+
+def flat_gradient(parameters):
+    """g_t as one float64 vector, from each parameter's ``.grad`` (zeros where a parameter has none)."""
+    parts = [(p.grad if p.grad is not None else torch.zeros_like(p)).detach().reshape(-1).to(F64) for p in parameters]
+    return torch.cat(parts)
+
+
+def gradient_norm(g):
+    """||g_t||_2 (Fig. 8, right)."""
+    return float(torch.linalg.vector_norm(g))
+
+
+def gradient_cosine(g, g_prev):
+    """cos(g_t, g_{t-1}) = <g_t, g_{t-1}> / (||g_t|| ||g_{t-1}||) (Fig. 8, middle); None at t = 0 or for a zero g."""
+    if g_prev is None:
+        return None
+    a, b = float(torch.linalg.vector_norm(g)), float(torch.linalg.vector_norm(g_prev))
+    if a == 0.0 or b == 0.0:
+        return None
+    return float(torch.dot(g, g_prev)) / (a * b)
+
+
+# ---- per-sample gradients and the moments (Eq. 4-7) -------------------------------------------------------------
+
+def per_sample_gradients(model, loss_fn, X, y):
+    """J: [n, p], row i the gradient of f(θ; z_i) (in the model's precision), by vmap over grad."""
+    names = [name for name, _ in model.named_parameters()]
+    params = tuple(p.detach() for p in model.parameters())
+    if _HAS_TORCH_FUNC:
+        def sample_loss(ps, x, t):
+            out = _functional_call(model, dict(zip(names, ps)), (x.unsqueeze(0),))
+            return loss_fn(out, t.unsqueeze(0))
+    else:
+        fmodel, _ = _make_functional(model)
+
+        def sample_loss(ps, x, t):
+            return loss_fn(fmodel(ps, x.unsqueeze(0)), t.unsqueeze(0))
+    grads = _vmap(_grad(sample_loss), in_dims=(None, 0, 0))(params, X, y)
+    return torch.cat([g.reshape(g.shape[0], -1) for g in grads], dim=1)
+
+
+def gradient_moments(J):
+    """The moments of the sample gradients from the n x n Gram matrix G = J J^T, in float64.
+
+    ||μ||^2 = 1^T G 1 / n^2 (Eq. 4); Tr M = Tr G / n (Eq. 7); the non-zero spectrum of Σ = M - μ μ^T (Eq. 5)
+    is that of C G C / n, C = I - 1 1^T / n, which gives Tr Σ, ||Σ||_F, ||Σ||_2; μ^T Σ μ = ||G1 - mean(G1)||^2 / n^3
+    (α_1 of Thm 1: ||Σ^{1/2} μ|| = sqrt(μ^T Σ μ)).
+    """
+    J = J.to(F64)
+    n = J.shape[0]
+    G = J @ J.T
+    ones = torch.ones(n, dtype=F64)
+    g1 = G @ ones
+    mu_sq = float(ones @ g1) / n ** 2                               # Eq. 4
+    trace_m = float(torch.trace(G)) / n                             # Eq. 7
+    C = torch.eye(n, dtype=F64) - 1.0 / n
+    sigma_eigs = torch.linalg.eigvalsh(C @ G @ C / n).clamp(min=0.0)  # Eq. 5, non-zero spectrum of Σ
+    centred = g1 - g1.mean()
+    mu_sigma_mu = max(float(centred @ centred) / n ** 3, 0.0)       # μ^T Σ μ (Thm 1)
+    return {"gradNormSq": mu_sq, "traceM": trace_m, "traceSigma": trace_m - mu_sq,
+            "sigmaFrobenius": float(torch.linalg.vector_norm(sigma_eigs)), "sigmaSpectral": float(sigma_eigs.max()),
+            "sigmaHalfMuNorm": math.sqrt(mu_sigma_mu)}
+
+
+def second_moment_eigenpairs(J, k):
+    """Top-k eigenpairs of M_t = J^T J / n (Eq. 7), exactly, from the eigenproblem of G / n; float64.
+
+    Returns (values [k] largest first, vectors [p, k] unit norm); a zero eigenvalue gets a zero vector.
+    """
+    J = J.to(F64)
+    n = J.shape[0]
+    values, U = torch.linalg.eigh(J @ J.T / n)
+    order = torch.argsort(values, descending=True)[:k]
+    values, U = values[order].clamp(min=0.0), U[:, order]
+    V = J.T @ U                                                     # M (J^T u) = J^T (G/n) u = λ J^T u
+    norms = torch.linalg.vector_norm(V, dim=0)
+    V = torch.where(norms > 0, V / norms.clamp(min=1e-300), torch.zeros_like(V))
+    return values, V
+
+
+# ---- Hessian-vector products and Lanczos --------------------------------------------------------------------
+
+class HessianOperator:
+    """v -> H_f v for f the mean loss on (X, y), by double backward (Pearlmutter's trick); float64 in and out."""
+
+    def __init__(self, model, loss_fn, X, y):
+        self.params = [p for p in model.parameters()]
+        self.dtype = self.params[0].dtype
+        self.sizes = [p.numel() for p in self.params]
+        self.p = sum(self.sizes)
+        loss = loss_fn(model(X), y)
+        self.loss = float(loss)
+        self.grads = torch.autograd.grad(loss, self.params, create_graph=True)
+
+    def __call__(self, v):
+        parts = torch.split(v.to(self.dtype), self.sizes)
+        vs = [part.reshape(p.shape) for part, p in zip(parts, self.params)]
+        hv = torch.autograd.grad(self.grads, self.params, grad_outputs=vs, retain_graph=True)
+        return torch.cat([h.reshape(-1) for h in hv]).to(F64)
+
+
+def lanczos(matvec, p, k, *, max_steps=300, tol=1e-5, seed=0, start=None):
+    """Top-k and bottom eigenpairs of a symmetric operator by Lanczos with full reorthogonalisation, float64.
+
+    Classical Gram-Schmidt against the whole basis, twice, every step; stops when the top-k Ritz pairs and the
+    extreme bottom one have residual estimates |β_j s_{j,i}| below tol * max|θ|, or after min(p, max_steps)
+    steps. Returns (values [k] largest first, vectors [p, k], residuals [k] = ||A v - θ v|| computed, and
+    the smallest Ritz value).
+    """
+    steps = min(p, max_steps)
+    gen = torch.Generator().manual_seed(seed)
+    q = torch.randn(p, generator=gen, dtype=F64) if start is None else start.to(F64).clone()
+    q /= torch.linalg.vector_norm(q)
+    Q = torch.zeros(steps + 1, p, dtype=F64)
+    Q[0] = q
+    alphas, betas = [], []
+    for j in range(steps):
+        w = matvec(Q[j])
+        alphas.append(float(Q[j] @ w))
+        basis = Q[:j + 1]
+        for _ in range(2):
+            w = w - basis.T @ (basis @ w)
+        beta = float(torch.linalg.vector_norm(w))
+        betas.append(beta)
+        last = j + 1 == steps or beta < 1e-12 * max(1.0, abs(alphas[-1]))
+        if not last and (j + 1) % 10 == 0 and j + 1 >= k:
+            theta, S = _tridiagonal_eig(alphas, betas[:-1])
+            scale = max(abs(theta[0]), abs(theta[-1]), 1e-300)
+            est = [abs(beta * float(S[-1, i])) for i in list(range(min(k, len(theta)))) + [len(theta) - 1]]
+            if max(est) <= tol * scale:
+                last = True
+        if last:
+            break
+        Q[j + 1] = w / beta
+    m = len(alphas)
+    theta, S = _tridiagonal_eig(alphas, betas[:m - 1])
+    vectors = Q[:m].T @ S
+    top = min(k, m)
+    values = theta[:top]
+    tops = vectors[:, :top]
+    residuals = torch.stack([torch.linalg.vector_norm(matvec(tops[:, i]) - values[i] * tops[:, i]) for i in range(top)])
+    return values, tops, residuals, float(theta[-1])
+
+
+def _tridiagonal_eig(alphas, offdiag):
+    """Eigenpairs of the Lanczos tridiagonal matrix, largest first (float64, LAPACK's symmetric solver)."""
+    m = len(alphas)
+    T = torch.diag(torch.tensor(alphas, dtype=F64))
+    if m > 1:
+        off = torch.tensor(offdiag, dtype=F64)
+        T += torch.diag(off, 1) + torch.diag(off, -1)
+    theta, S = torch.linalg.eigh(T)
+    return theta.flip(0), S.flip(1)
+
+
+def principal_angle_cosines(U, V):
+    """Cosines of the principal angles between span(U) and span(V): singular values of U^T V (Eq. 13), float64."""
+    Uq, _ = torch.linalg.qr(U.to(F64))
+    Vq, _ = torch.linalg.qr(V.to(F64))
+    return torch.linalg.svdvals(Uq.T @ Vq)
+
+
+def layer_loadings(vectors, layer_sizes):
+    """For each column v, the share of ||v||^2 in each layer (§4.4, Fig. 7)."""
+    out = []
+    for i in range(vectors.shape[1]):
+        v = vectors[:, i]
+        total = float(v @ v)
+        parts = torch.split(v, layer_sizes)
+        out.append([float(part @ part) / total if total > 0 else 0.0 for part in parts])
+    return out
+
+
+def davis_kahan_bounds(hessian_values, hp_spectral):
+    """2 sqrt(s) ||H_p||_2 / (λ_s - λ_{s+1}) for s = 1, 2, 3 (Eq. 59, App. B.2.2: without a dense H_p, the first
+    term of the min alone); as many as the top eigenvalues allow, +inf for a zero gap."""
+    out = []
+    for s in range(1, min(3, len(hessian_values) - 1) + 1):
+        gap = float(hessian_values[s - 1] - hessian_values[s])
+        out.append(2.0 * math.sqrt(s) * hp_spectral / gap if gap > 0 else math.inf)
+    return out
+
+
+def layer_sizes(model):
+    """Parameter counts per layer, in parameter order: parameters grouped by the module that holds them."""
+    sizes, owners = [], []
+    for name, p in model.named_parameters():
+        owner = name.rsplit(".", 1)[0] if "." in name else ""
+        if owners and owners[-1] == owner:
+            sizes[-1] += p.numel()
+        else:
+            owners.append(owner)
+            sizes.append(p.numel())
+    return sizes
+
+
+def curvature(model, loss_fn, X, y, *, top_k, spectrum, max_steps=300, tol=1e-5, seed=0):
+    """The moments and L at θ_t on the probe (X, y), and with ``spectrum`` the SpectrumSnapshot fields.
+
+    Returns (IterationMetrics fields, SpectrumSnapshot fields or None).
+    """
+    start = time.perf_counter()
+    J = per_sample_gradients(model, loss_fn, X, y)
+    metrics = gradient_moments(J)
+    H = HessianOperator(model, loss_fn, X, y)
+    k = min(top_k, H.p)
+    h_values, h_vectors, h_res, h_min = lanczos(H, H.p, k, max_steps=max_steps, tol=tol, seed=seed)
+    metrics["hessianSpectralNorm"] = max(abs(float(h_values[0])), abs(h_min))  # L = max |λ(H_f)| (Eq. 6)
+    snapshot = None
+    if spectrum:
+        n = J.shape[0]
+        J64 = J.to(F64)
+        m_values, m_vectors = second_moment_eigenpairs(J64, k)
+        m_res = torch.stack([torch.linalg.vector_norm(J64.T @ (J64 @ m_vectors[:, i]) / n - m_values[i] * m_vectors[:, i])
+                             for i in range(k)])
+
+        def hp(v):  # H_p v = M_t v - H_f v (Eq. 12)
+            return J64.T @ (J64 @ v) / n - H(v)
+
+        p_values, _, p_res, p_min = lanczos(hp, H.p, k, max_steps=max_steps, tol=tol, seed=seed + 1)
+        hp_norm = max(abs(float(p_values[0])), abs(p_min))
+        snapshot = {
+            "precision": str(H.dtype).replace("torch.", ""), "topK": k,
+            "hessianEigenvalues": h_values.tolist(), "hessianResiduals": h_res.tolist(),
+            "secondMomentEigenvalues": m_values.tolist(), "secondMomentResiduals": m_res.tolist(),
+            "predictionHessianEigenvalues": p_values.tolist(), "predictionHessianResiduals": p_res.tolist(),
+            "principalAngleCosines": principal_angle_cosines(h_vectors, m_vectors).tolist(),
+            "hessianLayerLoadings": layer_loadings(h_vectors, layer_sizes(model)),
+            "davisKahanBounds": davis_kahan_bounds(h_values, hp_norm),
+            "hessianFullSpectrum": None, "secondMomentFullSpectrum": None, "hessianDiagonal": None,
+            "hessianDiagonalMethod": None, "priorSigma": None, "effectiveCurvature": None,
+            "weightedFrobenius": None, "generalizationBound": None,
+        }
+    seconds = time.perf_counter() - start
+    metrics["probeSeconds"] = seconds
+    if snapshot is not None:
+        snapshot["probeSeconds"] = seconds
+    return metrics, snapshot
+
+
+# ---- the watch a Run keeps ---------------------------------------------------------------------------------------
+
+class ModelWatch:
+    """Per-run state of :meth:`sgdscope.Run.log` for a torch model: g_{t-1}, cadences, the probe.
+
+    ``probe`` = (X, y): the samples the moments, L and the spectra are computed on (the paper's definitions
+    take the whole training set); ``loss_fn`` maps (outputs, targets) to their mean loss (default: softmax
+    cross-entropy). Every ``moments_every`` iterations: the moments of Eq. 4-7 and L; every ``spectrum_every``:
+    a SpectrumSnapshot with the top ``top_k`` eigenpairs of H_f, M_t and H_p (0 = off). At ``snapshot_at``
+    iterations both are computed and a snapshot folder is written under ``snapshot_dir`` (docs/snapshots.md;
+    ``nn.Sequential`` of ``Linear`` and ``ReLU`` only).
+    """
+
+    def __init__(self, model, *, probe=None, loss_fn=None, moments_every=0, spectrum_every=0, top_k=5,
+                 snapshot_at=(), snapshot_dir=None, run_id=None, max_steps=300, tol=1e-5):
+        if (moments_every or spectrum_every or snapshot_at) and probe is None:
+            raise ValueError("moments, spectra and snapshots need probe=(X, y)")
+        if snapshot_at and snapshot_dir is None:
+            raise ValueError("snapshot_at needs snapshot_dir")
+        if snapshot_at:
+            _sequential_layers(model)  # refuses other nets now, not at the snapshot
+        self.probe = probe
+        self.loss_fn = loss_fn or torch.nn.functional.cross_entropy
+        self.moments_every = int(moments_every)
+        self.spectrum_every = int(spectrum_every)
+        self.top_k = int(top_k)
+        self.snapshot_at = set(int(t) for t in snapshot_at)
+        self.snapshot_dir = snapshot_dir
+        self.run_id = run_id
+        self.max_steps = max_steps
+        self.tol = tol
+        self.previous = None
+        self.theta0 = torch.cat([p.detach().reshape(-1) for p in model.parameters()]).clone()
+        self._spectrum = None
+        self._model = model
+
+    def observe(self, iteration, model, loss):
+        """The IterationMetrics fields of iteration t computed from the model (before the optimizer step)."""
+        g = flat_gradient(list(model.parameters()))
+        values = {"sgNorm": gradient_norm(g), "sgCosPrev": gradient_cosine(g, self.previous)}
+        self.previous = g
+        snap = iteration in self.snapshot_at
+        moments = snap or (self.moments_every > 0 and iteration % self.moments_every == 0)
+        spectrum = snap or (self.spectrum_every > 0 and iteration % self.spectrum_every == 0)
+        self._spectrum = None
+        if moments or spectrum:
+            X, y = self.probe
+            metrics, self._spectrum = curvature(model, self.loss_fn, X, y, top_k=self.top_k, spectrum=spectrum,
+                                                max_steps=self.max_steps, tol=self.tol, seed=iteration)
+            values.update(metrics)
+        return values
+
+    def take_spectrum(self):
+        spectrum, self._spectrum = self._spectrum, None
+        return spectrum
+
+    def after_publish(self, iteration, record, spectrum):
+        if iteration in self.snapshot_at:
+            folder = os.path.join(self.snapshot_dir, record["runId"], str(int(iteration)))
+            write_snapshot(folder, self._model, self.probe, self.theta0, iteration, self.top_k, record, spectrum)
+
+
+def _sequential_layers(model):
+    """The Linear layers of an nn.Sequential of Linear and ReLU, or ValueError naming what else it holds."""
+    if not isinstance(model, torch.nn.Sequential):
+        raise ValueError("snapshot folders need an nn.Sequential of Linear and ReLU, not %s" % type(model).__name__)
+    linears = []
+    for module in model:
+        if isinstance(module, torch.nn.Linear):
+            linears.append(module)
+        elif not isinstance(module, torch.nn.ReLU):
+            raise ValueError("snapshot folders need an nn.Sequential of Linear and ReLU; it holds a %s"
+                             % type(module).__name__)
+    return linears
+
+
+def _npy(path, array):
+    import numpy as np
+    np.save(path, np.ascontiguousarray(array))
+
+
+def _json_value(v):
+    if isinstance(v, float) and not math.isfinite(v):
+        return None
+    if isinstance(v, list):
+        return [_json_value(x) for x in v]
+    return v
+
+
+def write_snapshot(folder, model, probe, theta0, iteration, top_k, record, spectrum):
+    """A snapshot folder of the curvature contract (docs/snapshots.md): θ_t, the data and the published values."""
+    linears = _sequential_layers(model)
+    os.makedirs(folder, exist_ok=True)
+    X, y = probe
+    layers = [linears[0].in_features] + [m.out_features for m in linears]
+    with open(os.path.join(folder, "meta.json"), "w", encoding="utf-8") as f:
+        json.dump({"layers": layers, "activation": "relu", "loss": "softmax_cross_entropy", "iteration": int(iteration),
+                   "topK": int(top_k), "priorSigma": None}, f)
+    _npy(os.path.join(folder, "X.npy"), X.detach().cpu().numpy())
+    _npy(os.path.join(folder, "y.npy"), y.detach().cpu().numpy().astype("int64"))
+    for l, m in enumerate(linears):
+        _npy(os.path.join(folder, "W%d.npy" % l), m.weight.detach().cpu().numpy().T)   # [in, out]: z = a W + b
+        _npy(os.path.join(folder, "b%d.npy" % l), m.bias.detach().cpu().numpy())
+    # θ_0 flat in the contract's order (per layer W_l row-major [in, out], then b_l), from torch's order
+    # (per layer weight [out, in], then bias).
+    parts, at = [], 0
+    for m in linears:
+        n_w, n_b = m.weight.numel(), m.bias.numel()
+        parts.append(theta0[at:at + n_w].reshape(m.out_features, m.in_features).T.reshape(-1))
+        parts.append(theta0[at + n_w:at + n_w + n_b])
+        at += n_w + n_b
+    _npy(os.path.join(folder, "theta0.npy"), torch.cat(parts).cpu().numpy())
+    published = {"iteration": int(iteration)}
+    for name in ("loss", "gradNormSq", "traceM", "traceSigma", "sigmaFrobenius", "sigmaSpectral", "sigmaHalfMuNorm"):
+        published[name] = _json_value(record.get(name))
+    if spectrum is not None:
+        published["hessianEigenvalues"] = _json_value(spectrum["hessianEigenvalues"])
+        published["secondMomentEigenvalues"] = _json_value(spectrum["secondMomentEigenvalues"])
+        published["residualEigenvalues"] = _json_value(spectrum["predictionHessianEigenvalues"])
+        published["principalAngleCosines"] = _json_value(spectrum["principalAngleCosines"])
+    with open(os.path.join(folder, "published.json"), "w", encoding="utf-8") as f:
+        json.dump(published, f)
+    return folder
+
+
+def model_spec(model, *, loss="softmax_cross_entropy", initialization="pytorch-default"):
+    """RunStarted's ModelSpec of a torch model: layers of an nn.Sequential of Linear/ReLU, parameter count."""
+    layers = []
+    if isinstance(model, torch.nn.Sequential):
+        linears = [m for m in model if isinstance(m, torch.nn.Linear)]
+        if linears:
+            layers = [linears[0].in_features] + [m.out_features for m in linears]
+    activation = "relu" if any(isinstance(m, torch.nn.ReLU) for m in model.modules()) else "unknown"
+    return {"layers": layers, "activation": activation, "loss": loss,
+            "parameterCount": sum(p.numel() for p in model.parameters()), "initialization": initialization}

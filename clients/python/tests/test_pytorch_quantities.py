@@ -1,0 +1,129 @@
+"""The quantities of sgdscope.pytorch against dense float64 references built with plain autograd.
+
+References: per-sample gradients by one autograd.grad call per sample (no vmap); M_t, μ, Σ as dense matrices;
+H_f from torch.autograd.functional.hessian on the loss as a function of the flat parameter vector; their
+spectra from LAPACK's eigvalsh.
+"""
+import math
+
+import pytest
+import torch
+
+from sgdscope import pytorch as sp
+
+F = torch.nn.functional
+
+
+def dense_jacobian(model, X, y):
+    rows = []
+    for i in range(X.shape[0]):
+        loss = F.cross_entropy(model(X[i:i + 1]), y[i:i + 1])
+        grads = torch.autograd.grad(loss, list(model.parameters()))
+        rows.append(torch.cat([g.reshape(-1) for g in grads]))
+    return torch.stack(rows)
+
+
+def dense_hessian(model, X, y):
+    params = list(model.parameters())
+    shapes = [p.shape for p in params]
+    sizes = [p.numel() for p in params]
+    theta = torch.cat([p.detach().reshape(-1) for p in params])
+    names = [n for n, _ in model.named_parameters()]
+
+    def f(flat):
+        ps = [part.reshape(s) for part, s in zip(torch.split(flat, sizes), shapes)]
+        h = X
+        layer = 0
+        for module in model:
+            if isinstance(module, torch.nn.Linear):
+                h = h @ ps[2 * layer].T + ps[2 * layer + 1]
+                layer += 1
+            else:
+                h = torch.relu(h)
+        return F.cross_entropy(h, y)
+
+    assert len(names) == 2 * sum(isinstance(m, torch.nn.Linear) for m in model)
+    H = torch.autograd.functional.hessian(f, theta)
+    return (H + H.T) / 2
+
+
+def test_gradient_norm_and_cosine_match_the_flat_autograd_gradients(small_net):
+    model, X, y = small_net
+    model.zero_grad()
+    F.cross_entropy(model(X[:5]), y[:5]).backward()
+    g1 = sp.flat_gradient(list(model.parameters()))
+    ref1 = torch.cat([g.reshape(-1) for g in torch.autograd.grad(F.cross_entropy(model(X[:5]), y[:5]),
+                                                                 list(model.parameters()))])
+    assert sp.gradient_norm(g1) == pytest.approx(math.sqrt(sum(float(v) ** 2 for v in ref1)), rel=1e-12)
+    model.zero_grad()
+    F.cross_entropy(model(X[5:10]), y[5:10]).backward()
+    g2 = sp.flat_gradient(list(model.parameters()))
+    dot = sum(float(a) * float(b) for a, b in zip(g1, g2))
+    expected = dot / (math.sqrt(sum(float(a) ** 2 for a in g1)) * math.sqrt(sum(float(b) ** 2 for b in g2)))
+    assert sp.gradient_cosine(g2, g1) == pytest.approx(expected, rel=1e-12)
+    assert sp.gradient_cosine(g2, None) is None
+    assert sp.gradient_cosine(g2, torch.zeros_like(g2)) is None
+
+
+def test_per_sample_gradients_by_vmap_equal_one_backward_per_sample(small_net):
+    model, X, y = small_net
+    J = sp.per_sample_gradients(model, F.cross_entropy, X, y)
+    assert torch.allclose(J, dense_jacobian(model, X, y), rtol=1e-12, atol=1e-14)
+
+
+def test_the_moments_equal_those_of_the_dense_second_moment_and_covariance(small_net):
+    model, X, y = small_net
+    J = dense_jacobian(model, X, y)
+    n = J.shape[0]
+    mu = J.mean(0)
+    M = J.T @ J / n                       # Eq. 7
+    Sigma = M - torch.outer(mu, mu)       # Eq. 5
+    eig = torch.linalg.eigvalsh(Sigma)
+    got = sp.gradient_moments(sp.per_sample_gradients(model, F.cross_entropy, X, y))
+    assert got["gradNormSq"] == pytest.approx(float(mu @ mu), rel=1e-10)
+    assert got["traceM"] == pytest.approx(float(torch.trace(M)), rel=1e-10)
+    assert got["traceSigma"] == pytest.approx(float(torch.trace(Sigma)), rel=1e-10)
+    assert got["sigmaFrobenius"] == pytest.approx(float(torch.linalg.norm(Sigma)), rel=1e-10)
+    assert got["sigmaSpectral"] == pytest.approx(float(eig.max()), rel=1e-10)
+    assert got["sigmaHalfMuNorm"] == pytest.approx(math.sqrt(float(mu @ Sigma @ mu)), rel=1e-8)
+
+
+def test_lanczos_on_hessian_vector_products_gives_the_dense_hessians_top_eigenvalues_and_L(small_net):
+    model, X, y = small_net
+    H = dense_hessian(model, X, y)
+    eig = torch.linalg.eigvalsh(H)
+    op = sp.HessianOperator(model, F.cross_entropy, X, y)
+    v = torch.randn(op.p, dtype=torch.float64)
+    assert torch.allclose(op(v), H @ v, rtol=1e-9, atol=1e-12)
+    values, vectors, residuals, smallest = sp.lanczos(op, op.p, 4, tol=1e-10)
+    top = eig.flip(0)[:4]
+    assert torch.allclose(values, top, rtol=1e-8, atol=1e-10)
+    assert smallest == pytest.approx(float(eig[0]), abs=1e-8)
+    for i in range(4):
+        assert float(torch.linalg.norm(H @ vectors[:, i] - top[i] * vectors[:, i])) < 1e-6
+    assert float(residuals.max()) < 1e-6
+    metrics, _ = sp.curvature(model, F.cross_entropy, X, y, top_k=3, spectrum=False, tol=1e-10)
+    assert metrics["hessianSpectralNorm"] == pytest.approx(float(eig.abs().max()), rel=1e-8)
+
+
+def test_the_spectrum_snapshot_matches_dense_M_H_and_their_difference(small_net):
+    model, X, y = small_net
+    J = dense_jacobian(model, X, y)
+    M = J.T @ J / J.shape[0]
+    H = dense_hessian(model, X, y)
+    _, snap = sp.curvature(model, F.cross_entropy, X, y, top_k=3, spectrum=True, tol=1e-10)
+    em, vm = torch.linalg.eigh(M)
+    eh, vh = torch.linalg.eigh(H)
+    ep = torch.linalg.eigvalsh(M - H)     # H_p = M_t - H_f (Eq. 12)
+    assert snap["secondMomentEigenvalues"] == pytest.approx(em.flip(0)[:3].tolist(), rel=1e-9)
+    assert snap["hessianEigenvalues"] == pytest.approx(eh.flip(0)[:3].tolist(), rel=1e-8)
+    assert snap["predictionHessianEigenvalues"] == pytest.approx(ep.flip(0)[:3].tolist(), rel=1e-7)
+    # Eq. 13: singular values of U^T V for the dense top-3 eigenvectors
+    cosines = torch.linalg.svdvals(vh[:, -3:].T @ vm[:, -3:])
+    assert snap["principalAngleCosines"] == pytest.approx(cosines.tolist(), abs=1e-7)
+    loads = snap["hessianLayerLoadings"]
+    assert len(loads) == 3 and all(abs(sum(row) - 1.0) < 1e-12 for row in loads) and len(loads[0]) == 3
+    top = eh.flip(0)[:4]
+    hp_norm = float(torch.linalg.eigvalsh(M - H).abs().max())
+    assert snap["davisKahanBounds"] == pytest.approx(
+        [2 * math.sqrt(s) * hp_norm / float(top[s - 1] - top[s]) for s in (1, 2)], rel=1e-7)
