@@ -133,6 +133,9 @@ class Run:
         self.frame_key = frame_key
         self.iterations = 0
         self.last_loss = None
+        #: f(θ_T) after the last update, for RunFinished.finalLoss (the streams apps close the last step with it);
+        #: set it before the run ends, or it stays null (a DIVERGED run reports the last loss logged instead)
+        self.final_loss = None
         self.status = None
         self.message = None
         self.watch = None
@@ -161,7 +164,7 @@ class Run:
         record = {
             "runId": self.run_id, "experimentId": e.experiment_id, "status": status, "iterations": self.iterations,
             "finishedAtMillis": _now_ms(), "durationSeconds": time.monotonic() - self._started,
-            "finalLoss": self.last_loss, "droppedRecords": c.dropped_by_run.get(self.run_id, 0),
+            "finalLoss": self.last_loss if status == "DIVERGED" else self.final_loss, "droppedRecords": c.dropped_by_run.get(self.run_id, 0),
             "message": message or self.message, "hessianDiagonalMethod": None, "priorSigma": None,
             "effectiveCurvature": None, "weightedFrobenius": None, "generalizationBound": None,
             "frameKey": self.frame_key,
@@ -270,6 +273,11 @@ class RunGroup:
         for run in self.runs:
             run.start()
         return self
+
+    def set_final_losses(self, losses):
+        """f(θ_T) of each run after its last update (RunFinished.finalLoss), one per run."""
+        for run, loss in zip(self.runs, losses):
+            run.final_loss = None if loss is None else float(loss)
 
     def __exit__(self, kind, value, tb):
         for run in self.runs:

@@ -70,9 +70,13 @@ def read_topic(consumer, topic, timeout):
         return []
     consumer.assign([confluent_kafka.TopicPartition(topic, p, confluent_kafka.OFFSET_BEGINNING) for p in ends])
     out = []
-    positions = {p: -1 for p in ends}
     deadline = time.monotonic() + timeout
-    while any(positions[p] + 1 < ends[p] for p in ends):
+    # Positions, not the last offsets seen: a transactional topic (the streams apps write exactly-once) ends
+    # with a commit marker no message stands for; the position moves past it.
+    while True:
+        positions = consumer.position([confluent_kafka.TopicPartition(topic, p) for p in ends])
+        if all(tp.offset >= ends[tp.partition] for tp in positions):
+            break
         if time.monotonic() > deadline:
             raise TelemetryError("could not read %s to its end within %g s" % (topic, timeout))
         for message in consumer.consume(1000, 0.2):
@@ -82,7 +86,6 @@ def read_topic(consumer, topic, timeout):
                 raise TelemetryError("reading %s: %s" % (topic, message.error().str()))
             p = message.partition()
             if p in ends and message.offset() < ends[p]:
-                positions[p] = message.offset()
                 key = message.key()
                 out.append((p, message.offset(), None if key is None else key.decode("utf-8"), message.value()))
     consumer.unassign()
@@ -99,7 +102,7 @@ def read_experiment(bootstrap_servers, experiment, *, kafka_config=None, timeout
     import pandas as pd
 
     config = {"bootstrap.servers": bootstrap_servers, "enable.auto.commit": False, "group.id": "sgdscope-reader-unused",
-              "enable.partition.eof": False}
+              "enable.partition.eof": False, "isolation.level": "read_committed"}
     config.update(kafka_config or {})
     consumer = confluent_kafka.Consumer(config)
     try:
