@@ -127,3 +127,24 @@ def test_the_spectrum_snapshot_matches_dense_M_H_and_their_difference(small_net)
     hp_norm = float(torch.linalg.eigvalsh(M - H).abs().max())
     assert snap["davisKahanBounds"] == pytest.approx(
         [2 * math.sqrt(s) * hp_norm / float(top[s - 1] - top[s]) for s in (1, 2)], rel=1e-7)
+
+
+def test_the_watch_publishes_norm_and_cosine_of_successive_sgd_gradients(small_net):
+    model, X, y = small_net
+    watch = sp.ModelWatch(model)
+    optimizer = torch.optim.SGD(model.parameters(), lr=0.1)
+    previous = None
+    for t in range(4):
+        batch = slice(3 * t, 3 * t + 3)
+        optimizer.zero_grad()
+        F.cross_entropy(model(X[batch]), y[batch]).backward()
+        reference = torch.cat([p.grad.reshape(-1).clone() for p in model.parameters()])
+        values = watch.observe(t, model, 0.0)
+        assert values["sgNorm"] == pytest.approx(float(reference.norm()), rel=1e-12)
+        if previous is None:
+            assert values["sgCosPrev"] is None
+        else:
+            assert values["sgCosPrev"] == pytest.approx(
+                float(reference @ previous / (reference.norm() * previous.norm())), rel=1e-12)
+        previous = reference
+        optimizer.step()

@@ -26,22 +26,34 @@ F64 = torch.float64
 
 # ---- per iteration --------------------------------------------------------------------------------------------
 
-def flat_gradient(parameters):
-    """g_t as one float64 vector, from each parameter's ``.grad`` (zeros where a parameter has none)."""
-    parts = [(p.grad if p.grad is not None else torch.zeros_like(p)).detach().reshape(-1).to(F64) for p in parameters]
-    return torch.cat(parts)
+def flat_gradient(parameters, out=None):
+    """g_t as one float64 vector, from each parameter's ``.grad`` (zeros where a parameter has none).
+
+    ``out``: a float64 buffer of p values to fill instead of allocating one (the per-iteration path).
+    """
+    if out is None:
+        out = torch.empty(sum(p.numel() for p in parameters), dtype=F64)
+    at = 0
+    for p in parameters:
+        n = p.numel()
+        if p.grad is None:
+            out[at:at + n].zero_()
+        else:
+            out[at:at + n].copy_(p.grad.detach().reshape(-1))
+        at += n
+    return out
 
 
 def gradient_norm(g):
-    """||g_t||_2 (Fig. 8, right)."""
-    return float(torch.linalg.vector_norm(g))
+    """||g_t||_2 = sqrt(<g_t, g_t>) (Fig. 8, right), float64."""
+    return math.sqrt(float(torch.dot(g, g)))
 
 
 def gradient_cosine(g, g_prev):
     """cos(g_t, g_{t-1}) = <g_t, g_{t-1}> / (||g_t|| ||g_{t-1}||) (Fig. 8, middle); None at t = 0 or for a zero g."""
     if g_prev is None:
         return None
-    a, b = float(torch.linalg.vector_norm(g)), float(torch.linalg.vector_norm(g_prev))
+    a, b = gradient_norm(g), gradient_norm(g_prev)
     if a == 0.0 or b == 0.0:
         return None
     return float(torch.dot(g, g_prev)) / (a * b)
@@ -297,15 +309,23 @@ class ModelWatch:
         self.max_steps = max_steps
         self.tol = tol
         self.previous = None
+        self._previous_norm = 0.0
+        self._params = list(model.parameters())
+        self._spare = None
         self.theta0 = torch.cat([p.detach().reshape(-1) for p in model.parameters()]).clone()
         self._spectrum = None
         self._model = model
 
     def observe(self, iteration, model, loss):
         """The IterationMetrics fields of iteration t computed from the model (before the optimizer step)."""
-        g = flat_gradient(list(model.parameters()))
-        values = {"sgNorm": gradient_norm(g), "sgCosPrev": gradient_cosine(g, self.previous)}
-        self.previous = g
+        # two float64 buffers, g_t and g_{t-1}, swapped every iteration: nothing of size p is allocated per step
+        g = flat_gradient(self._params, self._spare)
+        norm = gradient_norm(g)
+        cosine = None
+        if self.previous is not None and norm > 0.0 and self._previous_norm > 0.0:
+            cosine = float(torch.dot(g, self.previous)) / (norm * self._previous_norm)
+        values = {"sgNorm": norm, "sgCosPrev": cosine}
+        self._spare, self.previous, self._previous_norm = self.previous, g, norm
         snap = iteration in self.snapshot_at
         moments = snap or (self.moments_every > 0 and iteration % self.moments_every == 0)
         spectrum = snap or (self.spectrum_every > 0 and iteration % self.spectrum_every == 0)

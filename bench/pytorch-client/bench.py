@@ -1,0 +1,77 @@
+"""One side of the Python client's overhead benchmark (README.md here): a plain PyTorch SGD loop, or the same
+loop publishing every iteration's scalars through sgdscope's Python client.
+
+Usage: bench.py plain|publish [--bootstrap-servers B] [--iterations 2000] [--batch 64] [--dtype float32]
+
+The net is the trainer's mnist-mlp3 preset, 784-128-128-128-10 with ReLU (p = 134,794), on synthetic MNIST-sized
+data (10,000 samples of 784 features, 10 classes; nothing is downloaded); SGD with lr 0.01, minibatches drawn
+with replacement. `publish` adds, per iteration, `run.log(t, loss=..., model=model, ...)`: ||g_t|| and
+cos(g_t, g_{t-1}) from the parameters' .grad (float64), one IterationMetrics encoded and handed to the
+idempotent producer (acks=all). After 50 warm-up iterations the loop is timed with time.perf_counter; prints
+`RESULT mode=M iterations=N seconds=S us_per_iteration=U` and, for publish, the client's summary line.
+"""
+import argparse
+import time
+
+import torch
+
+import sgdscope
+
+
+def main():
+    p = argparse.ArgumentParser()
+    p.add_argument("mode", choices=["plain", "publish"])
+    p.add_argument("--bootstrap-servers")
+    p.add_argument("--iterations", type=int, default=2000)
+    p.add_argument("--batch", type=int, default=64)
+    p.add_argument("--dtype", choices=["float32", "float64"], default="float32")
+    p.add_argument("--experiment", default="bench-pytorch-client")
+    p.add_argument("--threads", type=int, default=2)
+    args = p.parse_args()
+    if args.mode == "publish" and not args.bootstrap_servers:
+        p.error("publish needs --bootstrap-servers")
+    torch.set_num_threads(args.threads)
+    dtype = getattr(torch, args.dtype)
+    gen = torch.Generator().manual_seed(1)
+    X = torch.randn(10_000, 784, generator=gen, dtype=dtype)
+    y = torch.randint(0, 10, (10_000,), generator=gen)
+    torch.manual_seed(2)
+    layers = [784, 128, 128, 128, 10]
+    modules = []
+    for i, (a, b) in enumerate(zip(layers[:-1], layers[1:])):
+        modules.append(torch.nn.Linear(a, b))
+        if i < len(layers) - 2:
+            modules.append(torch.nn.ReLU())
+    model = torch.nn.Sequential(*modules).to(dtype)
+    optimizer = torch.optim.SGD(model.parameters(), lr=0.01)
+    loss_fn = torch.nn.functional.cross_entropy
+    warmup = 50
+
+    experiment = run = None
+    if args.mode == "publish":
+        experiment = sgdscope.Experiment(args.bootstrap_servers, args.experiment, planned_runs=1,
+                                         planned_iterations=args.iterations + warmup, precision=args.dtype)
+        run = experiment.run(0, seed=2).start()
+
+    start = None
+    for t in range(args.iterations + warmup):
+        if t == warmup:
+            start = time.perf_counter()
+        batch = torch.randint(0, X.shape[0], (args.batch,), generator=gen)
+        optimizer.zero_grad()
+        loss = loss_fn(model(X[batch]), y[batch])
+        loss.backward()
+        if run is not None:
+            run.log(t, loss=float(loss), model=model, optimizer=optimizer, batch_size=args.batch)
+        optimizer.step()
+    seconds = time.perf_counter() - start
+    if run is not None:
+        run.finish()
+        experiment.close()
+        print(experiment.summary())
+    print("RESULT mode=%s iterations=%d seconds=%.4f us_per_iteration=%.1f"
+          % (args.mode, args.iterations, seconds, 1e6 * seconds / args.iterations), flush=True)
+
+
+if __name__ == "__main__":
+    main()
