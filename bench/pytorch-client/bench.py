@@ -6,7 +6,7 @@ Usage: bench.py plain|publish [--bootstrap-servers B] [--iterations 2000] [--bat
 The net is the trainer's mnist-mlp3 preset, 784-128-128-128-10 with ReLU (p = 134,794), on synthetic MNIST-sized
 data (10,000 samples of 784 features, 10 classes; nothing is downloaded); SGD with lr 0.01, minibatches drawn
 with replacement. `publish` adds, per iteration, `run.log(t, loss=..., model=model, ...)`: ||g_t|| and
-cos(g_t, g_{t-1}) from the parameters' .grad (float64), one IterationMetrics encoded and handed to the
+cos(g_t, g_{t-1}) from the parameters' .grad (in the model's precision), one IterationMetrics encoded and handed to the
 idempotent producer (acks=all). After 50 warm-up iterations the loop is timed with time.perf_counter; prints
 `RESULT mode=M iterations=N seconds=S us_per_iteration=U` and, for publish, the client's summary line.
 """
