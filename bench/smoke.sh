@@ -3,7 +3,7 @@
 # builds what it needs, runs both sides and must print its final table. Seconds per script (after the
 # build), nothing timed or compared: these numbers mean nothing. .ci/run calls it after the tests.
 # Needs what the benchmarks need: a JDK, unzip, /usr/bin/python3 with torch and numpy (Debian's
-# python3-torch) for the PyTorch peers.
+# python3-torch) for the PyTorch peers, confluent_kafka and avro for the Python client's benchmark.
 # Usage: bench/smoke.sh        (from anywhere; exits non-zero if a script fails or prints no result)
 set -euo pipefail
 here="$(cd "$(dirname "$0")" && pwd)"
@@ -34,6 +34,8 @@ smoke e2e '^\| live lag \(iterations\) \| [0-9]+ \| <= 5 ' \
 smoke streams '^\| latency: produce → frontier band on /metrics \| p50 ' \
     env BENCH_HEAP=1g "$here/streams/run.sh" --runs 20 --iterations 20 --rate 200 --latency-runs 10 \
     --latency-seconds 2 --warmup-seconds 1
+smoke pytorch-client '^\| overhead \| [-+][0-9.]+ % \| goal <= 5 % \|$' \
+    env REPEATS=1 "$here/pytorch-client/run.sh" 100
 
 if [ "${#failed[@]}" -gt 0 ]; then
   echo "bench smoke: failed: ${failed[*]} (logs in $logs)" >&2

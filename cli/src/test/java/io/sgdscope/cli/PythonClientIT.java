@@ -14,6 +14,7 @@ import io.sgdscope.schemas.frames.Frame;
 import io.sgdscope.schemas.serde.TelemetrySerdes;
 import java.net.URI;
 import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -23,6 +24,7 @@ import java.util.Map;
 import java.util.TreeMap;
 import java.util.concurrent.TimeUnit;
 import java.util.function.Consumer;
+import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 import java.util.stream.IntStream;
 import org.apache.kafka.clients.consumer.ConsumerConfig;
@@ -41,7 +43,8 @@ import org.junit.jupiter.api.io.TempDir;
  * Then the Java serdes must read every record of both (each run-iteration once; nothing on the dead-letter topic,
  * no unreadable or failed record counted), the streams apps must draw both experiments' bands on /metrics, count
  * every run COMPLETED and check the per-run experiment's steps against Theorem 1, and the client's
- * {@code read_experiment} must return exactly the iteration rows {@code sgdscope export} writes.
+ * {@code read_experiment} must return exactly the iteration rows {@code sgdscope export} writes. README.md's
+ * Python snippets run too, as written but for the broker's address.
  */
 class PythonClientIT {
 
@@ -68,6 +71,11 @@ class PythonClientIT {
             String frames = example(bootstrap, "py-frames", "--runs", "" + FRAME_RUNS, "--iterations", "" + FRAME_ITERATIONS,
                     "--frames");
             assertTrue(frames.contains("0 dropped (producer queue full), 0 failed"), frames);
+
+            // README.md's snippets, as written (the broker's address put in): they publish and read back.
+            String readme = readmeSnippets(bootstrap);
+            assertTrue(readme.contains("Telemetry: 202 records sent (iteration 200, run_finished 1, run_started 1), 0 dropped"),
+                    readme);
 
             // The Java serdes read everything; each run-iteration is there once, in order.
             Map<String, List<Integer>> iterations = new TreeMap<>();
@@ -155,6 +163,25 @@ class PythonClientIT {
             demo.terminate();
             demo.awaitExit(Duration.ofSeconds(60));
         }
+    }
+
+    /** Runs the Python blocks of README.md's section "Watch your own training (PyTorch)" against this broker. */
+    private String readmeSnippets(String bootstrap) throws Exception {
+        String readme = Files.readString(SourceTree.root().resolve("README.md"), StandardCharsets.UTF_8);
+        int start = readme.indexOf("## Watch your own training (PyTorch)");
+        assertTrue(start >= 0, "README.md has a section \"Watch your own training (PyTorch)\"");
+        int end = readme.indexOf("\n## ", start + 3);
+        Matcher block = Pattern.compile("```python\n(.*?)```", Pattern.DOTALL).matcher(readme.substring(start, end));
+        StringBuilder program = new StringBuilder();
+        int blocks = 0;
+        while (block.find()) {
+            program.append(block.group(1)).append('\n');
+            blocks++;
+        }
+        assertEquals(2, blocks, "the section shows publishing and reading back");
+        Path script = dir.resolve("readme_example.py");
+        Files.writeString(script, program.toString().replace("127.0.0.1:9092", bootstrap), StandardCharsets.UTF_8);
+        return python(List.of(PYTHON, script.toString()), Duration.ofSeconds(600));
     }
 
     /** Waits until both experiments' runs all count as completed on /metrics, and returns that scrape. */
