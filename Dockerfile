@@ -14,6 +14,7 @@ COPY streams streams
 COPY analysis analysis
 COPY cli cli
 COPY dashboards/pom.xml dashboards/pom.xml
+COPY clients/python/pom.xml clients/python/pom.xml
 RUN ./mvnw -B -q -DskipTests -pl cli -am package
 
 # Run stage: a JRE and the jar. ND4J unpacks its native libraries into ~/.javacpp/cache on first start.
