@@ -47,12 +47,13 @@ class Experiment:
     OptimizerSpec, as dicts with the schema's field names; missing ones get neutral values). ``kafka_config``
     holds librdkafka properties passed through unchanged (``security.protocol``, ``sasl.*``, ``ssl.*``, ...).
     Closing flushes, then ``summary()`` says how many records were sent, dropped and failed.
+    ``check_connection=False`` skips the start-up check that the broker answers and has the topics.
     """
 
     def __init__(self, bootstrap_servers, experiment_id, *, planned_runs=None, planned_iterations=0,
                  dataset=None, model=None, optimizer=None, precision="float64", backend="pytorch", device=None,
                  settings=None, versions=None, kafka_config=None, max_block_seconds=0.25,
-                 connect_timeout_seconds=15.0, queue_kbytes=None):
+                 connect_timeout_seconds=15.0, queue_kbytes=None, check_connection=True):
         self.experiment_id = require_id("experiment id", experiment_id)
         self.planned_runs = planned_runs
         self.planned_iterations = int(planned_iterations)
@@ -66,7 +67,8 @@ class Experiment:
         self.versions = {"sgdscope-python": __version__, "python": platform.python_version()}
         self.versions.update(versions or {})
         self.producer = TelemetryProducer(bootstrap_servers, kafka_config, max_block_seconds=max_block_seconds,
-                                          connect_timeout_seconds=connect_timeout_seconds, queue_kbytes=queue_kbytes)
+                                          connect_timeout_seconds=connect_timeout_seconds, queue_kbytes=queue_kbytes,
+                                          check_connection=check_connection)
         self._closed = False
 
     def run(self, index, *, seed=0, planned_iterations=None, frame_key=None):
