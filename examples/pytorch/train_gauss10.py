@@ -20,16 +20,21 @@ ensemble engine). Exit codes: 0 done, 1 Kafka failure, 2 bad arguments.
 import argparse
 import math
 import os
+import re
 import sys
 import time
 
-import numpy as np
-import torch
-
-import sgdscope
-from sgdscope import pytorch as sp
-
 PROG = os.path.basename(sys.argv[0])
+np = torch = sgdscope = sp = None  # imported once the arguments are checked: a bad one is reported at once
+
+
+def _import_libraries():
+    global np, torch, sgdscope, sp
+    import numpy
+    import torch as torch_module
+    import sgdscope as client
+    from sgdscope import pytorch as helper
+    np, torch, sgdscope, sp = numpy, torch_module, client, helper
 
 
 def gauss_k(n, d, k, seed):
@@ -114,6 +119,7 @@ def arguments(argv):
     p.add_argument("--snapshot-dir", help="where --snapshot-at writes")
     p.add_argument("--frames", action="store_true", help="train in lockstep, publish IterationFrames")
     p.add_argument("--kafka-config", help="file of librdkafka properties (key=value), e.g. security.protocol")
+    p.add_argument("--connect-timeout", type=float, default=15.0, help="seconds to wait for the broker (15)")
     args = p.parse_args(argv)
     if args.snapshot_at and not args.snapshot_dir:
         p.error("--snapshot-at needs --snapshot-dir")
@@ -121,10 +127,8 @@ def arguments(argv):
         args.moments_every = args.spectrum_every = 0
         if args.snapshot_at:
             p.error("--frames publishes no curvature: --snapshot-at is for per-run publishing")
-    try:
-        sgdscope.experiment.require_id("experiment id", args.experiment)
-    except ValueError as e:
-        p.error(str(e))
+    if not re.match(r"^[A-Za-z0-9._-]{1,100}$", args.experiment) or args.experiment in (".", ".."):
+        p.error("experiment id %r must be 1 to 100 of A-Z a-z 0-9 . _ - (and not . or ..)" % args.experiment)
     if args.kafka_config:
         try:
             args.kafka_config = kafka_config(args.kafka_config)
@@ -216,6 +220,7 @@ def train_frames(args, experiment, X, y, progress):
 
 def main(argv=None):
     args = arguments(sys.argv[1:] if argv is None else argv)
+    _import_libraries()
     torch.set_num_threads(1)
     X, y = gauss_k(100, 50, 10, args.data_seed)
     try:
@@ -228,7 +233,7 @@ def main(argv=None):
             precision="float64", device="cpu", versions={"torch": torch.__version__},
             settings={"moments-every": args.moments_every, "spectrum-every": args.spectrum_every,
                       "frames": args.frames, "script": "examples/pytorch/train_gauss10.py"},
-            kafka_config=args.kafka_config)
+            kafka_config=args.kafka_config, connect_timeout_seconds=args.connect_timeout)
     except (sgdscope.TelemetryError, ValueError) as e:
         print("%s: error: %s" % (PROG, e), file=sys.stderr)
         return 1
