@@ -101,6 +101,7 @@ def read_experiment(bootstrap_servers, experiment, *, kafka_config=None, timeout
     """
     import pandas as pd
 
+    # confluent-kafka 1.7 refuses a Consumer without group.id; with assign() and no commit no group is joined
     config = {"bootstrap.servers": bootstrap_servers, "enable.auto.commit": False, "group.id": "sgdscope-reader-unused",
               "enable.partition.eof": False, "isolation.level": "read_committed"}
     config.update(kafka_config or {})
