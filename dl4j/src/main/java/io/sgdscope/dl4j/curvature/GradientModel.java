@@ -10,10 +10,12 @@ import org.nd4j.linalg.api.ndarray.INDArray;
  * theta_t (and theta_t +- h v) here, never in the trained network, so its input, labels, score and
  * gradient buffers stay as the training loop left them.
  *
- * <p>f is the mean loss over the batch given: DL4J divides the loss and its gradient by the minibatch
- * size when its {@code miniBatch} setting is on (the default); a twin of a network with it off divides
- * by the batch size itself. DL4J applies l1, l2 and weight decay in its updater, not in the gradient
- * it computes, so f is the data loss of Eq. 3 alone.
+ * <p>f is the mean loss over the batch given (Eq. 3). DL4J's {@code computeGradientAndScore} gives the
+ * gradient of the <em>sum</em> of the example losses (its updater divides by the minibatch size when the
+ * {@code miniBatch} setting is on, the default) and a score that is the mean with {@code miniBatch} on,
+ * the sum with it off: the twin divides accordingly. DL4J applies l1, l2 and weight decay in its
+ * updater, not in the gradient it computes, so the gradient is that of the data loss alone; the score
+ * includes their penalty terms.
  *
  * <p>Precision: float64 throughout (the twin is converted to DOUBLE). Not thread-safe.
  */

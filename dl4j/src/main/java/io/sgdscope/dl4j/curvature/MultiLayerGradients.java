@@ -77,11 +77,9 @@ final class MultiLayerGradients implements GradientModel {
         twin.setInput(features.castTo(DataType.DOUBLE));
         twin.setLabels(labels.castTo(DataType.DOUBLE));
         twin.computeGradientAndScore();
-        double scale = miniBatch ? 1.0 : 1.0 / m;                   // mean over the batch (Eq. 3)
-        gradient.assign(twin.gradient().gradient().reshape(p));
-        if (scale != 1.0) {
-            gradient.muli(scale);
-        }
-        return twin.score() * scale;
+        // DL4J's gradient is the sum over the batch (its updater divides by the batch size when miniBatch is on);
+        // its score is the mean with miniBatch on, the sum with it off. f is the mean (Eq. 3).
+        gradient.assign(twin.gradient().gradient().reshape(p)).divi(m);
+        return miniBatch ? twin.score() : twin.score() / m;
     }
 }
