@@ -5,11 +5,13 @@ import io.sgdscope.trainer.curvature.SpectrumProbe;
 import io.sgdscope.trainer.curvature.Spectra;
 import java.util.ArrayList;
 import java.util.List;
+import org.deeplearning4j.nn.graph.ComputationGraph;
 import org.deeplearning4j.nn.multilayer.MultiLayerNetwork;
 import org.nd4j.linalg.api.ndarray.INDArray;
 
 /**
- * The paper's curvature probes on a DL4J network of dense layers, for a training listener to call at
+ * The paper's curvature probes on a DL4J network of dense layers (a MultiLayerNetwork, or a ComputationGraph
+ * that is a chain of such layers), for a training listener to call at
  * the iterations it chooses, on a probe set it gives (features and one-hot labels, at most
  * {@link SampleGradients#MAX_SAMPLES} examples):
  *
@@ -37,8 +39,17 @@ public final class CurvatureProbe {
 
     /** Probes for {@code net} (dense layers and an output layer; see {@link ParameterLayout#of(MultiLayerNetwork)}). */
     public CurvatureProbe(MultiLayerNetwork net, ProbeSettings settings) {
-        this.layout = ParameterLayout.of(net);
-        this.model = GradientModel.of(net);
+        this(ParameterLayout.of(net), GradientModel.of(net), settings);
+    }
+
+    /** Probes for a chain {@code graph} of dense layers and an output layer ({@link ParameterLayout#of(ComputationGraph)}). */
+    public CurvatureProbe(ComputationGraph graph, ProbeSettings settings) {
+        this(ParameterLayout.of(graph), GradientModel.of(graph), settings);
+    }
+
+    private CurvatureProbe(ParameterLayout layout, GradientModel model, ProbeSettings settings) {
+        this.layout = layout;
+        this.model = model;
         this.settings = settings;
         this.spectra = new SpectrumProbe(settings.topK(), settings.lanczos(), false, settings.seed());
     }

@@ -1,6 +1,7 @@
 package io.sgdscope.dl4j.curvature;
 
 import org.deeplearning4j.nn.api.Model;
+import org.deeplearning4j.nn.graph.ComputationGraph;
 import org.deeplearning4j.nn.multilayer.MultiLayerNetwork;
 import org.nd4j.linalg.api.ndarray.INDArray;
 
@@ -43,12 +44,18 @@ public interface GradientModel {
      */
     double lossAndGradient(INDArray features, INDArray labels, INDArray gradient);
 
-    /** The float64 twin of a DL4J {@link MultiLayerNetwork}; other models are refused with a one-line message. */
+    /**
+     * The float64 twin of a DL4J {@link MultiLayerNetwork} or a one-input, one-output {@link ComputationGraph};
+     * other models are refused with a one-line message.
+     */
     static GradientModel of(Model model) {
         if (model instanceof MultiLayerNetwork net) {
             return new MultiLayerGradients(net);
         }
-        throw new IllegalArgumentException("curvature probes support DL4J MultiLayerNetwork models, got "
+        if (model instanceof ComputationGraph graph) {
+            return new GraphGradients(graph);
+        }
+        throw new IllegalArgumentException("curvature probes support DL4J MultiLayerNetwork and ComputationGraph models, got "
                 + (model == null ? "null" : model.getClass().getSimpleName()));
     }
 }

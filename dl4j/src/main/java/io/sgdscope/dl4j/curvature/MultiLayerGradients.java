@@ -28,14 +28,8 @@ final class MultiLayerGradients implements GradientModel {
         }
         boolean miniBatch = true;
         for (int l = 0; l < layers.length; l++) {
-            NeuralNetConfiguration conf = layers[l].conf();
-            if (conf.getLayer().getIDropout() != null) {
-                throw new IllegalArgumentException("layer " + l + " has dropout: the probes need a deterministic gradient");
-            }
-            if (conf.getLayer() instanceof org.deeplearning4j.nn.conf.layers.BaseLayer base && base.getWeightNoise() != null) {
-                throw new IllegalArgumentException("layer " + l + " has weight noise: the probes need a deterministic gradient");
-            }
-            miniBatch &= conf.isMiniBatch();
+            requireDeterministic(l, layers[l].conf());
+            miniBatch &= layers[l].conf().isMiniBatch();
         }
         this.miniBatch = miniBatch;
         // convertDataType returns the network itself when it is float64 already: then a clone is the twin.
@@ -43,6 +37,16 @@ final class MultiLayerGradients implements GradientModel {
                 : trained.convertDataType(DataType.DOUBLE);
         this.twin.setListeners(new ArrayList<>());
         this.p = Math.toIntExact(twin.numParams());
+    }
+
+    /** Refuses a layer whose gradient is random (dropout, weight noise), with a one-line message. */
+    static void requireDeterministic(int l, NeuralNetConfiguration conf) {
+        if (conf.getLayer().getIDropout() != null) {
+            throw new IllegalArgumentException("layer " + l + " has dropout: the probes need a deterministic gradient");
+        }
+        if (conf.getLayer() instanceof org.deeplearning4j.nn.conf.layers.BaseLayer base && base.getWeightNoise() != null) {
+            throw new IllegalArgumentException("layer " + l + " has weight noise: the probes need a deterministic gradient");
+        }
     }
 
     @Override

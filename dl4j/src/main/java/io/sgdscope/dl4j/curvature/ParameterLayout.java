@@ -4,16 +4,19 @@ import io.sgdscope.trainer.model.MlpArchitecture;
 import java.util.ArrayList;
 import java.util.List;
 import org.deeplearning4j.nn.api.Layer;
+import org.deeplearning4j.nn.conf.ComputationGraphConfiguration;
+import org.deeplearning4j.nn.conf.graph.LayerVertex;
 import org.deeplearning4j.nn.conf.layers.DenseLayer;
 import org.deeplearning4j.nn.conf.layers.FeedForwardLayer;
 import org.deeplearning4j.nn.conf.layers.OutputLayer;
+import org.deeplearning4j.nn.graph.ComputationGraph;
 import org.deeplearning4j.nn.multilayer.MultiLayerNetwork;
 import org.nd4j.linalg.api.ndarray.INDArray;
 import org.nd4j.linalg.factory.Nd4j;
 
 /**
- * The correspondence between the flat parameter vector of a DL4J {@link MultiLayerNetwork} of dense
- * layers and the trainer's flat theta ({@link MlpArchitecture}). Both hold the layers in order, each
+ * The correspondence between the flat parameter vector of a DL4J {@link MultiLayerNetwork} (or a chain
+ * {@link ComputationGraph}) of dense layers and the trainer's flat theta ({@link MlpArchitecture}). Both hold the layers in order, each
  * layer's weights W_l [in, out] and then its biases b_l [out], so every layer occupies the same range
  * in both; they differ inside the weight block: DL4J keeps W_l column-major ('f': W[r][c] at
  * r + c * in), the trainer row-major (W[r][c] at r * out + c). Biases are at the same positions.
@@ -38,7 +41,25 @@ public final class ParameterLayout {
      * with biases; anything else is refused with a one-line {@link IllegalArgumentException}.
      */
     public static ParameterLayout of(MultiLayerNetwork net) {
-        Layer[] layers = net.getLayers();
+        return of(net.getLayers(), net.numParams());
+    }
+
+    /**
+     * The layout of a DL4J {@link ComputationGraph} that is a chain: one input, one output, every vertex a
+     * layer (dense layers with biases, then an output layer with biases). Its flat parameters hold the layers
+     * in topological order, which for a chain is the order of the layers.
+     */
+    public static ParameterLayout of(ComputationGraph graph) {
+        ComputationGraphConfiguration conf = graph.getConfiguration();
+        long vertices = conf.getVertices().values().stream().filter(v -> !(v instanceof LayerVertex)).count();
+        if (conf.getNetworkInputs().size() != 1 || conf.getNetworkOutputs().size() != 1 || vertices > 0) {
+            throw new IllegalArgumentException("only a ComputationGraph that is a chain of layers (one input, one output, "
+                    + "no other vertices) is supported");
+        }
+        return of(graph.getLayers(), graph.numParams());
+    }
+
+    private static ParameterLayout of(Layer[] layers, long parameters) {
         if (layers == null || layers.length == 0) {
             throw new IllegalArgumentException("the DL4J network has no layers (call init() first)");
         }
@@ -62,8 +83,8 @@ public final class ParameterLayout {
             widths.add(Math.toIntExact(ff.getNOut()));
         }
         MlpArchitecture architecture = new MlpArchitecture(widths);
-        if (net.numParams() != architecture.parameterCount()) {
-            throw new IllegalArgumentException("the DL4J network has " + net.numParams() + " parameters, layers "
+        if (parameters != architecture.parameterCount()) {
+            throw new IllegalArgumentException("the DL4J network has " + parameters + " parameters, layers "
                     + widths + " need " + architecture.parameterCount());
         }
         return new ParameterLayout(architecture);
