@@ -130,8 +130,10 @@ public final class CurvatureProbe {
     }
 
     private static ProductCounts counts(Dl4jCurvature ops) {
+        FiniteDifferenceHessian h = ops.finiteDifferenceHessian();
         return new ProductCounts(ops.hessianProducts(), ops.secondMomentProducts(), ops.predictionHessianProducts(),
-                ops.sampleGradients().samples(), ops.finiteDifferenceHessian().gradientEvaluations());
+                ops.sampleGradients().samples(), h.gradientEvaluations(), h.forwardPasses(), h.kinkCrossings(),
+                h.unresolvedCrossings());
     }
 
     private static List<Double> list(double[] values) {

@@ -45,6 +45,13 @@ public interface GradientModel {
     double lossAndGradient(INDArray features, INDArray labels, INDArray gradient);
 
     /**
+     * Which hidden units are active (activation > 0) for each example at the twin's parameters: one forward
+     * pass, the hidden layers' activations as one flat boolean array. Two calls give equal arrays exactly when
+     * no ReLU changed sides between them.
+     */
+    INDArray activePattern(INDArray features);
+
+    /**
      * The float64 twin of a DL4J {@link MultiLayerNetwork} or a one-input, one-output {@link ComputationGraph};
      * other models are refused with a one-line message.
      */

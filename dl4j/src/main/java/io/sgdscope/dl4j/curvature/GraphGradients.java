@@ -5,6 +5,7 @@ import org.deeplearning4j.nn.api.Layer;
 import org.deeplearning4j.nn.graph.ComputationGraph;
 import org.nd4j.linalg.api.buffer.DataType;
 import org.nd4j.linalg.api.ndarray.INDArray;
+import org.nd4j.linalg.factory.Nd4j;
 
 /**
  * {@link GradientModel} of a {@link ComputationGraph} with one input and one output: the same as
@@ -60,6 +61,20 @@ final class GraphGradients implements GradientModel {
             throw new IllegalArgumentException("need p = " + p + " parameters, got " + theta.length());
         }
         twin.params().assign(theta.castTo(DataType.DOUBLE).reshape(twin.params().shape()));
+    }
+
+    @Override
+    public INDArray activePattern(INDArray features) {
+        java.util.Map<String, INDArray> activations = twin.feedForward(features.castTo(DataType.DOUBLE), false);
+        java.util.List<INDArray> hidden = new java.util.ArrayList<>();
+        String output = twin.getConfiguration().getNetworkOutputs().get(0);
+        for (Layer layer : twin.getLayers()) {
+            String name = layer.conf().getLayer().getLayerName();
+            if (!name.equals(output)) {
+                hidden.add(activations.get(name).gt(0.0).reshape(-1));
+            }
+        }
+        return hidden.isEmpty() ? Nd4j.empty(DataType.BOOL) : Nd4j.concat(0, hidden.toArray(INDArray[]::new));
     }
 
     @Override

@@ -6,6 +6,7 @@ import org.deeplearning4j.nn.conf.NeuralNetConfiguration;
 import org.deeplearning4j.nn.multilayer.MultiLayerNetwork;
 import org.nd4j.linalg.api.buffer.DataType;
 import org.nd4j.linalg.api.ndarray.INDArray;
+import org.nd4j.linalg.factory.Nd4j;
 
 /**
  * {@link GradientModel} of a {@link MultiLayerNetwork}: a float64 twin made by
@@ -70,6 +71,17 @@ final class MultiLayerGradients implements GradientModel {
             throw new IllegalArgumentException("need p = " + p + " parameters, got " + theta.length());
         }
         twin.params().assign(theta.castTo(DataType.DOUBLE).reshape(twin.params().shape()));
+    }
+
+    @Override
+    public INDArray activePattern(INDArray features) {
+        java.util.List<INDArray> activations = twin.feedForward(features.castTo(DataType.DOUBLE), false);
+        // [input, hidden layer 0, ..., output]: the hidden layers only.
+        INDArray[] hidden = new INDArray[activations.size() - 2];
+        for (int i = 0; i < hidden.length; i++) {
+            hidden[i] = activations.get(i + 1).gt(0.0).reshape(-1);
+        }
+        return hidden.length == 0 ? Nd4j.empty(DataType.BOOL) : Nd4j.concat(0, hidden);
     }
 
     @Override

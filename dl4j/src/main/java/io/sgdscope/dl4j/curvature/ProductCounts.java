@@ -9,6 +9,10 @@ package io.sgdscope.dl4j.curvature;
  * @param exampleGradients      per-example gradients (minibatches of one: n)
  * @param batchGradients        full-probe-set gradient evaluations: one at theta, two per H_f v (those of H_p
  *                              included) and four for the finite-difference error estimate
+ * @param forwardPasses         full-probe-set forward passes of the ReLU-kink checks (two per try of an H_f v)
+ * @param kinkCrossings         H_f v steps shrunk because a ReLU changed sides within them
+ * @param unresolvedCrossings   H_f v products whose smallest step still crossed a kink
  */
 public record ProductCounts(int hessianProducts, int secondMomentProducts, int predictionHessianProducts,
-                            int exampleGradients, long batchGradients) {}
+                            int exampleGradients, long batchGradients, long forwardPasses, int kinkCrossings,
+                            int unresolvedCrossings) {}

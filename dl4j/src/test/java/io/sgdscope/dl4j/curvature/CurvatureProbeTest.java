@@ -135,6 +135,22 @@ class CurvatureProbeTest {
     }
 
     @Test
+    void stepsThatCrossReluKinksAreShrunkSoTheEigenvaluesStayThoseOfTheDenseHessian() {
+        // h = 1e-3 crosses some of the 4,000 ReLUs of Gauss-10 in many products (1e-5 almost never does).
+        ProbeSettings coarse = new ProbeSettings(4, new Lanczos.Settings(300, 1e-8, 10), 1e-3, 8, 5L);
+        ProbeSpectrum s = new CurvatureProbe(fixture.net(), coarse).spectrum(fixture.features(), fixture.oneHot());
+        assertTrue(s.products().kinkCrossings() > 0, "no kink was crossed: " + s.products());
+        assertEquals(0, s.products().unresolvedCrossings(), s.products().toString());
+        // At h = 1e-3 the truncation (h^2 / 6) ||D^3 f|| is about 1e-6 relative (measured 1.1e-6 on the top one);
+        // one product across a kink would be off by about 1 / (2 h n) = 5.
+        for (int j = 0; j < 4; j++) {
+            double exact = hessianSpectrum[hessianSpectrum.length - 1 - j];
+            assertEquals(exact, s.hessianEigenvalues().get(j), s.hessianResiduals().get(j) + 1e-5 * exact,
+                    "H eigenvalue " + j);
+        }
+    }
+
+    @Test
     void aProbeSetOfTheWrongShapeIsRefusedWithOneLine() {
         CurvatureProbe probe = new CurvatureProbe(fixture.net(), ProbeSettings.defaults());
         IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
