@@ -74,8 +74,9 @@ public final class CurvatureProbe {
     }
 
     /**
-     * Both at once, on one set of per-example gradients; the moments' L is the spectrum's (converged)
-     * and each result's probeSeconds is the time of its own part.
+     * Both at once, on one set of per-example gradients; the moments' L is the spectrum's (converged).
+     * The spectrum's probeSeconds includes the per-example gradients both use, the moments' is the Gram
+     * matrix and the moments alone.
      */
     public Result both(INDArray features, INDArray labels) {
         long start = System.nanoTime();

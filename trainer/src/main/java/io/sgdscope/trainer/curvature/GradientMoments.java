@@ -56,7 +56,11 @@ public record GradientMoments(double gradNormSq, double traceM, double traceSigm
             throw new IllegalArgumentException("the Gram matrix must be square, got " + java.util.Arrays.toString(gram.shape()));
         }
         int n = (int) gram.rows();
-        double[] values = gram.castTo(DataType.DOUBLE).dup('c').data().asDouble();  // symmetric: order does not matter
+        INDArray doubles = gram.castTo(DataType.DOUBLE);
+        if (doubles.isView()) {
+            doubles = doubles.dup();
+        }
+        double[] values = doubles.data().asDouble();                                // symmetric: order does not matter
         double[][] g = new double[n][n];
         for (int i = 0; i < n; i++) {
             System.arraycopy(values, i * n, g[i], 0, n);
