@@ -27,6 +27,8 @@ smoke() {
 
 smoke curvature '^\| lanczos-M \| [0-9.]+ \| [0-9.]+ \| [0-9.]+ \|$' \
     env SAMPLES=200 "$here/curvature/run.sh" 1 1
+smoke dl4j-probes '^RESULT trainer-spectrum-cold [0-9.]+ s' \
+    "$here/dl4j-probes/run.sh" 1 16 2
 smoke ensemble '^\| 20 \| [0-9.]+ .*\| [0-9.]+ \| [0-9.]+ \|$' \
     env REPEATS=1 "$here/ensemble/run.sh" 20
 smoke e2e '^\| live lag \(iterations\) \| [0-9]+ \| <= 5 ' \

@@ -40,8 +40,27 @@ public record GradientMoments(double gradNormSq, double traceM, double traceSigm
     }
 
     private static GradientMoments fromGram(NetworkCurvature net) {
-        int n = net.samples();
-        double[] values = net.sampleGram().data().asDouble();                       // symmetric: order does not matter
+        return ofGram(net.sampleGram());
+    }
+
+    /**
+     * The moments from the n x n Gram matrix G = J J^T of n per-sample gradients (G_ij = grad f_i^T grad f_j),
+     * however it was obtained (e.g. from explicit per-sample gradients): ||mu||^2 = 1^T G 1 / n^2 (Eq. 4),
+     * Tr M = Tr G / n (Eq. 7), and Tr Sigma, ||Sigma||_F, ||Sigma||_2 from the spectrum of (1/n) C G C, which is
+     * the non-zero spectrum of Sigma (Eq. 5); mu^T Sigma mu = ||G 1 - mean(G 1)||^2 / n^3. Exact, float64.
+     *
+     * @param gram [n, n] symmetric, any data type and order
+     */
+    public static GradientMoments ofGram(INDArray gram) {
+        if (gram.rank() != 2 || gram.rows() != gram.columns()) {
+            throw new IllegalArgumentException("the Gram matrix must be square, got " + java.util.Arrays.toString(gram.shape()));
+        }
+        int n = (int) gram.rows();
+        INDArray doubles = gram.castTo(DataType.DOUBLE);
+        if (doubles.isView()) {
+            doubles = doubles.dup();
+        }
+        double[] values = doubles.data().asDouble();                                // symmetric: order does not matter
         double[][] g = new double[n][n];
         for (int i = 0; i < n; i++) {
             System.arraycopy(values, i * n, g[i], 0, n);

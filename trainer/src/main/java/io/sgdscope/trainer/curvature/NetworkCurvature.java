@@ -35,7 +35,7 @@ import org.nd4j.linalg.indexing.NDArrayIndex;
  * <p>Not thread-safe (it reuses buffers): one instance per thread; {@link #close()} frees the
  * native op contexts. Memory: O(n * sum of widths) plus O(p); nothing of size p^2 or n * p.
  */
-public final class NetworkCurvature implements AutoCloseable {
+public final class NetworkCurvature implements CurvatureOperators, AutoCloseable {
 
     private final MlpArchitecture architecture;
     private final OutputLoss head;
@@ -275,6 +275,7 @@ public final class NetworkCurvature implements AutoCloseable {
                 OutputLoss.softmaxCrossEntropy(architecture.classes()), type);
     }
 
+    @Override
     public MlpArchitecture architecture() {
         return architecture;
     }
@@ -289,6 +290,7 @@ public final class NetworkCurvature implements AutoCloseable {
     }
 
     /** p, the number of parameters. */
+    @Override
     public int parameterCount() {
         return p;
     }
@@ -374,16 +376,19 @@ public final class NetworkCurvature implements AutoCloseable {
     }
 
     /** H_f as an operator. */
+    @Override
     public SymmetricOperator hessian() {
         return operator(this::hessianTimes);
     }
 
     /** M_t as an operator. */
+    @Override
     public SymmetricOperator secondMoment() {
         return operator(this::secondMomentTimes);
     }
 
     /** H_p = M_t - H_f as an operator. */
+    @Override
     public SymmetricOperator predictionHessian() {
         return operator(this::predictionHessianTimes);
     }

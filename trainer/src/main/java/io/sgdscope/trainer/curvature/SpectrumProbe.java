@@ -5,12 +5,13 @@ import org.nd4j.linalg.api.ndarray.INDArray;
 import org.nd4j.linalg.factory.Nd4j;
 
 /**
- * Computes the {@link Spectra} of successive snapshots of one run, each Lanczos run warm-started
+ * Computes the {@link Spectra} of successive snapshots of one run ({@link CurvatureOperators}: a
+ * {@link NetworkCurvature}, or another model's operators), each Lanczos run warm-started
  * from the previous snapshot's Ritz vectors of the same operator (their sum plus a little noise;
  * see {@link Lanczos#warmStart}). Also tracks L = max |lambda(H_f)| between snapshots with a few
  * warm-started Lanczos steps ({@link #hessianSpectralNorm}).
  *
- * <p>Precision: that of the {@link NetworkCurvature} given (float64 in the trainer for Gauss-k);
+ * <p>Precision: that of the operators given (float64 in the trainer for Gauss-k);
  * dense matrices and full spectra always in float64. Stateful (the warm starts): one per run, one thread.
  */
 public final class SpectrumProbe {
@@ -48,7 +49,7 @@ public final class SpectrumProbe {
     }
 
     /** The spectra of H_f, M_t and H_p at the network's theta, and how their top subspaces relate. */
-    public Spectra measure(NetworkCurvature net) {
+    public Spectra measure(CurvatureOperators net) {
         long start = System.nanoTime();
         int k = Math.min(topK, net.parameterCount());
         long base = seed * 1_000_003L + 31L * calls++;
@@ -86,7 +87,7 @@ public final class SpectrumProbe {
      * bottom eigenvectors of H_f (random the first time). The Ritz values lie inside the spectrum,
      * so this never overestimates L; with a warm start a few steps suffice while theta moves slowly.
      */
-    public double hessianSpectralNorm(NetworkCurvature net, int steps) {
+    public double hessianSpectralNorm(CurvatureOperators net, int steps) {
         INDArray start = hessianTop == null ? null : hessianTop.add(hessianBottom);
         int m = Math.min(steps, net.parameterCount());
         EigenPairs pairs = Lanczos.topEigenpairs(net.hessian(), 1, Lanczos.Settings.fixedSteps(m), start,
