@@ -5,6 +5,8 @@ import static java.util.Locale.ROOT;
 import io.micrometer.core.instrument.Tags;
 import io.sgdscope.schemas.DeviationCheck;
 import io.sgdscope.streams.metrics.MeterNames;
+import java.util.HashMap;
+import java.util.Map;
 
 /**
  * The checks of §5.2–5.4 applied to one run, step by step (see docs/deviation-checks.md):
@@ -77,6 +79,9 @@ final class RunChecks implements RunDeviation.StepReceiver {
     private final DeviationSettings settings;
     private final double exponent;
     private final BinomialTest binomial;
+    private static final int MAX_BINOMIAL_PARTS = 4_096;
+    /** The (n, k) part of Theorem 1 alert messages, by n << 32 | k (alerts come at k near the critical count of n). */
+    private final Map<Long, String> binomialParts = new HashMap<>();
     private final Alerts alerts;
     private final WatchedGauges gauges;
     private final Tally tally = new Tally();
@@ -159,7 +164,7 @@ final class RunChecks implements RunDeviation.StepReceiver {
             boolean significant = binomial.significant(run.exceedances, run.windowFilled);
             if (significant && !run.exceedancesSignificant()) {
                 alerts.raise(run, t, DeviationCheck.THEOREM1_INTERVAL, run.exceedances,
-                        binomial.criticalCount(run.windowFilled), theorem1Message(run, t, lossDelta, bounds));
+                        binomial.criticalCount(run.windowFilled), theorem1Message(run.runId, run.windowFilled, run.exceedances, t, lossDelta, bounds));
             }
             run.exceedancesSignificant(significant);
             if (watched) {
@@ -245,16 +250,21 @@ final class RunChecks implements RunDeviation.StepReceiver {
         }
     }
 
-    private String theorem1Message(RunDeviation run, int t, double lossDelta, Theorem1.Bounds bounds) {
-        int n = run.windowFilled;
-        return String.format(ROOT, "run %s: %d of the last %d checked steps left the Theorem 1 interval plus deviation "
-                        + "allowance, %.2f expected at δ = %s (P[Bin(%d, %s) ≥ %d] = %.3g ≤ α = %s; c = %s); the latest at "
-                        + "t = %d: Δ_t = %.6g outside [%.6g, %.6g] (Eq. 27's interval [%.6g, %.6g] widened by s = %.6g below "
-                        + "and %.6g above, Eq. 28–29)",
-                run.runId, run.exceedances, n, settings.delta() * n, number(settings.delta()), n, number(settings.delta()),
-                run.exceedances, binomial.pValue(run.exceedances, n), number(settings.alertLevel()),
-                number(settings.c()), t, lossDelta, bounds.lowerThreshold(), bounds.upperThreshold(),
-                bounds.interval().lower(), bounds.interval().upper(), bounds.allowance().below(), bounds.allowance().above());
+    /** The THEOREM1_INTERVAL alert's message: k of the last n checked steps exceeded, the latest at t. */
+    String theorem1Message(String runId, int n, int k, int t, double lossDelta, Theorem1.Bounds bounds) {
+        // The middle depends on (n, k) only: made once per pair (an ensemble can raise thousands of these at once).
+        if (binomialParts.size() > MAX_BINOMIAL_PARTS) {
+            binomialParts.clear();
+        }
+        String binomialPart = binomialParts.computeIfAbsent((long) n << 32 | k, key -> String.format(ROOT,
+                "%.2f expected at δ = %s (P[Bin(%d, %s) ≥ %d] = %.3g ≤ α = %s; c = %s)", settings.delta() * n,
+                number(settings.delta()), n, number(settings.delta()), k, binomial.pValue(k, n), number(settings.alertLevel()),
+                number(settings.c())));
+        return "run " + runId + ": " + k + " of the last " + n + " checked steps left the Theorem 1 interval plus "
+                + "deviation allowance, " + binomialPart + String.format(ROOT, "; the latest at t = %d: Δ_t = %.6g outside "
+                        + "[%.6g, %.6g] (Eq. 27's interval [%.6g, %.6g] widened by s = %.6g below and %.6g above, Eq. 28–29)",
+                t, lossDelta, bounds.lowerThreshold(), bounds.upperThreshold(), bounds.interval().lower(),
+                bounds.interval().upper(), bounds.allowance().below(), bounds.allowance().above());
     }
 
     static String number(double value) {

@@ -237,25 +237,26 @@ final class BlockStep {
         }
         boolean any = false;
         for (int i = 0; i < n; i++) {
-            Double held = supermartingaleHeld(frame, i);
-            derivedMissing[i] = held == null;
-            derived[i] = held == null ? Double.NaN : held;
-            any |= held != null;
+            double held = supermartingaleHeld(frame, i);
+            derivedMissing[i] = Double.isNaN(held);
+            derived[i] = held;
+            any |= !Double.isNaN(held);
         }
         return any;
     }
 
-    /** The run's {@value TrackedMetric#SUPERMARTINGALE_HELD} (§5.4): 1, 0, or null without the moments. */
-    private static Double supermartingaleHeld(Frame frame, int i) {
+    /** The run's {@value TrackedMetric#SUPERMARTINGALE_HELD} (§5.4): 1, 0, or NaN without the moments (no boxing). */
+    private static double supermartingaleHeld(Frame frame, int i) {
         if (!frame.isPresent(FrameColumn.GRAD_NORM_SQ, i) || !frame.isPresent(FrameColumn.TRACE_M, i)
                 || !frame.isPresent(FrameColumn.HESSIAN_SPECTRAL_NORM, i)) {
-            return null;
+            return Double.NaN;
         }
+        // −η‖μ‖² + (η²/2) L Tr M, the upper end of Eq. 27's interval (§5.4)
         double drift = Theorem1.expectedChangeUpperBound(frame.value(FrameColumn.STEP_SIZE, i),
                 frame.value(FrameColumn.GRAD_NORM_SQ, i), frame.value(FrameColumn.HESSIAN_SPECTRAL_NORM, i),
                 frame.value(FrameColumn.TRACE_M, i));
         if (Double.isNaN(drift)) {
-            return null;
+            return Double.NaN;
         }
         return drift <= 0 ? 1.0 : 0.0;
     }
@@ -267,7 +268,8 @@ final class BlockStep {
             if (metric.column() != null) {
                 value = frame.valueOrNull(metric.column(), i);
             } else if (metric.source() == TrackedMetric.Source.DERIVED) {
-                value = supermartingaleHeld(frame, i);
+                double held = supermartingaleHeld(frame, i);
+                value = Double.isNaN(held) ? null : held;
             }
             if (value != null) {
                 run.rolling(metric.name(), settings.rollingWindow()).add(t, value);

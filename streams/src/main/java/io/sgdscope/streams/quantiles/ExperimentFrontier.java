@@ -5,6 +5,7 @@ import java.util.ArrayList;
 import java.util.EnumMap;
 import java.util.HashMap;
 import java.util.HashSet;
+import java.util.Iterator;
 import java.util.List;
 import java.util.Map;
 import java.util.NavigableMap;
@@ -40,6 +41,9 @@ final class ExperimentFrontier {
 
     /** A band no longer kept, to delete from the store. */
     record Dropped(String metric, int iteration) {}
+
+    /** The metric whose band's run counts place the frontier. */
+    private static final String LOSS = "loss";
 
     private final String experimentId;
     /** The number of shards N of the experiment: the largest a RunStarted said; 0 while none said (not sharded). */
@@ -118,13 +122,21 @@ final class ExperimentFrontier {
             frontier = -1;
             return moved;
         }
-        TreeMap<Integer, CrossRunBand> loss = bands.get("loss");
+        TreeMap<Integer, CrossRunBand> loss = bands.get(LOSS);
         if (loss == null) {
             return false;
         }
+        // One walk down both maps: reaching = the finished runs whose last iteration is t or later.
+        Iterator<Map.Entry<Integer, Integer>> finished = finishedLast.descendingMap().entrySet().iterator();
+        Map.Entry<Integer, Integer> nextFinished = finished.hasNext() ? finished.next() : null;
+        long reaching = 0;
         for (Map.Entry<Integer, CrossRunBand> entry : loss.descendingMap().entrySet()) {
             int t = entry.getKey();
-            if (active == 0 || entry.getValue().runs() - finishedReaching(t) >= active) {
+            while (nextFinished != null && nextFinished.getKey() >= t) {
+                reaching += nextFinished.getValue();
+                nextFinished = finished.hasNext() ? finished.next() : null;
+            }
+            if (active == 0 || entry.getValue().runs() - reaching >= active) {
                 boolean moved = t != frontier;
                 frontier = t;
                 return moved;
@@ -133,13 +145,9 @@ final class ExperimentFrontier {
         return false;
     }
 
-    /** Finished runs whose last iteration is t or later. */
-    private long finishedReaching(int t) {
-        long count = 0;
-        for (int runs : finishedLast.tailMap(t, true).values()) {
-            count += runs;
-        }
-        return count;
+    /** Whether a change of this metric's bands can move the frontier (only the loss band's run counts are read). */
+    static boolean movesFrontier(String metric) {
+        return LOSS.equals(metric);
     }
 
     int frontier() {

@@ -83,7 +83,9 @@ final class FrontierProcessor implements Processor<String, FrontierEvent, Void, 
             frontier.band(band);
             updated = band;
         }
-        if (frontier.update()) {
+        // Only lifecycles and loss bands change what the frontier rule reads; any other band leaves it where it is.
+        boolean relevant = updated == null || ExperimentFrontier.movesFrontier(updated.metric());
+        if (relevant && frontier.update()) {
             for (ExperimentFrontier.Dropped dropped : frontier.prune()) {
                 keptBands.delete(bandKey(event.experimentId(), dropped.metric(), dropped.iteration()));
             }

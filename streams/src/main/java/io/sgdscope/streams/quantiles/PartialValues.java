@@ -85,7 +85,8 @@ final class PartialValues {
     void addColumn(String metric, double[] values, boolean[] missing, boolean[] skipped, int count) {
         Series series = seriesOf(metric);
         if (series.size + count > series.values.length) {
-            series.values = Arrays.copyOf(series.values, Math.max(series.values.length * 2, series.size + count));
+            // Room for at least as many values again: a batch gathers frame after frame of one block's size.
+            series.values = Arrays.copyOf(series.values, Math.max(series.values.length, series.size + count) * 2);
         }
         if (missing == null && skipped == null) {
             System.arraycopy(values, 0, series.values, series.size, count);

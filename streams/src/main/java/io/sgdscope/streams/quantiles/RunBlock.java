@@ -34,6 +34,9 @@ final class RunBlock {
     private int[] inOrder = new int[0];
     /** Runs with a RunFinished waiting for their last iterations. */
     private int pendingFinishes;
+    /** The run ids of the last frame whose columns were not the block's order, and their positions (not stored). */
+    private String[] lastLayout;
+    private int[] lastPositions;
 
     private RunBlock(String experimentId, String[] runIds, RunState[] runs, int size) {
         this.experimentId = Objects.requireNonNull(experimentId, "experimentId");
@@ -101,8 +104,8 @@ final class RunBlock {
 
     /**
      * The position of each of the frame's runs, in column order, adding the runs not seen before. A frame
-     * whose runs are exactly the block's, in order (the usual case), is checked by comparing ids, without
-     * hashing.
+     * whose runs are exactly the block's, in order, or exactly the last frame's, in its order (the usual cases),
+     * is checked by comparing ids, without hashing. The array returned is shared: do not change it.
      */
     int[] positionsOf(Frame frame) {
         int n = frame.size();
@@ -119,10 +122,25 @@ final class RunBlock {
                 return inOrder;
             }
         }
-        int[] result = new int[n];
-        for (int i = 0; i < n; i++) {
-            result[i] = positionOf(frame.runId(i));
+        if (lastLayout != null && lastLayout.length == n) {
+            // The runs' starts may have come in another order than the columns: the frames of a block then all
+            // share one other layout, checked by comparing ids with the last frame's, without hashing.
+            boolean same = true;
+            for (int i = 0; i < n && same; i++) {
+                same = lastLayout[i].equals(frame.runId(i));
+            }
+            if (same) {
+                return lastPositions;
+            }
         }
+        int[] result = new int[n];
+        String[] layout = new String[n];
+        for (int i = 0; i < n; i++) {
+            layout[i] = frame.runId(i);
+            result[i] = positionOf(layout[i]);
+        }
+        lastLayout = layout;
+        lastPositions = result;
         return result;
     }
 

@@ -76,6 +76,25 @@ class RunBlockTest {
     }
 
     @Test
+    void framesInAnotherOrderThanTheBlocksMapByRunIdAndTheirLayoutIsReused() {
+        RunBlock block = RunBlock.empty("exp");
+        for (String runId : List.of("b", "c", "a")) { // starts arrived in another order than the columns
+            block.positionOf(runId);
+        }
+        Frame abc = Frame.of(List.of(iteration("exp", "a", 0, 1), iteration("exp", "b", 0, 1), iteration("exp", "c", 0, 1)));
+        int[] first = block.positionsOf(abc);
+        assertArrayEquals(new int[] {block.find("a"), block.find("b"), block.find("c")}, first);
+        Frame abcLater = Frame.of(List.of(iteration("exp", "a", 1, 1), iteration("exp", "b", 1, 1), iteration("exp", "c", 1, 1)));
+        assertSame(first, block.positionsOf(abcLater), "the same layout as the last frame: no lookup");
+        Frame acb = Frame.of(List.of(iteration("exp", "a", 2, 1), iteration("exp", "c", 2, 1), iteration("exp", "b", 2, 1)));
+        assertArrayEquals(new int[] {block.find("a"), block.find("c"), block.find("b")}, block.positionsOf(acb),
+                "a different layout of the same length is looked up, not taken from the last frame");
+        Frame abd = Frame.of(List.of(iteration("exp", "a", 3, 1), iteration("exp", "b", 3, 1), iteration("exp", "d", 3, 1)));
+        assertArrayEquals(new int[] {2, 0, 3}, block.positionsOf(abd));
+        assertEquals(4, block.size());
+    }
+
+    @Test
     void anUnknownFormatIsAOneLineError() {
         SerializationException error = assertThrows(SerializationException.class,
                 () -> RunBlock.serde().deserializer().deserialize("t", new byte[] {9, 0, 0}));

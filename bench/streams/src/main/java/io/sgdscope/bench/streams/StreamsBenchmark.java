@@ -304,6 +304,8 @@ public final class StreamsBenchmark {
         StreamsSettings settings = tuned(StreamsSettings.defaults(bootstrap, state).withApplicationId(prefix).withMetrics("127.0.0.1", 0));
         PrometheusMeterRegistry registry = new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
         long start = System.nanoTime();
+        long startProcessCpu = processCpuNanos();
+        long startCompilation = compilationMillis();
         AutoCloseable app;
         LongSupplier counted;
         LongSupplier settled;
@@ -349,17 +351,38 @@ public final class StreamsBenchmark {
                 Thread.sleep(20);
             }
             long done = System.nanoTime();
+            double processCpuSeconds = (processCpuNanos() - startProcessCpu) / 1e9;
+            double compilationSeconds = (compilationMillis() - startCompilation) / 1e3;
             double processing = (allCounted - firstRecord) / 1e9;
             double rate = records / processing;
             results.put(which + " app" + (which.equals("both") ? "s (one process)" : ""), String.format(Locale.ROOT,
                     "%,.0f run-iterations/s (first to last record %.1f s; start to first record %.1f s; results settled %.1f s after "
-                            + "the last record; %,.0f run-iterations per CPU second of the stream threads, %.1f s)%s", rate, processing,
-                    (firstRecord - start) / 1e9, (done - allCounted) / 1e9, records / cpuSeconds, cpuSeconds,
+                            + "the last record; %,.0f run-iterations per CPU second of the stream threads, %.1f s; "
+                            + "CPU of the whole JVM from the app's start to settled results %.2f s per million run-iterations, "
+                            + "of which the JIT compilers %.2f s)%s",
+                    rate, processing, (firstRecord - start) / 1e9, (done - allCounted) / 1e9, records / cpuSeconds, cpuSeconds,
+                    processCpuSeconds * 1e6 / records, compilationSeconds * 1e6 / records,
                     Double.isNaN(consumerRate) ? "" : String.format(Locale.ROOT, "; ratio to the plain consumer %.2f", rate / consumerRate)));
-            say("%s: %,.0f run-iterations/s", which, rate);
+            say("%s: %,.0f run-iterations/s; stream threads %.2f CPU-s, whole JVM %.2f CPU-s (%.2f per million run-iterations; "
+                    + "JIT compilers %.2f s)", which, rate, cpuSeconds, processCpuSeconds, processCpuSeconds * 1e6 / records,
+                    compilationSeconds);
         }
         storeSizes(which, state, prefix);
         registry.close();
+    }
+
+    /**
+     * CPU time (user + system) of this whole JVM so far: the app's threads, its clients' I/O threads and the embedded
+     * broker's work for it (transactions, changelogs, repartition topics); the other phases of the benchmark are idle.
+     */
+    private static long processCpuNanos() {
+        return ((com.sun.management.OperatingSystemMXBean) java.lang.management.ManagementFactory.getOperatingSystemMXBean())
+                .getProcessCpuTime();
+    }
+
+    /** Time the JIT compilers have spent so far (their threads are not Java threads; the JVM's own estimate). */
+    private static long compilationMillis() {
+        return java.lang.management.ManagementFactory.getCompilationMXBean().getTotalCompilationTime();
     }
 
     /**
