@@ -40,8 +40,23 @@ public record GradientMoments(double gradNormSq, double traceM, double traceSigm
     }
 
     private static GradientMoments fromGram(NetworkCurvature net) {
-        int n = net.samples();
-        double[] values = net.sampleGram().data().asDouble();                       // symmetric: order does not matter
+        return fromGram(net.sampleGram().data().asDouble(), net.samples());       // symmetric: order does not matter
+    }
+
+    /**
+     * The moments from the n x n Gram matrix of the per-sample gradients G_ij = grad f_i^T grad f_j (Eq. 4-7, as
+     * {@link #of} describes): ||mu||^2 = 1^T G 1 / n^2, Tr M = Tr G / n, and Tr Sigma, ||Sigma||_F, ||Sigma||_2 from
+     * the spectrum of (1/n) C G C (LAPACK's symmetric eigensolver), ||Sigma^{1/2} mu||^2 = ||G 1 - mean(G 1)||^2 / n^3.
+     * The ensemble engine hands over each run's Gram matrix of a block's batched products here, so both engines
+     * share this arithmetic. In float64.
+     *
+     * @param values the n^2 entries of G (symmetric, so row- or column-major alike)
+     */
+    public static GradientMoments fromGram(double[] values, int n) {
+        if (values.length != n * n) {
+            throw new IllegalArgumentException("a Gram matrix of " + n + " samples has " + n * n + " values, got "
+                    + values.length);
+        }
         double[][] g = new double[n][n];
         for (int i = 0; i < n; i++) {
             System.arraycopy(values, i * n, g[i], 0, n);
