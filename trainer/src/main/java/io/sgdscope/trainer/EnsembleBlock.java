@@ -85,7 +85,9 @@ final class EnsembleBlock {
      * Runs per block: the setting (at most the runs per worker), or automatically the runs split evenly across
      * the workers — every run then advances in lockstep, iteration by iteration, so that the live cross-run bands
      * cover all runs — but no more than {@link #BYTES_PER_WORKER} (and a quarter of the off-heap limit shared by
-     * the workers) of arrays allow (MNIST-sized data needs ~100 MB per run: a few runs per block).
+     * the workers) of arrays allow (MNIST-sized data needs ~100 MB per run: a few runs per block). The moments and L
+     * add their probe's arrays ({@link EnsembleCurvature#bytesPerRun}: Gauss-10 in float64 ~0.45 MB a run besides the
+     * ~0.1 MB of training, so about 1,900 runs per worker instead of 5,000).
      */
     static int blockSize(TrainerSettings settings, int workers, Dataset dataset, Optional<Dataset> testSet) {
         long budget = Math.min(BYTES_PER_WORKER, org.bytedeco.javacpp.Pointer.maxBytes() / 4 / workers);
@@ -98,8 +100,12 @@ final class EnsembleBlock {
         if (settings.ensembleBlock() > 0) {
             return Math.max(1, Math.min(settings.ensembleBlock(), perWorker));
         }
-        long perRun = BatchedMlp.bytesPerRun(new MlpArchitecture(settings.layers()), settings.precision(),
+        MlpArchitecture architecture = new MlpArchitecture(settings.layers());
+        long perRun = BatchedMlp.bytesPerRun(architecture, settings.precision(),
                 dataset.samples(), testSet.map(Dataset::samples).orElse(0), settings.batchSize());
+        if (settings.curvature().momentsEvery() > 0) {                      // the probe's arrays (EnsembleCurvature)
+            perRun += EnsembleCurvature.bytesPerRun(architecture, settings.precision(), dataset.samples());
+        }
         return (int) Math.max(1, Math.min(perWorker, budget / perRun));
     }
 

@@ -16,7 +16,7 @@ import org.nd4j.linalg.factory.Nd4j;
  *
  * <p><b>Up to {@link GradientMoments#DEFAULT_GRAM_LIMIT} samples</b> (Gauss-k) the block is probed at once
  * ({@link BatchedCurvature}): each run's n x n Gram matrix of the per-sample gradients from batched products, in
- * chunks of {@value #GRAM_CHUNK} runs, and the moments from it by the per-run engine's own arithmetic
+ * chunks of up to {@value #GRAM_CHUNK} runs ({@link #gramChunk}), and the moments from it by the per-run engine's own arithmetic
  * ({@link GradientMoments#fromGram}: exact, LAPACK's eigensolver for ||Sigma||_2); L by
  * {@value RunCurvature#SPECTRAL_NORM_STEPS} Lanczos steps in lockstep for every run ({@link BatchedLanczos}), one
  * batched Hessian-vector product (R-operator) per step, each run started from the sum of its previous top and
@@ -35,8 +35,32 @@ import org.nd4j.linalg.factory.Nd4j;
  */
 final class EnsembleCurvature {
 
-    /** Runs whose Gram matrices are formed at once (three [runs, n, n] arrays: ~7.7 MB at n = 100). */
+    /** Runs whose Gram matrices are formed at once at most (three [runs, n, n] arrays: ~7.7 MB at n = 100). */
     static final int GRAM_CHUNK = 32;
+
+    /** What the Gram matrices of one chunk may take at most: 64 MiB (n = 2048: one run at a time). */
+    static final long GRAM_CHUNK_BYTES = 64L << 20;
+
+    /** Runs per chunk of Gram matrices for n samples: {@value #GRAM_CHUNK}, fewer where their arrays would pass 64 MiB. */
+    static int gramChunk(int n) {
+        long perRun = 3L * 8 * n * n;                                   // the two products' arrays and the heap copy
+        return (int) Math.max(1, Math.min(GRAM_CHUNK, GRAM_CHUNK_BYTES / perRun));
+    }
+
+    /**
+     * About how many bytes the probe adds per run of a block (in the block size's memory bound,
+     * {@link EnsembleBlock#blockSize}): {@link BatchedCurvature}'s arrays in the network's type and the Lanczos
+     * vectors and softmax parts on the heap in float64.
+     */
+    static long bytesPerRun(io.sgdscope.trainer.model.MlpArchitecture architecture,
+                            io.sgdscope.trainer.model.Precision precision, int samples) {
+        if (samples > GradientMoments.DEFAULT_GRAM_LIMIT) {
+            return 3L * 8 * architecture.parameterCount();               // the per-run path: a probe's warm starts
+        }
+        return BatchedCurvature.bytesPerRun(architecture, precision, samples)
+                + 8L * (3L * samples * architecture.classes()
+                + (RunCurvature.SPECTRAL_NORM_STEPS + 5L) * architecture.parameterCount());
+    }
 
     private final TrainerSettings settings;
     private final BatchedMlp model;
@@ -166,10 +190,11 @@ final class EnsembleCurvature {
             warmStarts = new double[runs * batched.parameterCount()];
         }
         batched.freeze();
-        double[] grams = new double[Math.min(GRAM_CHUNK, runs) * n * n];
+        int chunk = gramChunk(n);
+        double[] grams = new double[Math.min(chunk, runs) * n * n];
         double[] gram = new double[n * n];
-        for (int from = 0; from < runs; from += GRAM_CHUNK) {
-            int to = Math.min(runs, from + GRAM_CHUNK);
+        for (int from = 0; from < runs; from += chunk) {
+            int to = Math.min(runs, from + chunk);
             batched.sampleGrams(from, to, grams);
             for (int r = from; r < to; r++) {
                 if (probe[r]) {

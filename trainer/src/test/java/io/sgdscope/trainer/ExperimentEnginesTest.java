@@ -299,6 +299,10 @@ class ExperimentEnginesTest {
         long gib = EnsembleBlock.BYTES_PER_WORKER;
         // Gauss-10 in float64: ~100 KB per run, so 5,000 runs per worker fit in 1 GiB and train in lockstep ...
         assertEquals(5_000, EnsembleBlock.blockSize(tenThousand, 2, gauss, java.util.Optional.empty(), gib));
+        // With the moments and L every 10 the probe's arrays (~0.45 MB a run) leave room for about 1,900 per worker ...
+        int probed = EnsembleBlock.blockSize(tenThousand.toBuilder().curvature(CurvatureSettings.off().withMomentsEvery(10))
+                .build(), 2, gauss, java.util.Optional.empty(), gib);
+        assertTrue(probed > 1_500 && probed < 2_500, "block with the probe " + probed);
         // ... and a tenth of that budget holds about a fifth of them.
         int tight = EnsembleBlock.blockSize(tenThousand, 2, gauss, java.util.Optional.empty(), gib / 10);
         assertTrue(tight > 500 && tight < 2_000, "block " + tight);

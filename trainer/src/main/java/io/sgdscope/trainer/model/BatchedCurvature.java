@@ -129,6 +129,19 @@ public final class BatchedCurvature {
         inputGram = x.mmul(x.transpose()).dup('c').data().asDouble();       // a_0,i^T a_0,j + 1 (ones column)
     }
 
+    /**
+     * About how many bytes of arrays in the network's type one run takes here: the signals, R-operator passes and
+     * their scratch (about seven arrays of n values per unit) and the direction and product (2 p).
+     */
+    public static long bytesPerRun(MlpArchitecture architecture, Precision precision, int samples) {
+        long units = 0;
+        for (int l = 0; l < architecture.depth(); l++) {
+            units += architecture.fanOut(l);
+        }
+        long values = 7L * samples * units + 3L * architecture.parameterCount();
+        return values * (precision == Precision.FLOAT64 ? 8 : 4);
+    }
+
     /** The first {@code rows} rows of layer l's [in_l + 1, out_l] block of every run's vector in an [R, p] array, a view. */
     private INDArray block(INDArray flat, int l, int rows) {
         int out = architecture.fanOut(l);
