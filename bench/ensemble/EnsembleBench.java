@@ -33,7 +33,8 @@ import org.apache.kafka.clients.admin.NewTopic;
  * training accuracy, the minibatch loss, ||g_t|| and cos(g_t, g_{t-1}) of every run at every iteration
  * (the ensemble engine publishes them as one IterationFrame per block and iteration).
  *
- * <p>Usage: {@code EnsembleBench R compute|publish|publish-to=HOST:PORT [float32|float64] [workers] [block] [ensemble|per-run]};
+ * <p>Usage: {@code EnsembleBench R compute|publish|publish-to=HOST:PORT [float32|float64] [workers] [block] [ensemble|per-run]}
+ * ({@code -Dbench.momentsEvery=N} adds the moments of Eq. 4-7 and L every N iterations; RESULT says which);
  * blocks of 500 runs by default (the fastest here; 0 = the trainer's automatic lockstep blocks, ~6 % slower)
  * (the last one compares the per-run engine, one network per run, on the same work). {@code compute}
  * hands the records to a sink that drops them; {@code publish} starts an embedded Kafka broker (KRaft,
@@ -55,6 +56,9 @@ public final class EnsembleBench {
     /** Process CPU time when the timed span began (see loopStart). */
     private static final java.util.concurrent.atomic.AtomicLong loopStartCpu = new java.util.concurrent.atomic.AtomicLong();
 
+    /** -Dbench.momentsEvery=N: the moments of Eq. 4-7 and L every N iterations (0, the default: none). */
+    private static final int MOMENTS_EVERY = Integer.getInteger("bench.momentsEvery", 0);
+
     public static void main(String[] args) throws Exception {
         int runs = Integer.parseInt(args[0]);
         String mode = args[1];
@@ -71,7 +75,7 @@ public final class EnsembleBench {
                 .testEvery(0)
                 .precision(precision)
                 .workers(workers)
-                .curvature(CurvatureSettings.off())
+                .curvature(CurvatureSettings.off().withMomentsEvery(MOMENTS_EVERY))
                 .engine(engine)
                 .ensembleBlock(block)
                 .build();
@@ -281,9 +285,9 @@ public final class EnsembleBench {
         double[] sorted = Arrays.stream(finalLoss).filter(Double::isFinite).sorted().toArray();
         double median = sorted.length == 0 ? Double.NaN : sorted[sorted.length / 2];
         System.out.printf(Locale.ROOT, "RESULT runs=%d mode=%s seconds=%.2f dtype=%s engine=%s experiment_seconds=%.2f "
-                        + "cpu_seconds=%.2f cpu_us_per_run_iteration=%.4f%n", runs, mode, seconds, precision.id(),
-                result.settings().engine().id(), experimentSeconds, cpuSeconds,
-                cpuSeconds * 1e6 / ((double) runs * result.settings().iterations()));
+                        + "cpu_seconds=%.2f cpu_us_per_run_iteration=%.4f moments_every=%d%n", runs, mode, seconds,
+                precision.id(), result.settings().engine().id(), experimentSeconds, cpuSeconds,
+                cpuSeconds * 1e6 / ((double) runs * result.settings().iterations()), MOMENTS_EVERY);
         System.out.printf(Locale.ROOT, "CHECK median_final_loss=%.6f diverged_runs=%d completed_runs=%d sent=%d dropped=%d%n",
                 median, result.count(RunStatus.DIVERGED), result.count(RunStatus.COMPLETED), sent, dropped);
         long ended = result.count(RunStatus.DIVERGED) + result.count(RunStatus.COMPLETED);

@@ -46,10 +46,11 @@ class BadInputIT {
     }
 
     @Test
-    void curvatureProbesOnTheEnsembleEngineAreABadArgument() throws Exception {
-        assertOneLine(2, "sgdscope train: the ensemble engine trains vanilla SGD without curvature probes, snapshots or "
-                + "checkpoints; moments-every 10 needs engine per-run (see 'sgdscope train --help')",
-                "train", "--engine", "ensemble", "--moments-every", "10");
+    void spectrumSnapshotsOnTheEnsembleEngineAreABadArgument() throws Exception {
+        assertOneLine(2, "sgdscope train: the ensemble engine trains vanilla SGD with the moments and L (moments-every) "
+                + "but without spectra, snapshots or checkpoints; spectrum-every 200 needs engine per-run "
+                + "(see 'sgdscope train --help')",
+                "train", "--engine", "ensemble", "--spectrum-every", "200");
     }
 
     @Test

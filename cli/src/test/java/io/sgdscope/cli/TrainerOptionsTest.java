@@ -61,13 +61,14 @@ class TrainerOptionsTest {
     }
 
     @Test
-    void theEnsembleEngineTurnsTheCurvatureProbesOffByDefaultAndRefusesThemWhenAsked() {
+    void theEnsembleEngineTurnsTheCurvatureProbesOffByDefaultTakesTheMomentsAndRefusesSpectraWhenAsked() {
         TrainerSettings ensemble = settings("--engine", "ensemble", "--ensemble-block", "250", "--runs", "1000");
         assertEquals(io.sgdscope.trainer.Engine.ENSEMBLE, ensemble.engine());
         assertEquals(250, ensemble.ensembleBlock());
         assertEquals(0, ensemble.curvature().momentsEvery());
         assertEquals(0, ensemble.curvature().spectrumEvery());
-        assertTrue(badArgument("--engine", "ensemble", "--moments-every", "10").contains("moments-every 10 needs engine per-run"));
+        assertEquals(10, settings("--engine", "ensemble", "--moments-every", "10").curvature().momentsEvery());
+        assertTrue(badArgument("--engine", "ensemble", "--spectrum-every", "200").contains("spectrum-every 200 needs engine per-run"));
         assertTrue(badArgument("--engine", "ensemble", "--optimizer", "adam").contains("optimizer adam"));
         assertTrue(badArgument("--engine", "batched").contains("unknown engine 'batched'"));
         assertTrue(badArgument("--engine", "ensemble", "--ensemble-block", "-1").contains("ensemble block"));

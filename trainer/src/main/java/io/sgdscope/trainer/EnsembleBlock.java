@@ -28,7 +28,9 @@ import java.util.function.BooleanSupplier;
  * training set, the test set when due, the minibatch loss, eta, ||g_t|| and cos(g_t, g_{t-1}), Fig. 8),
  * equal up to rounding (ExperimentEnginesTest compares them in float64) — not as one IterationMetrics per run
  * but as one {@link Frame} per iteration for the block's runs still going, its columns filled straight from the
- * batched results ({@link RunRecords#frame}). Every frame of the block goes out under one key, its first run's id
+ * batched results ({@link RunRecords#frame}). Every {@code momentsEvery} iterations the frame also carries the
+ * moments of Eq. 4-7 and L (Eq. 6) of every run, probed for the whole block at once ({@link EnsembleCurvature}), the
+ * values the per-run engine publishes. Every frame of the block goes out under one key, its first run's id
  * (RunStarted.frameKey and RunFinished.frameKey of each run say so), so that all of them land in one partition,
  * in order; a block larger than {@link #runsPerFrame} is cut into fixed slices, each with its own frames and key.
  * A run whose loss or gradient is non-finite ends as DIVERGED right after the frame with its values, with its
@@ -83,7 +85,9 @@ final class EnsembleBlock {
      * Runs per block: the setting (at most the runs per worker), or automatically the runs split evenly across
      * the workers — every run then advances in lockstep, iteration by iteration, so that the live cross-run bands
      * cover all runs — but no more than {@link #BYTES_PER_WORKER} (and a quarter of the off-heap limit shared by
-     * the workers) of arrays allow (MNIST-sized data needs ~100 MB per run: a few runs per block).
+     * the workers) of arrays allow (MNIST-sized data needs ~100 MB per run: a few runs per block). The moments and L
+     * add their probe's arrays ({@link EnsembleCurvature#bytesPerRun}: Gauss-10 in float64 ~0.45 MB a run besides the
+     * ~0.1 MB of training, so about 1,900 runs per worker instead of 5,000).
      */
     static int blockSize(TrainerSettings settings, int workers, Dataset dataset, Optional<Dataset> testSet) {
         long budget = Math.min(BYTES_PER_WORKER, org.bytedeco.javacpp.Pointer.maxBytes() / 4 / workers);
@@ -96,8 +100,12 @@ final class EnsembleBlock {
         if (settings.ensembleBlock() > 0) {
             return Math.max(1, Math.min(settings.ensembleBlock(), perWorker));
         }
-        long perRun = BatchedMlp.bytesPerRun(new MlpArchitecture(settings.layers()), settings.precision(),
+        MlpArchitecture architecture = new MlpArchitecture(settings.layers());
+        long perRun = BatchedMlp.bytesPerRun(architecture, settings.precision(),
                 dataset.samples(), testSet.map(Dataset::samples).orElse(0), settings.batchSize());
+        if (settings.curvature().momentsEvery() > 0) {                      // the probe's arrays (EnsembleCurvature)
+            perRun += EnsembleCurvature.bytesPerRun(architecture, settings.precision(), dataset.samples());
+        }
         return (int) Math.max(1, Math.min(perWorker, budget / perRun));
     }
 
@@ -148,11 +156,12 @@ final class EnsembleBlock {
     /**
      * Runs per frame: the whole block up to {@link #MAX_FRAME_RUNS}, and fewer if its frame would exceed
      * {@link #FRAME_BYTES}; a larger block publishes one frame per slice of this many runs, each under its own key.
-     * A run takes its id (a length varint, then UTF-8) and at most 73 bytes of columns (5 doubles, 4 optional
-     * doubles with their union index, the batch size as a varint).
+     * A run takes its id (a length varint, then UTF-8) and at most 145 bytes of columns (5 doubles, 12 optional
+     * doubles with their union index — the test set's, cos(g_t, g_{t-1}), the moments, L and the probe time — and
+     * the batch size as a varint).
      */
     static int runsPerFrame(String runId) {
-        int perRun = 2 + runId.getBytes(java.nio.charset.StandardCharsets.UTF_8).length + 73;
+        int perRun = 2 + runId.getBytes(java.nio.charset.StandardCharsets.UTF_8).length + 145;
         return Math.max(1, Math.min(MAX_FRAME_RUNS, FRAME_BYTES / perRun));
     }
 
@@ -207,7 +216,18 @@ final class EnsembleBlock {
     }
 
     private void train(BatchedMlp model, MinibatchSampler[] samplers) {
+        EnsembleCurvature curvature = new EnsembleCurvature(settings, model, dataset, seeds);
+        try {
+            train(model, samplers, curvature);
+        } finally {
+            curvature.close();
+        }
+    }
+
+    private void train(BatchedMlp model, MinibatchSampler[] samplers, EnsembleCurvature curvature) {
         int m = settings.batchSize();
+        boolean[] probe = new boolean[runs];
+        String[] probeFailures = new String[runs];
         double eta = settings.learningRate();
         double[] dot = new double[runs];
         double[] previousNorm = new double[runs];
@@ -257,7 +277,19 @@ final class EnsembleBlock {
                     }
                 }
             }
-            publish(t, eta, loss, accuracy, minibatchLoss, norm, sgCosPrev, sgCosMissing, testLoss, testAccuracy);
+            for (int r = 0; r < runs; r++) {
+                probe[r] = !finished[r] && Double.isFinite(loss[r]);                // as the per-run engine
+            }
+            EnsembleCurvature.Columns moments = curvature.at(t, probe, probeFailures);   // Eq. 4-7 and L, at theta_t
+            for (int r = 0; r < runs; r++) {
+                if (probeFailures[r] != null) {                                     // as a per-run probe's exception
+                    status[r] = RunStatus.FAILED;
+                    message[r] = probeFailures[r];
+                    finish(r);                                                      // left out of frame t
+                }
+            }
+            publish(t, eta, loss, accuracy, minibatchLoss, norm, sgCosPrev, sgCosMissing, testLoss, testAccuracy,
+                    moments);
             for (int r = 0; r < runs; r++) {
                 if (!finished[r]) {
                     String divergence = TrainingRun.divergence(t, loss[r], minibatchLoss[r], norm[r]);
@@ -292,7 +324,8 @@ final class EnsembleBlock {
      * inside the whole training loop.
      */
     private void publish(int t, double eta, double[] loss, double[] accuracy, double[] minibatchLoss, double[] sgNorm,
-                         double[] sgCosPrev, boolean[] sgCosMissing, double[] testLoss, double[] testAccuracy) {
+                         double[] sgCosPrev, boolean[] sgCosMissing, double[] testLoss, double[] testAccuracy,
+                         EnsembleCurvature.Columns moments) {
         for (int s = 0; s < sliceKeys.length; s++) {
             int[] live = liveRuns(s);
             if (live.length == 0) {
@@ -301,11 +334,11 @@ final class EnsembleBlock {
             Frame frame;
             if (live.length == runs) {                                                   // every run, in order
                 frame = records.frame(runIds, t, loss, accuracy, minibatchLoss, eta, sgNorm, sgCosPrev, sgCosMissing,
-                        testLoss, testAccuracy);
+                        testLoss, testAccuracy, moments);
             } else {
                 frame = records.frame(sliceRunIds[s], t, pick(loss, live), pick(accuracy, live),
                         pick(minibatchLoss, live), eta, pick(sgNorm, live), pick(sgCosPrev, live), pick(sgCosMissing, live),
-                        pick(testLoss, live), pick(testAccuracy, live));
+                        pick(testLoss, live), pick(testAccuracy, live), moments == null ? null : moments.pick(live));
             }
             sink.frame(sliceKeys[s], frame);
             for (int r : live) {

@@ -185,7 +185,8 @@ final class RunRecords {
      * The frame of iteration t of several runs trained together (the ensemble engine), all at theta_t before the
      * update: element i of each array belongs to {@code runIds[i]}, with the meaning of the IterationMetrics field
      * of the same name ({@link #iteration}). The arrays are taken as they are (not copied): the caller must not
-     * change them afterwards. The curvature columns are absent (the ensemble engine computes none).
+     * change them afterwards. The curvature columns (the moments of Eq. 4-7, L, the probe time) are present at the
+     * iterations the block probed, absent at the others.
      *
      * @param loss          f(theta_t) on the full training set (Eq. 3)
      * @param trainAccuracy accuracy on the full training set at theta_t
@@ -196,9 +197,12 @@ final class RunRecords {
      * @param sgCosMissing  true where a run has none (a zero gradient); null when every run has one
      * @param testLoss      f on the held-out set, null when not evaluated at t
      * @param testAccuracy  accuracy on the held-out set, null when not evaluated at t
+     * @param curvature     the moments, L and probe time of these runs ({@link EnsembleCurvature}), null when not
+     *                      computed at t
      */
     Frame frame(String[] runIds, int t, double[] loss, double[] trainAccuracy, double[] minibatchLoss, double stepSize,
-                double[] sgNorm, double[] sgCosPrev, boolean[] sgCosMissing, double[] testLoss, double[] testAccuracy) {
+                double[] sgNorm, double[] sgCosPrev, boolean[] sgCosMissing, double[] testLoss, double[] testAccuracy,
+                EnsembleCurvature.Columns curvature) {
         int n = runIds.length;
         if (stepSizeColumn.length != n || stepSizeColumn.length > 0 && stepSizeColumn[0] != stepSize) {
             stepSizeColumn = new double[n];
@@ -220,14 +224,29 @@ final class RunRecords {
                 case TRAIN_ACCURACY -> trainAccuracy;
                 case TEST_LOSS -> testLoss;
                 case TEST_ACCURACY -> testAccuracy;
-                // Not computed by the ensemble engine: the moments (Eq. 4-7), L (Eq. 6), the probe time.
-                case GRAD_NORM_SQ, TRACE_M, TRACE_SIGMA, SIGMA_FROBENIUS, SIGMA_SPECTRAL, SIGMA_HALF_MU_NORM,
-                        HESSIAN_SPECTRAL_NORM, PROBE_SECONDS -> null;
+                case GRAD_NORM_SQ -> curvature == null ? null : curvature.gradNormSq();          // Eq. 4
+                case TRACE_M -> curvature == null ? null : curvature.traceM();                    // Eq. 7
+                case TRACE_SIGMA -> curvature == null ? null : curvature.traceSigma();            // Eq. 5
+                case SIGMA_FROBENIUS -> curvature == null ? null : curvature.sigmaFrobenius();
+                case SIGMA_SPECTRAL -> curvature == null ? null : curvature.sigmaSpectral();
+                case SIGMA_HALF_MU_NORM -> curvature == null ? null : curvature.sigmaHalfMuNorm();
+                case HESSIAN_SPECTRAL_NORM -> curvature == null ? null : curvature.hessianSpectralNorm();   // Eq. 6
+                case PROBE_SECONDS -> curvature == null ? null : curvature.probeSeconds();
             };
             if (values != null) {
-                frame.column(column, values, column == FrameColumn.SG_COS_PREV ? sgCosMissing : null);
+                boolean[] missing = column == FrameColumn.SG_COS_PREV ? sgCosMissing
+                        : isCurvature(column) ? curvature.missingOrNull() : null;
+                frame.column(column, values, missing);
             }
         }
         return frame.build();
+    }
+
+    private static boolean isCurvature(FrameColumn column) {
+        return switch (column) {
+            case GRAD_NORM_SQ, TRACE_M, TRACE_SIGMA, SIGMA_FROBENIUS, SIGMA_SPECTRAL, SIGMA_HALF_MU_NORM,
+                    HESSIAN_SPECTRAL_NORM, PROBE_SECONDS -> true;
+            default -> false;
+        };
     }
 }

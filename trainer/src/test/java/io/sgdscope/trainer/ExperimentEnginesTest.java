@@ -48,14 +48,11 @@ class ExperimentEnginesTest {
     }
 
     /**
-     * Fields the ensemble engine does not compute (it refuses the curvature probes, and RunFinished's Corollary 4
-     * terms need a curvature pass per run): it must publish them as null. Every other field of every record is
-     * compared.
+     * Fields the ensemble engine does not compute (RunFinished's Corollary 4 terms need a curvature pass per run): it
+     * must publish them as null. Every other field of every record is compared, the moments of Eq. 4-7 and L
+     * included.
      */
     private static final Set<String> PER_RUN_ENGINE_ONLY = Set.of(
-            "IterationMetrics.gradNormSq", "IterationMetrics.traceM", "IterationMetrics.traceSigma",
-            "IterationMetrics.sigmaFrobenius", "IterationMetrics.sigmaSpectral", "IterationMetrics.sigmaHalfMuNorm",
-            "IterationMetrics.hessianSpectralNorm", "IterationMetrics.probeSeconds",
             "RunFinished.hessianDiagonalMethod", "RunFinished.priorSigma", "RunFinished.effectiveCurvature",
             "RunFinished.weightedFrobenius", "RunFinished.generalizationBound");
 
@@ -67,7 +64,7 @@ class ExperimentEnginesTest {
 
     /** Wall-clock fields: each engine publishes its own time; only their presence is compared. */
     private static final Set<String> WALL_CLOCK = Set.of("RunStarted.startedAtMillis", "IterationMetrics.timestampMillis",
-            "RunFinished.finishedAtMillis", "RunFinished.durationSeconds");
+            "IterationMetrics.probeSeconds", "RunFinished.finishedAtMillis", "RunFinished.durationSeconds");
 
     /** Settings that name the engine itself, and so differ by design. */
     private static final Set<String> ENGINE_SETTINGS = Set.of("engine", "ensembleBlock");
@@ -129,8 +126,9 @@ class ExperimentEnginesTest {
 
     @Test
     void theEnsembleGivesRunForRunTheRecordsOfRunsTrainedOneAtATime() {
-        // 7 runs in blocks of 3 (3 + 3 + 1) on 2 workers, with the test set every 10 iterations.
-        TrainerSettings perRun = settings(7, 200).build();
+        // 7 runs in blocks of 3 (3 + 3 + 1) on 2 workers, with the test set every 10 iterations and the moments and
+        // L every 10 (a block probes its runs at once: Gram matrices and Hessian-vector products batched).
+        TrainerSettings perRun = settings(7, 200).curvature(CurvatureSettings.off().withMomentsEvery(10)).build();
         TrainerSettings ensemble = perRun.toBuilder().engine(Engine.ENSEMBLE).ensembleBlock(3).build();
         InMemoryTelemetrySink expected = train(perRun);
         InMemoryTelemetrySink actual = train(ensemble);
@@ -149,14 +147,16 @@ class ExperimentEnginesTest {
             for (int t = 0; t < a.size(); t++) {
                 assertEquals(t, b.get(t).getIteration());
                 assertSameFields(a.get(t), b.get(t), runId + " t = " + t, published);
+                assertEquals(t % 10 == 0, b.get(t).getHessianSpectralNorm() != null, "L at t = 0, 10, 20, ...");
+                assertEquals(t % 10 == 0, b.get(t).getProbeSeconds() != null, "probe time with the moments");
             }
             RunFinished g = actual.finished(runId).orElseThrow();
             assertSameFields(expected.finished(runId).orElseThrow(), g, runId, published);
             assertEquals(RunStatus.COMPLETED, g.getStatus());
         }
         // Every field of the three schemas that both engines publish was compared with a value in it at least
-        // once, so a field that neither engine fills (a new field forgotten in RunRecords) fails here too. (The
-        // per-run engine's curvature fields are off here; CurvatureTelemetryTest checks what they carry.)
+        // once, so a field that neither engine fills (a new field forgotten in RunRecords) fails here too.
+        // (CurvatureTelemetryTest checks what the per-run engine's curvature fields carry.)
         for (Schema schema : List.of(RunStarted.getClassSchema(), IterationMetrics.getClassSchema(),
                 RunFinished.getClassSchema())) {
             for (Schema.Field field : schema.getFields()) {
@@ -299,6 +299,10 @@ class ExperimentEnginesTest {
         long gib = EnsembleBlock.BYTES_PER_WORKER;
         // Gauss-10 in float64: ~100 KB per run, so 5,000 runs per worker fit in 1 GiB and train in lockstep ...
         assertEquals(5_000, EnsembleBlock.blockSize(tenThousand, 2, gauss, java.util.Optional.empty(), gib));
+        // With the moments and L every 10 the probe's arrays (~0.45 MB a run) leave room for about 1,900 per worker ...
+        int probed = EnsembleBlock.blockSize(tenThousand.toBuilder().curvature(CurvatureSettings.off().withMomentsEvery(10))
+                .build(), 2, gauss, java.util.Optional.empty(), gib);
+        assertTrue(probed > 1_500 && probed < 2_500, "block with the probe " + probed);
         // ... and a tenth of that budget holds about a fifth of them.
         int tight = EnsembleBlock.blockSize(tenThousand, 2, gauss, java.util.Optional.empty(), gib / 10);
         assertTrue(tight > 500 && tight < 2_000, "block " + tight);
@@ -317,7 +321,7 @@ class ExperimentEnginesTest {
     @Test
     void theLargestFrameAnEnsembleBlockPublishesStaysBelowTheRecordLimit() {
         assertEquals(EnsembleBlock.MAX_FRAME_RUNS, EnsembleBlock.runsPerFrame("g10-ensemble-r99999"));
-        // Every column the ensemble fills, the test set's included, for as many runs as one frame may hold, with
+        // Every column the ensemble fills, the test set's and the moments' included, for as many runs as one frame may hold, with
         // run ids as long as the id rule allows (100 characters).
         String id = "e".repeat(93) + "-r99999";
         int n = EnsembleBlock.runsPerFrame(id);
@@ -329,7 +333,10 @@ class ExperimentEnginesTest {
         RunRecords records = new RunRecords(settings(1, 1).batchSize(100).build(),
                 io.sgdscope.trainer.data.GaussK.generate(io.sgdscope.trainer.data.GaussKSettings.GAUSS_10),
                 new Provenance("CPU", "a CPU", "a host", Map.of()));
-        Frame frame = records.frame(runIds, 1, values, values, values, 0.1, values, values, null, values, values);
+        EnsembleCurvature.Columns curvature = new EnsembleCurvature.Columns(values, values, values, values, values,
+                values, values, values, new boolean[n]);
+        Frame frame = records.frame(runIds, 1, values, values, values, 0.1, values, values, null, values, values,
+                curvature);
         int bytes = io.sgdscope.schemas.serde.TelemetrySerdes.frames().serialize(io.sgdscope.schemas.Topics.ITERATIONS, frame).length;
         assertTrue(bytes <= EnsembleBlock.FRAME_BYTES, bytes + " bytes");
         assertTrue(EnsembleBlock.FRAME_BYTES < 1024 * 1024 - 1024, "below max.request.size and message.max.bytes");
@@ -339,7 +346,12 @@ class ExperimentEnginesTest {
     void theEnsembleEngineRefusesWhatOnlyThePerRunEngineDoes(@TempDir Path checkpoints) {
         TrainerSettings.Builder ensemble = settings(4, 10).engine(Engine.ENSEMBLE);
         assertTrue(assertThrows(IllegalArgumentException.class,
-                () -> ensemble.curvature(CurvatureSettings.defaults()).build()).getMessage().contains("moments-every"));
+                () -> ensemble.curvature(CurvatureSettings.defaults()).build()).getMessage().contains("spectrum-every 200"));
+        assertEquals(10, settings(4, 10).engine(Engine.ENSEMBLE).curvature(CurvatureSettings.off().withMomentsEvery(10))
+                .build().curvature().momentsEvery(), "the moments and L are the ensemble's too");
+        assertTrue(assertThrows(IllegalArgumentException.class,
+                () -> settings(4, 10).engine(Engine.ENSEMBLE).curvature(CurvatureSettings.off()
+                        .withSnapshots(java.util.List.of(5), checkpoints)).build()).getMessage().contains("snapshot-at"));
         assertTrue(assertThrows(IllegalArgumentException.class,
                 () -> settings(4, 10).engine(Engine.ENSEMBLE).optimizer(OptimizerSettings.named("adam")).build())
                 .getMessage().contains("optimizer adam"));

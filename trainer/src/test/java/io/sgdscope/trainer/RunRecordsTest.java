@@ -145,32 +145,45 @@ class RunRecordsTest {
         boolean[] sgCosMissing = {false, false, true};                  // a zero gradient has no direction
         double[] testLoss = {0.55, 0.56, 0.57};
         double[] testAccuracy = {0.85, 0.86, 0.87};
+        // The moments and L of runs 4 and 7; run 5 (a non-finite loss) was not probed.
+        GradientMoments[] moments = {new GradientMoments(1, 2, 3, 4, 5, 6), null,
+                new GradientMoments(0.1, 0.2, 0.3, 0.4, 0.5, 0.6)};
+        double[] l = {7, Double.NaN, 0.7};
+        double[] probeSeconds = {0.01, Double.NaN, 0.01};
+        EnsembleCurvature.Columns curvature = new EnsembleCurvature.Columns(new double[] {1, Double.NaN, 0.1},
+                new double[] {2, Double.NaN, 0.2}, new double[] {3, Double.NaN, 0.3}, new double[] {4, Double.NaN, 0.4},
+                new double[] {5, Double.NaN, 0.5}, new double[] {6, Double.NaN, 0.6}, l, probeSeconds,
+                new boolean[] {false, true, false});
         Frame frame = records.frame(runIds, 3, loss, accuracy, minibatchLoss, 0.1, sgNorm, sgCosPrev, sgCosMissing,
-                testLoss, testAccuracy);
+                testLoss, testAccuracy, curvature);
         assertEquals(List.of(runIds), frame.runIds());
         assertEquals("records", frame.experimentId());
         assertEquals(3, frame.iteration());
         Double[] cos = {0.25, -0.5, null};
         for (int i = 0; i < runIds.length; i++) {
+            RunCurvature.Measured measured = moments[i] == null ? RunCurvature.Measured.NOTHING
+                    : new RunCurvature.Measured(moments[i], l[i], probeSeconds[i], null, l[i], null, null);
             IterationMetrics alone = records.iteration(runIds[i], 3, loss[i], accuracy[i], minibatchLoss[i], 0.1,
-                    sgNorm[i], cos[i], testLoss[i], testAccuracy[i], RunCurvature.Measured.NOTHING);
+                    sgNorm[i], cos[i], testLoss[i], testAccuracy[i], measured);
             IterationMetrics row = frame.row(i);
             alone.setTimestampMillis(row.getTimestampMillis());         // each made at its own time
             assertEquals(alone.toString(), row.toString(), runIds[i]);   // every field, NaN included
         }
-        for (FrameColumn curvature : List.of(FrameColumn.GRAD_NORM_SQ, FrameColumn.TRACE_M, FrameColumn.TRACE_SIGMA,
-                FrameColumn.SIGMA_FROBENIUS, FrameColumn.SIGMA_SPECTRAL, FrameColumn.SIGMA_HALF_MU_NORM,
-                FrameColumn.HESSIAN_SPECTRAL_NORM, FrameColumn.PROBE_SECONDS)) {
-            assertFalse(frame.has(curvature), curvature + ": the ensemble computes no curvature");
-        }
+        assertNull(frame.row(1).getHessianSpectralNorm(), "an unprobed run has no L");
+        assertEquals(0.7, frame.row(2).getHessianSpectralNorm());
         assertTrue(frame.has(FrameColumn.SG_COS_PREV) && frame.has(FrameColumn.TEST_LOSS));
     }
 
     @Test
-    void aFrameWithoutCosinesOrTestSetLeavesThoseColumnsOut() {
+    void aFrameWithoutCosinesTestSetOrProbeLeavesThoseColumnsOut() {
         Frame frame = records.frame(new String[] {"records-r00000", "records-r00001"}, 0, new double[] {2.3, 2.4},
-                new double[] {0.1, 0.2}, new double[] {2.5, 2.6}, 0.1, new double[] {3, 4}, null, null, null, null);
+                new double[] {0.1, 0.2}, new double[] {2.5, 2.6}, 0.1, new double[] {3, 4}, null, null, null, null, null);
         assertFalse(frame.has(FrameColumn.SG_COS_PREV));
+        for (FrameColumn curvature : List.of(FrameColumn.GRAD_NORM_SQ, FrameColumn.TRACE_M, FrameColumn.TRACE_SIGMA,
+                FrameColumn.SIGMA_FROBENIUS, FrameColumn.SIGMA_SPECTRAL, FrameColumn.SIGMA_HALF_MU_NORM,
+                FrameColumn.HESSIAN_SPECTRAL_NORM, FrameColumn.PROBE_SECONDS)) {
+            assertFalse(frame.has(curvature), curvature + ": not probed at this iteration");
+        }
         assertFalse(frame.has(FrameColumn.TEST_LOSS));
         assertFalse(frame.has(FrameColumn.TEST_ACCURACY));
         for (IterationMetrics row : frame.rows()) {

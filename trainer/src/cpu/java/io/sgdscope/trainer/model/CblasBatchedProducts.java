@@ -42,16 +42,15 @@ public final class CblasBatchedProducts implements BatchedProducts {
             throw new IllegalArgumentException("shapes do not match: " + java.util.Arrays.toString(a.shape()) + " x "
                     + java.util.Arrays.toString(b.shape()) + " -> " + java.util.Arrays.toString(c.shape()));
         }
-        // Views are fine: each matrix starts at offset + r * stride(0), its rows stride(1) apart.
+        // Views are fine: each matrix starts r * stride(0) after the view's first element, its rows stride(1) apart.
+        // A view's data().addressPointer() already points at that first element (its offset included), so the
+        // offset is not added again.
         int lda = (int) a.stride(a.rank() - 2);
         int ldb = (int) b.stride(1);
         int ldc = (int) c.stride(1);
         long strideA = shared ? 0 : a.stride(0);
         long strideB = b.stride(0);
         long strideC = c.stride(0);
-        long offsetA = a.offset();
-        long offsetB = b.offset();
-        long offsetC = c.offset();
         int opA = transposeA ? CblasTrans : CblasNoTrans;
         int opB = transposeB ? CblasTrans : CblasNoTrans;
         if (c.dataType() == DataType.DOUBLE) {
@@ -59,9 +58,9 @@ public final class CblasBatchedProducts implements BatchedProducts {
             DoublePointer pb = new DoublePointer(b.data().addressPointer());
             DoublePointer pc = new DoublePointer(c.data().addressPointer());
             for (int r = 0; r < runs; r++) {
-                pa.position(offsetA + r * strideA);
-                pb.position(offsetB + r * strideB);
-                pc.position(offsetC + r * strideC);
+                pa.position(r * strideA);
+                pb.position(r * strideB);
+                pc.position(r * strideC);
                 cblas_dgemm(CblasRowMajor, opA, opB, m, n, k, 1.0, pa, lda, pb, ldb, 0.0, pc, ldc);
             }
         } else if (c.dataType() == DataType.FLOAT) {
@@ -69,9 +68,9 @@ public final class CblasBatchedProducts implements BatchedProducts {
             FloatPointer pb = new FloatPointer(b.data().addressPointer());
             FloatPointer pc = new FloatPointer(c.data().addressPointer());
             for (int r = 0; r < runs; r++) {
-                pa.position(offsetA + r * strideA);
-                pb.position(offsetB + r * strideB);
-                pc.position(offsetC + r * strideC);
+                pa.position(r * strideA);
+                pb.position(r * strideB);
+                pc.position(r * strideC);
                 cblas_sgemm(CblasRowMajor, opA, opB, m, n, k, 1f, pa, lda, pb, ldb, 0f, pc, ldc);
             }
         } else {

@@ -40,14 +40,13 @@ public record GradientMoments(double gradNormSq, double traceM, double traceSigm
     }
 
     private static GradientMoments fromGram(NetworkCurvature net) {
-        return ofGram(net.sampleGram());
+        return fromGram(net.sampleGram().data().asDouble(), net.samples());       // symmetric: order does not matter
     }
 
     /**
-     * The moments from the n x n Gram matrix G = J J^T of n per-sample gradients (G_ij = grad f_i^T grad f_j),
-     * however it was obtained (e.g. from explicit per-sample gradients): ||mu||^2 = 1^T G 1 / n^2 (Eq. 4),
-     * Tr M = Tr G / n (Eq. 7), and Tr Sigma, ||Sigma||_F, ||Sigma||_2 from the spectrum of (1/n) C G C, which is
-     * the non-zero spectrum of Sigma (Eq. 5); mu^T Sigma mu = ||G 1 - mean(G 1)||^2 / n^3. Exact, float64.
+     * The moments from the n x n Gram matrix G = J J^T of n per-sample gradients as an ND4J array, however it was
+     * obtained (e.g. from explicit per-sample gradients of another framework's network): see
+     * {@link #fromGram(double[], int)}. Exact, float64.
      *
      * @param gram [n, n] symmetric, any data type and order
      */
@@ -55,12 +54,27 @@ public record GradientMoments(double gradNormSq, double traceM, double traceSigm
         if (gram.rank() != 2 || gram.rows() != gram.columns()) {
             throw new IllegalArgumentException("the Gram matrix must be square, got " + java.util.Arrays.toString(gram.shape()));
         }
-        int n = (int) gram.rows();
         INDArray doubles = gram.castTo(DataType.DOUBLE);
         if (doubles.isView()) {
             doubles = doubles.dup();
         }
-        double[] values = doubles.data().asDouble();                                // symmetric: order does not matter
+        return fromGram(doubles.data().asDouble(), (int) gram.rows());             // symmetric: order does not matter
+    }
+
+    /**
+     * The moments from the n x n Gram matrix of the per-sample gradients G_ij = grad f_i^T grad f_j (Eq. 4-7, as
+     * {@link #of} describes): ||mu||^2 = 1^T G 1 / n^2, Tr M = Tr G / n, and Tr Sigma, ||Sigma||_F, ||Sigma||_2 from
+     * the spectrum of (1/n) C G C (LAPACK's symmetric eigensolver), ||Sigma^{1/2} mu||^2 = ||G 1 - mean(G 1)||^2 / n^3.
+     * The ensemble engine hands over each run's Gram matrix of a block's batched products here, so both engines
+     * share this arithmetic. In float64.
+     *
+     * @param values the n^2 entries of G (symmetric, so row- or column-major alike)
+     */
+    public static GradientMoments fromGram(double[] values, int n) {
+        if (values.length != n * n) {
+            throw new IllegalArgumentException("a Gram matrix of " + n + " samples has " + n * n + " values, got "
+                    + values.length);
+        }
         double[][] g = new double[n][n];
         for (int i = 0; i < n; i++) {
             System.arraycopy(values, i * n, g[i], 0, n);

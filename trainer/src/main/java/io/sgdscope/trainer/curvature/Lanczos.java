@@ -174,15 +174,20 @@ public final class Lanczos {
     }
 
     private static INDArray randomVector(int p, DataType type, SplittableRandom random) {
+        return Nd4j.createFromArray(gaussian(p, random)).castTo(type);
+    }
+
+    /** p standard normal values: the random start (and restart) vectors, also of {@link BatchedLanczos}. */
+    static double[] gaussian(int p, SplittableRandom random) {
         double[] values = new double[p];
         for (int i = 0; i < p; i++) {
             values[i] = random.nextGaussian();
         }
-        return Nd4j.createFromArray(values).castTo(type);
+        return values;
     }
 
-    /** The Lanczos tridiagonal matrix T_m and its eigendecomposition (float64). */
-    private static final class Tridiagonal {
+    /** The Lanczos tridiagonal matrix T_m and its eigendecomposition (float64); {@link BatchedLanczos} shares it. */
+    static final class Tridiagonal {
         final double[] values;
         final RealMatrix vectors;
         final double lastBeta;

@@ -352,12 +352,35 @@ public final class BatchedMlp {
         }
     }
 
+    /**
+     * What {@link BatchedCurvature} reads of the full pass over a dataset at the current parameters.
+     *
+     * @param features the features and a column of ones, [n, d + 1], shared by every run
+     * @param outputs  per layer [R, n, width]: relu outputs and a column of ones for hidden layers, the logits last
+     * @param exps     exp(z - max) of the logits, [R, n, k]
+     * @param sumExp   their row sums, [R, n]
+     * @param labels   the n labels
+     */
+    record FullState(INDArray features, INDArray[] outputs, INDArray exps, INDArray sumExp, int[] labels) {}
+
+    /** The full pass over {@code data} at the current parameters (computed unless it already is). */
+    FullState fullState(Dataset data) {
+        FullPass pass = fullPasses.computeIfAbsent(data, FullPass::new);
+        pass.softmaxAtCurrentParameters();
+        return new FullState(pass.features, pass.outputs, pass.exps, pass.sumExp, pass.labels);
+    }
+
+    /** Layer l's weights of every run without their bias column, [R, out_l, in_l] (W_l transposed; a view). */
+    INDArray weightsWithoutBias(int l) {
+        return weightsWithoutBias[l];
+    }
+
     /** Write access to the elements of a contiguous float or double array, in place. */
-    private interface Writable {
+    interface Writable {
         void set(int index, double value);
     }
 
-    private static Writable writable(INDArray array) {
+    static Writable writable(INDArray array) {
         java.nio.ByteBuffer bytes = array.data().asNio().order(java.nio.ByteOrder.nativeOrder());
         if (array.dataType() == DataType.DOUBLE) {
             java.nio.DoubleBuffer doubles = bytes.asDoubleBuffer();
@@ -368,11 +391,11 @@ public final class BatchedMlp {
     }
 
     /** Read access to the elements of a contiguous float or double array, in place. */
-    private interface Values {
+    interface Values {
         double get(int index);
     }
 
-    private static Values values(INDArray array) {
+    static Values values(INDArray array) {
         java.nio.ByteBuffer bytes = array.data().asNio().order(java.nio.ByteOrder.nativeOrder());
         if (array.dataType() == DataType.DOUBLE) {
             java.nio.DoubleBuffer doubles = bytes.asDoubleBuffer();

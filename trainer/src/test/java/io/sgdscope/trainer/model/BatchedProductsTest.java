@@ -108,6 +108,48 @@ class BatchedProductsTest {
     }
 
     @Test
+    void operandsAndResultMayStartInsideLargerArrays() {
+        // As the ensemble's curvature probe uses them: runs 2..4 of a block, and one layer's block of every run's
+        // flat parameter vector (a view starting at that layer's offset, runs p apart).
+        for (BatchedProducts products : new BatchedProducts[] {new CblasBatchedProducts(), new Nd4jBatchedProducts(),
+                BackendProducts.create()}) {
+            for (DataType type : new DataType[] {DataType.DOUBLE, DataType.FLOAT}) {
+                int runs = 6;
+                int m = 4;
+                int k = 3;
+                int n = 5;
+                int p = 40;
+                int offset = 7;
+                Nd4j.getRandom().setSeed(19);
+                INDArray all = Nd4j.randn(DataType.DOUBLE, runs, m, k).castTo(type);
+                INDArray a = all.get(interval(2, 5), all(), all());                  // runs 2, 3, 4
+                INDArray flat = Nd4j.randn(DataType.DOUBLE, 3, p).castTo(type);
+                INDArray b = Nd4j.create(flat.data(), new long[] {3, k, n}, new long[] {p, n, 1}, offset, 'c');
+                INDArray out = Nd4j.valueArrayOf(new long[] {3, p}, 7.0, type);
+                INDArray c = Nd4j.create(out.data(), new long[] {3, m, n}, new long[] {p, n, 1}, offset, 'c');
+                products.multiply(a, b, c, false, false);
+                for (int r = 0; r < 3; r++) {
+                    for (int i = 0; i < m; i++) {
+                        for (int j = 0; j < n; j++) {
+                            double expected = 0;
+                            for (int l = 0; l < k; l++) {
+                                expected += all.getDouble(r + 2, i, l) * flat.getDouble(r, offset + l * n + j);
+                            }
+                            assertEquals(expected, out.getDouble(r, offset + i * n + j), type == DataType.DOUBLE ? 1e-13 : 1e-5,
+                                    products.getClass().getSimpleName() + " " + type + " run " + r);
+                        }
+                    }
+                    for (int e = 0; e < p; e++) {
+                        if (e < offset || e >= offset + m * n) {
+                            assertEquals(7.0, out.getDouble(r, e), "outside the view: untouched");
+                        }
+                    }
+                }
+            }
+        }
+    }
+
+    @Test
     void aMatrixSharedByEveryRunMultipliesEachRunsOwn() {
         for (BatchedProducts products : new BatchedProducts[] {new CblasBatchedProducts(), new Nd4jBatchedProducts()}) {
             for (DataType type : new DataType[] {DataType.DOUBLE, DataType.FLOAT}) {

@@ -1,0 +1,275 @@
+package io.sgdscope.trainer;
+
+import io.sgdscope.trainer.curvature.BatchedLanczos;
+import io.sgdscope.trainer.curvature.GradientMoments;
+import io.sgdscope.trainer.curvature.NetworkCurvature;
+import io.sgdscope.trainer.curvature.SpectrumProbe;
+import io.sgdscope.trainer.data.Dataset;
+import io.sgdscope.trainer.model.BatchedCurvature;
+import io.sgdscope.trainer.model.BatchedMlp;
+import org.nd4j.linalg.factory.Nd4j;
+
+/**
+ * The moments of Eq. 4-7 and L = ||H_f||_2 (Eq. 6) of every run of an {@link EnsembleBlock}, every
+ * {@code momentsEvery} iterations: the values {@link RunCurvature} computes for one run of the per-run engine, for
+ * a whole block with batched products, so that the deviation checks of Theorems 1-3 can run on an ensemble.
+ *
+ * <p><b>Up to {@link GradientMoments#DEFAULT_GRAM_LIMIT} samples</b> (Gauss-k) the block is probed at once
+ * ({@link BatchedCurvature}): each run's n x n Gram matrix of the per-sample gradients from batched products, in
+ * chunks of up to {@value #GRAM_CHUNK} runs ({@link #gramChunk}), and the moments from it by the per-run engine's own arithmetic
+ * ({@link GradientMoments#fromGram}: exact, LAPACK's eigensolver for ||Sigma||_2); L by
+ * {@value RunCurvature#SPECTRAL_NORM_STEPS} Lanczos steps in lockstep for every run ({@link BatchedLanczos}), one
+ * batched Hessian-vector product (R-operator) per step, each run started from the sum of its previous top and
+ * bottom Ritz vectors (random from its seed the first time): exactly the per-run engine's
+ * {@link SpectrumProbe#hessianSpectralNorm}, with the same steps, start vectors and seeds, so both engines publish
+ * the same L up to rounding. <b>Above it</b> (MNIST, CIFAR-10) the block goes through its runs one after another
+ * with the per-run engine's matrix-free code ({@link NetworkCurvature} moved to each run's theta,
+ * {@link GradientMoments#of}, a {@link SpectrumProbe} per run): nothing of size n^2 per run is formed.
+ *
+ * <p>{@code probeSeconds}: the wall time of the block's probe divided evenly among the runs it probed (the batched
+ * products serve all of them at once, so no run has a time of its own).
+ *
+ * <p>Precision: the products in the network's type; the Gram matrices as handed to {@link GradientMoments} and
+ * everything after them, the Lanczos vectors and the tridiagonal eigenproblems in float64. Not thread-safe: one per
+ * block.
+ */
+final class EnsembleCurvature {
+
+    /** Runs whose Gram matrices are formed at once at most (three [runs, n, n] arrays: ~7.7 MB at n = 100). */
+    static final int GRAM_CHUNK = 32;
+
+    /** What the Gram matrices of one chunk may take at most: 64 MiB (n = 2048: one run at a time). */
+    static final long GRAM_CHUNK_BYTES = 64L << 20;
+
+    /** Runs per chunk of Gram matrices for n samples: {@value #GRAM_CHUNK}, fewer where their arrays would pass 64 MiB. */
+    static int gramChunk(int n) {
+        long perRun = 3L * 8 * n * n;                                   // the two products' arrays and the heap copy
+        return (int) Math.max(1, Math.min(GRAM_CHUNK, GRAM_CHUNK_BYTES / perRun));
+    }
+
+    /**
+     * About how many bytes the probe adds per run of a block (in the block size's memory bound,
+     * {@link EnsembleBlock#blockSize}): {@link BatchedCurvature}'s arrays in the network's type and the Lanczos
+     * vectors and softmax parts on the heap in float64.
+     */
+    static long bytesPerRun(io.sgdscope.trainer.model.MlpArchitecture architecture,
+                            io.sgdscope.trainer.model.Precision precision, int samples) {
+        if (samples > GradientMoments.DEFAULT_GRAM_LIMIT) {
+            return 3L * 8 * architecture.parameterCount();               // the per-run path: a probe's warm starts
+        }
+        return BatchedCurvature.bytesPerRun(architecture, precision, samples)
+                + 8L * (3L * samples * architecture.classes()
+                + (RunCurvature.SPECTRAL_NORM_STEPS + 5L) * architecture.parameterCount());
+    }
+
+    private final TrainerSettings settings;
+    private final BatchedMlp model;
+    private final Dataset data;
+    private final long[] seeds;
+    private final int runs;
+    private final int gramLimit;
+    private BatchedCurvature batched;
+    /** Batched path: per run, the last top plus bottom Ritz vector of H_f ([R p], zeros before the first probe). */
+    private double[] warmStarts;
+    /** Batched path: the Lanczos runs so far (they seed the random start vectors, as in {@link SpectrumProbe}). */
+    private int calls;
+    /** Per-run path: one probe per run (its warm starts) and one network moved from run to run. */
+    private SpectrumProbe[] probes;
+    private NetworkCurvature network;
+
+    /**
+     * Every column of one probed iteration, element r for the block's run r.
+     *
+     * @param missing true where run r was not probed (ended, or a non-finite loss: as the per-run engine, which
+     *                probes only at a finite f(theta_t))
+     */
+    record Columns(double[] gradNormSq, double[] traceM, double[] traceSigma, double[] sigmaFrobenius,
+                   double[] sigmaSpectral, double[] sigmaHalfMuNorm, double[] hessianSpectralNorm,
+                   double[] probeSeconds, boolean[] missing) {
+
+        /** The columns of the given runs, in that order; null flags when all of them were probed. */
+        Columns pick(int[] which) {
+            boolean[] picked = null;
+            for (int i = 0; i < which.length; i++) {
+                if (missing[which[i]]) {
+                    picked = picked == null ? new boolean[which.length] : picked;
+                    picked[i] = true;
+                }
+            }
+            return new Columns(pick(gradNormSq, which), pick(traceM, which), pick(traceSigma, which),
+                    pick(sigmaFrobenius, which), pick(sigmaSpectral, which), pick(sigmaHalfMuNorm, which),
+                    pick(hessianSpectralNorm, which), pick(probeSeconds, which), picked);
+        }
+
+        /** The flags, or null if every run was probed (a frame column's convention). */
+        boolean[] missingOrNull() {
+            for (boolean m : missing) {
+                if (m) {
+                    return missing;
+                }
+            }
+            return null;
+        }
+
+        private static double[] pick(double[] values, int[] which) {
+            double[] picked = new double[which.length];
+            for (int i = 0; i < which.length; i++) {
+                picked[i] = values[which[i]];
+            }
+            return picked;
+        }
+    }
+
+    EnsembleCurvature(TrainerSettings settings, BatchedMlp model, Dataset data, long[] seeds) {
+        this(settings, model, data, seeds, GradientMoments.DEFAULT_GRAM_LIMIT);
+    }
+
+    /** With a Gram limit of one's own (tests: the per-run path on small data). */
+    EnsembleCurvature(TrainerSettings settings, BatchedMlp model, Dataset data, long[] seeds, int gramLimit) {
+        this.settings = settings;
+        this.model = model;
+        this.data = data;
+        this.seeds = seeds.clone();
+        this.runs = model.runs();
+        this.gramLimit = gramLimit;
+    }
+
+    /**
+     * The columns of iteration t at the model's current parameters, or null when t is no moments iteration.
+     *
+     * @param probe    which runs to probe (still going, with a finite loss)
+     * @param failures receives, per run, why its probe failed (an exception of the eigensolvers on non-finite or
+     *                 huge values, which on the per-run engine ends that run FAILED), else null; such a run is
+     *                 marked missing and the block goes on
+     */
+    Columns at(int t, boolean[] probe, String[] failures) {
+        if (!settings.curvature().momentsAt(t)) {
+            return null;
+        }
+        long start = System.nanoTime();
+        double[][] moments = new double[6][runs];
+        double[] norms = new double[runs];
+        boolean[] missing = new boolean[runs];
+        int probed = 0;
+        for (int r = 0; r < runs; r++) {
+            missing[r] = !probe[r];
+            probed += probe[r] ? 1 : 0;
+            if (!probe[r]) {
+                for (double[] column : moments) {
+                    column[r] = Double.NaN;
+                }
+                norms[r] = Double.NaN;
+            }
+        }
+        java.util.Arrays.fill(failures, null);
+        if (probed > 0) {
+            if (data.samples() <= gramLimit) {
+                batched(probe, moments, norms, failures);
+            } else {
+                oneByOne(probe, moments, norms, failures);
+            }
+        }
+        for (int r = 0; r < runs; r++) {
+            if (failures[r] != null) {
+                missing[r] = true;
+            }
+        }
+        double[] seconds = new double[runs];
+        double share = (System.nanoTime() - start) / 1e9 / Math.max(1, probed);      // the block's time, shared
+        for (int r = 0; r < runs; r++) {
+            seconds[r] = probe[r] ? share : Double.NaN;
+        }
+        return new Columns(moments[0], moments[1], moments[2], moments[3], moments[4], moments[5], norms, seconds,
+                missing);
+    }
+
+    private void batched(boolean[] probe, double[][] moments, double[] norms, String[] failures) {
+        int n = data.samples();
+        if (batched == null) {
+            batched = new BatchedCurvature(model, data);
+            warmStarts = new double[runs * batched.parameterCount()];
+        }
+        batched.freeze();
+        int chunk = gramChunk(n);
+        double[] grams = new double[Math.min(chunk, runs) * n * n];
+        double[] gram = new double[n * n];
+        for (int from = 0; from < runs; from += chunk) {
+            int to = Math.min(runs, from + chunk);
+            batched.sampleGrams(from, to, grams);
+            for (int r = from; r < to; r++) {
+                if (probe[r]) {
+                    System.arraycopy(grams, (r - from) * n * n, gram, 0, n * n);
+                    try {
+                        put(moments, r, GradientMoments.fromGram(gram, n));              // Eq. 4-7
+                    } catch (RuntimeException e) {
+                        failures[r] = e.toString();
+                    }
+                }
+            }
+        }
+        long[] lanczosSeeds = new long[runs];
+        for (int r = 0; r < runs; r++) {
+            lanczosSeeds[r] = seeds[r] * 7_919L + calls;                                 // as SpectrumProbe
+        }
+        calls++;
+        BatchedLanczos.Result pairs = BatchedLanczos.extremePairs(batched::hessianTimes, runs, batched.parameterCount(),
+                RunCurvature.SPECTRAL_NORM_STEPS, warmStarts, lanczosSeeds, probe);
+        double[] top = pairs.topVectors();
+        double[] bottom = pairs.bottomVectors();
+        for (int r = 0; r < runs; r++) {
+            if (probe[r] && pairs.failures()[r] != null) {
+                failures[r] = failures[r] == null ? pairs.failures()[r] : failures[r];
+            } else if (probe[r]) {
+                norms[r] = pairs.spectralNorm(r);                                        // L, Eq. 6
+                int p = batched.parameterCount();
+                for (int i = r * p; i < (r + 1) * p; i++) {
+                    warmStarts[i] = top[i] + bottom[i];
+                }
+            }
+        }
+    }
+
+    private void oneByOne(boolean[] probe, double[][] moments, double[] norms, String[] failures) {
+        if (probes == null) {
+            probes = new SpectrumProbe[runs];
+            for (int r = 0; r < runs; r++) {
+                probes[r] = new SpectrumProbe(settings.curvature().topK(), RunCurvature.SNAPSHOT_LANCZOS, false, seeds[r]);
+            }
+        }
+        org.nd4j.linalg.api.buffer.DataType type = settings.precision().dataType();
+        for (int r = 0; r < runs; r++) {
+            if (!probe[r]) {
+                continue;
+            }
+            var theta = Nd4j.createFromArray(model.parametersAsDoubles(r)).castTo(type);
+            if (network == null) {
+                network = NetworkCurvature.classifier(model.architecture(), theta, data.features(), data.labels(), type);
+            } else {
+                network.freeze(theta);
+            }
+            try {
+                put(moments, r, GradientMoments.of(network, GradientMoments.DEFAULT_GRAM_LIMIT));   // as RunCurvature
+                norms[r] = probes[r].hessianSpectralNorm(network, RunCurvature.SPECTRAL_NORM_STEPS);
+            } catch (RuntimeException e) {
+                failures[r] = e.toString();
+            }
+        }
+    }
+
+    private static void put(double[][] columns, int r, GradientMoments m) {
+        columns[0][r] = m.gradNormSq();
+        columns[1][r] = m.traceM();
+        columns[2][r] = m.traceSigma();
+        columns[3][r] = m.sigmaFrobenius();
+        columns[4][r] = m.sigmaSpectral();
+        columns[5][r] = m.sigmaHalfMuNorm();
+    }
+
+    /** Frees the per-run path's native op contexts. */
+    void close() {
+        if (network != null) {
+            network.close();
+            network = null;
+        }
+    }
+}
