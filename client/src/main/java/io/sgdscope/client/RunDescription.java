@@ -132,6 +132,12 @@ public record RunDescription(String experimentId, int runIndex, long seed, int p
             return this;
         }
 
+        /** m, the minibatch size (also set by {@link #optimizer}). */
+        public Builder batchSize(int value) {
+            batchSize = value;
+            return this;
+        }
+
         public Builder sampling(String value) {
             sampling = value;
             return this;
