@@ -9,9 +9,10 @@ import org.nd4j.linalg.dataset.api.MultiDataSet;
 
 /**
  * The data the listener evaluates f(theta) on every iteration (IterationMetrics.loss, Eq. 3): the whole training
- * set, as the paper and the built-in trainer do, or a fixed probe subset of it (then say so in the run's settings:
- * the listener records {@link #description()} there). Evaluated with DL4J's own score in inference mode (no dropout),
- * in the network's precision: the mean loss over the set.
+ * set, as the paper and the built-in trainer do, or a fixed probe subset of it (its {@link #description()} goes into
+ * the run's settings as {@code probe.set}). Evaluated with DL4J's own score in inference mode (no dropout), in the
+ * network's precision: the mean loss over the set. Costs one forward pass over the set per iteration;
+ * {@link #currentMinibatch()} costs nothing and publishes the minibatch's loss as {@code loss}.
  */
 public final class ProbeSet {
 
@@ -39,13 +40,30 @@ public final class ProbeSet {
         return new ProbeSet(null, Objects.requireNonNull(examples, "examples"), description);
     }
 
+    /**
+     * No probe set: {@code loss} is the loss of the minibatch that gave g_t (equal to {@code minibatchLoss}), not
+     * f(theta_t) on the training set, and RunFinished has no final loss. For runs where a forward pass over a probe set
+     * every iteration costs too much; the run's settings say so ({@code probe.set}).
+     */
+    public static ProbeSet currentMinibatch() {
+        return new ProbeSet(null, null, "none: loss is the minibatch loss");
+    }
+
+    /** Whether this is {@link #currentMinibatch()}: no evaluation of its own. */
+    boolean isMinibatch() {
+        return dataSet == null && multiDataSet == null;
+    }
+
     /** What the set is (recorded in RunStarted.settings as {@code probe.set}). */
     public String description() {
         return description;
     }
 
-    /** The mean loss of {@code model} at its current parameters over this set. */
+    /** The mean loss of {@code model} at its current parameters over this set (NaN for {@link #currentMinibatch()}). */
     double loss(Model model) {
+        if (isMinibatch()) {
+            return Double.NaN;
+        }
         if (model instanceof MultiLayerNetwork network) {
             if (dataSet == null) {
                 throw new IllegalArgumentException("a MultiLayerNetwork is probed with a DataSet, not a MultiDataSet");

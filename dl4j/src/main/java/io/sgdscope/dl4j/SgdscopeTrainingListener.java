@@ -88,7 +88,8 @@ public final class SgdscopeTrainingListener extends BaseTrainingListener impleme
                     + "listener needs DL4J's stochastic gradient descent optimisation algorithm");
         }
         double eta = Dl4jNetwork.learningRate(model, iteration, epoch);
-        lastDistance = run.iteration(Step.of(probeLoss, minibatchLoss, eta, batchSize), theta, gradient)
+        double loss = probe.isMinibatch() ? minibatchLoss : probeLoss;
+        lastDistance = run.iteration(Step.of(loss, minibatchLoss, eta, batchSize), theta, gradient)
                 .distanceFromStart();
         published++;
         gradient = null;
@@ -110,8 +111,14 @@ public final class SgdscopeTrainingListener extends BaseTrainingListener impleme
         return lastDistance;
     }
 
-    /** Publishes the RunFinished: COMPLETED with f(theta_T), or DIVERGED when that loss is not finite. */
+    /**
+     * Publishes the RunFinished: COMPLETED with f(theta_T), or DIVERGED when that loss is not finite (with
+     * {@link ProbeSet#currentMinibatch()}: COMPLETED without a final loss).
+     */
     public RunFinished finish() {
+        if (probe.isMinibatch()) {
+            return run.finish(RunStatus.COMPLETED, null, null);
+        }
         if (Double.isFinite(probeLoss)) {
             return run.finish(RunStatus.COMPLETED, probeLoss, null);
         }

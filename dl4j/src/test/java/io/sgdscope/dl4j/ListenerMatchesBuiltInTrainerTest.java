@@ -19,12 +19,7 @@ import io.sgdscope.trainer.TrainerSettings;
 import io.sgdscope.trainer.curvature.CurvatureSettings;
 import io.sgdscope.trainer.data.Dataset;
 import io.sgdscope.trainer.data.Splits;
-import io.sgdscope.trainer.model.MlpArchitecture;
-import io.sgdscope.trainer.optim.MinibatchSampler;
 import java.util.List;
-import java.util.SplittableRandom;
-import java.util.function.Function;
-import org.deeplearning4j.nn.api.Model;
 import org.deeplearning4j.nn.conf.NeuralNetConfiguration;
 import org.deeplearning4j.nn.conf.layers.OutputLayer;
 import org.deeplearning4j.nn.multilayer.MultiLayerNetwork;
@@ -45,12 +40,30 @@ class ListenerMatchesBuiltInTrainerTest {
 
     @Test
     void aMultiLayerNetworkPublishesTheBuiltInTrainersNumbers() {
-        compare(theta -> Gauss10Nets.multiLayer(SETTINGS.layers(), SETTINGS.learningRate(), theta));
+        compare(false);
     }
 
     @Test
     void aComputationGraphPublishesTheBuiltInTrainersNumbers() {
-        compare(theta -> Gauss10Nets.graph(SETTINGS.layers(), SETTINGS.learningRate(), theta));
+        compare(true);
+    }
+
+    @Test
+    void withoutAProbeSetTheLossIsTheMinibatchLossAndTheRunHasNoFinalLoss() {
+        Splits data = SETTINGS.dataset().load();
+        InMemoryTelemetrySink builtIn = new InMemoryTelemetrySink();
+        new Experiment(SETTINGS, data, builtIn, ExperimentListener.none(), StepObserver.none()).run();
+        List<IterationMetrics> expected = builtIn.iterations(Experiment.runId("builtin", 0));
+        InMemoryTelemetrySink sink = new InMemoryTelemetrySink();
+        RunFinished finished = BuiltInRunsInDl4j.train(SgdscopeClient.over(sink), SETTINGS, data.train(), "dl4j", 0, false,
+                ProbeSet.currentMinibatch());
+        List<IterationMetrics> actual = sink.iterations();
+        for (int t = 0; t < ITERATIONS; t++) {
+            assertRelative(expected.get(t).getMinibatchLoss(), actual.get(t).getLoss(), "t = " + t + " loss");
+            assertRelative(expected.get(t).getSgNorm(), actual.get(t).getSgNorm(), "t = " + t + " ||g_t||");
+        }
+        assertNull(finished.getFinalLoss());
+        assertEquals("none: loss is the minibatch loss", sink.runsStarted().get(0).getSettings().get("probe.set"));
     }
 
     @Test
@@ -76,7 +89,7 @@ class ListenerMatchesBuiltInTrainerTest {
             .iterations(ITERATIONS).workers(1).engine(Engine.PER_RUN)
             .curvature(CurvatureSettings.defaults().withMomentsEvery(0).withSpectrumEvery(0)).build();
 
-    private static void compare(Function<double[], Model> makeNet) {
+    private static void compare(boolean asGraph) {
         Splits data = SETTINGS.dataset().load();
         Dataset train = data.train();
         InMemoryTelemetrySink builtIn = new InMemoryTelemetrySink();
@@ -84,31 +97,8 @@ class ListenerMatchesBuiltInTrainerTest {
         List<IterationMetrics> expected = builtIn.iterations(Experiment.runId("builtin", 0));
         assertEquals(ITERATIONS, expected.size());
 
-        // The run's theta_0 and minibatch stream, drawn as TrainingRun draws them.
-        SplittableRandom runRandom = new SplittableRandom(Experiment.runSeed(SETTINGS.baseSeed(), 0));
-        double[] theta0 = SETTINGS.initialization().draw(new MlpArchitecture(SETTINGS.layers()), runRandom.split());
-        MinibatchSampler sampler = new MinibatchSampler(train.samples(), SETTINGS.batchSize(), runRandom.split());
-
-        Model network = makeNet.apply(theta0);
         InMemoryTelemetrySink sink = new InMemoryTelemetrySink();
-        ProbeSet probe = ProbeSet.of(Gauss10Nets.all(train), "training set (n = " + train.samples() + ")");
-        RunFinished finished;
-        try (RunPublisher run = SgdscopeClient.over(sink).startRun(Dl4jRuns.builder("dl4j", 0, network, probe)
-                .data(DataDescription.of("gauss-k", train.samples(), train.inputDimension(), train.classes()))
-                .plannedIterations(ITERATIONS).batchSize(SETTINGS.batchSize()).build())) {
-            SgdscopeTrainingListener listener = network instanceof MultiLayerNetwork mln
-                    ? SgdscopeTrainingListener.attach(mln, run, probe)
-                    : SgdscopeTrainingListener.attach((org.deeplearning4j.nn.graph.ComputationGraph) network, run, probe);
-            for (int t = 0; t < ITERATIONS; t++) {
-                org.nd4j.linalg.dataset.DataSet batch = Gauss10Nets.batch(train, sampler.next());
-                if (network instanceof MultiLayerNetwork mln) {
-                    mln.fit(batch);
-                } else {
-                    ((org.deeplearning4j.nn.graph.ComputationGraph) network).fit(batch);
-                }
-            }
-            finished = listener.finish();
-        }
+        RunFinished finished = BuiltInRunsInDl4j.train(SgdscopeClient.over(sink), SETTINGS, train, "dl4j", 0, asGraph);
         List<IterationMetrics> actual = sink.iterations();
         assertEquals(ITERATIONS, actual.size());
         for (int t = 0; t < ITERATIONS; t++) {
