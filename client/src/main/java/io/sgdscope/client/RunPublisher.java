@@ -70,6 +70,14 @@ public final class RunPublisher implements AutoCloseable {
         return publish(step, tracker.next(Nd4jVectors.values(theta), Nd4jVectors.values(gradient)));
     }
 
+    /**
+     * Publishes iteration t with statistics the caller computed for this run's t (with its own {@link GradientTracker}
+     * or {@link Nd4jGradientTracker}, e.g. when the arrays change before the scalars are known).
+     */
+    public GradientStatistics iteration(Step step, GradientStatistics statistics) {
+        return publish(step, statistics);
+    }
+
     private GradientStatistics publish(Step step, GradientStatistics statistics) {
         if (finished != null) {
             throw new IllegalStateException("run " + runId + " has finished: no more iterations");

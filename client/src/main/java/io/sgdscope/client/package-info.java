@@ -9,7 +9,7 @@
  * acknowledged), which the built-in trainer publishes through too, and an in-memory sink.
  *
  * <p>Depends on {@code io.sgdscope.schemas} with its serde, Kafka clients, Avro and SLF4J; on ND4J's API only in
- * {@link io.sgdscope.client.Nd4jVectors} (an optional dependency: callers that hand over {@code double[]} or
- * {@code float[]} never load ND4J). Never on the trainer, the streams apps or Micrometer.
+ * {@code Nd4jVectors} and {@link io.sgdscope.client.Nd4jGradientTracker} (an optional dependency: callers that hand
+ * over {@code double[]} or {@code float[]} never load ND4J). Never on the trainer, the streams apps or Micrometer.
  */
 package io.sgdscope.client;

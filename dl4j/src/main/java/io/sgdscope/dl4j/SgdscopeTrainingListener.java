@@ -1,5 +1,7 @@
 package io.sgdscope.dl4j;
 
+import io.sgdscope.client.GradientStatistics;
+import io.sgdscope.client.Nd4jGradientTracker;
 import io.sgdscope.client.RunPublisher;
 import io.sgdscope.client.Step;
 import io.sgdscope.schemas.RunFinished;
@@ -30,8 +32,9 @@ import org.deeplearning4j.optimize.api.BaseTrainingListener;
  * applies it inside its updater, after the gradient read here. Softmax outputs with DL4J's {@code LossMCXENT} clip
  * probabilities at 1e-10 by default; {@code new LossMCXENT(0.0, null)} gives the unclipped cross-entropy of Eq. 11.
  *
- * <p>Timing: at {@code onGradientCalculation} theta_t and g_t are copied; at {@code iterationDone} (after the update)
- * the record of t is published and f(theta_{t+1}) evaluated for the next one (f(theta_0) when attached). Publishing
+ * <p>Timing: at {@code onGradientCalculation} ||g_t||, cos(g_t, g_{t-1}) and ||theta_t - theta_0|| are computed by
+ * ND4J's native ops in float64 ({@link Nd4jGradientTracker}: theta_0 and g_{t-1} kept as float64 copies); at
+ * {@code iterationDone} (after the update) the record of t is published and f(theta_{t+1}) evaluated for the next one (f(theta_0) when attached). Publishing
  * never holds training up for long (the client drops and counts what the producer cannot take). One listener per
  * network and run; {@link #finish} (or {@link #close}) publishes the RunFinished with f(theta_T).
  */
@@ -39,8 +42,8 @@ public final class SgdscopeTrainingListener extends BaseTrainingListener impleme
 
     private final RunPublisher run;
     private final ProbeSet probe;
-    private double[] theta;
-    private double[] gradient;
+    private final Nd4jGradientTracker tracker;
+    private GradientStatistics statistics;
     private double minibatchLoss;
     private int batchSize;
     private double probeLoss;
@@ -51,6 +54,7 @@ public final class SgdscopeTrainingListener extends BaseTrainingListener impleme
         this.run = Objects.requireNonNull(run, "run");
         this.probe = Objects.requireNonNull(probe, "probe");
         Dl4jNetwork.requireNoRegularization(network);
+        this.tracker = new Nd4jGradientTracker(network.numParams());
         this.probeLoss = probe.loss(network);                                  // f(theta_0), Eq. 3
     }
 
@@ -72,27 +76,23 @@ public final class SgdscopeTrainingListener extends BaseTrainingListener impleme
     public void onGradientCalculation(Model model) {
         batchSize = model.batchSize();
         minibatchLoss = model.score();
-        theta = model.params().toDoubleVector();                               // theta_t, before the update
-        gradient = model.gradient().gradient().toDoubleVector();
-        if (model.conf().isMiniBatch()) {
-            for (int i = 0; i < gradient.length; i++) {
-                gradient[i] /= batchSize;                                      // g_t: mean over the minibatch (Eq. 8)
-            }
-        }
+        // theta_t before the update, and g_t = the mean gradient over the minibatch (Eq. 8): DL4J's is the sum when
+        // miniBatch is on (its default), divided by m only inside its updater.
+        double scale = model.conf().isMiniBatch() ? 1.0 / batchSize : 1.0;
+        statistics = tracker.next(model.params(), model.gradient().gradient(), scale);
     }
 
     @Override
     public void iterationDone(Model model, int iteration, int epoch) {
-        if (gradient == null) {
+        if (statistics == null) {
             throw new IllegalStateException("iteration " + iteration + " ended without a gradient calculation: the "
                     + "listener needs DL4J's stochastic gradient descent optimisation algorithm");
         }
         double eta = Dl4jNetwork.learningRate(model, iteration, epoch);
         double loss = probe.isMinibatch() ? minibatchLoss : probeLoss;
-        lastDistance = run.iteration(Step.of(loss, minibatchLoss, eta, batchSize), theta, gradient)
-                .distanceFromStart();
+        lastDistance = run.iteration(Step.of(loss, minibatchLoss, eta, batchSize), statistics).distanceFromStart();
         published++;
-        gradient = null;
+        statistics = null;
         probeLoss = probe.loss(model);                                         // f(theta_{t+1})
     }
 
