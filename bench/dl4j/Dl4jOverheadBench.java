@@ -28,7 +28,8 @@ import org.nd4j.linalg.lossfunctions.impl.LossMCXENT;
  * <p>Usage: Dl4jOverheadBench MODE ITERATIONS BATCH DTYPE [BOOTSTRAP]; MODE is {@code plain} (no listener),
  * {@code listener} (the sgdscope listener publishing every iteration to Kafka at BOOTSTRAP, loss = the minibatch's, no
  * probe set) or {@code listener-probe=N} (the same with f(theta_t) on a probe set of N samples every iteration).
- * The first 50 iterations are a warm-up, not timed.
+ * The first 50 iterations are a warm-up, not timed. The listener modes also print {@code RESULT mode-callbacks s}: the
+ * wall time per iteration spent inside the listener's callbacks (its own work, whatever the rest of the machine does).
  */
 public final class Dl4jOverheadBench {
 
@@ -50,6 +51,7 @@ public final class Dl4jOverheadBench {
         }
         SgdscopeClient client = null;
         RunPublisher run = null;
+        TimedListener timed = null;
         SgdscopeTrainingListener listener = null;
         if (!mode.equals("plain")) {
             client = SgdscopeClient.connect(KafkaClientSettings.of(args[4]));
@@ -60,9 +62,14 @@ public final class Dl4jOverheadBench {
                     .data(DataDescription.of("synthetic-mnist", SAMPLES, 784, 10)).batchSize(batch)
                     .plannedIterations(WARMUP + iterations).build());
             listener = SgdscopeTrainingListener.attach(network, run, probe);
+            timed = new TimedListener(listener);
+            network.setListeners(timed);                                 // the same listener, its calls timed
         }
         for (int t = 0; t < WARMUP; t++) {
             network.fit(batches[t % batches.length]);
+        }
+        if (timed != null) {
+            timed.nanos = 0;
         }
         long start = System.nanoTime();
         for (int t = 0; t < iterations; t++) {
@@ -73,8 +80,33 @@ public final class Dl4jOverheadBench {
             RunFinished finished = listener.finish();
             client.close();
             System.out.println("DROPPED " + finished.getDroppedRecords());
+            System.out.printf(java.util.Locale.ROOT, "RESULT %s-callbacks %.9f%n", mode, timed.nanos / 1e9 / iterations);
         }
         System.out.printf(java.util.Locale.ROOT, "RESULT %s %.9f%n", mode, seconds / iterations);
+    }
+
+    /** Hands every call on to the listener and sums the wall time spent in its two callbacks. */
+    private static final class TimedListener extends org.deeplearning4j.optimize.api.BaseTrainingListener {
+        private final SgdscopeTrainingListener listener;
+        long nanos;
+
+        TimedListener(SgdscopeTrainingListener listener) {
+            this.listener = listener;
+        }
+
+        @Override
+        public void onGradientCalculation(org.deeplearning4j.nn.api.Model model) {
+            long start = System.nanoTime();
+            listener.onGradientCalculation(model);
+            nanos += System.nanoTime() - start;
+        }
+
+        @Override
+        public void iterationDone(org.deeplearning4j.nn.api.Model model, int iteration, int epoch) {
+            long start = System.nanoTime();
+            listener.iterationDone(model, iteration, epoch);
+            nanos += System.nanoTime() - start;
+        }
     }
 
     private static MultiLayerNetwork network(DataType type) {
