@@ -105,9 +105,16 @@ class Dl4jPipelineIT {
         }
     }
 
-    /** Both apps have every run completed and the frontier at the last iteration. */
+    /**
+     * Both apps have every run completed, the frontier and every band (Delta_t's too, which waits for RunFinished's
+     * final loss) at the last iteration.
+     */
     private static boolean done(Map<String, Double> series) {
-        return Double.valueOf(3).equals(series.get("sgdscope_experiment_runs{state=\"completed\"}"))
+        boolean bandsAtTheEnd = series.entrySet().stream()
+                .filter(e -> e.getKey().startsWith("sgdscope_cross_run_iteration"))
+                .allMatch(e -> e.getValue() == 39.0);
+        return bandsAtTheEnd && series.containsKey("sgdscope_cross_run_iteration{metric=\"lossDelta\"}")
+                && Double.valueOf(3).equals(series.get("sgdscope_experiment_runs{state=\"completed\"}"))
                 && Double.valueOf(39).equals(series.get("sgdscope_experiment_frontier_iteration"))
                 && Double.valueOf(120).equals(series.get("sgdscope_deviation_records_total"));
     }
