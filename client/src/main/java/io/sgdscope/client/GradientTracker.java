@@ -46,10 +46,15 @@ public final class GradientTracker {
             double d = theta[i] - theta0[i];
             distanceSq += d * d;
         }
+        System.arraycopy(gradient, 0, previous, 0, length);
+        return finish(normSq, dot, distanceSq);
+    }
+
+    /** The statistics from the sums; g_t is already in {@code previous} for the next call. */
+    private GradientStatistics finish(double normSq, double dot, double distanceSq) {
         double norm = Math.sqrt(normSq);                                        // ||g_t||, Fig. 8 (right)
         Double cosine = hasPrevious && norm != 0 && previousNorm != 0
                 ? dot / (norm * previousNorm) : null;                           // cos(g_t, g_{t-1}), Fig. 8 (middle)
-        System.arraycopy(gradient, 0, previous, 0, length);
         previousNorm = norm;
         hasPrevious = true;
         return new GradientStatistics(norm, cosine, Math.sqrt(distanceSq));    // ||theta_t - theta_0||, Eq. 52
@@ -57,7 +62,34 @@ public final class GradientTracker {
 
     /** As {@link #next(double[], double[])} for float32 arrays (widened to float64, exactly). */
     public GradientStatistics next(float[] theta, float[] gradient) {
-        return next(widen(theta), widen(gradient));
+        return next(theta, gradient, 1.0);
+    }
+
+    /**
+     * As {@link #next(float[], float[])} with g_t = gradientScale * gradient (e.g. 1/m for a gradient summed over a
+     * minibatch of m), each value widened to float64 and scaled in float64, without copying the arrays.
+     */
+    public GradientStatistics next(float[] theta, float[] gradient, double gradientScale) {
+        check("parameter", theta.length);
+        check("gradient", gradient.length);
+        if (theta0 == null) {
+            theta0 = new double[length];
+            for (int i = 0; i < length; i++) {
+                theta0[i] = theta[i];
+            }
+        }
+        double normSq = 0;
+        double dot = 0;
+        double distanceSq = 0;
+        for (int i = 0; i < length; i++) {
+            double g = gradient[i] * gradientScale;
+            normSq += g * g;
+            dot += g * previous[i];
+            previous[i] = g;
+            double d = theta[i] - theta0[i];
+            distanceSq += d * d;
+        }
+        return finish(normSq, dot, distanceSq);
     }
 
     /** p. */
@@ -69,13 +101,5 @@ public final class GradientTracker {
         if (got != length) {
             throw new IllegalArgumentException("the " + what + " array has " + got + " values, the run has p = " + length);
         }
-    }
-
-    private static double[] widen(float[] values) {
-        double[] wide = new double[values.length];
-        for (int i = 0; i < values.length; i++) {
-            wide[i] = values[i];
-        }
-        return wide;
     }
 }

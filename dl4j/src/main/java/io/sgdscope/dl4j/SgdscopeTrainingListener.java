@@ -1,7 +1,7 @@
 package io.sgdscope.dl4j;
 
 import io.sgdscope.client.GradientStatistics;
-import io.sgdscope.client.Nd4jGradientTracker;
+import io.sgdscope.client.GradientTracker;
 import io.sgdscope.client.RunPublisher;
 import io.sgdscope.client.Step;
 import io.sgdscope.schemas.RunFinished;
@@ -11,6 +11,8 @@ import org.deeplearning4j.nn.api.Model;
 import org.deeplearning4j.nn.graph.ComputationGraph;
 import org.deeplearning4j.nn.multilayer.MultiLayerNetwork;
 import org.deeplearning4j.optimize.api.BaseTrainingListener;
+import org.nd4j.linalg.api.buffer.DataType;
+import org.nd4j.linalg.api.ndarray.INDArray;
 
 /**
  * A DL4J {@code TrainingListener} that publishes every iteration of a {@link MultiLayerNetwork} or
@@ -32,8 +34,9 @@ import org.deeplearning4j.optimize.api.BaseTrainingListener;
  * applies it inside its updater, after the gradient read here. Softmax outputs with DL4J's {@code LossMCXENT} clip
  * probabilities at 1e-10 by default; {@code new LossMCXENT(0.0, null)} gives the unclipped cross-entropy of Eq. 11.
  *
- * <p>Timing: at {@code onGradientCalculation} ||g_t||, cos(g_t, g_{t-1}) and ||theta_t - theta_0|| are computed by
- * ND4J's native ops in float64 ({@link Nd4jGradientTracker}: theta_0 and g_{t-1} kept as float64 copies); at
+ * <p>Timing: at {@code onGradientCalculation} ||g_t||, cos(g_t, g_{t-1}) and ||theta_t - theta_0|| are summed in
+ * float64 by the client's {@link GradientTracker} over a Java copy of theta_t and g_t (float32 arrays read in one bulk
+ * copy and widened value by value; theta_0 and g_{t-1} kept as float64); at
  * {@code iterationDone} (after the update) the record of t is published and f(theta_{t+1}) evaluated for the next one (f(theta_0) when attached). Publishing
  * never holds training up for long (the client drops and counts what the producer cannot take). One listener per
  * network and run; {@link #finish} (or {@link #close}) publishes the RunFinished with f(theta_T).
@@ -42,7 +45,7 @@ public final class SgdscopeTrainingListener extends BaseTrainingListener impleme
 
     private final RunPublisher run;
     private final ProbeSet probe;
-    private final Nd4jGradientTracker tracker;
+    private final GradientTracker tracker;
     private GradientStatistics statistics;
     private double minibatchLoss;
     private int batchSize;
@@ -54,7 +57,7 @@ public final class SgdscopeTrainingListener extends BaseTrainingListener impleme
         this.run = Objects.requireNonNull(run, "run");
         this.probe = Objects.requireNonNull(probe, "probe");
         Dl4jNetwork.requireNoRegularization(network);
-        this.tracker = new Nd4jGradientTracker(network.numParams());
+        this.tracker = new GradientTracker(Math.toIntExact(network.numParams()));
         this.probeLoss = probe.loss(network);                                  // f(theta_0), Eq. 3
     }
 
@@ -79,7 +82,17 @@ public final class SgdscopeTrainingListener extends BaseTrainingListener impleme
         // theta_t before the update, and g_t = the mean gradient over the minibatch (Eq. 8): DL4J's is the sum when
         // miniBatch is on (its default), divided by m only inside its updater.
         double scale = model.conf().isMiniBatch() ? 1.0 / batchSize : 1.0;
-        statistics = tracker.next(model.params(), model.gradient().gradient(), scale);
+        INDArray theta = model.params();
+        INDArray gradient = model.gradient().gradient();
+        if (theta.dataType() == DataType.FLOAT && gradient.dataType() == DataType.FLOAT) {
+            statistics = tracker.next(floats(theta), floats(gradient), scale);       // summed in float64
+        } else {
+            double[] g = gradient.toDoubleVector();
+            for (int i = 0; i < g.length; i++) {
+                g[i] *= scale;
+            }
+            statistics = tracker.next(theta.toDoubleVector(), g);
+        }
     }
 
     @Override
@@ -94,6 +107,14 @@ public final class SgdscopeTrainingListener extends BaseTrainingListener impleme
         published++;
         statistics = null;
         probeLoss = probe.loss(model);                                         // f(theta_{t+1})
+    }
+
+    /** A float32 vector's values: its whole buffer in one bulk copy when it is the buffer, else element by element. */
+    private static float[] floats(INDArray vector) {
+        if (vector.offset() == 0 && vector.elementWiseStride() == 1 && vector.data().length() == vector.length()) {
+            return vector.data().asFloat();
+        }
+        return vector.toFloatVector();
     }
 
     /** Iterations published so far. */
