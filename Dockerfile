@@ -9,10 +9,12 @@ COPY .mvn .mvn
 COPY mvnw pom.xml ./
 COPY schemas schemas
 COPY embedded-kafka embedded-kafka
+COPY client client
 COPY trainer trainer
 COPY streams streams
 COPY analysis analysis
 COPY cli cli
+COPY dl4j/pom.xml dl4j/pom.xml
 COPY dashboards/pom.xml dashboards/pom.xml
 COPY clients/python/pom.xml clients/python/pom.xml
 RUN ./mvnw -B -q -DskipTests -pl cli -am package

@@ -33,6 +33,8 @@ smoke ensemble '^\| 20 \| [0-9.]+ .*\| [0-9.]+ \| [0-9.]+ \|$' \
     env REPEATS=1 "$here/ensemble/run.sh" 20
 smoke e2e '^\| live lag \(iterations\) \| [0-9]+ \| <= 5 ' \
     env REPEATS=1 "$here/e2e/run.sh" 50
+smoke dl4j '^\| listener \| [0-9.]+ \| [-+][0-9.]+ % \|$' \
+    env REPEATS=1 BATCH=16 PROBE=100 "$here/dl4j/run.sh" 60
 smoke streams '^\| latency: produce → frontier band on /metrics \| p50 ' \
     env BENCH_HEAP=1g "$here/streams/run.sh" --runs 20 --iterations 20 --rate 200 --latency-runs 10 \
     --latency-seconds 2 --warmup-seconds 1

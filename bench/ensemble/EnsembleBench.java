@@ -1,3 +1,5 @@
+import io.sgdscope.client.KafkaTelemetryPublisher;
+import io.sgdscope.client.TelemetrySink;
 import io.sgdscope.embedded.BrokerSettings;
 import io.sgdscope.embedded.EmbeddedKafkaBroker;
 import io.sgdscope.schemas.IterationMetrics;
@@ -12,8 +14,6 @@ import io.sgdscope.trainer.ExperimentResult;
 import io.sgdscope.trainer.TrainerSettings;
 import io.sgdscope.trainer.curvature.CurvatureSettings;
 import io.sgdscope.trainer.model.Precision;
-import io.sgdscope.trainer.telemetry.KafkaTelemetryPublisher;
-import io.sgdscope.trainer.telemetry.TelemetrySink;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;

@@ -1,10 +1,11 @@
 package io.sgdscope.cli;
 
 import io.micrometer.core.instrument.Counter;
+import io.sgdscope.client.KafkaTelemetryPublisher;
 import io.sgdscope.embedded.BrokerSecurity;
 import io.sgdscope.embedded.BrokerSettings;
-import io.sgdscope.embedded.SecurityFiles;
 import io.sgdscope.embedded.EmbeddedKafkaBroker;
+import io.sgdscope.embedded.SecurityFiles;
 import io.sgdscope.schemas.DeviationAlert;
 import io.sgdscope.schemas.DeviationCheck;
 import io.sgdscope.streams.QuantilesApp;
@@ -19,8 +20,8 @@ import io.sgdscope.trainer.Experiment;
 import io.sgdscope.trainer.ExperimentResult;
 import io.sgdscope.trainer.RunResult;
 import io.sgdscope.trainer.TrainerSettings;
-import io.sgdscope.trainer.telemetry.KafkaTelemetryPublisher;
 import io.sgdscope.trainer.telemetry.MeteredTelemetrySink;
+import io.sgdscope.trainer.telemetry.PublisherMeters;
 import java.io.IOException;
 import java.io.PrintWriter;
 import java.io.UncheckedIOException;
@@ -161,7 +162,7 @@ final class DemoCommand implements Callable<Integer> {
                     try (KafkaTelemetryPublisher publisher = new KafkaTelemetryPublisher(trainerConnection.bootstrapServers(),
                             trainerConnection.clientProperties())) {
                         publisher.awaitTopics(Duration.ofSeconds(30));
-                        publisher.bindTo(apps.registry());
+                        PublisherMeters.bind(publisher, apps.registry());
                         // The trainer's meters join the streams apps' registry: one /metrics for the whole demo.
                         experiment[0] = new Experiment(settings, new MeteredTelemetrySink(publisher, apps.registry()), progress);
                         progress.start();

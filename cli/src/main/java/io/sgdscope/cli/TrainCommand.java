@@ -1,5 +1,13 @@
 package io.sgdscope.cli;
 
+import io.micrometer.core.instrument.binder.jvm.JvmGcMetrics;
+import io.micrometer.core.instrument.binder.jvm.JvmMemoryMetrics;
+import io.micrometer.core.instrument.binder.jvm.JvmThreadMetrics;
+import io.micrometer.core.instrument.binder.system.ProcessorMetrics;
+import io.micrometer.prometheusmetrics.PrometheusConfig;
+import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
+import io.sgdscope.client.KafkaTelemetryPublisher;
+import io.sgdscope.streams.metrics.MetricsServer;
 import io.sgdscope.trainer.Experiment;
 import io.sgdscope.trainer.ExperimentResult;
 import io.sgdscope.trainer.ResumePlan;
@@ -12,23 +20,16 @@ import io.sgdscope.trainer.data.GaussKSettings;
 import io.sgdscope.trainer.data.Splits;
 import io.sgdscope.trainer.model.ModelPreset;
 import io.sgdscope.trainer.optim.OptimizerSettings;
-import io.micrometer.core.instrument.binder.jvm.JvmGcMetrics;
-import io.micrometer.core.instrument.binder.jvm.JvmMemoryMetrics;
-import io.micrometer.core.instrument.binder.jvm.JvmThreadMetrics;
-import io.micrometer.core.instrument.binder.system.ProcessorMetrics;
-import io.micrometer.prometheusmetrics.PrometheusConfig;
-import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
-import io.sgdscope.streams.metrics.MetricsServer;
-import io.sgdscope.trainer.telemetry.KafkaTelemetryPublisher;
 import io.sgdscope.trainer.telemetry.MeteredTelemetrySink;
+import io.sgdscope.trainer.telemetry.PublisherMeters;
 import java.io.PrintWriter;
-import org.apache.kafka.common.acl.AclOperation;
 import java.time.Duration;
 import java.util.concurrent.Callable;
+import org.apache.kafka.common.acl.AclOperation;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
-import picocli.CommandLine.Option;
 import picocli.CommandLine.Model.CommandSpec;
+import picocli.CommandLine.Option;
 import picocli.CommandLine.Spec;
 
 /** Trains an experiment and publishes its telemetry to a Kafka cluster (how deployments run trainers). */
@@ -103,7 +104,7 @@ final class TrainCommand implements Callable<Integer> {
                       PrometheusMeterRegistry registry, PrintWriter out) {
         try (KafkaTelemetryPublisher publisher = new KafkaTelemetryPublisher(connection.bootstrapServers(),
                 connection.clientProperties())) {
-            publisher.bindTo(registry);
+            PublisherMeters.bind(publisher, registry);
             publisher.awaitTopics(Duration.ofSeconds(30));
             ExperimentProgress progress = new ExperimentProgress(settings.shardRuns() - plan.finished().size(), settings.iterations(),
                     out, () -> "");

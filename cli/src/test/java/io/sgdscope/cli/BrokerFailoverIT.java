@@ -6,6 +6,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import static org.junit.jupiter.api.Assertions.fail;
 
 import io.micrometer.core.instrument.Counter;
+import io.sgdscope.client.KafkaTelemetryPublisher;
 import io.sgdscope.schemas.DeviationAlert;
 import io.sgdscope.schemas.IterationMetrics;
 import io.sgdscope.schemas.QuantileSummary;
@@ -26,7 +27,6 @@ import io.sgdscope.trainer.ExperimentResult;
 import io.sgdscope.trainer.RunResult;
 import io.sgdscope.trainer.TrainerSettings;
 import io.sgdscope.trainer.curvature.CurvatureSettings;
-import io.sgdscope.trainer.telemetry.KafkaTelemetryPublisher;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;

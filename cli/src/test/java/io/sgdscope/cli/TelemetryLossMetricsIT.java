@@ -5,6 +5,8 @@ import static org.junit.jupiter.api.Assertions.assertThrows;
 
 import io.micrometer.prometheusmetrics.PrometheusConfig;
 import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
+import io.sgdscope.client.KafkaTelemetryPublisher;
+import io.sgdscope.client.TelemetryException;
 import io.sgdscope.embedded.junit.KafkaBrokerExtension;
 import io.sgdscope.schemas.DatasetSpec;
 import io.sgdscope.schemas.IterationMetrics;
@@ -15,8 +17,7 @@ import io.sgdscope.schemas.RunStarted;
 import io.sgdscope.schemas.RunStatus;
 import io.sgdscope.schemas.Topics;
 import io.sgdscope.streams.metrics.MetricsServer;
-import io.sgdscope.trainer.telemetry.KafkaTelemetryPublisher;
-import io.sgdscope.trainer.telemetry.TelemetryException;
+import io.sgdscope.trainer.telemetry.PublisherMeters;
 import java.util.List;
 import java.util.Map;
 import org.apache.kafka.clients.admin.NewTopic;
@@ -41,7 +42,7 @@ class TelemetryLossMetricsIT {
         PrometheusMeterRegistry registry = new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
         try (MetricsServer server = MetricsServer.start("127.0.0.1", 0, registry, () -> MetricsServer.Health.up("trainer"));
              KafkaTelemetryPublisher publisher = new KafkaTelemetryPublisher(broker.bootstrapServers(), Map.of())) {
-            publisher.bindTo(registry);
+            PublisherMeters.bind(publisher, registry);
             publisher.runStarted(runStarted());
             for (int t = 0; t < 3; t++) {
                 publisher.iteration(iteration(t));

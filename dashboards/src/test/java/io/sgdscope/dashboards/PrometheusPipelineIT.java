@@ -117,9 +117,9 @@ class PrometheusPipelineIT {
                 .iterations(60).workers(2).curvature(io.sgdscope.trainer.curvature.CurvatureSettings.defaults()
                         .withMomentsEvery(1).withSpectrumEvery(20).withTopK(3))
                 .build();
-        try (io.sgdscope.trainer.telemetry.KafkaTelemetryPublisher publisher =
-                     new io.sgdscope.trainer.telemetry.KafkaTelemetryPublisher(bootstrap, Map.of())) {
-            publisher.bindTo(apps.registry());
+        try (io.sgdscope.client.KafkaTelemetryPublisher publisher =
+                     new io.sgdscope.client.KafkaTelemetryPublisher(bootstrap, Map.of())) {
+            io.sgdscope.trainer.telemetry.PublisherMeters.bind(publisher, apps.registry());
             io.sgdscope.trainer.ExperimentResult result = new io.sgdscope.trainer.Experiment(settings,
                     new io.sgdscope.trainer.telemetry.MeteredTelemetrySink(publisher, apps.registry()),
                     io.sgdscope.trainer.ExperimentListener.none()).run();

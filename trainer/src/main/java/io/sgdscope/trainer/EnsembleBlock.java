@@ -1,5 +1,7 @@
 package io.sgdscope.trainer;
 
+import io.sgdscope.client.TelemetryException;
+import io.sgdscope.client.TelemetrySink;
 import io.sgdscope.schemas.RunFinished;
 import io.sgdscope.schemas.RunStarted;
 import io.sgdscope.schemas.RunStatus;
@@ -8,8 +10,6 @@ import io.sgdscope.trainer.data.Dataset;
 import io.sgdscope.trainer.model.BatchedMlp;
 import io.sgdscope.trainer.model.MlpArchitecture;
 import io.sgdscope.trainer.optim.MinibatchSampler;
-import io.sgdscope.trainer.telemetry.TelemetryException;
-import io.sgdscope.trainer.telemetry.TelemetrySink;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;

@@ -1,12 +1,12 @@
 package io.sgdscope.trainer;
 
+import io.sgdscope.client.TelemetryException;
+import io.sgdscope.client.TelemetrySink;
 import io.sgdscope.trainer.checkpoint.CheckpointException;
 import io.sgdscope.trainer.checkpoint.CheckpointStore;
 import io.sgdscope.trainer.checkpoint.RunCheckpoint;
 import io.sgdscope.trainer.data.Dataset;
 import io.sgdscope.trainer.data.Splits;
-import io.sgdscope.trainer.telemetry.TelemetryException;
-import io.sgdscope.trainer.telemetry.TelemetrySink;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Objects;

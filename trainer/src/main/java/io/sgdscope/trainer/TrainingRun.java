@@ -1,5 +1,8 @@
 package io.sgdscope.trainer;
 
+import io.sgdscope.client.Delivery;
+import io.sgdscope.client.TelemetryException;
+import io.sgdscope.client.TelemetrySink;
 import io.sgdscope.schemas.IterationMetrics;
 import io.sgdscope.schemas.RunFinished;
 import io.sgdscope.schemas.RunStarted;
@@ -12,14 +15,11 @@ import io.sgdscope.trainer.data.Dataset;
 import io.sgdscope.trainer.model.Evaluation;
 import io.sgdscope.trainer.model.Mlp;
 import io.sgdscope.trainer.model.MlpArchitecture;
-import io.sgdscope.trainer.optim.MinibatchSampler;
 import io.sgdscope.trainer.optim.FullBatchStatistics;
+import io.sgdscope.trainer.optim.MinibatchSampler;
 import io.sgdscope.trainer.optim.Optimizer;
 import io.sgdscope.trainer.optim.StochasticGradients;
 import io.sgdscope.trainer.snapshot.SnapshotWriter;
-import io.sgdscope.trainer.telemetry.Delivery;
-import io.sgdscope.trainer.telemetry.TelemetryException;
-import io.sgdscope.trainer.telemetry.TelemetrySink;
 import java.io.IOException;
 import java.time.Duration;
 import java.util.Optional;

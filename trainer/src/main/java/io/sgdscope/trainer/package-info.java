@@ -6,7 +6,7 @@
  * and the provenance RunStarted records. {@code RunRecords} builds the Avro records both engines
  * publish. This is the package that wires the others of the trainer together: it depends on every
  * {@code io.sgdscope.trainer.*} package, on {@code io.sgdscope.schemas} and on ND4J; on Kafka only
- * through {@code trainer.telemetry} (and Kafka's client version, read for the provenance). Never on
+ * through the client module, {@code io.sgdscope.client} (and Kafka's client version, read for the provenance). Never on
  * the streams apps.
  */
 package io.sgdscope.trainer;

@@ -6,6 +6,7 @@ import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import io.sgdscope.client.InMemoryTelemetrySink;
 import io.sgdscope.schemas.IterationMetrics;
 import io.sgdscope.schemas.RunFinished;
 import io.sgdscope.schemas.RunStatus;
@@ -15,7 +16,6 @@ import io.sgdscope.trainer.checkpoint.CheckpointSettings;
 import io.sgdscope.trainer.checkpoint.CheckpointStore;
 import io.sgdscope.trainer.curvature.CurvatureSettings;
 import io.sgdscope.trainer.optim.OptimizerSettings;
-import io.sgdscope.trainer.telemetry.InMemoryTelemetrySink;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;

@@ -5,6 +5,7 @@ import static org.junit.jupiter.api.Assertions.assertNotNull;
 import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import io.sgdscope.client.InMemoryTelemetrySink;
 import io.sgdscope.schemas.IterationMetrics;
 import io.sgdscope.schemas.RunFinished;
 import io.sgdscope.schemas.RunStatus;
@@ -17,7 +18,6 @@ import io.sgdscope.trainer.data.Dataset;
 import io.sgdscope.trainer.data.GaussK;
 import io.sgdscope.trainer.data.GaussKSettings;
 import io.sgdscope.trainer.model.MlpArchitecture;
-import io.sgdscope.trainer.telemetry.InMemoryTelemetrySink;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;

@@ -5,6 +5,7 @@ import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import io.sgdscope.client.InMemoryTelemetrySink;
 import io.sgdscope.schemas.IterationMetrics;
 import io.sgdscope.schemas.RunFinished;
 import io.sgdscope.schemas.RunStarted;
@@ -13,7 +14,6 @@ import io.sgdscope.schemas.frames.Frame;
 import io.sgdscope.trainer.checkpoint.CheckpointSettings;
 import io.sgdscope.trainer.curvature.CurvatureSettings;
 import io.sgdscope.trainer.optim.OptimizerSettings;
-import io.sgdscope.trainer.telemetry.InMemoryTelemetrySink;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;

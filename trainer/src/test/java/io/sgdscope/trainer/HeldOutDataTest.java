@@ -6,6 +6,7 @@ import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import io.sgdscope.client.InMemoryTelemetrySink;
 import io.sgdscope.schemas.IterationMetrics;
 import io.sgdscope.schemas.RunStarted;
 import io.sgdscope.schemas.RunStatus;
@@ -16,7 +17,6 @@ import io.sgdscope.trainer.data.DatasetSettings;
 import io.sgdscope.trainer.data.SmallDatasetFiles;
 import io.sgdscope.trainer.data.Splits;
 import io.sgdscope.trainer.model.PlainJavaMlp;
-import io.sgdscope.trainer.telemetry.InMemoryTelemetrySink;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;

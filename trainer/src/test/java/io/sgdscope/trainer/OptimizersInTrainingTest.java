@@ -5,6 +5,7 @@ import static org.junit.jupiter.api.Assertions.assertNotNull;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import io.sgdscope.client.InMemoryTelemetrySink;
 import io.sgdscope.schemas.IterationMetrics;
 import io.sgdscope.schemas.RunStatus;
 import io.sgdscope.trainer.curvature.CurvatureSettings;
@@ -13,7 +14,6 @@ import io.sgdscope.trainer.data.Dataset;
 import io.sgdscope.trainer.data.GaussK;
 import io.sgdscope.trainer.data.GaussKSettings;
 import io.sgdscope.trainer.optim.OptimizerSettings;
-import io.sgdscope.trainer.telemetry.InMemoryTelemetrySink;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;

@@ -5,6 +5,8 @@ import static org.junit.jupiter.api.Assertions.assertInstanceOf;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import io.sgdscope.client.InMemoryTelemetrySink;
+import io.sgdscope.client.KafkaTelemetryPublisher;
 import io.sgdscope.embedded.junit.KafkaBrokerExtension;
 import io.sgdscope.schemas.IterationMetrics;
 import io.sgdscope.schemas.RunFinished;
@@ -15,8 +17,6 @@ import io.sgdscope.schemas.serde.TelemetrySerdes;
 import io.sgdscope.trainer.checkpoint.CheckpointSettings;
 import io.sgdscope.trainer.curvature.CurvatureSettings;
 import io.sgdscope.trainer.optim.OptimizerSettings;
-import io.sgdscope.trainer.telemetry.InMemoryTelemetrySink;
-import io.sgdscope.trainer.telemetry.KafkaTelemetryPublisher;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;

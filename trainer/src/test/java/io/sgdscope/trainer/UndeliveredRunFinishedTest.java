@@ -3,15 +3,15 @@ package io.sgdscope.trainer;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import io.sgdscope.client.Delivery;
+import io.sgdscope.client.InMemoryTelemetrySink;
+import io.sgdscope.client.TelemetrySink;
 import io.sgdscope.schemas.IterationMetrics;
 import io.sgdscope.schemas.RunFinished;
 import io.sgdscope.schemas.RunStarted;
 import io.sgdscope.schemas.SpectrumSnapshot;
 import io.sgdscope.trainer.checkpoint.CheckpointSettings;
 import io.sgdscope.trainer.curvature.CurvatureSettings;
-import io.sgdscope.trainer.telemetry.Delivery;
-import io.sgdscope.trainer.telemetry.InMemoryTelemetrySink;
-import io.sgdscope.trainer.telemetry.TelemetrySink;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.Set;

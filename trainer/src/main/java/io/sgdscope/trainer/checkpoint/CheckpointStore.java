@@ -38,7 +38,7 @@ import java.util.zip.CheckedOutputStream;
  *
  * <p><b>What the trainer publishes twice, and where duplicates are dropped.</b> A checkpoint is written only
  * once the records of the iterations it covers were acknowledged by the broker
- * ({@link io.sgdscope.trainer.telemetry.TelemetrySink#delivery}); training does not wait for that, the
+ * ({@link io.sgdscope.client.TelemetrySink#delivery}); training does not wait for that, the
  * checkpoint is written at a later iteration when its records are in. So a run continued from its last
  * checkpoint never has a gap. After a crash it does publish again the iterations between that checkpoint
  * and the crash, because nothing tells the trainer which of them reached the broker; the records are

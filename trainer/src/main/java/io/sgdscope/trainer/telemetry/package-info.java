@@ -1,8 +1,7 @@
 /**
- * Where a trainer's records go: the {@link io.sgdscope.trainer.telemetry.TelemetrySink} interface, the
- * Kafka publisher (one idempotent producer per process, a bounded buffer, dropped records counted, a
- * RunFinished only after its run's records are acknowledged), an in-memory sink, and a sink that
- * counts what passes into Micrometer meters. Depends on {@code io.sgdscope.schemas} with its serde,
- * Kafka clients, Micrometer and SLF4J; never on ND4J or the rest of the trainer.
+ * The trainer's meters of its telemetry: a {@link io.sgdscope.client.TelemetrySink} that counts what passes into
+ * Micrometer meters, and the Prometheus counters of the Kafka publisher's lost records. The sinks and the publisher
+ * themselves are the client module's ({@code io.sgdscope.client}): the trainer publishes through it. Depends on
+ * {@code io.sgdscope.client}, {@code io.sgdscope.schemas} and Micrometer; never on ND4J or the rest of the trainer.
  */
 package io.sgdscope.trainer.telemetry;

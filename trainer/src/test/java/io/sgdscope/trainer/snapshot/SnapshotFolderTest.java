@@ -6,6 +6,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import io.sgdscope.client.InMemoryTelemetrySink;
 import io.sgdscope.schemas.IterationMetrics;
 import io.sgdscope.schemas.RunStatus;
 import io.sgdscope.schemas.SpectrumSnapshot;
@@ -20,7 +21,6 @@ import io.sgdscope.trainer.curvature.NetworkCurvature;
 import io.sgdscope.trainer.data.Dataset;
 import io.sgdscope.trainer.data.GaussK;
 import io.sgdscope.trainer.data.GaussKSettings;
-import io.sgdscope.trainer.telemetry.InMemoryTelemetrySink;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;

@@ -3,8 +3,13 @@ package io.sgdscope.trainer.telemetry;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 
 import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
+import io.sgdscope.client.InMemoryTelemetrySink;
+import io.sgdscope.schemas.DatasetSpec;
 import io.sgdscope.schemas.IterationMetrics;
+import io.sgdscope.schemas.ModelSpec;
+import io.sgdscope.schemas.OptimizerSpec;
 import io.sgdscope.schemas.RunFinished;
+import io.sgdscope.schemas.RunStarted;
 import io.sgdscope.schemas.RunStatus;
 import io.sgdscope.schemas.SpectrumSnapshot;
 import java.util.List;
@@ -19,11 +24,11 @@ class MeteredTelemetrySinkTest {
         InMemoryTelemetrySink memory = new InMemoryTelemetrySink();
         MeteredTelemetrySink sink = new MeteredTelemetrySink(memory, registry);
 
-        sink.runStarted(KafkaTelemetryPublisherTest.runStarted("e-r00000"));
-        IterationMetrics first = KafkaTelemetryPublisherTest.iteration("e-r00000", 0);
+        sink.runStarted(runStarted("e-r00000"));
+        IterationMetrics first = iteration("e-r00000", 0);
         first.setProbeSeconds(0.25);
         sink.iteration(first);
-        sink.iteration(KafkaTelemetryPublisherTest.iteration("e-r00000", 1));
+        sink.iteration(iteration("e-r00000", 1));
         sink.spectrum(SpectrumSnapshot.newBuilder().setRunId("e-r00000").setExperimentId("e").setIteration(0)
                 .setTimestampMillis(1).setPrecision("float64").setTopK(1).setHessianEigenvalues(List.of(1.0))
                 .setHessianResiduals(List.of(0.0)).setSecondMomentEigenvalues(List.of(1.0)).setSecondMomentResiduals(List.of(0.0))
@@ -31,7 +36,7 @@ class MeteredTelemetrySinkTest {
                 .setPrincipalAngleCosines(List.of(1.0)).setHessianLayerLoadings(List.of(List.of(1.0)))
                 .setDavisKahanBounds(List.of(0.0, 0.0, 0.0)).setProbeSeconds(1.5).build());
         assertEquals(1.0, registry.get("sgdscope.trainer.runs.active").tag("experiment", "e").gauge().value());
-        RunFinished finished = KafkaTelemetryPublisherTest.runFinished("e-r00000", 2, 0);
+        RunFinished finished = runFinished("e-r00000", 2, 0);
         finished.setStatus(RunStatus.DIVERGED);
         sink.runFinished(finished);
 
@@ -44,5 +49,31 @@ class MeteredTelemetrySinkTest {
         assertEquals(2, memory.iterations().size(), "everything reaches the next sink");
         assertEquals(1, memory.spectra("e-r00000").size());
         assertEquals(1, memory.runsFinished().size());
+    }
+
+    static RunStarted runStarted(String runId) {
+        return RunStarted.newBuilder()
+                .setRunId(runId).setExperimentId("e").setRunIndex(0).setSeed(1).setStartedAtMillis(0)
+                .setPlannedIterations(3)
+                .setDataset(DatasetSpec.newBuilder().setName("gauss-k").setSamples(100).setInputDimension(50)
+                        .setClasses(10).setRandomLabelFraction(0).setStandardized(true).setSeed(1).build())
+                .setModel(ModelSpec.newBuilder().setLayers(List.of(50, 10, 30, 10)).setActivation("relu")
+                        .setLoss("softmax_cross_entropy").setParameterCount(1150).setInitialization("he-normal").build())
+                .setOptimizer(OptimizerSpec.newBuilder().setName("sgd").setLearningRate(0.1).setBatchSize(5)
+                        .setSampling("with-replacement").build())
+                .setPrecision("float64").setBackend("CPU").setVersions(java.util.Map.of()).setSettings(java.util.Map.of())
+                .build();
+    }
+
+    static IterationMetrics iteration(String runId, int t) {
+        return IterationMetrics.newBuilder()
+                .setRunId(runId).setExperimentId("e").setIteration(t).setTimestampMillis(0).setLoss(1.0)
+                .setMinibatchLoss(1.0).setStepSize(0.1).setBatchSize(5).setSgNorm(1.0).build();
+    }
+
+    static RunFinished runFinished(String runId, int iterations, long dropped) {
+        return RunFinished.newBuilder()
+                .setRunId(runId).setExperimentId("e").setStatus(RunStatus.COMPLETED).setIterations(iterations)
+                .setFinishedAtMillis(0).setDurationSeconds(0).setDroppedRecords(dropped).build();
     }
 }

@@ -1,4 +1,4 @@
-package io.sgdscope.trainer.telemetry;
+package io.sgdscope.client;
 
 import io.sgdscope.schemas.IterationMetrics;
 import io.sgdscope.schemas.RunFinished;
@@ -22,8 +22,6 @@ import java.util.concurrent.Future;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.concurrent.atomic.LongAdder;
-import io.micrometer.core.instrument.FunctionCounter;
-import io.micrometer.core.instrument.MeterRegistry;
 import org.apache.avro.specific.SpecificRecord;
 import org.apache.kafka.clients.producer.Callback;
 import org.apache.kafka.clients.producer.KafkaProducer;
@@ -40,7 +38,8 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * Publishes a trainer's telemetry to Kafka. Create ONE per process and share it between all runs
+ * Publishes a training process's telemetry to Kafka: the one publishing path of sgdscope's built-in trainer and of
+ * any JVM training loop (through {@link SgdscopeClient}). Create ONE per process and share it between all runs
  * and worker threads: it holds one {@link KafkaProducer}, which is thread-safe. IterationMetrics on
  * {@link Topics#ITERATIONS} keyed by runId, IterationFrames (the ensemble engine: one iteration of a block of runs)
  * on the same topic keyed by their frame key (the block's first run id, which each run's RunStarted.frameKey
@@ -68,8 +67,8 @@ import org.slf4j.LoggerFactory;
  * are offered again until {@code controlTimeout} (30 s by default) has passed, and only then does
  * the call throw {@link TelemetryException}. Records that were accepted but then failed to be
  * delivered (delivery.timeout.ms passed, a broker error) are counted in {@link #failedRecords()},
- * and an iteration record also against its run if the run has not finished yet. {@link #bindTo} shows both
- * kinds of loss, by record type, as Prometheus counters.
+ * and an iteration record also against its run if the run has not finished yet. Both kinds of loss are also
+ * counted by record type ({@link #droppedRecords(RecordType)}, {@link #failedRecords(RecordType)}).
  *
  * <p>Before the first RunStarted the publisher waits (up to {@code controlTimeout}, 30 s by
  * default) until the metadata of both topics is known; otherwise the short max.block.ms would drop
@@ -102,7 +101,7 @@ public final class KafkaTelemetryPublisher implements TelemetrySink, AutoCloseab
     private final LongAdder dropped = new LongAdder();
     private final LongAdder droppedSpectra = new LongAdder();
     private final LongAdder failed = new LongAdder();
-    /** Records lost by type (index: {@link RecordType#ordinal()}), for {@link #bindTo}. */
+    /** Records lost by type (index: {@link RecordType#ordinal()}). */
     private final LongAdder[] droppedByType = adders();
     private final LongAdder[] failedByType = adders();
     /** Each run's RunFinished in flight: true once delivered, false when it failed (see {@link #finishedDelivery}). */
@@ -121,6 +120,11 @@ public final class KafkaTelemetryPublisher implements TelemetrySink, AutoCloseab
     public KafkaTelemetryPublisher(String bootstrapServers, Map<String, ?> extraProperties) {
         this(new KafkaProducer<>(producerProperties(bootstrapServers, extraProperties), new StringSerializer(),
                 new ByteArraySerializer()), DEFAULT_CONTROL_TIMEOUT);
+    }
+
+    /** A publisher with its own producer on the given cluster and client properties. */
+    public KafkaTelemetryPublisher(KafkaClientSettings settings) {
+        this(settings.bootstrapServers(), settings.properties());
     }
 
     /**
@@ -329,26 +333,10 @@ public final class KafkaTelemetryPublisher implements TelemetrySink, AutoCloseab
     }
 
     /**
-     * Registers the loss counters on {@code registry}: {@code sgdscope_trainer_records_dropped_total{type}} (not taken
-     * by the producer: buffer full, or a RunStarted / RunFinished refused for good) and
-     * {@code sgdscope_trainer_records_failed_total{type}} (taken, then not delivered), type one of run_started,
-     * run_finished, iteration, spectrum. Every series exists from the start, at 0, so that increase() sees the first loss.
-     * {@code type="iteration"} counts run-iterations: an IterationMetrics counts 1, a frame as many as it has runs.
+     * Records dropped (not taken by the producer: buffer full, or a RunStarted / RunFinished refused for good) of one
+     * type, since start; {@code ITERATION} counts run-iterations (a frame as many as it has runs). The trainer shows
+     * these, and {@link #failedRecords(RecordType)}, as Prometheus counters.
      */
-    public void bindTo(MeterRegistry registry) {
-        for (RecordType type : RecordType.values()) {
-            FunctionCounter.builder("sgdscope.trainer.records.dropped", droppedByType[type.ordinal()], LongAdder::sum)
-                    .tag("type", type.label)
-                    .description("Telemetry records the Kafka producer did not take (buffer full, or refused)")
-                    .register(registry);
-            FunctionCounter.builder("sgdscope.trainer.records.failed", failedByType[type.ordinal()], LongAdder::sum)
-                    .tag("type", type.label)
-                    .description("Telemetry records the Kafka producer took but could not deliver")
-                    .register(registry);
-        }
-    }
-
-    /** Records dropped (not taken by the producer) of one type, since start. */
     public long droppedRecords(RecordType type) {
         return droppedByType[type.ordinal()].sum();
     }

@@ -1,4 +1,4 @@
-package io.sgdscope.trainer.telemetry;
+package io.sgdscope.client;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
@@ -6,7 +6,6 @@ import static org.junit.jupiter.api.Assertions.assertInstanceOf;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
 import io.sgdscope.schemas.DatasetSpec;
 import io.sgdscope.schemas.IterationMetrics;
 import io.sgdscope.schemas.ModelSpec;
@@ -223,12 +222,9 @@ class KafkaTelemetryPublisherTest {
     }
 
     @Test
-    void lostRecordsAreCountedByTypeOnTheRegistryFromZero() {
+    void lostRecordsAreCountedByType() {
         FullBufferProducer producer = new FullBufferProducer(false);
         KafkaTelemetryPublisher publisher = new KafkaTelemetryPublisher(producer, Duration.ofMillis(200));
-        SimpleMeterRegistry registry = new SimpleMeterRegistry();
-        publisher.bindTo(registry);
-        assertEquals(8, registry.getMeters().size(), "dropped and failed, for each of the 4 types, from the start");
 
         publisher.runStarted(runStarted("a"));
         producer.completeNext();
@@ -241,12 +237,12 @@ class KafkaTelemetryPublisherTest {
         producer.refusals.set(1);
         assertThrows(TelemetryException.class, () -> publisher.runFinished(runFinished("a", 2, 0)));  // dropped
 
-        assertEquals(1, dropped(registry, "iteration"));
-        assertEquals(1, dropped(registry, "spectrum"));
-        assertEquals(1, dropped(registry, "run_finished"));
-        assertEquals(0, dropped(registry, "run_started"));
-        assertEquals(1, failed(registry, "iteration"));
-        assertEquals(0, failed(registry, "run_started") + failed(registry, "run_finished") + failed(registry, "spectrum"));
+        assertEquals(1, dropped(publisher, "iteration"));
+        assertEquals(1, dropped(publisher, "spectrum"));
+        assertEquals(1, dropped(publisher, "run_finished"));
+        assertEquals(0, dropped(publisher, "run_started"));
+        assertEquals(1, failed(publisher, "iteration"));
+        assertEquals(0, failed(publisher, "run_started") + failed(publisher, "run_finished") + failed(publisher, "spectrum"));
         publisher.close(Duration.ZERO);
     }
 
@@ -301,8 +297,6 @@ class KafkaTelemetryPublisherTest {
     void aDroppedFrameLosesOneRecordOfEachOfItsRuns() {
         FullBufferProducer producer = new FullBufferProducer(true);
         KafkaTelemetryPublisher publisher = new KafkaTelemetryPublisher(producer, Duration.ofSeconds(1));
-        SimpleMeterRegistry registry = new SimpleMeterRegistry();
-        publisher.bindTo(registry);
         for (String runId : List.of("a", "b", "c", "d")) {
             publisher.runStarted(runStarted(runId, runId.equals("d") ? "d" : "a"));
         }
@@ -317,8 +311,8 @@ class KafkaTelemetryPublisherTest {
         assertEquals(1, publisher.droppedRecords("c"));
         assertEquals(0, publisher.droppedRecords("d"));
         assertEquals(3, publisher.droppedRecords());
-        assertEquals(3, dropped(registry, "iteration"), "the counter counts run-iterations");
-        assertEquals(0, failed(registry, "iteration"));
+        assertEquals(3, dropped(publisher, "iteration"), "the counter counts run-iterations");
+        assertEquals(0, failed(publisher, "iteration"));
         publisher.close();
     }
 
@@ -326,8 +320,6 @@ class KafkaTelemetryPublisherTest {
     void aFrameThatFailsAfterEnqueueIsChargedToEachOfItsRuns() {
         FullBufferProducer producer = new FullBufferProducer(false);
         KafkaTelemetryPublisher publisher = new KafkaTelemetryPublisher(producer, Duration.ofSeconds(1));
-        SimpleMeterRegistry registry = new SimpleMeterRegistry();
-        publisher.bindTo(registry);
         publisher.runStarted(runStarted("a", "a"));
         publisher.runStarted(runStarted("b", "a"));
         publisher.frame("a", frame(0, "a", "b"));
@@ -337,7 +329,7 @@ class KafkaTelemetryPublisherTest {
         assertTrue(producer.completeNext());                                       // frame 0
         assertTrue(producer.errorNext(new TimeoutException("Expiring 1 record(s): delivery timeout")));  // frame 1
         assertEquals(2, publisher.failedRecords());
-        assertEquals(2, failed(registry, "iteration"));
+        assertEquals(2, failed(publisher, "iteration"));
         assertEquals(0, publisher.droppedRecords());
         assertEquals(1, publisher.droppedRecords("a"));
         assertEquals(1, publisher.droppedRecords("b"));
@@ -390,12 +382,21 @@ class KafkaTelemetryPublisherTest {
         return started;
     }
 
-    private static double dropped(SimpleMeterRegistry registry, String type) {
-        return registry.get("sgdscope.trainer.records.dropped").tag("type", type).functionCounter().count();
+    private static long dropped(KafkaTelemetryPublisher publisher, String type) {
+        return publisher.droppedRecords(recordType(type));
     }
 
-    private static double failed(SimpleMeterRegistry registry, String type) {
-        return registry.get("sgdscope.trainer.records.failed").tag("type", type).functionCounter().count();
+    private static long failed(KafkaTelemetryPublisher publisher, String type) {
+        return publisher.failedRecords(recordType(type));
+    }
+
+    private static KafkaTelemetryPublisher.RecordType recordType(String label) {
+        for (KafkaTelemetryPublisher.RecordType type : KafkaTelemetryPublisher.RecordType.values()) {
+            if (type.label().equals(label)) {
+                return type;
+            }
+        }
+        throw new IllegalArgumentException(label);
     }
 
     @Test

@@ -1,4 +1,4 @@
-package io.sgdscope.trainer.telemetry;
+package io.sgdscope.client;
 
 /** Telemetry could not be handed over at all (e.g. no broker answered in time): training without it is pointless. */
 public class TelemetryException extends RuntimeException {

@@ -1,4 +1,4 @@
-package io.sgdscope.trainer.telemetry;
+package io.sgdscope.client;
 
 import io.sgdscope.schemas.IterationMetrics;
 import io.sgdscope.schemas.RunFinished;
