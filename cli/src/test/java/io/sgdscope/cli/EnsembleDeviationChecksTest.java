@@ -24,7 +24,7 @@ import io.sgdscope.trainer.Experiment;
 import io.sgdscope.trainer.ExperimentListener;
 import io.sgdscope.trainer.TrainerSettings;
 import io.sgdscope.trainer.curvature.CurvatureSettings;
-import io.sgdscope.trainer.telemetry.InMemoryTelemetrySink;
+import io.sgdscope.client.InMemoryTelemetrySink;
 import java.nio.file.Path;
 import java.time.Clock;
 import java.time.Instant;
