@@ -1,9 +1,11 @@
 package io.sgdscope.client;
 
+import io.sgdscope.schemas.IterationMetrics;
 import io.sgdscope.schemas.RunFinished;
 import io.sgdscope.schemas.RunStatus;
 import io.sgdscope.schemas.SpectrumSnapshot;
 import java.util.Objects;
+import java.util.function.Consumer;
 import org.nd4j.linalg.api.ndarray.INDArray;
 
 /**
@@ -38,6 +40,11 @@ public final class RunPublisher implements AutoCloseable {
     /** The run's id, {@code <experimentId>-r<index>}. */
     public String runId() {
         return runId;
+    }
+
+    /** The run's experiment id. */
+    public String experimentId() {
+        return description.experimentId();
     }
 
     /** The iterations published so far (the next iteration's t). */
@@ -78,13 +85,37 @@ public final class RunPublisher implements AutoCloseable {
         return publish(step, statistics);
     }
 
+    /**
+     * As {@link #iteration(Step, GradientStatistics)}, with further fields the caller measured at theta_t set on the
+     * record before it is published: {@code extra} receives the record with the scalars filled in and may set its
+     * curvature fields (the moments of Eq. 4-7, hessianSpectralNorm L, probeSeconds), e.g. a DL4J probe's
+     * {@code ProbeMoments::applyTo}. It must not change the run id, experiment id or iteration.
+     *
+     * @return the record as published
+     */
+    public IterationMetrics iteration(Step step, GradientStatistics statistics, Consumer<IterationMetrics> extra) {
+        Objects.requireNonNull(extra, "extra");
+        IterationMetrics record = record(step, statistics);
+        extra.accept(record);
+        if (!runId.equals(record.getRunId()) || record.getIteration() != published) {
+            throw new IllegalArgumentException("the extra fields changed the record's run id or iteration");
+        }
+        sink.iteration(record);
+        published++;
+        return record;
+    }
+
     private GradientStatistics publish(Step step, GradientStatistics statistics) {
+        sink.iteration(record(step, statistics));
+        published++;
+        return statistics;
+    }
+
+    private IterationMetrics record(Step step, GradientStatistics statistics) {
         if (finished != null) {
             throw new IllegalStateException("run " + runId + " has finished: no more iterations");
         }
-        sink.iteration(ClientRecords.iteration(runId, description.experimentId(), published, step, statistics));
-        published++;
-        return statistics;
+        return ClientRecords.iteration(runId, description.experimentId(), published, step, statistics);
     }
 
     /** Publishes a curvature snapshot of this run (its runId must be this run's). */

@@ -54,6 +54,11 @@ public final class ProbeSet {
         return dataSet == null && multiDataSet == null;
     }
 
+    /** The examples when this set is one DataSet, else null. */
+    DataSet dataSet() {
+        return dataSet;
+    }
+
     /** What the set is (recorded in RunStarted.settings as {@code probe.set}). */
     public String description() {
         return description;

@@ -4,8 +4,16 @@ import io.sgdscope.client.GradientStatistics;
 import io.sgdscope.client.GradientTracker;
 import io.sgdscope.client.RunPublisher;
 import io.sgdscope.client.Step;
+import io.sgdscope.dl4j.curvature.CurvatureProbe;
+import io.sgdscope.dl4j.curvature.Dl4jSnapshots;
+import io.sgdscope.dl4j.curvature.ProbeMoments;
+import io.sgdscope.dl4j.curvature.ProbeSpectrum;
+import io.sgdscope.schemas.IterationMetrics;
 import io.sgdscope.schemas.RunFinished;
 import io.sgdscope.schemas.RunStatus;
+import io.sgdscope.schemas.SpectrumSnapshot;
+import java.io.IOException;
+import java.io.UncheckedIOException;
 import java.util.Objects;
 import org.deeplearning4j.nn.api.Model;
 import org.deeplearning4j.nn.graph.ComputationGraph;
@@ -40,6 +48,13 @@ import org.nd4j.linalg.api.ndarray.INDArray;
  * {@code iterationDone} (after the update) the record of t is published and f(theta_{t+1}) evaluated for the next one (f(theta_0) when attached). Publishing
  * never holds training up for long (the client drops and counts what the producer cannot take). One listener per
  * network and run; {@link #finish} (or {@link #close}) publishes the RunFinished with f(theta_T).
+ *
+ * <p>Curvature: with a {@link CurvatureCadence} ({@link #attach(MultiLayerNetwork, RunPublisher, ProbeSet,
+ * CurvatureCadence)}) the listener also runs the {@link CurvatureProbe} on the probe set at theta_t of the chosen
+ * iterations t (where f(theta_t) is evaluated: when attached for t = 0, else after the update of t - 1): the moments
+ * of Eq. 4-7, L and probeSeconds go into the IterationMetrics of t, a spectrum goes out as the SpectrumSnapshot of t
+ * ({@link RunPublisher#spectrum}), and snapshot folders are written with the record of t as their published.json.
+ * The probes work on a float64 copy of the parameters; training waits for them.
  */
 public final class SgdscopeTrainingListener extends BaseTrainingListener implements AutoCloseable {
 
@@ -52,27 +67,92 @@ public final class SgdscopeTrainingListener extends BaseTrainingListener impleme
     private double probeLoss;
     private double lastDistance;
     private int published;
+    private final CurvatureCadence cadence;
+    private final CurvatureProbe curvature;
+    private final INDArray theta0;
+    private ProbeMoments pendingMoments;
+    private ProbeSpectrum pendingSpectrum;
+    private INDArray pendingTheta;
 
-    private SgdscopeTrainingListener(Model network, RunPublisher run, ProbeSet probe) {
+    private SgdscopeTrainingListener(Model network, RunPublisher run, ProbeSet probe, CurvatureCadence cadence) {
         this.run = Objects.requireNonNull(run, "run");
         this.probe = Objects.requireNonNull(probe, "probe");
+        this.cadence = Objects.requireNonNull(cadence, "cadence");
         Dl4jNetwork.requireNoRegularization(network);
+        if (cadence.any() && probe.dataSet() == null) {
+            throw new IllegalArgumentException("the curvature probes need a probe set of one DataSet (features and "
+                    + "one-hot labels), not \"" + probe.description() + "\"");
+        }
+        if (!cadence.snapshotIterations().isEmpty() && !(network instanceof MultiLayerNetwork)) {
+            throw new IllegalArgumentException("snapshot folders are written for a MultiLayerNetwork, not a "
+                    + network.getClass().getSimpleName());
+        }
+        if (!cadence.any()) {
+            this.curvature = null;
+        } else if (network instanceof MultiLayerNetwork net) {
+            this.curvature = new CurvatureProbe(net, cadence.probe());
+        } else {
+            this.curvature = new CurvatureProbe((ComputationGraph) network, cadence.probe());
+        }
+        this.theta0 = cadence.snapshotIterations().isEmpty() ? null : network.params().dup();
         this.tracker = new GradientTracker(Math.toIntExact(network.numParams()));
         this.probeLoss = probe.loss(network);                                  // f(theta_0), Eq. 3
+        measure(0, network);
     }
 
     /** Listens to {@code network} (initialised, not yet trained by this run) and publishes into {@code run}. */
     public static SgdscopeTrainingListener attach(MultiLayerNetwork network, RunPublisher run, ProbeSet probe) {
-        SgdscopeTrainingListener listener = new SgdscopeTrainingListener(network, run, probe);
+        return attach(network, run, probe, CurvatureCadence.none());
+    }
+
+    /**
+     * As {@link #attach(MultiLayerNetwork, RunPublisher, ProbeSet)}, running the curvature probes on the probe set at
+     * the iterations {@code cadence} chooses (its probe set must be one DataSet).
+     */
+    public static SgdscopeTrainingListener attach(MultiLayerNetwork network, RunPublisher run, ProbeSet probe,
+                                                  CurvatureCadence cadence) {
+        SgdscopeTrainingListener listener = new SgdscopeTrainingListener(network, run, probe, cadence);
         network.addListeners(listener);
         return listener;
     }
 
     /** Listens to {@code graph} (initialised, not yet trained by this run) and publishes into {@code run}. */
     public static SgdscopeTrainingListener attach(ComputationGraph graph, RunPublisher run, ProbeSet probe) {
-        SgdscopeTrainingListener listener = new SgdscopeTrainingListener(graph, run, probe);
+        return attach(graph, run, probe, CurvatureCadence.none());
+    }
+
+    /** As {@link #attach(ComputationGraph, RunPublisher, ProbeSet)} with curvature probes (no snapshot folders). */
+    public static SgdscopeTrainingListener attach(ComputationGraph graph, RunPublisher run, ProbeSet probe,
+                                                  CurvatureCadence cadence) {
+        SgdscopeTrainingListener listener = new SgdscopeTrainingListener(graph, run, probe, cadence);
         graph.addListeners(listener);
         return listener;
+    }
+
+    /** Runs the probes the cadence asks for at t on the model's current parameters theta_t. */
+    private void measure(int t, Model model) {
+        pendingMoments = null;
+        pendingSpectrum = null;
+        pendingTheta = null;
+        if (curvature == null) {
+            return;
+        }
+        INDArray x = probe.dataSet().getFeatures();
+        INDArray y = probe.dataSet().getLabels();
+        boolean moments = cadence.moments(t);
+        boolean spectrum = cadence.spectrum(t);
+        if (moments && spectrum) {
+            CurvatureProbe.Result both = curvature.both(x, y);
+            pendingMoments = both.moments();
+            pendingSpectrum = both.spectrum();
+        } else if (moments) {
+            pendingMoments = curvature.moments(x, y);
+        } else if (spectrum) {
+            pendingSpectrum = curvature.spectrum(x, y);
+        }
+        if (cadence.snapshot(t)) {
+            pendingTheta = model.params().dup();
+        }
     }
 
     @Override
@@ -103,10 +183,33 @@ public final class SgdscopeTrainingListener extends BaseTrainingListener impleme
         }
         double eta = Dl4jNetwork.learningRate(model, iteration, epoch);
         double loss = probe.isMinibatch() ? minibatchLoss : probeLoss;
-        lastDistance = run.iteration(Step.of(loss, minibatchLoss, eta, batchSize), statistics).distanceFromStart();
+        Step step = Step.of(loss, minibatchLoss, eta, batchSize);
+        int t = published;
+        IterationMetrics record = null;
+        if (pendingMoments != null) {
+            record = run.iteration(step, statistics, pendingMoments::applyTo);
+        } else {
+            run.iteration(step, statistics);
+        }
+        lastDistance = statistics.distanceFromStart();
+        SpectrumSnapshot spectrum = null;
+        if (pendingSpectrum != null) {
+            spectrum = pendingSpectrum.toRecord(run.runId(), run.experimentId(), t, System.currentTimeMillis());
+            run.spectrum(spectrum);
+        }
+        if (pendingTheta != null) {
+            try {
+                Dl4jSnapshots.write(cadence.snapshotDirectory(), run.runId(), t, (MultiLayerNetwork) model, pendingTheta,
+                        theta0, probe.dataSet().getFeatures(), probe.dataSet().getLabels(), cadence.probe().topK(),
+                        cadence.priorSigma(), record, spectrum);
+            } catch (IOException e) {
+                throw new UncheckedIOException("snapshot of iteration " + t + " not written: " + e.getMessage(), e);
+            }
+        }
         published++;
         statistics = null;
         probeLoss = probe.loss(model);                                         // f(theta_{t+1})
+        measure(published, model);
     }
 
     /** A float32 vector's values: its whole buffer in one bulk copy when it is the buffer, else element by element. */

@@ -41,13 +41,24 @@ public final class Dl4jSnapshots {
     public static Path write(Path root, String runId, int t, MultiLayerNetwork net, INDArray theta0, INDArray features,
                              INDArray labels, int topK, double priorSigma, IterationMetrics metrics,
                              SpectrumSnapshot spectrum) throws IOException {
+        return write(root, runId, t, net, net.params(), theta0, features, labels, topK, priorSigma, metrics, spectrum);
+    }
+
+    /**
+     * As {@link #write(Path, String, int, MultiLayerNetwork, INDArray, INDArray, INDArray, int, double,
+     * IterationMetrics, SpectrumSnapshot)} with theta_t given in DL4J's order ([p] or [1, p]) instead of read from
+     * {@code net} (a listener writes theta_t after the update has moved the net on to theta_{t+1}).
+     */
+    public static Path write(Path root, String runId, int t, MultiLayerNetwork net, INDArray theta, INDArray theta0,
+                             INDArray features, INDArray labels, int topK, double priorSigma, IterationMetrics metrics,
+                             SpectrumSnapshot spectrum) throws IOException {
         ParameterLayout layout = ParameterLayout.of(net);
         requireReluSoftmaxCrossEntropy(net);
         if (features.rows() != labels.rows()) {
             throw new IllegalArgumentException("features have " + features.rows() + " rows, labels " + labels.rows());
         }
         return SnapshotWriter.write(root, runId, t, layout.architecture(), features, classes(labels),
-                layout.toTrainer(net.params()), layout.toTrainer(theta0), topK, priorSigma, metrics, spectrum);
+                layout.toTrainer(theta), layout.toTrainer(theta0), topK, priorSigma, metrics, spectrum);
     }
 
     /** The class index of each one-hot row of [n, k] labels; anything but one 1 and zeros is refused. */
