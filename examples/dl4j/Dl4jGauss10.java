@@ -2,6 +2,7 @@ import io.sgdscope.client.DataDescription;
 import io.sgdscope.client.KafkaClientSettings;
 import io.sgdscope.client.RunPublisher;
 import io.sgdscope.client.SgdscopeClient;
+import io.sgdscope.dl4j.CurvatureCadence;
 import io.sgdscope.dl4j.Dl4jRuns;
 import io.sgdscope.dl4j.ProbeSet;
 import io.sgdscope.dl4j.SgdscopeTrainingListener;
@@ -37,8 +38,11 @@ import org.nd4j.linalg.lossfunctions.impl.LossMCXENT;
  * cross-entropy, batch 5 drawn with replacement, SGD with lr 0.1) trained by DeepLearning4J in float64, each run watched
  * by sgdscope's listener and published to Kafka. The data is the built-in trainer's (its default Gauss-10 set,
  * standardised), weights He-normal (DL4J's WeightInit.RELU), biases 0, each run seeded by its index.
- * Usage: Dl4jGauss10 BOOTSTRAP EXPERIMENT RUNS ITERATIONS (run.sh passes them; KAFKA_CONFIG names a client properties
- * file for a secured cluster).
+ * The listener also runs the curvature probes on the training set: the moments of Eq. 4-7 and L every 10 iterations,
+ * a SpectrumSnapshot (top 15 of H_f, M_t, H_p) every 50, and with SNAPSHOT_DIR snapshot folders at t = 0 and
+ * ITERATIONS / 2 (docs/snapshots.md).
+ * Usage: Dl4jGauss10 BOOTSTRAP EXPERIMENT RUNS ITERATIONS [SNAPSHOT_DIR] (run.sh passes them; KAFKA_CONFIG names a
+ * client properties file for a secured cluster).
  */
 public final class Dl4jGauss10 {
 
@@ -48,8 +52,9 @@ public final class Dl4jGauss10 {
         int runs;
         int iterations;
         try {
-            if (args.length != 4) {
-                throw new IllegalArgumentException("usage: run.sh BOOTSTRAP EXPERIMENT [RUNS=3] [ITERATIONS=200]");
+            if (args.length != 4 && args.length != 5) {
+                throw new IllegalArgumentException(
+                        "usage: run.sh BOOTSTRAP EXPERIMENT [RUNS=3] [ITERATIONS=200] [SNAPSHOT_DIR]");
             }
             Ids.require("experiment id", args[1]);
             runs = positive("RUNS", args[2]);
@@ -70,6 +75,10 @@ public final class Dl4jGauss10 {
             return;
         }
         String experiment = args[1];
+        CurvatureCadence cadence = CurvatureCadence.none().withMomentsEvery(10).withSpectrumEvery(50);
+        if (args.length == 5 && !args[4].isEmpty()) {
+            cadence = cadence.withSnapshots(Path.of(args[4]), Set.of(0, iterations / 2));
+        }
         Dataset train = TrainerSettings.builder().build().dataset().load().train();
         DataSet all = batch(train, range(train.samples()));
         ProbeSet probe = ProbeSet.of(all, "training set (n = " + train.samples() + ")");
@@ -81,7 +90,10 @@ public final class Dl4jGauss10 {
             return;
         }
         System.out.println("dl4j example: experiment " + experiment + ", " + runs + " runs x " + iterations
-                + " iterations, Gauss-10, layers [50, 10, 30, 10], batch 5, lr 0.1, float64, to " + kafka.bootstrapServers());
+                + " iterations, Gauss-10, layers [50, 10, 30, 10], batch 5, lr 0.1, float64, to " + kafka.bootstrapServers()
+                + "; moments every 10, spectra every 50"
+                + (cadence.snapshotIterations().isEmpty() ? "" : ", snapshots at " + cadence.snapshotIterations()
+                        + " into " + cadence.snapshotDirectory()));
         long start = System.nanoTime();
         long dropped = 0;
         try (SgdscopeClient client = SgdscopeClient.connect(kafka)) {
@@ -94,7 +106,7 @@ public final class Dl4jGauss10 {
                         .data(new DataDescription("gauss-k", train.samples(), train.inputDimension(), train.classes(),
                                 0, true, train.description().seed(), null))
                         .build())) {
-                    SgdscopeTrainingListener listener = SgdscopeTrainingListener.attach(network, run, probe);
+                    SgdscopeTrainingListener listener = SgdscopeTrainingListener.attach(network, run, probe, cadence);
                     for (int t = 0; t < iterations; t++) {
                         network.fit(batch(train, minibatches.ints(5, 0, train.samples()).toArray()));
                     }

@@ -2,19 +2,21 @@
 # Trains the paper's Gauss-10 experiment with DeepLearning4J (a MultiLayerNetwork 50-10-30-10, ReLU, softmax
 # cross-entropy, float64, SGD lr 0.1, batch 5) for RUNS runs, each watched by sgdscope's listener
 # (io.sgdscope.dl4j.SgdscopeTrainingListener) and published to the Kafka cluster at BOOTSTRAP, where the streams
-# apps (./sgdscope streams, or ./sgdscope demo --hold) show it like any built-in experiment.
-# Usage: examples/dl4j/run.sh BOOTSTRAP EXPERIMENT [RUNS=3] [ITERATIONS=200]
+# apps (./sgdscope streams, or ./sgdscope demo --hold) show it like any built-in experiment. The listener also runs the
+# curvature probes on the training set: moments of Eq. 4-7 and L every 10 iterations (in IterationMetrics), a
+# SpectrumSnapshot every 50, and with SNAPSHOT_DIR snapshot folders SNAPSHOT_DIR/<runId>/<t>/ at t = 0 and ITERATIONS/2.
+# Usage: examples/dl4j/run.sh BOOTSTRAP EXPERIMENT [RUNS=3] [ITERATIONS=200] [SNAPSHOT_DIR]
 #   KAFKA_CONFIG=FILE  Kafka client properties for a secured cluster (the --kafka-config format)
 # On first use, and whenever a source file or POM is newer than its build, it builds the client, dl4j and trainer
 # modules with the Maven wrapper (the data is the built-in trainer's Gauss-10 set) and compiles the example.
 set -euo pipefail
 here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 root="$(cd "$here/../.." && pwd)"
-if [ $# -lt 2 ] || [ $# -gt 4 ]; then
-  echo "usage: examples/dl4j/run.sh BOOTSTRAP EXPERIMENT [RUNS=3] [ITERATIONS=200]" >&2
+if [ $# -lt 2 ] || [ $# -gt 5 ]; then
+  echo "usage: examples/dl4j/run.sh BOOTSTRAP EXPERIMENT [RUNS=3] [ITERATIONS=200] [SNAPSHOT_DIR]" >&2
   exit 2
 fi
-bootstrap="$1" experiment="$2" runs="${3:-3}" iterations="${4:-200}"
+bootstrap="$1" experiment="$2" runs="${3:-3}" iterations="${4:-200}" snapshots="${5:-}"
 
 if [ -n "${JAVA_HOME:-}" ] && [ -x "$JAVA_HOME/bin/java" ]; then
   bin="$JAVA_HOME/bin"
@@ -46,4 +48,4 @@ if needs_build; then
   "$bin/javac" -d "$build/classes" -cp "$cp" "$here/Dl4jGauss10.java"
 fi
 export OMP_WAIT_POLICY="${OMP_WAIT_POLICY:-PASSIVE}"
-exec "$bin/java" ${EXAMPLE_JAVA_OPTS:-} -cp "$build/classes:$cp" Dl4jGauss10 "$bootstrap" "$experiment" "$runs" "$iterations"
+exec "$bin/java" ${EXAMPLE_JAVA_OPTS:-} -cp "$build/classes:$cp" Dl4jGauss10 "$bootstrap" "$experiment" "$runs" "$iterations" "$snapshots"
