@@ -26,7 +26,9 @@ import java.util.TreeSet;
  *       probe set and a MultiLayerNetwork.</li>
  * </ul>
  * Any probe needs a probe set of one DataSet (features [n, d], one-hot labels [n, k], n up to the probe's limit) and
- * a network of dense layers; {@link ProbeSet#currentMinibatch()} is refused (there is no fixed set to probe).
+ * a network of dense layers; {@link ProbeSet#currentMinibatch()} is refused (there is no fixed set to probe). The
+ * listener measures t right after the update of t - 1, before it knows whether training goes on: probes due at the t
+ * after the last update are computed but not published.
  *
  * @param momentsEvery       N for the moments and L, 0 = off
  * @param spectrumEvery      N for the spectra, 0 = off
