@@ -93,10 +93,14 @@ public record GradientMoments(double gradNormSq, double traceM, double traceSigm
         double frobeniusSq = 0;
         double centredTrace = 0;
         double grand = total / ((double) n * n);
+        double[] rowMeans = new double[n];
         for (int i = 0; i < n; i++) {
-            double ri = rowSums[i] / n;
+            rowMeans[i] = rowSums[i] / n;
+        }
+        for (int i = 0; i < n; i++) {
+            double ri = rowMeans[i];
             for (int j = 0, at = i * n; j < n; j++) {
-                double c = values[at + j] - ri - rowSums[j] / n + grand;
+                double c = values[at + j] - ri - rowMeans[j] + grand;
                 centred[at + j] = c;
                 frobeniusSq += c * c;
             }
@@ -114,6 +118,9 @@ public record GradientMoments(double gradNormSq, double traceM, double traceSigm
                 Math.max(0, largest / n), Math.sqrt(Math.max(0, muSigmaMu)));
     }
 
+    /** {@link #largestEigenvalue} solves the tridiagonal T_k for its convergence test every this many steps. */
+    private static final int CHECK_EVERY = 3;
+
     /** Relative residual at which {@link #largestEigenvalue} stops. */
     static final double TOP_TOLERANCE = 1e-13;
 
@@ -123,7 +130,8 @@ public record GradientMoments(double gradNormSq, double traceM, double traceSigm
      * steps the top Ritz value theta of the k x k tridiagonal T_k satisfies theta <= lambda_max (Rayleigh-Ritz)
      * and, with the Ritz vector's residual r = beta_k |s_k| (s_k: the last entry of T_k's top eigenvector), some
      * eigenvalue lies within r of theta; if the next eigenvalue is at least delta below, lambda_max - theta <= r^2 /
-     * delta (Kato-Temple). It stops once r <= 1e-13 theta, or when the Krylov space is invariant (beta_k <= 1e-15
+     * delta (Kato-Temple). It tests every 3 steps (T_k's eigenproblem costs
+     * more than a step) and stops once r <= 1e-13 theta, or when the Krylov space is invariant (beta_k <= 1e-15
      * ||A||, or k = n: then theta is an eigenvalue of A up to rounding, the same as LAPACK's dsyev). Should Commons Math's tridiagonal QL not
      * converge, LAPACK's dsyev on A decides. No full
      * eigendecomposition: about 2 n^2 flops plus the reorthogonalisation's 4 n k per step; a Gram's spectrum decays
@@ -191,6 +199,14 @@ public record GradientMoments(double gradNormSq, double traceM, double traceSigm
             b = Math.sqrt(b);
             beta[k] = b;
             double lastEntry;
+            boolean last = k == n - 1 || b <= 1e-15 * norm;
+            if (!last && k % CHECK_EVERY != CHECK_EVERY - 1) {                           // T_k solved every few steps
+                for (int i = 0; i < n; i++) {
+                    w[i] /= b;
+                }
+                q[k + 1] = w;
+                continue;
+            }
             if (k == 0) {
                 theta = alpha[0];
                 lastEntry = 1;
@@ -212,7 +228,7 @@ public record GradientMoments(double gradNormSq, double traceM, double traceSigm
                 theta = ritz[top];
                 lastEntry = t.getEigenvector(top).getEntry(k);
             }
-            if (k == n - 1 || b <= 1e-15 * norm || b * Math.abs(lastEntry) <= TOP_TOLERANCE * Math.abs(theta)) {
+            if (last || b * Math.abs(lastEntry) <= TOP_TOLERANCE * Math.abs(theta)) {
                 return theta;
             }
             for (int i = 0; i < n; i++) {
