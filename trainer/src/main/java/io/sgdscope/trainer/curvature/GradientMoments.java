@@ -130,9 +130,9 @@ public record GradientMoments(double gradNormSq, double traceM, double traceSigm
      * steps the top Ritz value theta of the k x k tridiagonal T_k satisfies theta <= lambda_max (Rayleigh-Ritz)
      * and, with the Ritz vector's residual r = beta_k |s_k| (s_k: the last entry of T_k's top eigenvector), some
      * eigenvalue lies within r of theta; if the next eigenvalue is at least delta below, lambda_max - theta <= r^2 /
-     * delta (Kato-Temple). It tests every 3 steps (T_k's eigenproblem costs
-     * more than a step) and stops once r <= 1e-13 theta, or when the Krylov space is invariant (beta_k <= 1e-15
-     * ||A||, or k = n: then theta is an eigenvalue of A up to rounding, the same as LAPACK's dsyev). Should Commons Math's tridiagonal QL not
+     * delta (Kato-Temple). It tests every 3 steps (T_k's eigenproblem costs more than a step) and stops once
+     * r <= 1e-13 theta, or when the Krylov space is invariant (beta_k <= 1e-15 ||A||, or k = n: then theta is an
+     * eigenvalue of A up to rounding, the same as LAPACK's dsyev). Should Commons Math's tridiagonal QL not
      * converge, LAPACK's dsyev on A decides. No full
      * eigendecomposition: about 2 n^2 flops plus the reorthogonalisation's 4 n k per step; a Gram's spectrum decays
      * fast, so tens of steps, where dsyev's tridiagonalisation costs 4 n^3 / 3 (plus ND4J's copies and JNI call).
