@@ -17,7 +17,7 @@ import org.nd4j.linalg.factory.Nd4j;
  * <p><b>Up to {@link GradientMoments#DEFAULT_GRAM_LIMIT} samples</b> (Gauss-k) the block is probed at once
  * ({@link BatchedCurvature}): each run's n x n Gram matrix of the per-sample gradients from batched products, in
  * chunks of up to {@value #GRAM_CHUNK} runs ({@link #gramChunk}), and the moments from it by the per-run engine's own arithmetic
- * ({@link GradientMoments#fromGram}: exact, LAPACK's eigensolver for ||Sigma||_2); L by
+ * ({@link GradientMoments#fromGram}: exact, ||Sigma||_2 by Lanczos on the centred Gram to 1e-13 relative residual); L by
  * {@value RunCurvature#SPECTRAL_NORM_STEPS} Lanczos steps in lockstep for every run ({@link BatchedLanczos}), one
  * batched Hessian-vector product (R-operator) per step, each run started from the sum of its previous top and
  * bottom Ritz vectors (random from its seed the first time): exactly the per-run engine's

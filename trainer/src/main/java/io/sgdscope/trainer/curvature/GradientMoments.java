@@ -27,7 +27,8 @@ public record GradientMoments(double gradNormSq, double traceM, double traceSigm
      * The moments at the network's theta. For n <= {@code gramLimit}, from the Gram matrix
      * G = J J^T (G_ij = sum_l (delta_i^T delta_j)(a_i^T a_j + 1)) and its centred form C G C
      * (C = I - 11^T/n): the non-zero spectrum of Sigma = (1/n) J^T C J is that of (1/n) C G C, so
-     * Tr Sigma, ||Sigma||_F and ||Sigma||_2 (LAPACK's symmetric eigensolver through ND4J) are exact;
+     * Tr Sigma, ||Sigma||_F and ||Sigma||_2 (the top eigenvalue of C G C by Lanczos with full reorthogonalisation
+     * to 1e-13 relative residual, {@link #largestEigenvalue}) are exact to float64 rounding;
      * mu^T Sigma mu = (1/n^3) ||G 1 - mean(G 1)||^2 (J mu = G 1 / n). Otherwise matrix-free: Tr M by the
      * per-layer identity, mu^T M mu from one M mu product, ||G||_F^2 accumulated over n x 1024 blocks
      * (||Sigma||_F^2 = ||G||_F^2 / n^2 - 2 mu^T M mu + ||mu||^4), ||Sigma||_2 by Lanczos on Sigma v
@@ -64,7 +65,7 @@ public record GradientMoments(double gradNormSq, double traceM, double traceSigm
     /**
      * The moments from the n x n Gram matrix of the per-sample gradients G_ij = grad f_i^T grad f_j (Eq. 4-7, as
      * {@link #of} describes): ||mu||^2 = 1^T G 1 / n^2, Tr M = Tr G / n, and Tr Sigma, ||Sigma||_F, ||Sigma||_2 from
-     * the spectrum of (1/n) C G C (LAPACK's symmetric eigensolver), ||Sigma^{1/2} mu||^2 = ||G 1 - mean(G 1)||^2 / n^3.
+     * the spectrum of (1/n) C G C (its largest eigenvalue by {@link #largestEigenvalue}), ||Sigma^{1/2} mu||^2 = ||G 1 - mean(G 1)||^2 / n^3.
      * The ensemble engine hands over each run's Gram matrix of a block's batched products here, so both engines
      * share this arithmetic. In float64.
      *
@@ -75,36 +76,37 @@ public record GradientMoments(double gradNormSq, double traceM, double traceSigm
             throw new IllegalArgumentException("a Gram matrix of " + n + " samples has " + n * n + " values, got "
                     + values.length);
         }
-        double[][] g = new double[n][n];
-        for (int i = 0; i < n; i++) {
-            System.arraycopy(values, i * n, g[i], 0, n);
-        }
         double[] rowSums = new double[n];
         double total = 0;
         double trace = 0;
         for (int i = 0; i < n; i++) {
-            for (int j = 0; j < n; j++) {
-                rowSums[i] += g[i][j];
+            double sum = 0;
+            for (int j = 0, at = i * n; j < n; j++) {
+                sum += values[at + j];
             }
-            total += rowSums[i];
-            trace += g[i][i];
+            rowSums[i] = sum;
+            total += sum;
+            trace += values[i * n + i];
         }
         double mean = total / n;
-        double[][] centred = new double[n][n];
+        double[] centred = new double[n * n];                                          // C G C, row-major
         double frobeniusSq = 0;
         double centredTrace = 0;
+        double grand = total / ((double) n * n);
+        double[] rowMeans = new double[n];
         for (int i = 0; i < n; i++) {
-            for (int j = 0; j < n; j++) {
-                double c = g[i][j] - rowSums[i] / n - rowSums[j] / n + total / ((double) n * n);   // C G C
-                centred[i][j] = c;
+            rowMeans[i] = rowSums[i] / n;
+        }
+        for (int i = 0; i < n; i++) {
+            double ri = rowMeans[i];
+            for (int j = 0, at = i * n; j < n; j++) {
+                double c = values[at + j] - ri - rowMeans[j] + grand;
+                centred[at + j] = c;
                 frobeniusSq += c * c;
             }
-            centredTrace += centred[i][i];
+            centredTrace += centred[i * n + i];
         }
-        INDArray matrix = Nd4j.createFromArray(centred).castTo(DataType.DOUBLE).dup('f');
-        INDArray eigenvalues = Nd4j.create(DataType.DOUBLE, n);
-        Nd4j.getBlasWrapper().lapack().syev('N', 'U', matrix, eigenvalues);           // LAPACK dsyev, values only
-        double largest = eigenvalues.maxNumber().doubleValue();
+        double largest = largestEigenvalue(centred, n);
         double spread = 0;
         for (int i = 0; i < n; i++) {
             double d = rowSums[i] - mean;
@@ -114,6 +116,135 @@ public record GradientMoments(double gradNormSq, double traceM, double traceSigm
         double muSigmaMu = spread / ((double) n * n * n);
         return new GradientMoments(gradNormSq, trace / n, centredTrace / n, Math.sqrt(frobeniusSq) / n,
                 Math.max(0, largest / n), Math.sqrt(Math.max(0, muSigmaMu)));
+    }
+
+    /** {@link #largestEigenvalue} solves the tridiagonal T_k for its convergence test every this many steps. */
+    private static final int CHECK_EVERY = 3;
+
+    /** Relative residual at which {@link #largestEigenvalue} stops. */
+    static final double TOP_TOLERANCE = 1e-13;
+
+    /**
+     * The largest eigenvalue of a symmetric (here PSD) n x n matrix A, by Lanczos with full (twice repeated
+     * classical Gram-Schmidt) reorthogonalisation from a fixed pseudo-random start vector, in float64. After k
+     * steps the top Ritz value theta of the k x k tridiagonal T_k satisfies theta <= lambda_max (Rayleigh-Ritz)
+     * and, with the Ritz vector's residual r = beta_k |s_k| (s_k: the last entry of T_k's top eigenvector), some
+     * eigenvalue lies within r of theta; if the next eigenvalue is at least delta below, lambda_max - theta <= r^2 /
+     * delta (Kato-Temple). It tests every 3 steps (T_k's eigenproblem costs more than a step) and stops once
+     * r <= 1e-13 theta, or when the Krylov space is invariant (beta_k <= 1e-15 ||A||, or k = n: then theta is an
+     * eigenvalue of A up to rounding, the same as LAPACK's dsyev). Should Commons Math's tridiagonal QL not
+     * converge, LAPACK's dsyev on A decides. No full
+     * eigendecomposition: about 2 n^2 flops plus the reorthogonalisation's 4 n k per step; a Gram's spectrum decays
+     * fast, so tens of steps, where dsyev's tridiagonalisation costs 4 n^3 / 3 (plus ND4J's copies and JNI call).
+     *
+     * @param a row-major n x n, symmetric (so column-major alike)
+     */
+    static double largestEigenvalue(double[] a, int n) {
+        if (n == 1) {
+            return a[0];
+        }
+        double norm = 0;                                                               // ||A||_F >= ||A||_2
+        for (double v : a) {
+            norm += v * v;
+        }
+        norm = Math.sqrt(norm);
+        if (norm == 0) {
+            return 0;
+        }
+        double[][] q = new double[n][];
+        double[] alpha = new double[n];
+        double[] beta = new double[n];
+        double[] start = new double[n];
+        java.util.SplittableRandom random = new java.util.SplittableRandom(0x5D5C09EL);
+        double startNorm = 0;
+        for (int i = 0; i < n; i++) {
+            start[i] = random.nextDouble() - 0.5;
+            startNorm += start[i] * start[i];
+        }
+        startNorm = Math.sqrt(startNorm);
+        for (int i = 0; i < n; i++) {
+            start[i] /= startNorm;
+        }
+        q[0] = start;
+        double theta = 0;
+        for (int k = 0; k < n; k++) {
+            double[] qk = q[k];
+            double[] w = new double[n];
+            for (int i = 0; i < n; i++) {                                              // w = A q_k
+                double sum = 0;
+                for (int j = 0, at = i * n; j < n; j++) {
+                    sum += a[at + j] * qk[j];
+                }
+                w[i] = sum;
+            }
+            for (int pass = 0; pass < 2; pass++) {                                     // w -= Q_k (Q_k^T w), twice
+                for (int j = 0; j <= k; j++) {
+                    double[] qj = q[j];
+                    double c = 0;
+                    for (int i = 0; i < n; i++) {
+                        c += qj[i] * w[i];
+                    }
+                    if (j == k) {
+                        alpha[k] += c;
+                    }
+                    for (int i = 0; i < n; i++) {
+                        w[i] -= c * qj[i];
+                    }
+                }
+            }
+            double b = 0;
+            for (int i = 0; i < n; i++) {
+                b += w[i] * w[i];
+            }
+            b = Math.sqrt(b);
+            beta[k] = b;
+            double lastEntry;
+            boolean last = k == n - 1 || b <= 1e-15 * norm;
+            if (!last && k % CHECK_EVERY != CHECK_EVERY - 1) {                           // T_k solved every few steps
+                for (int i = 0; i < n; i++) {
+                    w[i] /= b;
+                }
+                q[k + 1] = w;
+                continue;
+            }
+            if (k == 0) {
+                theta = alpha[0];
+                lastEntry = 1;
+            } else {
+                org.apache.commons.math3.linear.EigenDecomposition t;
+                try {
+                    t = new org.apache.commons.math3.linear.EigenDecomposition(
+                            java.util.Arrays.copyOf(alpha, k + 1), java.util.Arrays.copyOf(beta, k));
+                } catch (org.apache.commons.math3.exception.MaxCountExceededException e) {
+                    return lapackLargest(a, n);                                        // Commons Math's QL gave up
+                }
+                double[] ritz = t.getRealEigenvalues();
+                int top = 0;
+                for (int i = 1; i < ritz.length; i++) {
+                    if (ritz[i] > ritz[top]) {
+                        top = i;
+                    }
+                }
+                theta = ritz[top];
+                lastEntry = t.getEigenvector(top).getEntry(k);
+            }
+            if (last || b * Math.abs(lastEntry) <= TOP_TOLERANCE * Math.abs(theta)) {
+                return theta;
+            }
+            for (int i = 0; i < n; i++) {
+                w[i] /= b;
+            }
+            q[k + 1] = w;
+        }
+        return theta;
+    }
+
+    /** The largest eigenvalue by LAPACK's full symmetric eigensolver dsyev (values only), through ND4J. */
+    private static double lapackLargest(double[] a, int n) {
+        INDArray matrix = Nd4j.createFromArray(a).reshape(n, n).castTo(DataType.DOUBLE).dup('f');
+        INDArray eigenvalues = Nd4j.create(DataType.DOUBLE, n);
+        Nd4j.getBlasWrapper().lapack().syev('N', 'U', matrix, eigenvalues);
+        return eigenvalues.maxNumber().doubleValue();
     }
 
     private static GradientMoments matrixFree(NetworkCurvature net) {
