@@ -24,9 +24,11 @@ import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.concurrent.Future;
 import org.apache.avro.Schema;
 import org.apache.kafka.clients.producer.KafkaProducer;
 import org.apache.kafka.clients.producer.ProducerConfig;
+import org.apache.kafka.clients.producer.RecordMetadata;
 import org.apache.kafka.clients.producer.ProducerRecord;
 import org.apache.kafka.common.serialization.ByteArraySerializer;
 import org.apache.kafka.common.serialization.StringSerializer;
@@ -46,11 +48,21 @@ class ExperimentExportIT {
 
     private static final List<IterationMetrics> ITERATIONS_OF_A = new ArrayList<>();
     private static final List<RunStarted> STARTS_OF_A = new ArrayList<>();
+    private static final List<Future<RecordMetadata>> SENT = new ArrayList<>();
+
+    private static void send(KafkaProducer<String, byte[]> producer, ProducerRecord<String, byte[]> record) {
+        SENT.add(producer.send(record));
+    }
 
     @BeforeAll
     static void fillTopics() throws Exception {
         try (KafkaProducer<String, byte[]> producer = new KafkaProducer<>(Map.of(
-                ProducerConfig.BOOTSTRAP_SERVERS_CONFIG, broker.bootstrapServers()), new StringSerializer(), new ByteArraySerializer())) {
+                ProducerConfig.BOOTSTRAP_SERVERS_CONFIG, broker.bootstrapServers(),
+                // One request in flight and a long request timeout: on a loaded machine a timed-out request retried
+                // next to later ones ended in OutOfOrderSequenceException and a silently missing batch.
+                ProducerConfig.MAX_IN_FLIGHT_REQUESTS_PER_CONNECTION, 1,
+                ProducerConfig.REQUEST_TIMEOUT_MS_CONFIG, 120_000,
+                ProducerConfig.DELIVERY_TIMEOUT_MS_CONFIG, 300_000), new StringSerializer(), new ByteArraySerializer())) {
             // Experiment A is published as a trainer of blocks does it (one frame of all runs per iteration),
             // B per run: the export gives one row per run and iteration either way.
             for (String experiment : List.of("A", "B")) {
@@ -66,7 +78,7 @@ class ExperimentExportIT {
                         started.setFrameKey(experiment + "-r0");
                         STARTS_OF_A.add(started);
                     }
-                    producer.send(new ProducerRecord<>(Topics.RUNS, Topics.runStartedKey(runId),
+                    send(producer, new ProducerRecord<>(Topics.RUNS, Topics.runStartedKey(runId),
                             TelemetrySerdes.runs().serialize(Topics.RUNS, started)));
                     for (int t = 0; t < 20; t++) {
                         IterationMetrics metrics = iteration(experiment, runId, run, t);
@@ -74,7 +86,7 @@ class ExperimentExportIT {
                         if (frames) {
                             ITERATIONS_OF_A.add(metrics);
                         } else {
-                            producer.send(new ProducerRecord<>(Topics.ITERATIONS, runId,
+                            send(producer, new ProducerRecord<>(Topics.ITERATIONS, runId,
                                     TelemetrySerdes.iterations().serialize(Topics.ITERATIONS, metrics)));
                         }
                     }
@@ -82,20 +94,20 @@ class ExperimentExportIT {
                 for (List<IterationMetrics> oneIteration : byIteration) {
                     if (frames) {
                         Frame frame = Frame.of(oneIteration);
-                        producer.send(new ProducerRecord<>(Topics.ITERATIONS, frame.key(),
+                        send(producer, new ProducerRecord<>(Topics.ITERATIONS, frame.key(),
                                 TelemetrySerdes.frames().serialize(Topics.ITERATIONS, frame)));
                     }
                 }
                 for (int run = 0; run < 3; run++) {
                     String runId = experiment + "-r" + run;
-                    producer.send(new ProducerRecord<>(Topics.RUNS, Topics.runFinishedKey(runId), TelemetrySerdes.runs().serialize(Topics.RUNS,
+                    send(producer, new ProducerRecord<>(Topics.RUNS, Topics.runFinishedKey(runId), TelemetrySerdes.runs().serialize(Topics.RUNS,
                             RunFinished.newBuilder().setRunId(runId).setExperimentId(experiment).setStatus(RunStatus.COMPLETED)
                                     .setIterations(20).setFinishedAtMillis(2L).setDurationSeconds(0.5).setFinalLoss(0.1 / (run + 1))
                                     .setDroppedRecords(0).setFrameKey(frames ? experiment + "-r0" : null).build())));
                 }
             }
-            producer.send(new ProducerRecord<>(Topics.ITERATIONS, "A-r0", "garbage".getBytes(StandardCharsets.UTF_8)));
-            producer.send(new ProducerRecord<>(Topics.SPECTRA, "A-r1", TelemetrySerdes.spectra().serialize(Topics.SPECTRA,
+            send(producer, new ProducerRecord<>(Topics.ITERATIONS, "A-r0", "garbage".getBytes(StandardCharsets.UTF_8)));
+            send(producer, new ProducerRecord<>(Topics.SPECTRA, "A-r1", TelemetrySerdes.spectra().serialize(Topics.SPECTRA,
                     SpectrumSnapshot.newBuilder().setRunId("A-r1").setExperimentId("A").setIteration(10).setTimestampMillis(3L)
                             .setPrecision("float64").setTopK(2).setHessianEigenvalues(List.of(12.5, Double.NaN))
                             .setHessianResiduals(List.of(1e-9, 2e-9)).setSecondMomentEigenvalues(List.of(3.0, 1.0))
@@ -103,6 +115,10 @@ class ExperimentExportIT {
                             .setPredictionHessianResiduals(List.of(0.0, 0.0)).setPrincipalAngleCosines(List.of(0.99, 0.1))
                             .setHessianLayerLoadings(List.of(List.of(0.25, 0.75), List.of(0.5, 0.5)))
                             .setDavisKahanBounds(List.of(0.1, 0.2, 0.3)).setProbeSeconds(0.01).build())));
+            producer.flush();
+            for (Future<RecordMetadata> delivery : SENT) {
+                delivery.get();                                                       // every record is on the broker
+            }
         }
     }
 
