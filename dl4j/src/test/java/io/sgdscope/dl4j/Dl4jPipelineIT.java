@@ -113,7 +113,13 @@ class Dl4jPipelineIT {
         boolean bandsAtTheEnd = series.entrySet().stream()
                 .filter(e -> e.getKey().startsWith("sgdscope_cross_run_iteration"))
                 .allMatch(e -> e.getValue() == 39.0);
-        return bandsAtTheEnd && series.containsKey("sgdscope_cross_run_iteration{metric=\"lossDelta\"}")
+        // A band at the last iteration is drawn first from the runs whose values arrived: it is final once it counts
+        // all three (Delta_t's last band waits for each RunFinished's final loss).
+        boolean bandsOfEveryRun = series.entrySet().stream()
+                .filter(e -> e.getKey().startsWith("sgdscope_cross_run_runs"))
+                .allMatch(e -> e.getValue() == 3.0);
+        return bandsAtTheEnd && bandsOfEveryRun
+                && series.containsKey("sgdscope_cross_run_iteration{metric=\"lossDelta\"}")
                 && Double.valueOf(3).equals(series.get("sgdscope_experiment_runs{state=\"completed\"}"))
                 && Double.valueOf(39).equals(series.get("sgdscope_experiment_frontier_iteration"))
                 && Double.valueOf(120).equals(series.get("sgdscope_deviation_records_total"));
