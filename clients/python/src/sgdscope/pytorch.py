@@ -263,7 +263,7 @@ def curvature(model, loss_fn, X, y, *, top_k, spectrum, max_steps=300, tol=1e-5,
             "davisKahanBounds": davis_kahan_bounds(h_values, hp_norm),
             "hessianFullSpectrum": None, "secondMomentFullSpectrum": None, "hessianDiagonal": None,
             "hessianDiagonalMethod": None, "priorSigma": None, "effectiveCurvature": None,
-            "weightedFrobenius": None, "generalizationBound": None,
+            "weightedFrobenius": None, "generalizationBound": None, "frameKey": None,
         }
     seconds = time.perf_counter() - start
     metrics["probeSeconds"] = seconds

@@ -62,7 +62,8 @@ import org.slf4j.LoggerFactory;
  * {@code RunFinished.droppedRecords}, see {@link #droppedRecords(String)}) and in
  * {@link #droppedRecords()}. A frame is one Kafka record but stands for one iteration record per run it covers:
  * a frame dropped, or failed to deliver, counts one lost record against each of its runs and as many in every
- * total and counter (so counts stay in run-iterations, whichever engine published them). A SpectrumSnapshot is treated the same way (counted against its run
+ * total and counter (so counts stay in run-iterations, whichever engine published them). A SpectrumSnapshot goes to {@link Topics#SPECTRA} keyed by runId (with its run's frame key filled in, see
+ * {@link #spectrum}) and is treated the same way (counted against its run
  * and in {@link #droppedSpectra()}). RunStarted and RunFinished are never dropped for a full buffer: they
  * are offered again until {@code controlTimeout} (30 s by default) has passed, and only then does
  * the call throw {@link TelemetryException}. Records that were accepted but then failed to be
@@ -238,9 +239,19 @@ public final class KafkaTelemetryPublisher implements TelemetrySink, AutoCloseab
         warnAboutDrops(true, callback.cause);
     }
 
+    /**
+     * {@inheritDoc}
+     *
+     * <p>A snapshot without a {@code frameKey} of a run whose RunStarted named one (its iterations go out in frames)
+     * is sent with that frame key filled in, so that the streams apps meet it with its run's frames.
+     */
     @Override
     public void spectrum(SpectrumSnapshot record) {
         String runId = record.getRunId();
+        String frameKey = frameKeyOfRun.get(runId);
+        if (record.getFrameKey() == null && frameKey != null) {
+            record = SpectrumSnapshot.newBuilder(record).setFrameKey(frameKey).build();
+        }
         byte[] value = spectraSerde.serialize(Topics.SPECTRA, record);
         sendOrDrop(new ProducerRecord<>(Topics.SPECTRA, runId, value), runId, RecordType.SPECTRUM, droppedSpectra);
     }

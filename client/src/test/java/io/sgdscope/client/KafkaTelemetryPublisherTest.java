@@ -294,6 +294,27 @@ class KafkaTelemetryPublisherTest {
     }
 
     @Test
+    void aSnapshotOfARunInFramesCarriesItsRunsFrameKeySoTheStreamsAppsMeetItWithTheFrames() {
+        FullBufferProducer producer = new FullBufferProducer(true);
+        try (KafkaTelemetryPublisher publisher = new KafkaTelemetryPublisher(producer, Duration.ofSeconds(1))) {
+            publisher.runStarted(runStarted("e-r00001", "e-r00000"));
+            publisher.runStarted(runStarted("alone"));
+            publisher.spectrum(spectrum("e-r00001", 10));
+            publisher.spectrum(spectrum("alone", 10));
+
+            List<ProducerRecord<String, byte[]>> spectra = producer.history().stream()
+                    .filter(r -> Topics.SPECTRA.equals(r.topic())).toList();
+            assertEquals(List.of("e-r00001", "alone"), spectra.stream().map(ProducerRecord::key).toList(), "keyed by run id");
+            SpectrumSnapshot framed = TelemetrySerdes.spectra().deserialize(Topics.SPECTRA, spectra.get(0).value());
+            SpectrumSnapshot alone = TelemetrySerdes.spectra().deserialize(Topics.SPECTRA, spectra.get(1).value());
+            assertEquals("e-r00000", framed.getFrameKey());
+            assertEquals(null, alone.getFrameKey(), "a run publishing per run keeps no frame key");
+            assertEquals(SpectrumSnapshot.newBuilder(spectrum("e-r00001", 10)).setFrameKey("e-r00000").build(), framed,
+                    "nothing else changes");
+        }
+    }
+
+    @Test
     void aDroppedFrameLosesOneRecordOfEachOfItsRuns() {
         FullBufferProducer producer = new FullBufferProducer(true);
         KafkaTelemetryPublisher publisher = new KafkaTelemetryPublisher(producer, Duration.ofSeconds(1));

@@ -4,6 +4,7 @@ import io.sgdscope.schemas.Ids;
 import io.sgdscope.schemas.RunFinished;
 import io.sgdscope.schemas.RunStarted;
 import io.sgdscope.schemas.RunStatus;
+import io.sgdscope.schemas.SpectrumSnapshot;
 import io.sgdscope.schemas.Topics;
 import io.sgdscope.schemas.frames.Frame;
 import io.sgdscope.schemas.serde.TelemetrySerdes;
@@ -28,8 +29,8 @@ import org.apache.kafka.streams.kstream.Repartitioned;
  * sgd.spectra (runId → SpectrumSnapshot) → scalars (optional) ──────────┴→ repartition ─┘
  * </pre>
  *
- * <p>Spectrum snapshots are keyed by run id: they meet the run's other records only for runs that publish
- * per run (the per-run engine, the only one that computes spectra today).
+ * <p>Spectrum snapshots are re-keyed by their {@code frameKey} (the key of their run's frames), or by their run id
+ * when they have none (runs that publish per run, and snapshots written before SpectrumSnapshot had the field).
  *
  * <p>Records whose run or experiment id breaks the {@link Ids id rule} are refused where they enter
  * ({@link InvalidRecordException}: dead-lettered, counted, skipped).
@@ -98,14 +99,17 @@ public final class RunInputs {
                     .filter((key, snapshot) -> snapshot != null && validIds(snapshot.getRunId(), snapshot.getExperimentId()) && (!filter
                             || scope.includesExperiment(snapshot.getExperimentId()) && scope.includesIteration(snapshot.getIteration())),
                             Named.as("spectra-present"))
-                    .map((key, snapshot) -> {
-                        RunInput input = RunInput.Spectrum.of(snapshot);
-                        return KeyValue.pair(input.runId(), input);
-                    }, Named.as("spectrum-scalars"));
+                    .map((key, snapshot) -> KeyValue.pair(frameKeyOf(snapshot), (RunInput) RunInput.Spectrum.of(snapshot)),
+                            Named.as("spectrum-scalars"));
             events = events.merge(spectra, Named.as("runs-and-spectra"));
         }
         return iterations.merge(events.repartition(repartitioned("run-events-by-run", partitions)),
                 Named.as("iterations-and-run-events"));
+    }
+
+    /** The key a snapshot meets its run under: the key of the run's frames, or its run id when it publishes per run. */
+    static String frameKeyOf(SpectrumSnapshot snapshot) {
+        return snapshot.getFrameKey() != null ? snapshot.getFrameKey() : snapshot.getRunId();
     }
 
     /** True if the experiment id and every run id of the frame follow the id rule; otherwise throws (see below). */

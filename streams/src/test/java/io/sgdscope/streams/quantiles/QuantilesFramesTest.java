@@ -13,6 +13,7 @@ import io.sgdscope.schemas.QuantileSummary;
 import io.sgdscope.schemas.RunFinished;
 import io.sgdscope.schemas.RunStarted;
 import io.sgdscope.schemas.RunStatus;
+import io.sgdscope.schemas.SpectrumSnapshot;
 import io.sgdscope.schemas.Topics;
 import io.sgdscope.schemas.frames.Frame;
 import io.sgdscope.schemas.serde.TelemetrySerdes;
@@ -156,6 +157,42 @@ class QuantilesFramesTest {
     }
 
     @Test
+    void snapshotsOfRunsPublishedInFramesMeetTheirRunsUnderTheFrameKey() {
+        startDriver(AT_ONCE.withMetrics(List.of("loss", "hessianTopEigenvalue")));
+        TestInputTopic<String, SpectrumSnapshot> spectra = driver.createInputTopic(Topics.SPECTRA, new StringSerializer(),
+                TelemetrySerdes.spectra());
+        Random random = new Random(5);
+        double[] hessianTop = {12.0, 10.0, 14.0};
+        for (int run = 0; run < 3; run++) {
+            start("framed", "framed-" + run, run, "framed-0");
+        }
+        for (int t = 0; t < 3; t++) {
+            List<IterationMetrics> framed = new ArrayList<>();
+            for (int run = 0; run < 3; run++) {
+                framed.add(record("framed", "framed-" + run, t, 1.0 / (t + 1 + run), random));
+            }
+            frames.pipeInput("framed-0", Frame.of(framed));
+        }
+        for (int run = 0; run < 3; run++) {
+            spectra.pipeInput("framed-" + run, snapshot("framed-" + run, 2, hessianTop[run], "framed-0"));
+        }
+        spectra.pipeInput("framed-1", snapshot("framed-1", 2, 99.0, "framed-0")); // a repeat: counted once
+        finish("framed", "framed-2", RunStatus.COMPLETED, 3, 0.2, "framed-0");
+        // After its RunFinished a snapshot of run 2 is late; keyed by its run id it would have met no finished run.
+        spectra.pipeInput("framed-2", snapshot("framed-2", 1, 50.0, "framed-0"));
+
+        Map<String, QuantileSummary> latest = quantiles.readKeyValuesToMap();
+        QuantileSummary lambda = latest.get(Topics.quantileKey("framed", "hessianTopEigenvalue", 2));
+        assertEquals(3, lambda.getCount());
+        assertEquals(10.0, lambda.getMin());
+        assertEquals(12.0, lambda.getP50());
+        assertEquals(14.0, lambda.getMax());
+        assertNull(latest.get(Topics.quantileKey("framed", "hessianTopEigenvalue", 1)), "the late snapshot is not counted");
+        assertEquals(1.0, counter("framed", MeterNames.DUPLICATE_SPECTRUM_RECORDS));
+        assertEquals(1.0, counter("framed", MeterNames.LATE_RECORDS));
+    }
+
+    @Test
     void aRepeatedFrameCountsEachRunsIterationOnceAndARunMissingFromALaterFrameIsLeftOut() {
         startDriver(AT_ONCE.withMetrics(List.of("loss", TrackedMetric.LOSS_DELTA)));
         Frame first = frame("exp", 0, new String[] {"a", "b", "c"}, new double[] {3.0, 2.0, 1.0});
@@ -277,6 +314,21 @@ class QuantilesFramesTest {
             record.setHessianSpectralNorm(10 * random.nextDouble());
         }
         return record;
+    }
+
+    private static SpectrumSnapshot snapshot(String run, int t, double hessianTop, String frameKey) {
+        return SpectrumSnapshot.newBuilder()
+                .setRunId(run).setExperimentId("framed").setIteration(t).setTimestampMillis(0L).setPrecision("float64")
+                .setTopK(1)
+                .setHessianEigenvalues(List.of(hessianTop)).setHessianResiduals(List.of(0.0))
+                .setSecondMomentEigenvalues(List.of(5.0)).setSecondMomentResiduals(List.of(0.0))
+                .setPredictionHessianEigenvalues(List.of(1.0)).setPredictionHessianResiduals(List.of(0.0))
+                .setPrincipalAngleCosines(List.of(0.9))
+                .setHessianLayerLoadings(List.of())
+                .setDavisKahanBounds(List.of(0.1))
+                .setProbeSeconds(0.01)
+                .setFrameKey(frameKey)
+                .build();
     }
 
     private void start(String experiment, String run, int index, String frameKey) {
