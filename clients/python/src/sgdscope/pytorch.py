@@ -19,7 +19,7 @@ import torch
 
 try:
     import numpy as _np
-    _np_dot, _np_copyto, _np_empty_like = _np.dot, _np.copyto, _np.empty_like
+    _np_empty_like = _np.empty_like
     _NUMPY_DTYPES = (torch.float32, torch.float64)
 except ImportError:  # torch without NumPy: every gradient takes the torch path
     _np = None
@@ -131,9 +131,9 @@ class GradientTracker:
             if a is None:                                       # torch path (CUDA, half, strided)
                 deferred = self._observe_torch(i, g, seen, prev, deferred)
                 continue
-            gg += float(_np_dot(a, a))
+            gg += float(a.dot(a))
             if type(prev) is _np.ndarray and prev.shape == a.shape:
-                gq += float(_np_dot(a, prev))
+                gq += float(a.dot(prev))
             if seen is not None and g is not seen and not self._copy_only[i]:
                 self._prev[i] = a                               # a fresh tensor every iteration: keep it
                 self._kept[i] = (g, g._version)
@@ -141,7 +141,7 @@ class GradientTracker:
                 buffer = self._buffers[i]
                 if buffer is None or buffer.shape != a.shape or buffer.dtype != a.dtype:
                     buffer = self._buffers[i] = _np_empty_like(a)
-                _np_copyto(buffer, a)
+                buffer[...] = a
                 self._prev[i] = buffer
                 self._kept[i] = None
             self._seen[i] = g
