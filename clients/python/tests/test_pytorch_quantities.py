@@ -156,7 +156,7 @@ def _sgd_gradients(model, X, y, steps, set_to_none, observe, clip_after=()):
     dense = []
     for t in range(steps):
         batch = slice((3 * t) % 9, (3 * t) % 9 + 3)
-        optimizer.zero_grad(set_to_none=set_to_none)
+        optimizer.zero_grad(set_to_none=set_to_none(t) if callable(set_to_none) else set_to_none)
         F.cross_entropy(model(X[batch]), y[batch]).backward()
         dense.append(torch.cat([(p.grad if p.grad is not None else torch.zeros_like(p)).reshape(-1).to(torch.float64)
                                 for p in model.parameters()]))
@@ -218,3 +218,18 @@ def test_parameters_without_a_gradient_count_as_zero(small_net):
         g, q = dense[t], dense[t - 1]
         assert seen[t][0] == pytest.approx(float(g.norm()), rel=1e-12)
         assert seen[t][1] == pytest.approx(float(g @ q) / (float(g.norm()) * float(q.norm())), rel=1e-12)
+
+
+def test_the_gradient_tracker_follows_a_loop_that_switches_between_zeroing_in_place_and_fresh_tensors(small_net):
+    model, X, y = small_net
+    tracker = sp.GradientTracker(model.parameters())
+    seen = []
+    modes = [False, False, False, True, True, True, False, False, True, False]
+    dense = _sgd_gradients(model, X, y, len(modes), lambda t: modes[t], lambda t: seen.append(tracker.observe()))
+    for t in range(1, len(modes)):
+        g, q = dense[t], dense[t - 1]
+        assert seen[t][0] == pytest.approx(float(g.norm()), rel=1e-12)
+        if t == 6:  # zeroing in place again wiped g_5, kept by reference: no cosine, copies from then on
+            assert seen[t][1] is None and all(tracker._copy_only)
+            continue
+        assert seen[t][1] == pytest.approx(float(g @ q) / (float(g.norm()) * float(q.norm())), rel=1e-12), t

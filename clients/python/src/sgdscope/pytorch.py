@@ -12,6 +12,7 @@ snapshot folders.
 """
 import json
 import math
+import operator
 import os
 import time
 
@@ -32,6 +33,7 @@ except ImportError:  # PyTorch 1.13: functorch
     _HAS_TORCH_FUNC = False
 
 F64 = torch.float64
+_is = operator.is_
 
 
 # ---- per iteration --------------------------------------------------------------------------------------------
@@ -101,6 +103,7 @@ class GradientTracker:
         self._copy_only = [False] * n
         self._started = False
         self._previous_norm = 0.0
+        self._fast = None              # (.grad tensors, [(their arrays, copy buffers)]) while nothing changes
 
     def observe(self):
         """(||g_t||, cos(g_t, g_{t-1}) or None): None at the first observation, for a zero gradient or when
@@ -108,6 +111,15 @@ class GradientTracker:
         gg = 0.0
         gq = 0.0
         lost = False
+        fast = self._fast
+        if fast is not None:  # the same .grad tensors as last time, all copied: the steady state of in-place zeroing
+            if all(map(_is, [p.grad for p in self.params], fast[0])):
+                for a, buffer in fast[1]:
+                    gg += float(a.dot(a))
+                    gq += float(a.dot(buffer))
+                    buffer[...] = a
+                return self._finish(gg, gq, False)
+            self._fast = None
         deferred = None
         for i, p in enumerate(self.params):
             g = p.grad
@@ -146,10 +158,15 @@ class GradientTracker:
                 self._kept[i] = None
             self._seen[i] = g
         if deferred is not None:
-            import torch
             values = torch.stack([d.to(torch.float64) for d in deferred]).tolist()
             gg += sum(values[0::2])
             gq += sum(values[1::2])
+        if _np is not None and all(self._kept[i] is None and type(self._prev[i]) is _np.ndarray
+                                   and self._seen[i] is p.grad for i, p in enumerate(self.params)):
+            self._fast = (tuple(self._seen), [(self._seen_array[i], self._prev[i]) for i in range(len(self.params))])
+        return self._finish(gg, gq, lost)
+
+    def _finish(self, gg, gq, lost):
         norm = math.sqrt(gg)                                    # ||g_t|| (Fig. 8, right)
         cosine = None
         if self._started and not lost and norm > 0.0 and self._previous_norm > 0.0:
