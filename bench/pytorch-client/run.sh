@@ -74,21 +74,22 @@ import re, statistics, sys
 sides = {}
 for line in open(sys.argv[1]):
     m = re.match(r"RESULT mode=(\w+) iterations=\d+ seconds=\S+ us_per_iteration=(\S+) cpu_us_per_iteration=(\S+)"
-                 r" log_us=(\S+) log_cpu_us=(\S+)", line)
+                 r" log_us=(\S+) log_cpu_us=(\S+) main_thread_cpu_us=(\S+)", line)
     if m:
-        sides.setdefault(m.group(1), []).append([float(v) for v in m.group(2, 3, 4, 5)])
-med = {k: [statistics.median(r[i] for r in rows) for i in range(4)] for k, rows in sides.items()}
+        sides.setdefault(m.group(1), []).append([float(v) for v in m.group(2, 3, 4, 5, 6)])
+med = {k: [statistics.median(r[i] for r in rows) for i in range(5)] for k, rows in sides.items()}
 show = lambda k, i: ", ".join("%.1f" % r[i] for r in sides[k])
 names = {"plain": "plain PyTorch loop", "publish": "with sgdscope client",
          "baseline": "with the client of %s" % sys.argv[2]}
 print("zero_grad: %s" % sys.argv[3])
-print("| side | wall µs/iteration (median of %d) | CPU µs/iteration (median) | µs inside run.log (wall, CPU) "
-      "| wall, all repeats | CPU, all repeats | run.log wall, all repeats |" % len(sides["plain"]))
-print("| --- | --- | --- | --- | --- | --- | --- |")
+print("| side | wall µs/iteration (median of %d) | CPU µs/iteration (median) | loop thread's CPU µs (median) "
+      "| µs inside run.log (wall, CPU) | wall, all repeats | CPU, all repeats | run.log wall, all repeats |"
+      % len(sides["plain"]))
+print("| --- | --- | --- | --- | --- | --- | --- | --- |")
 for k in sides:
     log = "" if k == "plain" else "%.1f, %.1f" % (med[k][2], med[k][3])
-    print("| %s | %.1f | %.1f | %s | %s | %s | %s |" % (names[k], med[k][0], med[k][1], log, show(k, 0), show(k, 1),
-                                                        "" if k == "plain" else show(k, 2)))
+    print("| %s | %.1f | %.1f | %.1f | %s | %s | %s | %s |" % (names[k], med[k][0], med[k][1], med[k][4], log,
+                                                              show(k, 0), show(k, 1), "" if k == "plain" else show(k, 2)))
 plain = med["plain"][0]
 for k in [k for k in sides if k != "plain"]:
     print("| %s: run.log as a share of the plain iteration | %.1f %% (CPU %.1f %%) | goal <= 5 %% |"
