@@ -2,6 +2,7 @@
 loop publishing every iteration's scalars through sgdscope's Python client.
 
 Usage: bench.py plain|publish [--bootstrap-servers B] [--iterations 2000] [--batch 64] [--dtype float32]
+                [--zero-grad zero|none] [--label L]
 
 The net is the trainer's mnist-mlp3 preset, 784-128-128-128-10 with ReLU (p = 134,794), on synthetic MNIST-sized
 data (10,000 samples of 784 features, 10 classes; nothing is downloaded); SGD with lr 0.01, minibatches drawn
@@ -9,9 +10,15 @@ with replacement. `publish` adds, per iteration, `run.log(t, loss=..., model=mod
 cos(g_t, g_{t-1}) from the parameters' .grad (in the model's precision), one IterationMetrics encoded and handed to the
 idempotent producer (acks=all). After 50 warm-up iterations the loop is timed with time.perf_counter (wall) and
 time.process_time (CPU of every thread of the process, librdkafka's included); prints
-`RESULT mode=M iterations=N seconds=S us_per_iteration=U cpu_us_per_iteration=C` and, for publish, the client's
-summary line.
+`RESULT mode=M iterations=N seconds=S us_per_iteration=U cpu_us_per_iteration=C log_us=L log_cpu_us=K` and, for
+publish, the client's summary line. log_us and log_cpu_us are the client's own cost measured directly: the wall
+(perf_counter) and CPU (process_time) time spent inside `run.log` per iteration, median over blocks of 100
+iterations (0 for plain); main_thread_cpu_us is the CPU time of the loop's own thread (time.thread_time), which
+leaves out torch's pool threads and librdkafka's. `--label` names the side in the RESULT line (run.sh runs an older commit's client as
+`baseline`); `--zero-grad none` calls `optimizer.zero_grad(set_to_none=True)` (PyTorch 2's default) instead of
+1.13's in-place zeroing, in both modes.
 """
+import statistics
 import argparse
 import time
 
@@ -29,6 +36,8 @@ def main():
     p.add_argument("--dtype", choices=["float32", "float64"], default="float32")
     p.add_argument("--experiment", default="bench-pytorch-client")
     p.add_argument("--threads", type=int, default=2)
+    p.add_argument("--zero-grad", choices=["zero", "none"], default="zero")
+    p.add_argument("--label")
     args = p.parse_args()
     if args.mode == "publish" and not args.bootstrap_servers:
         p.error("publish needs --bootstrap-servers")
@@ -56,25 +65,40 @@ def main():
         run = experiment.run(0, seed=2).start()
 
     start = None
+    set_to_none = args.zero_grad == "none"
+    perf, cpu = time.perf_counter, time.process_time
+    log_wall, log_cpu, block_wall, block_cpu = [], [], 0.0, 0.0  # seconds in run.log, per block of 100 iterations
     for t in range(args.iterations + warmup):
         if t == warmup:
-            start, cpu_start = time.perf_counter(), time.process_time()
+            start, cpu_start, main_start = time.perf_counter(), time.process_time(), time.thread_time()
         batch = torch.randint(0, X.shape[0], (args.batch,), generator=gen)
-        optimizer.zero_grad()
+        optimizer.zero_grad(set_to_none=set_to_none)
         loss = loss_fn(model(X[batch]), y[batch])
         loss.backward()
         if run is not None:
+            w0, c0 = perf(), cpu()
             run.log(t, loss=float(loss), model=model, optimizer=optimizer, batch_size=args.batch)
+            block_cpu += cpu() - c0
+            block_wall += perf() - w0
+            if t >= warmup and (t - warmup) % 100 == 99:
+                log_wall.append(block_wall / 100)
+                log_cpu.append(block_cpu / 100)
+            if t < warmup or (t - warmup) % 100 == 99:
+                block_wall = block_cpu = 0.0
         optimizer.step()
     seconds = time.perf_counter() - start
     cpu_seconds = time.process_time() - cpu_start  # every thread of the process: torch's and librdkafka's
+    main_seconds = time.thread_time() - main_start  # the loop's thread alone (torch's pool and librdkafka's not)
     if run is not None:
         run.finish()
         experiment.close()
         print(experiment.summary())
-    print("RESULT mode=%s iterations=%d seconds=%.4f us_per_iteration=%.1f cpu_us_per_iteration=%.1f"
-          % (args.mode, args.iterations, seconds, 1e6 * seconds / args.iterations, 1e6 * cpu_seconds / args.iterations),
-          flush=True)
+    log_us = 1e6 * statistics.median(log_wall) if log_wall else 0.0
+    log_cpu_us = 1e6 * statistics.median(log_cpu) if log_cpu else 0.0
+    print("RESULT mode=%s iterations=%d seconds=%.4f us_per_iteration=%.1f cpu_us_per_iteration=%.1f log_us=%.1f "
+          "log_cpu_us=%.1f main_thread_cpu_us=%.1f" % (args.label or args.mode, args.iterations, seconds,
+                                                 1e6 * seconds / args.iterations, 1e6 * cpu_seconds / args.iterations,
+                                                 log_us, log_cpu_us, 1e6 * main_seconds / args.iterations), flush=True)
 
 
 if __name__ == "__main__":

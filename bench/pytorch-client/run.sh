@@ -4,6 +4,9 @@
 # Usage: bench/pytorch-client/run.sh [ITERATIONS]      (default 2000 per process; from anywhere)
 #   REPEATS=3 (default): plain and publish processes interleaved REPEATS times; medians reported.
 #   REPEATS=1 bench/pytorch-client/run.sh 100           (tiny: only checks the script works, as bench/smoke.sh does)
+#   BASELINE=<commit>: also runs that commit's clients/python/src (extracted with git archive) as a third side,
+#                      "baseline", interleaved with the other two: the gain as a ratio measured under the same load
+#   ZERO_GRAD=none: both loops call optimizer.zero_grad(set_to_none=True) (PyTorch 2's default; default: zero)
 # Needs a JDK (the broker: bench/ensemble/BenchBroker.java, an embedded KRaft broker in a process of its own) and
 # /usr/bin/python3 with torch, confluent_kafka, avro (Debian: python3-torch, python3-confluent-kafka, python3-avro).
 set -euo pipefail
@@ -13,6 +16,9 @@ fail() { echo "bench/pytorch-client/run.sh: $*" >&2; exit 2; }
 [ $# -le 1 ] || fail "takes one argument, the iterations per process (got $#: $*)"
 iterations="${1:-2000}"
 repeats="${REPEATS:-3}"
+baseline="${BASELINE:-}"
+zero_grad="${ZERO_GRAD:-zero}"
+[[ "$zero_grad" =~ ^(zero|none)$ ]] || fail "ZERO_GRAD must be zero or none, got '$zero_grad'"
 [[ "$iterations" =~ ^[1-9][0-9]*$ ]] || fail "ITERATIONS must be a positive whole number, got '$iterations'"
 [[ "$repeats" =~ ^[1-9][0-9]*$ ]] || fail "REPEATS must be a positive whole number, got '$repeats'"
 /usr/bin/python3 -c 'import torch, confluent_kafka, avro' 2>/dev/null \
@@ -32,6 +38,14 @@ blas="$top/bench/ensemble/target/openblas"
 export OMP_WAIT_POLICY=PASSIVE OPENBLAS_NUM_THREADS=1 PYTHONPATH="$top/clients/python/src"
 export LD_LIBRARY_PATH="$blas${LD_LIBRARY_PATH:+:$LD_LIBRARY_PATH}"
 
+modes="plain publish"
+if [ -n "$baseline" ]; then
+  rm -rf "$work/baseline-src" && mkdir -p "$work/baseline-src"
+  git -C "$top" archive "$baseline" clients/python/src | tar -x -C "$work/baseline-src" \
+      || fail "BASELINE=$baseline: no clients/python/src at that commit"
+  modes="plain publish baseline"
+fi
+
 rm -f "$work/broker.in"; mkfifo "$work/broker.in"
 java -Xmx1g -cp "$work/bench-classes:$cp" BenchBroker <"$work/broker.in" >"$work/broker.out" 2>"$work/broker.log" &
 broker=$!
@@ -45,29 +59,44 @@ echo "== broker $bootstrap (bench/ensemble/BenchBroker.java, a process of its ow
 results="$work/results-$iterations.txt"
 : > "$results"
 for rep in $(seq 1 "$repeats"); do                    # interleaved, so that drifts of the machine hit both sides
-  for mode in plain publish; do
+  for mode in $modes; do
     echo "== $mode, $iterations iterations, repeat $rep/$repeats"
-    /usr/bin/python3 "$here/bench.py" "$mode" --bootstrap-servers "$bootstrap" --iterations "$iterations" \
-        --experiment "bench-pytorch-client-$rep" | tee -a "$results" | sed 's/^/   /'
+    side="$mode" path="$top/clients/python/src"
+    if [ "$mode" = baseline ]; then side=publish path="$work/baseline-src/clients/python/src"; fi
+    PYTHONPATH="$path" /usr/bin/python3 "$here/bench.py" "$side" --label "$mode" --bootstrap-servers "$bootstrap" \
+        --iterations "$iterations" --zero-grad "$zero_grad" --experiment "bench-pytorch-client-$mode-$rep" \
+        | tee -a "$results" | sed 's/^/   /'
   done
 done
 
-/usr/bin/python3 - "$results" <<'PY'
+/usr/bin/python3 - "$results" "$baseline" "$zero_grad" <<'PY'
 import re, statistics, sys
-wall = {"plain": [], "publish": []}
-cpu = {"plain": [], "publish": []}
+sides = {}
 for line in open(sys.argv[1]):
-    m = re.match(r"RESULT mode=(\w+) iterations=\d+ seconds=\S+ us_per_iteration=(\S+) cpu_us_per_iteration=(\S+)", line)
+    m = re.match(r"RESULT mode=(\w+) iterations=\d+ seconds=\S+ us_per_iteration=(\S+) cpu_us_per_iteration=(\S+)"
+                 r" log_us=(\S+) log_cpu_us=(\S+) main_thread_cpu_us=(\S+)", line)
     if m:
-        wall[m.group(1)].append(float(m.group(2)))
-        cpu[m.group(1)].append(float(m.group(3)))
-med = {k: (statistics.median(wall[k]), statistics.median(cpu[k])) for k in wall}
-show = lambda vs: ", ".join("%.1f" % v for v in vs)
-print("| side | wall µs/iteration (median of %d) | CPU µs/iteration (median) | wall, all repeats | CPU, all repeats |"
-      % len(wall["plain"]))
-print("| --- | --- | --- | --- | --- |")
-print("| plain PyTorch loop | %.1f | %.1f | %s | %s |" % (med["plain"] + (show(wall["plain"]), show(cpu["plain"]))))
-print("| with sgdscope client | %.1f | %.1f | %s | %s |" % (med["publish"] + (show(wall["publish"]), show(cpu["publish"]))))
-print("| CPU overhead | %+.1f %% | | | |" % (100.0 * (med["publish"][1] / med["plain"][1] - 1.0)))
-print("| overhead | %+.1f %% | goal <= 5 %% |" % (100.0 * (med["publish"][0] / med["plain"][0] - 1.0)))
+        sides.setdefault(m.group(1), []).append([float(v) for v in m.group(2, 3, 4, 5, 6)])
+med = {k: [statistics.median(r[i] for r in rows) for i in range(5)] for k, rows in sides.items()}
+show = lambda k, i: ", ".join("%.1f" % r[i] for r in sides[k])
+names = {"plain": "plain PyTorch loop", "publish": "with sgdscope client",
+         "baseline": "with the client of %s" % sys.argv[2]}
+print("zero_grad: %s" % sys.argv[3])
+print("| side | wall µs/iteration (median of %d) | CPU µs/iteration (median) | loop thread's CPU µs (median) "
+      "| µs inside run.log (wall, CPU) | wall, all repeats | CPU, all repeats | run.log wall, all repeats |"
+      % len(sides["plain"]))
+print("| --- | --- | --- | --- | --- | --- | --- | --- |")
+for k in sides:
+    log = "" if k == "plain" else "%.1f, %.1f" % (med[k][2], med[k][3])
+    print("| %s | %.1f | %.1f | %.1f | %s | %s | %s | %s |" % (names[k], med[k][0], med[k][1], med[k][4], log,
+                                                              show(k, 0), show(k, 1), "" if k == "plain" else show(k, 2)))
+plain = med["plain"][0]
+for k in [k for k in sides if k != "plain"]:
+    print("| %s: run.log as a share of the plain iteration | %.1f %% (CPU %.1f %%) | goal <= 5 %% |"
+          % (k, 100.0 * med[k][2] / plain, 100.0 * med[k][3] / med["plain"][1]))
+    print("| %s: CPU overhead | %+.1f %% | | | |" % (k, 100.0 * (med[k][1] / med["plain"][1] - 1.0)))
+print("| overhead | %+.1f %% | goal <= 5 %% |" % (100.0 * (med["publish"][0] / plain - 1.0)))
+if "baseline" in sides:
+    print("| run.log, baseline / this commit | %.2fx wall, %.2fx CPU | | | |"
+          % (med["baseline"][2] / med["publish"][2], med["baseline"][3] / med["publish"][3]))
 PY

@@ -135,3 +135,65 @@ def test_unreadable_bytes_are_one_clear_error():
         record = dict(samples()["IterationMetrics"])
         del record["loss"]
         codec.encode("IterationMetrics", record)
+
+
+def random_iteration_metrics(rng):
+    """An IterationMetrics dict with the values that stress an encoder: nulls, NaN, infinities, -0.0, subnormals,
+    int and long extremes, ids of 1 to 100 characters in several scripts."""
+    specials = [float("nan"), float("inf"), float("-inf"), -0.0, 0.0, 5e-324, -1.7976931348623157e308, 1e-300]
+
+    def double():
+        return rng.choice(specials) if rng.random() < 0.3 else rng.uniform(-1e6, 1e6) * 10 ** rng.randint(-30, 30)
+
+    def ident():
+        alphabet = "abcXYZ019._-éüß漢字кот😀"
+        return "".join(rng.choice(alphabet) for _ in range(rng.randint(1, 100)))
+
+    def int32():
+        return rng.choice([0, 1, -1, 63, 64, -64, -65, 2 ** 31 - 1, -(2 ** 31), rng.randint(-(2 ** 31), 2 ** 31 - 1)])
+
+    def int64():
+        return rng.choice([0, -1, 2 ** 63 - 1, -(2 ** 63), rng.randint(-(2 ** 63), 2 ** 63 - 1),
+                           rng.randint(0, 2 ** 42)])
+
+    record = {"runId": ident(), "experimentId": ident(), "iteration": int32(), "timestampMillis": int64(),
+              "loss": double(), "minibatchLoss": double(), "stepSize": double(), "batchSize": int32(),
+              "sgNorm": double()}
+    for name in encoding.ITERATION_METRICS_OPTIONAL:
+        record[name] = None if rng.random() < 0.5 else double()
+    return record
+
+
+def test_the_iteration_metrics_writer_writes_what_python_avro_writes_byte_for_byte():
+    import random
+    rng = random.Random(18)
+    codec = Codec()
+    with open(os.path.join(PACKAGE, "schemas", "IterationMetrics.avsc"), encoding="utf-8") as f:
+        schema = avro.schema.parse(f.read())
+    writer = avro.io.DatumWriter(schema)
+    for _ in range(2000):
+        record = random_iteration_metrics(rng)
+        out = io.BytesIO()
+        writer.write(record, avro.io.BinaryEncoder(out))
+        fast = codec.iteration_metrics.encode_record(record)
+        assert fast == codec.encode("IterationMetrics", record)
+        assert fast[:10] == codec.encode("IterationMetrics", record)[:10] and fast[10:] == out.getvalue(), record
+        assert same(codec.decode(fast)[1], record)
+
+
+def test_an_iteration_metrics_schema_the_writer_was_not_written_for_is_refused():
+    with open(os.path.join(PACKAGE, "schemas", "IterationMetrics.avsc"), encoding="utf-8") as f:
+        schema = json.load(f)
+    header = b"\xc3\x01" + bytes(8)
+    encoding.IterationMetricsWriter(schema, header)  # the shipped schema is accepted
+    added = json.loads(json.dumps(schema))
+    added["fields"].append({"name": "sharpness", "type": ["null", "double"], "default": None})
+    retyped = json.loads(json.dumps(schema))
+    retyped["fields"][7]["type"] = "long"
+    swapped = json.loads(json.dumps(schema))
+    swapped["fields"][4], swapped["fields"][5] = swapped["fields"][5], swapped["fields"][4]
+    for changed in (added, retyped, swapped):
+        with pytest.raises(ValueError, match="IterationMetricsWriter is written for"):
+            encoding.IterationMetricsWriter(changed, header)
+    with pytest.raises(ValueError, match="does not fit an Avro int"):
+        encoding.codec().iteration_metrics.encode_record(dict(samples()["IterationMetrics"], iteration=2 ** 31))

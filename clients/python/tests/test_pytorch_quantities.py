@@ -148,3 +148,88 @@ def test_the_watch_publishes_norm_and_cosine_of_successive_sgd_gradients(small_n
                 float(reference @ previous / (reference.norm() * previous.norm())), rel=1e-12)
         previous = reference
         optimizer.step()
+
+
+def _sgd_gradients(model, X, y, steps, set_to_none, observe, clip_after=()):
+    """Runs SGD steps, calling observe() after each backward; returns the float64 dense g_t of every step."""
+    optimizer = torch.optim.SGD(model.parameters(), lr=0.05)
+    dense = []
+    for t in range(steps):
+        batch = slice((3 * t) % 9, (3 * t) % 9 + 3)
+        optimizer.zero_grad(set_to_none=set_to_none(t) if callable(set_to_none) else set_to_none)
+        F.cross_entropy(model(X[batch]), y[batch]).backward()
+        dense.append(torch.cat([(p.grad if p.grad is not None else torch.zeros_like(p)).reshape(-1).to(torch.float64)
+                                for p in model.parameters()]))
+        observe(t)
+        if t in clip_after:
+            torch.nn.utils.clip_grad_norm_(model.parameters(), 1e-3)  # writes the .grad tensors in place
+        optimizer.step()
+    return dense
+
+
+@pytest.mark.parametrize("set_to_none", [False, True])
+@pytest.mark.parametrize("dtype", [torch.float64, torch.float32])
+@pytest.mark.parametrize("torch_path", [False, True])
+def test_the_gradient_tracker_equals_the_dense_float64_norm_and_cosine(small_net, monkeypatch, set_to_none, dtype,
+                                                                       torch_path):
+    model, X, y = small_net
+    model = model.to(dtype)
+    X = X.to(dtype)
+    if torch_path:  # as for CUDA or half-precision gradients: torch dots, one host sync
+        monkeypatch.setattr(sp, "_numpy_view", lambda g: None)
+    tracker = sp.GradientTracker(model.parameters())
+    seen = []
+    dense = _sgd_gradients(model, X, y, 6, set_to_none, lambda t: seen.append(tracker.observe()))
+    rel = 1e-12 if dtype == torch.float64 else 1e-5
+    for t, (norm, cosine) in enumerate(seen):
+        g = dense[t]
+        assert norm == pytest.approx(math.sqrt(sum(float(v) ** 2 for v in g)), rel=rel)
+        if t == 0:
+            assert cosine is None
+        else:
+            q = dense[t - 1]
+            expected = float(g @ q) / (float(g.norm()) * float(q.norm()))
+            assert cosine == pytest.approx(expected, rel=rel, abs=rel)
+    if set_to_none and not torch_path:  # fresh .grad tensors are kept by reference: no copy after the first step
+        assert all(k is not None for k in tracker._kept)
+
+
+def test_a_kept_gradient_written_after_observe_gives_no_cosine_then_copies(small_net):
+    model, X, y = small_net
+    tracker = sp.GradientTracker(model.parameters())
+    seen = []
+    # clipped in place after observe at t = 2: with fresh tensors kept by reference, g_2 as observed is gone
+    dense = _sgd_gradients(model, X, y, 6, True, lambda t: seen.append(tracker.observe()), clip_after=(2,))
+    assert seen[3][1] is None
+    for t in (1, 2, 4, 5):
+        g, q = dense[t], dense[t - 1]
+        assert seen[t][1] == pytest.approx(float(g @ q) / (float(g.norm()) * float(q.norm())), rel=1e-12)
+    assert all(k is None for k in tracker._kept) and all(tracker._copy_only)
+
+
+def test_parameters_without_a_gradient_count_as_zero(small_net):
+    model, X, y = small_net
+    first = next(model.parameters())
+    first.requires_grad_(False)
+    tracker = sp.GradientTracker(model.parameters())
+    seen = []
+    dense = _sgd_gradients(model, X, y, 3, False, lambda t: seen.append(tracker.observe()))
+    for t in (1, 2):
+        g, q = dense[t], dense[t - 1]
+        assert seen[t][0] == pytest.approx(float(g.norm()), rel=1e-12)
+        assert seen[t][1] == pytest.approx(float(g @ q) / (float(g.norm()) * float(q.norm())), rel=1e-12)
+
+
+def test_the_gradient_tracker_follows_a_loop_that_switches_between_zeroing_in_place_and_fresh_tensors(small_net):
+    model, X, y = small_net
+    tracker = sp.GradientTracker(model.parameters())
+    seen = []
+    modes = [False, False, False, True, True, True, False, False, True, False]
+    dense = _sgd_gradients(model, X, y, len(modes), lambda t: modes[t], lambda t: seen.append(tracker.observe()))
+    for t in range(1, len(modes)):
+        g, q = dense[t], dense[t - 1]
+        assert seen[t][0] == pytest.approx(float(g.norm()), rel=1e-12)
+        if t == 6:  # zeroing in place again wiped g_5, kept by reference: no cosine, copies from then on
+            assert seen[t][1] is None and all(tracker._copy_only)
+            continue
+        assert seen[t][1] == pytest.approx(float(g @ q) / (float(g.norm()) * float(q.norm())), rel=1e-12), t

@@ -9,7 +9,8 @@ they differ).
 
 Bodies are written by :class:`BodyWriter`, compiled once per schema from its JSON (Avro specification,
 "Binary Encoding": zig-zag varints, little-endian IEEE doubles, arrays as one block ended by a zero count,
-unions as the branch index then the value); they are read by python3-avro's ``DatumReader``.
+unions as the branch index then the value); they are read by python3-avro's ``DatumReader``. IterationMetrics,
+written once per run and iteration, has a writer of its own for its fixed layout (:class:`IterationMetricsWriter`).
 """
 import io
 import json
@@ -148,6 +149,78 @@ class BodyWriter:
         self._write(record, out)
 
 
+#: The IterationMetrics layout :class:`IterationMetricsWriter` is written for: (field, Avro type) in schema order.
+ITERATION_METRICS_LAYOUT = (
+    ("runId", "string"), ("experimentId", "string"), ("iteration", "int"), ("timestampMillis", "long"),
+    ("loss", "double"), ("minibatchLoss", "double"), ("stepSize", "double"), ("batchSize", "int"),
+    ("sgNorm", "double")) + tuple((name, ["null", "double"]) for name in (
+        "sgCosPrev", "trainAccuracy", "gradNormSq", "traceM", "traceSigma", "sigmaFrobenius", "sigmaSpectral",
+        "sigmaHalfMuNorm", "hessianSpectralNorm", "probeSeconds", "testLoss", "testAccuracy"))
+#: The nullable double fields of IterationMetrics, in schema order.
+ITERATION_METRICS_OPTIONAL = tuple(name for name, kind in ITERATION_METRICS_LAYOUT if isinstance(kind, list))
+_INT_MIN, _INT_MAX = -(2 ** 31), 2 ** 31 - 1
+_PACK_3D = struct.Struct("<ddd").pack
+_PACK_D = struct.Struct("<d").pack
+_PACK_PRESENT_D = struct.Struct("<Bd").pack
+
+
+def _checked_int(name, value):
+    if not _INT_MIN <= value <= _INT_MAX:
+        raise ValueError("IterationMetrics.%s = %d does not fit an Avro int (32 bits)" % (name, value))
+    return value
+
+
+class IterationMetricsWriter:
+    """The single-object encoding of IterationMetrics, the record of every iteration, written for its layout.
+
+    Byte for byte what :class:`BodyWriter` (and python3-avro's ``DatumWriter``) write, with the header, at a
+    fraction of the cost: the header and the two ids are encoded once per run (:meth:`prefix`), the three doubles
+    after ``timestampMillis`` by one ``struct`` call. The writer refuses a schema whose fields are not
+    :data:`ITERATION_METRICS_LAYOUT` (a field added, removed, renamed or retyped), so a schema change fails at
+    import, never as silently mis-encoded records.
+    """
+
+    def __init__(self, schema_json, header):
+        layout = tuple((f["name"], f["type"]) for f in schema_json["fields"])
+        if schema_json.get("name") != "IterationMetrics" or layout != ITERATION_METRICS_LAYOUT:
+            raise ValueError("IterationMetrics.avsc has the fields %s; encoding.IterationMetricsWriter is written for "
+                             "%s: update it with the schema" % ([n for n, _ in layout],
+                                                                [n for n, _ in ITERATION_METRICS_LAYOUT]))
+        self.header = bytes(header)
+
+    def prefix(self, run_id, experiment_id):
+        """The header and the fields runId and experimentId: the bytes every record of one run starts with."""
+        out = bytearray(self.header)
+        _write_string(run_id, out)
+        _write_string(experiment_id, out)
+        return bytes(out)
+
+    def encode(self, prefix, iteration, timestamp_millis, loss, minibatch_loss, step_size, batch_size, sg_norm,
+               optional):
+        """One message: ``prefix`` (of :meth:`prefix`), then the fields in schema order; ``optional`` holds the
+        values of :data:`ITERATION_METRICS_OPTIONAL` in order, None for null."""
+        out = bytearray(prefix)
+        _varlong(_checked_int("iteration", iteration), out)
+        _varlong(timestamp_millis, out)
+        out += _PACK_3D(loss, minibatch_loss, step_size)
+        _varlong(_checked_int("batchSize", batch_size), out)
+        out += _PACK_D(sg_norm)
+        for v in optional:
+            if v is None:
+                out.append(0)
+            else:
+                out += _PACK_PRESENT_D(2, v)  # union branch 1 (zig-zag 2), then the double
+        return bytes(out)
+
+    def encode_record(self, record):
+        """One message from a dict with the schema's field names (missing optional fields are null)."""
+        return self.encode(self.prefix(record["runId"], record["experimentId"]), int(record["iteration"]),
+                           int(record["timestampMillis"]), float(record["loss"]), float(record["minibatchLoss"]),
+                           float(record["stepSize"]), int(record["batchSize"]), float(record["sgNorm"]),
+                           [None if record.get(name) is None else float(record[name])
+                            for name in ITERATION_METRICS_OPTIONAL])
+
+
 class Codec:
     """The current schemas of sgdscope's records, their Java fingerprints, writers and readers."""
 
@@ -167,6 +240,8 @@ class Codec:
             self.fingerprints[name] = fingerprint
             self._headers[name] = MARKER + struct.pack("<Q", fingerprint)
             self._writers[name] = BodyWriter(json.loads(text))
+            if name == "IterationMetrics":
+                self.iteration_metrics = IterationMetricsWriter(json.loads(text), self._headers[name])
             self._by_fingerprint[fingerprint] = (name, avro.io.DatumReader(self.schemas[name]))
 
     def encode(self, name, record):
@@ -206,4 +281,5 @@ def codec():
     return _DEFAULT
 
 
-__all__ = ["Codec", "BodyWriter", "UnreadableRecord", "codec", "MARKER", "HEADER_LENGTH", "RECORD_NAMES"]
+__all__ = ["Codec", "BodyWriter", "IterationMetricsWriter", "ITERATION_METRICS_LAYOUT", "ITERATION_METRICS_OPTIONAL",
+           "UnreadableRecord", "codec", "MARKER", "HEADER_LENGTH", "RECORD_NAMES"]

@@ -7,6 +7,7 @@ import socket
 import time
 
 from . import __version__
+from .encoding import ITERATION_METRICS_OPTIONAL
 from .producer import ITERATIONS, RUNS, SPECTRA, TelemetryProducer
 
 _ID = re.compile(r"^[A-Za-z0-9._-]{1,100}$")
@@ -14,8 +15,7 @@ _ID = re.compile(r"^[A-Za-z0-9._-]{1,100}$")
 #: entry, which must stay under the 1 MiB a changelog record may take (README.md, "Telemetry producer").
 MAX_FRAME_RUNS = 1000
 _FRAME_COLUMNS = ("loss", "minibatchLoss", "stepSize", "batchSize", "sgNorm")
-_OPTIONAL = ("sgCosPrev", "trainAccuracy", "gradNormSq", "traceM", "traceSigma", "sigmaFrobenius", "sigmaSpectral",
-             "sigmaHalfMuNorm", "hessianSpectralNorm", "probeSeconds", "testLoss", "testAccuracy")
+_OPTIONAL = ITERATION_METRICS_OPTIONAL
 _SNAKE = {"minibatch_loss": "minibatchLoss", "step_size": "stepSize", "batch_size": "batchSize", "sg_norm": "sgNorm",
           "sg_cos_prev": "sgCosPrev", "train_accuracy": "trainAccuracy", "grad_norm_sq": "gradNormSq",
           "trace_m": "traceM", "trace_sigma": "traceSigma", "sigma_frobenius": "sigmaFrobenius",
@@ -36,8 +36,11 @@ def run_id(experiment_id, index):
     return "%s-r%05d" % (experiment_id, index)
 
 
+_time = time.time
+
+
 def _now_ms():
-    return int(time.time() * 1000)
+    return int(_time() * 1000)
 
 
 class Experiment:
@@ -141,6 +144,10 @@ class Run:
         self.status = None
         self.message = None
         self.watch = None
+        self._runs = [self.run_id]
+        self._wire_for = None
+        self._key = None
+        self._prefix = None
         self._started = time.monotonic()
         self._finished = False
 
@@ -197,11 +204,12 @@ class Run:
         computed (:mod:`sgdscope.pytorch`); ``step_size`` defaults to ``optimizer``'s first ``lr``. Any other
         IterationMetrics field may be given by its snake_case name (``train_accuracy=``, ``test_loss=``, ...).
         """
-        values = {}
         if model is not None:
             if self.watch is None:
                 self.watch_model(model)
-            values.update(self.watch.observe(iteration, model, loss))
+            values = self.watch.observe(iteration, model, loss)
+        else:
+            values = {}
         if step_size is None and optimizer is not None:
             step_size = optimizer.param_groups[0]["lr"]
         if sg_norm is not None:
@@ -215,18 +223,30 @@ class Run:
         if step_size is None or batch_size is None:
             raise TypeError("log() needs step_size= (or optimizer=) and batch_size=")
         loss = float(loss)
-        record = {"runId": self.run_id, "experimentId": self.experiment.experiment_id, "iteration": int(iteration),
-                  "timestampMillis": _now_ms(), "loss": loss,
-                  "minibatchLoss": loss if minibatch_loss is None else float(minibatch_loss),
-                  "stepSize": float(step_size), "batchSize": int(batch_size), "sgNorm": values.pop("sgNorm")}
-        for name in _OPTIONAL:
-            record[name] = values.get(name)
-        self.iterations = int(iteration) + 1
+        iteration = int(iteration)
+        now = int(_time() * 1000)
+        minibatch_loss = loss if minibatch_loss is None else float(minibatch_loss)
+        step_size = float(step_size)
+        batch_size = int(batch_size)
+        norm = values.pop("sgNorm")
+        get = values.get
+        optional_values = [get(name) for name in _OPTIONAL]
+        record = {"runId": self.run_id, "experimentId": self.experiment.experiment_id, "iteration": iteration,
+                  "timestampMillis": now, "loss": loss, "minibatchLoss": minibatch_loss, "stepSize": step_size,
+                  "batchSize": batch_size, "sgNorm": norm}
+        record.update(zip(_OPTIONAL, optional_values))
+        self.iterations = iteration + 1
         self.last_loss = loss
-        if not math.isfinite(loss) or not math.isfinite(record["sgNorm"]):
+        if not (math.isfinite(loss) and math.isfinite(norm)):
             self.status = "DIVERGED"
-        self.experiment.producer.send(ITERATIONS, self.frame_key or self.run_id, "IterationMetrics", record,
-                                      "iteration", [self.run_id])
+        producer = self.experiment.producer
+        if self._wire_for != self.frame_key or self._prefix is None:  # the key and the id prefix, once per run
+            self._wire_for = self.frame_key
+            self._key = (self.frame_key or self.run_id).encode("utf-8")
+            self._prefix = producer.iteration_writer.prefix(self.run_id, self.experiment.experiment_id)
+        message = producer.iteration_writer.encode(self._prefix, iteration, now, loss, minibatch_loss, step_size,
+                                                   batch_size, norm, optional_values)
+        producer.send_bytes(ITERATIONS, self._key, message, "iteration", self._runs)
         if self.watch is not None:
             spectrum = self.watch.take_spectrum()
             if spectrum is not None:

@@ -26,6 +26,9 @@ DEFAULT_CONFIG = {
     "compression.type": "lz4",
     "queue.buffering.max.kbytes": 32768,
     "queue.buffering.max.messages": 1000000,
+    # only failures call back into Python (a record is counted sent when queued): a callback per delivered
+    # record cost more than encoding it
+    "delivery.report.only.error": True,
 }
 
 
@@ -74,6 +77,8 @@ class TelemetryProducer:
         self.control_timeout_seconds = control_timeout_seconds
         self.counts = Counts()
         self._codec = codec()
+        #: IterationMetrics' own writer (:class:`sgdscope.encoding.IterationMetricsWriter`)
+        self.iteration_writer = self._codec.iteration_metrics
         self._errors = []
         config["error_cb"] = self._errors.append
         try:

@@ -1,19 +1,29 @@
 """What :meth:`sgdscope.Run.log` computes from a PyTorch model: the paper's quantities (docs/quantities.md).
 
-Precision: ||g_t|| and cos(g_t, g_{t-1}) are computed in the model's precision from the parameters' ``.grad``
-(products and sums by torch.dot: float64 for a float64 model, float32 for a float32 one, where a float64 copy of
-g_t every iteration cost more than the rest of the client). Per-sample gradients and Hessian-vector products run in the model's precision; the
-Gram matrix, the moments, Lanczos (basis, tridiagonal eigenproblem) and the principal angles in float64.
+Precision: ||g_t|| and cos(g_t, g_{t-1}) (:class:`GradientTracker`) from the parameters' ``.grad``: one dot
+product per parameter tensor in the model's precision (float64 for a float64 model), summed over the tensors in
+float64; a float64 copy of g_t every iteration would cost more than the rest of the client. Per-sample
+gradients and Hessian-vector products run in the model's precision; the Gram matrix, the moments, Lanczos (basis,
+tridiagonal eigenproblem) and the principal angles in float64.
 Written for PyTorch 2.x (``torch.func``) and 1.13 (``functorch``), whichever exists.
 
-||θ_t − θ_0|| is not published: IterationMetrics has no field for it.
+||θ_t − θ_0|| is not published (IterationMetrics has no field for it); θ_0 is copied once per watch, for the
+snapshot folders.
 """
 import json
 import math
+import operator
 import os
 import time
 
 import torch
+
+try:
+    import numpy as _np
+    _np_empty_like = _np.empty_like
+    _NUMPY_DTYPES = (torch.float32, torch.float64)
+except ImportError:  # torch without NumPy: every gradient takes the torch path
+    _np = None
 
 try:  # PyTorch 2.x
     from torch.func import functional_call as _functional_call, grad as _grad, vmap as _vmap
@@ -23,6 +33,7 @@ except ImportError:  # PyTorch 1.13: functorch
     _HAS_TORCH_FUNC = False
 
 F64 = torch.float64
+_is = operator.is_
 
 
 # ---- per iteration --------------------------------------------------------------------------------------------
@@ -52,6 +63,133 @@ def gradient_cosine(g, g_prev):
     if a == 0.0 or b == 0.0:
         return None
     return float(torch.dot(g, g_prev)) / (a * b)
+
+
+
+def _numpy_view(g):
+    """A flat NumPy view of a CPU float32/float64 contiguous tensor (no copy), else None."""
+    if _np is None or g.device.type != "cpu" or g.dtype not in _NUMPY_DTYPES or not g.is_contiguous():
+        return None
+    return g.detach().numpy().reshape(-1)
+
+
+class GradientTracker:
+    """||g_t|| and cos(g_t, g_{t-1}) (Fig. 8) from the parameters' ``.grad``, without concatenating them.
+
+    ||g_t||^2 = sum_i <g_t^i, g_t^i> and <g_t, g_{t-1}> = sum_i <g_t^i, g_{t-1}^i> over the parameter tensors i.
+    Precision: each per-parameter dot product is one BLAS dot in the model's precision (float64 for a float64
+    model: the products and sums of the dense definition, up to the order of summation); the sum over the
+    parameters, the square root and the division are in float64 (Python floats). A float64 copy of g_t would
+    double the cost of this path (bench/pytorch-client/RESULTS.md).
+
+    g_{t-1} is kept per parameter: when the training loop gives each iteration fresh ``.grad`` tensors
+    (``zero_grad(set_to_none=True)``, PyTorch 2's default) the tensors of t-1 are kept by reference and nothing
+    is copied; when it zeroes them in place (``set_to_none=False``, PyTorch 1.13's default) g_t is copied into a
+    buffer preallocated per parameter. A kept tensor written in place after :meth:`observe` (``._version``
+    moved: gradient clipping after ``log``) is not trusted: its parameter falls back to copies from then on and
+    that iteration's cosine is None. CPU tensors of float32/float64 are read through NumPy views (no copy; NumPy's
+    dot and copy run in the calling thread, where torch's ``copy_`` wakes its thread pool); other tensors (CUDA,
+    half precision, non-contiguous) through torch with one host sync per iteration.
+    """
+
+    def __init__(self, parameters):
+        self.params = list(parameters)
+        n = len(self.params)
+        self._seen = [None] * n        # the .grad tensor object of the previous observation
+        self._seen_array = [None] * n  # its NumPy view
+        self._prev = [None] * n        # g_{t-1} of each parameter: an array (ours or a view of a kept tensor)
+        self._kept = [None] * n        # (tensor, version) when _prev views a kept .grad tensor
+        self._buffers = [None] * n     # preallocated copy targets
+        self._copy_only = [False] * n
+        self._started = False
+        self._previous_norm = 0.0
+        self._fast = None              # (.grad tensors, [(their arrays, copy buffers)]) while nothing changes
+
+    def observe(self):
+        """(||g_t||, cos(g_t, g_{t-1}) or None): None at the first observation, for a zero gradient or when
+        g_{t-1} was overwritten; g_t is then kept as the next observation's g_{t-1}."""
+        gg = 0.0
+        gq = 0.0
+        lost = False
+        fast = self._fast
+        if fast is not None:  # the same .grad tensors as last time, all copied: the steady state of in-place zeroing
+            if all(map(_is, [p.grad for p in self.params], fast[0])):
+                for a, buffer in fast[1]:
+                    gg += float(a.dot(a))
+                    gq += float(a.dot(buffer))
+                    buffer[...] = a
+                return self._finish(gg, gq, False)
+            self._fast = None
+        deferred = None
+        for i, p in enumerate(self.params):
+            g = p.grad
+            seen = self._seen[i]
+            prev = self._prev[i]
+            kept = self._kept[i]
+            if kept is not None and (kept[0] is g or kept[0]._version != kept[1]):
+                prev = None                                     # the kept tensor was written after observe
+                lost = True
+                self._copy_only[i] = True
+            if g is None:
+                self._seen[i] = None
+                self._prev[i] = None
+                self._kept[i] = None
+                continue
+            if g is seen:
+                a = self._seen_array[i]
+            else:
+                a = _numpy_view(g)
+                self._seen_array[i] = a
+            if a is None:                                       # torch path (CUDA, half, strided)
+                deferred = self._observe_torch(i, g, seen, prev, deferred)
+                continue
+            gg += float(a.dot(a))
+            if type(prev) is _np.ndarray and prev.shape == a.shape:
+                gq += float(a.dot(prev))
+            if seen is not None and g is not seen and not self._copy_only[i]:
+                self._prev[i] = a                               # a fresh tensor every iteration: keep it
+                self._kept[i] = (g, g._version)
+            else:
+                buffer = self._buffers[i]
+                if buffer is None or buffer.shape != a.shape or buffer.dtype != a.dtype:
+                    buffer = self._buffers[i] = _np_empty_like(a)
+                buffer[...] = a
+                self._prev[i] = buffer
+                self._kept[i] = None
+            self._seen[i] = g
+        if deferred is not None:
+            values = torch.stack([d.to(torch.float64) for d in deferred]).tolist()
+            gg += sum(values[0::2])
+            gq += sum(values[1::2])
+        if _np is not None and all(self._kept[i] is None and type(self._prev[i]) is _np.ndarray
+                                   and self._seen[i] is p.grad for i, p in enumerate(self.params)):
+            self._fast = (tuple(self._seen), [(self._seen_array[i], self._prev[i]) for i in range(len(self.params))])
+        return self._finish(gg, gq, lost)
+
+    def _finish(self, gg, gq, lost):
+        norm = math.sqrt(gg)                                    # ||g_t|| (Fig. 8, right)
+        cosine = None
+        if self._started and not lost and norm > 0.0 and self._previous_norm > 0.0:
+            cosine = gq / (norm * self._previous_norm)          # cos(g_t, g_{t-1}) (Fig. 8, middle)
+        self._started = True
+        self._previous_norm = norm
+        return norm, cosine
+
+    def _observe_torch(self, i, g, seen, prev, deferred):
+        flat = g.detach().reshape(-1)
+        deferred = [] if deferred is None else deferred
+        deferred.append(torch.dot(flat, flat))
+        deferred.append(torch.dot(flat, prev) if isinstance(prev, torch.Tensor) and prev.shape == flat.shape
+                        else torch.zeros((), dtype=flat.dtype, device=flat.device))
+        buffer = self._buffers[i]
+        if not isinstance(buffer, torch.Tensor) or buffer.shape != flat.shape or buffer.dtype != flat.dtype \
+                or buffer.device != flat.device:
+            buffer = self._buffers[i] = torch.empty_like(flat)
+        buffer.copy_(flat)
+        self._prev[i] = buffer
+        self._kept[i] = None
+        self._seen[i] = g
+        return deferred
 
 
 # ---- per-sample gradients and the moments (Eq. 4-7) -------------------------------------------------------------
@@ -303,26 +441,15 @@ class ModelWatch:
         self.run_id = run_id
         self.max_steps = max_steps
         self.tol = tol
-        self.previous = None
-        self._previous_norm = 0.0
-        self._params = list(model.parameters())
-        self._spare = None
-        self._dtype = self._params[0].dtype
+        self._gradients = GradientTracker(model.parameters())
         self.theta0 = torch.cat([p.detach().reshape(-1) for p in model.parameters()]).clone()
         self._spectrum = None
         self._model = model
 
     def observe(self, iteration, model, loss):
         """The IterationMetrics fields of iteration t computed from the model (before the optimizer step)."""
-        # two buffers in the model's precision, g_t and g_{t-1}, swapped every iteration: nothing of size p is
-        # allocated per step, and no conversion (float32 -> float64 tripled the cost of this path on mnist-mlp3)
-        g = flat_gradient(self._params, self._spare, self._dtype)
-        norm = gradient_norm(g)
-        cosine = None
-        if self.previous is not None and norm > 0.0 and self._previous_norm > 0.0:
-            cosine = float(torch.dot(g, self.previous)) / (norm * self._previous_norm)
+        norm, cosine = self._gradients.observe()
         values = {"sgNorm": norm, "sgCosPrev": cosine}
-        self._spare, self.previous, self._previous_norm = self.previous, g, norm
         snap = iteration in self.snapshot_at
         moments = snap or (self.moments_every > 0 and iteration % self.moments_every == 0)
         spectrum = snap or (self.spectrum_every > 0 and iteration % self.spectrum_every == 0)

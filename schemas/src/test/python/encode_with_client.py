@@ -3,9 +3,12 @@
 Usage: PYTHONPATH=clients/python/src encode_with_client.py OUT_DIR
 
 Writes OUT_DIR/<RecordName>.bin, each a single-object encoded message, for PythonClientEncodingTest to read
-with the Java serdes.
+with the Java serdes. IterationMetrics records are written by the writer ``Run.log`` uses
+(``IterationMetricsWriter``): IterationMetrics.bin, IterationMetricsEdges.bin (extreme values) and
+IterationMetricsRandom-<i>.bin (RANDOM_RECORDS records of random values, nulls, NaN and unicode ids).
 """
 import os
+import random
 import sys
 
 from sgdscope.encoding import codec
@@ -49,11 +52,48 @@ RECORDS = {
 }
 
 
+EDGES = {"runId": "é漢😀-r99999", "experimentId": "é漢😀", "iteration": 2 ** 31 - 1, "timestampMillis": -(2 ** 63),
+         "loss": -0.0, "minibatchLoss": float("-inf"), "stepSize": 5e-324, "batchSize": -(2 ** 31),
+         "sgNorm": float("inf"), "sgCosPrev": None, "trainAccuracy": None, "gradNormSq": None, "traceM": None,
+         "traceSigma": None, "sigmaFrobenius": None, "sigmaSpectral": None, "sigmaHalfMuNorm": None,
+         "hessianSpectralNorm": None, "probeSeconds": None, "testLoss": None, "testAccuracy": 1.7976931348623157e308}
+RANDOM_RECORDS = 200
+
+
+def random_record(rng):
+    specials = [float("nan"), float("inf"), float("-inf"), -0.0, 0.0, 5e-324, 1e-300]
+
+    def double():
+        return rng.choice(specials) if rng.random() < 0.3 else rng.uniform(-1e6, 1e6) * 10 ** rng.randint(-30, 30)
+
+    def ident():
+        return "".join(rng.choice("abcXYZ019._-éü漢😀") for _ in range(rng.randint(1, 100)))
+
+    record = {"runId": ident(), "experimentId": ident(), "iteration": rng.randint(-(2 ** 31), 2 ** 31 - 1),
+              "timestampMillis": rng.randint(-(2 ** 63), 2 ** 63 - 1), "loss": double(), "minibatchLoss": double(),
+              "stepSize": double(), "batchSize": rng.choice([0, 1, 64, -1, rng.randint(-(2 ** 31), 2 ** 31 - 1)]),
+              "sgNorm": double()}
+    for name in RECORDS["IterationMetrics"]:
+        if name not in record:
+            record[name] = None if rng.random() < 0.5 else double()
+    return record
+
+
 def main() -> int:
     out = sys.argv[1]
+    fast = codec().iteration_metrics
     for name, record in RECORDS.items():
         with open(os.path.join(out, name + ".bin"), "wb") as f:
-            f.write(codec().encode(name, record))
+            f.write(fast.encode_record(record) if name == "IterationMetrics" else codec().encode(name, record))
+    with open(os.path.join(out, "IterationMetricsEdges.bin"), "wb") as f:
+        f.write(fast.encode_record(EDGES))
+    rng = random.Random(18)
+    for i in range(RANDOM_RECORDS):
+        record = random_record(rng)
+        message = fast.encode_record(record)
+        assert message == codec().encode("IterationMetrics", record), "the two Python writers differ"
+        with open(os.path.join(out, "IterationMetricsRandom-%d.bin" % i), "wb") as f:
+            f.write(message)
     return 0
 
 

@@ -1,5 +1,6 @@
 package io.sgdscope.schemas.serde;
 
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
@@ -23,10 +24,14 @@ import org.junit.jupiter.api.io.TempDir;
 
 /**
  * The Python client's encoder and the Java serdes agree: records written by {@code clients/python} (its own body
- * writer, the fingerprints of fingerprints.json) are read by {@link TelemetrySerdes} into the values written.
+ * writers, IterationMetrics by the one {@code Run.log} uses, the fingerprints of fingerprints.json) are read by
+ * {@link TelemetrySerdes} into the values written.
  * Needs Debian's python3-avro (.ci/run installs it).
  */
 class PythonClientEncodingTest {
+
+    /** As many as encode_with_client.py's RANDOM_RECORDS. */
+    private static final int RANDOM_RECORDS = 200;
 
     @TempDir
     Path dir;
@@ -48,6 +53,24 @@ class PythonClientEncodingTest {
         assertEquals(-0.5, m.getSgCosPrev());
         assertNull(m.getTrainAccuracy());
         assertEquals(7.5, m.getHessianSpectralNorm());
+
+        IterationMetrics edges = TelemetrySerdes.iterations().deserialize(Topics.ITERATIONS, read("IterationMetricsEdges"));
+        assertEquals("\u00e9\u6f22\ud83d\ude00-r99999", edges.getRunId());
+        assertEquals(Integer.MAX_VALUE, edges.getIteration());
+        assertEquals(Long.MIN_VALUE, edges.getTimestampMillis());
+        assertEquals(Double.doubleToRawLongBits(-0.0), Double.doubleToRawLongBits(edges.getLoss()));
+        assertEquals(Double.NEGATIVE_INFINITY, edges.getMinibatchLoss());
+        assertEquals(Double.MIN_VALUE, edges.getStepSize());
+        assertEquals(Integer.MIN_VALUE, edges.getBatchSize());
+        assertNull(edges.getSgCosPrev());
+        assertEquals(Double.MAX_VALUE, edges.getTestAccuracy());
+        // random records (nulls, NaN, extremes, unicode ids) by the writer Run.log uses: Java reads each and, writing
+        // it again, gives the same bytes, so every field was read as written
+        for (int i = 0; i < RANDOM_RECORDS; i++) {
+            byte[] python = read("IterationMetricsRandom-" + i);
+            IterationMetrics decoded = TelemetrySerdes.iterations().deserialize(Topics.ITERATIONS, python);
+            assertArrayEquals(python, TelemetrySerdes.iterations().serialize(Topics.ITERATIONS, decoded), "record " + i);
+        }
 
         Frame frame = TelemetrySerdes.frames().deserialize(Topics.ITERATIONS, read("IterationFrame"));
         assertEquals(List.of("py-r00000", "py-r00001"), frame.runIds());
