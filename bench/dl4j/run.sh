@@ -29,14 +29,9 @@ cp="$top/dl4j/target/classes:$top/trainer/target/classes:$top/embedded-kafka/tar
 for module in dl4j trainer embedded-kafka; do cp="$cp:$(cat "$top/$module/target/bench-dl4j-classpath.txt")"; done
 javac -d "$work/bench-classes" -cp "$cp" "$here/Dl4jOverheadBench.java" "$top/bench/ensemble/BenchBroker.java"
 
-rm -f "$work/broker.in"; mkfifo "$work/broker.in"
-java -Xmx1g -cp "$work/bench-classes:$cp" BenchBroker <"$work/broker.in" >"$work/broker.out" 2>"$work/broker.log" &
-broker=$!
-exec 3>"$work/broker.in"                                  # the broker serves until this closes
-trap 'exec 3>&-; wait "$broker" 2>/dev/null || true' EXIT
-for _ in $(seq 1 120); do grep -q '^BOOTSTRAP ' "$work/broker.out" && break; sleep 0.5; done
-bootstrap="$(awk '$1 == "BOOTSTRAP" {print $2}' "$work/broker.out")"
-[ -n "$bootstrap" ] || { echo "the broker did not start: $work/broker.log"; exit 1; }
+. "$top/bench/lib/broker.sh"
+trap stop_broker EXIT
+start_broker "$work" "$cp" || { echo "the broker did not start: $work/broker.log"; exit 1; }
 
 results="$work/results.txt"
 : > "$results"

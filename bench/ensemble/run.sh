@@ -42,18 +42,13 @@ if [ "${MODE:-}" = cpu ]; then
   # The publishing cost in CPU time. The broker runs in a process of its own, so that the trainer's process CPU
   # time (every thread: workers, the producer's network thread, GC, JIT) holds the trainer's work only.
   javac -d "$work/bench-classes" -cp "$cp" "$here/EnsembleBench.java" "$here/BenchBroker.java"
+  . "$top/bench/lib/broker.sh"
   block="${BLOCK:-500}"
   results="$work/results-cpu-$dtype.txt"
   : > "$results"
   for r in "${runs[@]}"; do
     for rep in $(seq 1 "$repeats"); do               # interleaved; a fresh broker per repeat
-      rm -f "$work/broker.in"; mkfifo "$work/broker.in"
-      java -Xmx1g -cp "$work/bench-classes:$cp" BenchBroker <"$work/broker.in" >"$work/broker.out" 2>"$work/broker.log" &
-      broker=$!
-      exec 3>"$work/broker.in"                       # the broker serves until this closes
-      for _ in $(seq 1 120); do grep -q '^BOOTSTRAP ' "$work/broker.out" && break; sleep 0.5; done
-      bootstrap="$(awk '$1 == "BOOTSTRAP" {print $2}' "$work/broker.out")"
-      [ -n "$bootstrap" ] || { echo "the broker did not start: $work/broker.log"; exit 1; }
+      start_broker "$work" "$cp" || { echo "the broker did not start: $work/broker.log"; exit 1; }
       for mode in compute "publish-to=$bootstrap"; do
         echo "== sgdscope ensemble engine, R = $r, ${mode%%=*}, $dtype (2 workers, blocks of $block, -Xmx8g), repeat $rep/$repeats"
         java $train_options ${BENCH_JAVA_OPTS:-} -Xmx8g -cp "$work/bench-classes:$cp" EnsembleBench "$r" "$mode" "$dtype" 2 "$block" \

@@ -46,14 +46,9 @@ if [ -n "$baseline" ]; then
   modes="plain publish baseline"
 fi
 
-rm -f "$work/broker.in"; mkfifo "$work/broker.in"
-java -Xmx1g -cp "$work/bench-classes:$cp" BenchBroker <"$work/broker.in" >"$work/broker.out" 2>"$work/broker.log" &
-broker=$!
-exec 3>"$work/broker.in"                              # the broker serves until this closes
-trap 'exec 3>&-; wait $broker 2>/dev/null || true' EXIT
-for _ in $(seq 1 240); do grep -q '^BOOTSTRAP ' "$work/broker.out" && break; sleep 0.5; done
-bootstrap="$(awk '$1 == "BOOTSTRAP" {print $2}' "$work/broker.out")"
-[ -n "$bootstrap" ] || fail "the broker did not start: $work/broker.log"
+. "$top/bench/lib/broker.sh"
+trap stop_broker EXIT
+start_broker "$work" "$cp" 240 || fail "the broker did not start: $work/broker.log"
 echo "== broker $bootstrap (bench/ensemble/BenchBroker.java, a process of its own)"
 
 results="$work/results-$iterations.txt"

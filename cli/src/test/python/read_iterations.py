@@ -6,8 +6,8 @@ DUMP holds the messages one after another, each as a 4-byte big-endian key lengt
 4-byte big-endian value length and the value: Avro single-object encoding (marker C3 01, the 8-byte
 little-endian CRC-64-AVRO fingerprint of the writer schema, the body). The topic carries IterationFrame
 records (one iteration of a block of runs, a column per quantity) and IterationMetrics records (one
-run); the fingerprint tells which, computed here from the .avsc files (algorithm of the Avro
-specification, "Schema Fingerprints"). Prints one JSON object:
+run); the fingerprint tells which, computed here from the .avsc files (schemas/src/test/python/avro_fingerprint.py:
+the algorithm of the Avro specification, "Schema Fingerprints"). Prints one JSON object:
 
   {"messages": M, "frames": F, "records": R,
    "iterations": {runId: [t, ...]},   # every iteration of each run, in the order read
@@ -16,32 +16,16 @@ specification, "Schema Fingerprints"). Prints one JSON object:
 """
 import io
 import json
+import os
 import struct
 import sys
 
 import avro.io
-import avro.schema
 
-EMPTY = 0xC15D213AA4D7A795
-
-
-def crc64_avro(data: bytes) -> int:
-    table = []
-    for i in range(256):
-        fp = i
-        for _ in range(8):
-            fp = (fp >> 1) ^ (EMPTY & -(fp & 1))
-        table.append(fp)
-    fp = EMPTY
-    for byte in data:
-        fp = (fp >> 8) ^ table[(fp ^ byte) & 0xFF]
-    return fp
-
-
-def load(path):
-    with open(path, encoding="utf-8") as f:
-        schema = avro.schema.parse(f.read())
-    return crc64_avro(schema.canonical_form.encode("utf-8")), schema
+# The fingerprints come from the schemas module's avro_fingerprint.py (shared with decode_single_object.py).
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", "..", "..", "schemas", "src",
+                                "test", "python"))
+from avro_fingerprint import load  # noqa: E402
 
 
 def messages(path):

@@ -3,7 +3,7 @@
 Usage: decode_single_object.py SCHEMA.avsc MESSAGE.bin
 
 Checks the marker (C3 01), computes the CRC-64-AVRO fingerprint of the schema's parsing canonical
-form itself (algorithm of the Avro specification, "Schema Fingerprints") and compares it with the
+form itself (avro_fingerprint.py: algorithm of the Avro specification, "Schema Fingerprints") and compares it with the
 message header, then decodes the body with the writer schema. Prints one JSON object:
 {"fingerprint_header": hex, "fingerprint_python": hex, "record": {...}}. NaN and infinities are
 printed as the strings "NaN", "Infinity", "-Infinity".
@@ -15,22 +15,8 @@ import struct
 import sys
 
 import avro.io
-import avro.schema
 
-EMPTY = 0xC15D213AA4D7A795
-
-
-def crc64_avro(data: bytes) -> int:
-    table = []
-    for i in range(256):
-        fp = i
-        for _ in range(8):
-            fp = (fp >> 1) ^ (EMPTY & -(fp & 1))
-        table.append(fp)
-    fp = EMPTY
-    for byte in data:
-        fp = (fp >> 8) ^ table[(fp ^ byte) & 0xFF]
-    return fp
+from avro_fingerprint import load
 
 
 def plain(value):
@@ -46,15 +32,13 @@ def plain(value):
 
 
 def main() -> int:
-    with open(sys.argv[1], encoding="utf-8") as f:
-        schema = avro.schema.parse(f.read())
+    python_fp, schema = load(sys.argv[1])
     with open(sys.argv[2], "rb") as f:
         message = f.read()
     if message[:2] != b"\xc3\x01":
         print("bad marker: " + message[:2].hex(), file=sys.stderr)
         return 1
     (header_fp,) = struct.unpack("<Q", message[2:10])
-    python_fp = crc64_avro(schema.canonical_form.encode("utf-8"))
     reader = avro.io.DatumReader(schema)
     record = reader.read(avro.io.BinaryDecoder(io.BytesIO(message[10:])))
     print(json.dumps({

@@ -1,16 +1,12 @@
 package io.sgdscope.cli;
 
-import java.io.IOException;
-import java.io.Reader;
-import java.nio.file.Files;
-import java.nio.file.NoSuchFileException;
+import io.sgdscope.client.KafkaClientSettings;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.Collection;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
-import java.util.Properties;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
@@ -18,8 +14,6 @@ import org.apache.kafka.clients.admin.Admin;
 import org.apache.kafka.clients.admin.AdminClientConfig;
 import org.apache.kafka.clients.consumer.ConsumerConfig;
 import org.apache.kafka.clients.producer.ProducerConfig;
-import org.apache.kafka.common.config.ConfigDef;
-import org.apache.kafka.common.config.ConfigException;
 import org.apache.kafka.streams.StreamsConfig;
 import org.apache.kafka.common.Node;
 import org.apache.kafka.common.errors.AuthenticationException;
@@ -39,17 +33,7 @@ public record KafkaConnection(String bootstrapServers, Map<String, String> clien
 
     /** Reads client properties (Java properties format) from a file; a missing file is a bad argument. */
     public static Map<String, String> readClientProperties(Path file) {
-        Properties properties = new Properties();
-        try (Reader reader = Files.newBufferedReader(file)) {
-            properties.load(reader);
-        } catch (NoSuchFileException e) {
-            throw new IllegalArgumentException("cannot read --kafka-config " + file + ": no such file");
-        } catch (IOException | IllegalArgumentException e) {
-            throw new IllegalArgumentException("cannot read --kafka-config " + file + ": " + e.getMessage());
-        }
-        Map<String, String> map = new HashMap<>();
-        properties.stringPropertyNames().forEach(name -> map.put(name, properties.getProperty(name)));
-        return map;
+        return KafkaClientSettings.readProperties("--kafka-config", file);
     }
 
     /** Where Kafka is when neither --bootstrap-servers nor the --kafka-config file says. */
@@ -67,13 +51,9 @@ public record KafkaConnection(String bootstrapServers, Map<String, String> clien
      */
     public static KafkaConnection of(String bootstrapServers, Path file, Map<String, String> fileProperties) {
         Map<String, String> properties = new HashMap<>(fileProperties);
-        String fromFile = properties.remove(AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG);
-        if (fromFile != null && bootstrapServers != null && !fromFile.strip().equals(bootstrapServers.strip())) {
-            throw new IllegalArgumentException("--bootstrap-servers " + bootstrapServers + " and bootstrap.servers "
-                    + fromFile + " in --kafka-config " + file + " disagree: give one of them");
-        }
+        String servers = KafkaClientSettings.bootstrapServers(properties, "--bootstrap-servers", bootstrapServers,
+                "--kafka-config " + file, DEFAULT_BOOTSTRAP_SERVERS);
         checkClientProperties(file, properties);
-        String servers = bootstrapServers != null ? bootstrapServers : fromFile != null ? fromFile : DEFAULT_BOOTSTRAP_SERVERS;
         return new KafkaConnection(servers.strip(), properties);
     }
 
@@ -84,23 +64,11 @@ public record KafkaConnection(String bootstrapServers, Map<String, String> clien
      * config providers and plug-ins read their own.
      */
     static void checkClientProperties(Path file, Map<String, String> properties) {
-        List<ConfigDef> definitions = List.of(AdminClientConfig.configDef(), ProducerConfig.configDef(),
-                ConsumerConfig.configDef(), StreamsConfig.configDef());
-        for (Map.Entry<String, String> property : properties.entrySet()) {
-            for (ConfigDef definition : definitions) {
-                ConfigDef.ConfigKey key = definition.configKeys().get(property.getKey());
-                if (key == null) {
-                    continue;
-                }
-                try {
-                    Object value = ConfigDef.parseType(key.name, property.getValue(), key.type);
-                    if (key.validator != null) {
-                        key.validator.ensureValid(key.name, value);
-                    }
-                } catch (ConfigException e) {
-                    throw new IllegalArgumentException("--kafka-config " + file + ": " + e.getMessage());
-                }
-            }
+        try {
+            KafkaClientSettings.checkProperties(properties, List.of(AdminClientConfig.configDef(),
+                    ProducerConfig.configDef(), ConsumerConfig.configDef(), StreamsConfig.configDef()));
+        } catch (IllegalArgumentException e) {
+            throw new IllegalArgumentException("--kafka-config " + file + ": " + e.getMessage());
         }
     }
 

@@ -1,6 +1,7 @@
 package io.sgdscope.cli;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static io.sgdscope.cli.TopicToEnd.readToEnd;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.fasterxml.jackson.databind.JsonNode;
@@ -19,15 +20,9 @@ import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.TimeUnit;
-import java.util.function.Consumer;
 import java.util.regex.Pattern;
 import java.util.stream.IntStream;
-import org.apache.kafka.clients.consumer.ConsumerConfig;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
-import org.apache.kafka.clients.consumer.KafkaConsumer;
-import org.apache.kafka.common.TopicPartition;
-import org.apache.kafka.common.serialization.ByteArrayDeserializer;
-import org.apache.kafka.common.serialization.StringDeserializer;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -87,30 +82,6 @@ class EnsembleFramesIT {
             demo.terminate();
             demo.awaitExit(Duration.ofSeconds(60));
         }
-    }
-
-    /** Reads a topic from the beginning up to the end offsets it has now, with a consumer of the test's own. */
-    private static int readToEnd(String bootstrap, String topic, Consumer<ConsumerRecord<String, byte[]>> each) {
-        Map<String, Object> config = Map.of(ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrap,
-                ConsumerConfig.ENABLE_AUTO_COMMIT_CONFIG, false);
-        int count = 0;
-        try (KafkaConsumer<String, byte[]> consumer = new KafkaConsumer<>(config, new StringDeserializer(),
-                new ByteArrayDeserializer())) {
-            List<TopicPartition> partitions = consumer.partitionsFor(topic).stream()
-                    .map(p -> new TopicPartition(topic, p.partition())).toList();
-            consumer.assign(partitions);
-            consumer.seekToBeginning(partitions);
-            Map<TopicPartition, Long> end = consumer.endOffsets(partitions);
-            long deadline = System.nanoTime() + Duration.ofSeconds(60).toNanos();
-            while (partitions.stream().anyMatch(p -> consumer.position(p) < end.get(p))) {
-                assertTrue(System.nanoTime() < deadline, "could not read " + topic + " to its end within 60 s");
-                for (ConsumerRecord<String, byte[]> record : consumer.poll(Duration.ofMillis(200))) {
-                    each.accept(record);
-                    count++;
-                }
-            }
-        }
-        return count;
     }
 
     private static void write(DataOutputStream out, ConsumerRecord<String, byte[]> record) {

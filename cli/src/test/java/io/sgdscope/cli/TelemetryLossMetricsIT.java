@@ -6,14 +6,10 @@ import static org.junit.jupiter.api.Assertions.assertThrows;
 import io.micrometer.prometheusmetrics.PrometheusConfig;
 import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
 import io.sgdscope.client.KafkaTelemetryPublisher;
+import io.sgdscope.client.MinimalRecords;
 import io.sgdscope.client.TelemetryException;
 import io.sgdscope.embedded.junit.KafkaBrokerExtension;
-import io.sgdscope.schemas.DatasetSpec;
-import io.sgdscope.schemas.IterationMetrics;
-import io.sgdscope.schemas.ModelSpec;
-import io.sgdscope.schemas.OptimizerSpec;
 import io.sgdscope.schemas.RunFinished;
-import io.sgdscope.schemas.RunStarted;
 import io.sgdscope.schemas.RunStatus;
 import io.sgdscope.schemas.Topics;
 import io.sgdscope.streams.metrics.MetricsServer;
@@ -43,9 +39,9 @@ class TelemetryLossMetricsIT {
         try (MetricsServer server = MetricsServer.start("127.0.0.1", 0, registry, () -> MetricsServer.Health.up("trainer"));
              KafkaTelemetryPublisher publisher = new KafkaTelemetryPublisher(broker.bootstrapServers(), Map.of())) {
             PublisherMeters.bind(publisher, registry);
-            publisher.runStarted(runStarted());
+            publisher.runStarted(MinimalRecords.runStarted("loss", "loss-r00000"));
             for (int t = 0; t < 3; t++) {
-                publisher.iteration(iteration(t));
+                publisher.iteration(MinimalRecords.iteration("loss", "loss-r00000", t));
             }
             publisher.flush();
             // Larger than the producer's max.request.size (1 MiB): refused in send, never retried.
@@ -67,26 +63,6 @@ class TelemetryLossMetricsIT {
     private static double counter(PrometheusScrape scrape, String name, String type) {
         return scrape.value(name, Map.of("type", type))
                 .orElseThrow(() -> new AssertionError("no " + name + "{type=\"" + type + "\"} on /metrics"));
-    }
-
-    private static RunStarted runStarted() {
-        return RunStarted.newBuilder()
-                .setRunId("loss-r00000").setExperimentId("loss").setRunIndex(0).setSeed(1).setStartedAtMillis(0)
-                .setPlannedIterations(3)
-                .setDataset(DatasetSpec.newBuilder().setName("gauss-k").setSamples(100).setInputDimension(50)
-                        .setClasses(10).setRandomLabelFraction(0).setStandardized(true).setSeed(1).build())
-                .setModel(ModelSpec.newBuilder().setLayers(List.of(50, 10, 30, 10)).setActivation("relu")
-                        .setLoss("softmax_cross_entropy").setParameterCount(1150).setInitialization("he-normal").build())
-                .setOptimizer(OptimizerSpec.newBuilder().setName("sgd").setLearningRate(0.1).setBatchSize(5)
-                        .setSampling("with-replacement").build())
-                .setPrecision("float64").setBackend("CPU").setVersions(Map.of()).setSettings(Map.of())
-                .build();
-    }
-
-    private static IterationMetrics iteration(int t) {
-        return IterationMetrics.newBuilder()
-                .setRunId("loss-r00000").setExperimentId("loss").setIteration(t).setTimestampMillis(0).setLoss(1.0)
-                .setMinibatchLoss(1.0).setStepSize(0.1).setBatchSize(5).setSgNorm(1.0).build();
     }
 
     private static RunFinished runFinished(String message) {

@@ -11,15 +11,42 @@ import java.net.InetAddress;
 import java.util.LinkedHashMap;
 import java.util.Map;
 
-/** The one place where the client builds the Avro records of a run from what the caller describes and hands over. */
-final class ClientRecords {
+/**
+ * The one place where the client builds the Avro records of a run from what the caller describes and hands over.
+ * Its RunStarted is public: the built-in trainer builds its runs' RunStarted here too, from a {@link RunDescription}
+ * and a {@link RunPlacement}.
+ */
+public final class ClientRecords {
 
     private ClientRecords() {}
 
-    /** The run's RunStarted; {@code frameKey} null when its iterations go out as IterationMetrics keyed by its id. */
+    /**
+     * The RunStarted of a run published through this client ({@link RunPublisher}, {@link RunGroupPublisher}): on
+     * this host, no device named, not sharded, the java version added to the run's versions when it names none.
+     *
+     * @param frameKey null when its iterations go out as IterationMetrics keyed by its id
+     */
     static RunStarted started(RunDescription run, String frameKey) {
         Map<String, String> versions = new LinkedHashMap<>(run.versions());
         versions.putIfAbsent("java", System.getProperty("java.version"));
+        return started(run, versions, frameKey, new RunPlacement(null, host(), null, null));
+    }
+
+    /**
+     * The RunStarted of a run that an engine of its own describes (the built-in trainer's {@code RunRecords}): the
+     * one place where a RunStarted is built field by field, so that every publisher states a run's provenance alike.
+     * The run's versions and settings are taken as they are, in their order.
+     *
+     * @param frameKey  the Kafka key of the frames that carry the run's iterations, or null when the run publishes an
+     *                  IterationMetrics per iteration keyed by its own id
+     * @param placement where the run is computed and its shard of the experiment
+     */
+    public static RunStarted started(RunDescription run, String frameKey, RunPlacement placement) {
+        return started(run, run.versions(), frameKey, placement);
+    }
+
+    private static RunStarted started(RunDescription run, Map<String, String> versions, String frameKey,
+                                      RunPlacement placement) {
         Map<String, String> settings = new LinkedHashMap<>(run.settings());
         if (run.model().description() != null) {
             settings.put("model.description", run.model().description());
@@ -58,14 +85,14 @@ final class ClientRecords {
                         .build())
                 .setPrecision(run.precision())
                 .setBackend(run.backend())
-                .setDevice(null)
-                .setHost(host())
+                .setDevice(placement.device())
+                .setHost(placement.host())
                 .setVersions(versions)
                 .setSettings(settings)
                 .setFrameKey(frameKey)
                 .setPlannedRuns(run.plannedRuns())
-                .setShardIndex(null)
-                .setShardCount(null)
+                .setShardIndex(placement.shardIndex())   // the streams' frontier waits for each shard
+                .setShardCount(placement.shardCount())
                 .build();
     }
 

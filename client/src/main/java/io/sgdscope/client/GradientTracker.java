@@ -5,6 +5,10 @@ package io.sgdscope.client;
  * parameters and gradient, ||g_t||, cos(g_t, g_{t-1}) and ||theta_t - theta_0|| ({@link GradientStatistics}).
  * Sums run in float64 whatever the arrays' precision (float32 values are widened exactly). Not thread-safe: one per
  * run, called in iteration order.
+ *
+ * <p>The trainer's ensemble engine computes the same ||g_t|| and cos(g_t, g_{t-1}) in
+ * {@code BatchedMlp.gradientStatistics}, for its own layout (every run's gradient at once, per layer [R, ...]
+ * arrays); this one takes one run's flat array, so the two stay separate on purpose.
  */
 public final class GradientTracker {
 

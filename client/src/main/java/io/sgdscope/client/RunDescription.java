@@ -1,6 +1,7 @@
 package io.sgdscope.client;
 
 import io.sgdscope.schemas.Ids;
+import java.util.Collections;
 import java.util.LinkedHashMap;
 import java.util.Map;
 import java.util.Objects;
@@ -25,6 +26,7 @@ import java.util.Objects;
  * @param backend           what ran the computation, e.g. "CPU" or "CUDA"
  * @param versions          versions of the software that made the run (the client adds java)
  * @param settings          every further setting of the run as name -> value text
+ *                          (versions and settings keep the order they are given in)
  */
 public record RunDescription(String experimentId, int runIndex, long seed, int plannedIterations, Integer plannedRuns,
                              DataDescription data, ModelDescription model, String optimizer, double learningRate,
@@ -56,8 +58,15 @@ public record RunDescription(String experimentId, int runIndex, long seed, int p
         if (!(learningRate > 0) || !Double.isFinite(learningRate)) {
             throw new IllegalArgumentException("the learning rate must be a finite number > 0, got " + learningRate);
         }
-        versions = Map.copyOf(versions);
-        settings = Map.copyOf(settings);
+        versions = orderedCopy("versions", versions);
+        settings = orderedCopy("settings", settings);
+    }
+
+    /** An unmodifiable copy that keeps the caller's order (the order the RunStarted's map is written in). */
+    private static Map<String, String> orderedCopy(String what, Map<String, String> map) {
+        Map<String, String> copy = new LinkedHashMap<>();
+        map.forEach((name, value) -> copy.put(Objects.requireNonNull(name, what), Objects.requireNonNull(value, what)));
+        return Collections.unmodifiableMap(copy);
     }
 
     /** The run's id: {@code <experimentId>-r<index, 5 digits>}. */

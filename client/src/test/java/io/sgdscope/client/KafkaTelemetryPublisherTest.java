@@ -1,18 +1,16 @@
 package io.sgdscope.client;
 
+import static io.sgdscope.client.MinimalRecords.iteration;
+import static io.sgdscope.client.MinimalRecords.runFinished;
+import static io.sgdscope.client.MinimalRecords.runStarted;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertInstanceOf;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import io.sgdscope.schemas.DatasetSpec;
-import io.sgdscope.schemas.IterationMetrics;
-import io.sgdscope.schemas.ModelSpec;
-import io.sgdscope.schemas.OptimizerSpec;
 import io.sgdscope.schemas.RunFinished;
 import io.sgdscope.schemas.RunStarted;
-import io.sgdscope.schemas.RunStatus;
 import io.sgdscope.schemas.SpectrumSnapshot;
 import io.sgdscope.schemas.Topics;
 import io.sgdscope.schemas.frames.Frame;
@@ -277,7 +275,7 @@ class KafkaTelemetryPublisherTest {
         FullBufferProducer producer = new FullBufferProducer(true);
         try (KafkaTelemetryPublisher publisher = new KafkaTelemetryPublisher(producer, Duration.ofSeconds(1))) {
             for (String runId : List.of("e-r00000", "e-r00001", "e-r00002")) {
-                publisher.runStarted(runStarted(runId, "e-r00000"));
+                publisher.runStarted(framedRunStarted(runId, "e-r00000"));
             }
             Frame all = frame(0, "e-r00000", "e-r00001", "e-r00002");
             Frame rest = frame(1, "e-r00001", "e-r00002");           // run 0 ended: the key stays
@@ -319,7 +317,7 @@ class KafkaTelemetryPublisherTest {
         FullBufferProducer producer = new FullBufferProducer(true);
         KafkaTelemetryPublisher publisher = new KafkaTelemetryPublisher(producer, Duration.ofSeconds(1));
         for (String runId : List.of("a", "b", "c", "d")) {
-            publisher.runStarted(runStarted(runId, runId.equals("d") ? "d" : "a"));
+            publisher.runStarted(framedRunStarted(runId, runId.equals("d") ? "d" : "a"));
         }
         publisher.frame("a", frame(0, "a", "b", "c"));
         producer.refusals.set(1);
@@ -341,8 +339,8 @@ class KafkaTelemetryPublisherTest {
     void aFrameThatFailsAfterEnqueueIsChargedToEachOfItsRuns() {
         FullBufferProducer producer = new FullBufferProducer(false);
         KafkaTelemetryPublisher publisher = new KafkaTelemetryPublisher(producer, Duration.ofSeconds(1));
-        publisher.runStarted(runStarted("a", "a"));
-        publisher.runStarted(runStarted("b", "a"));
+        publisher.runStarted(framedRunStarted("a", "a"));
+        publisher.runStarted(framedRunStarted("b", "a"));
         publisher.frame("a", frame(0, "a", "b"));
         publisher.frame("a", frame(1, "a", "b"));
         assertTrue(producer.completeNext());                                       // RunStarted a
@@ -361,8 +359,8 @@ class KafkaTelemetryPublisherTest {
     void theRunFinishedOfARunInFramesWaitsUntilTheLatestFrameOfItsKeyIsOnTheBroker() throws Exception {
         FullBufferProducer producer = new FullBufferProducer(false);
         KafkaTelemetryPublisher publisher = new KafkaTelemetryPublisher(producer, Duration.ofSeconds(10));
-        publisher.runStarted(runStarted("a", "a"));
-        publisher.runStarted(runStarted("b", "a"));
+        publisher.runStarted(framedRunStarted("a", "a"));
+        publisher.runStarted(framedRunStarted("b", "a"));
         publisher.frame("a", frame(0, "a", "b"));
         publisher.frame("a", frame(1, "a", "b"));
         assertFalse(publisher.delivery("b").isDone());
@@ -397,7 +395,8 @@ class KafkaTelemetryPublisherTest {
                 .build();
     }
 
-    static RunStarted runStarted(String runId, String frameKey) {
+    /** A RunStarted whose iterations go out in the frames under {@code frameKey}. */
+    static RunStarted framedRunStarted(String runId, String frameKey) {
         RunStarted started = runStarted(runId);
         started.setFrameKey(frameKey);
         return started;
@@ -472,26 +471,6 @@ class KafkaTelemetryPublisherTest {
         assertEquals("all", secured.get("acks"));
     }
 
-    static RunStarted runStarted(String runId) {
-        return RunStarted.newBuilder()
-                .setRunId(runId).setExperimentId("e").setRunIndex(0).setSeed(1).setStartedAtMillis(0)
-                .setPlannedIterations(3)
-                .setDataset(DatasetSpec.newBuilder().setName("gauss-k").setSamples(100).setInputDimension(50)
-                        .setClasses(10).setRandomLabelFraction(0).setStandardized(true).setSeed(1).build())
-                .setModel(ModelSpec.newBuilder().setLayers(List.of(50, 10, 30, 10)).setActivation("relu")
-                        .setLoss("softmax_cross_entropy").setParameterCount(1150).setInitialization("he-normal").build())
-                .setOptimizer(OptimizerSpec.newBuilder().setName("sgd").setLearningRate(0.1).setBatchSize(5)
-                        .setSampling("with-replacement").build())
-                .setPrecision("float64").setBackend("CPU").setVersions(Map.of()).setSettings(Map.of())
-                .build();
-    }
-
-    static IterationMetrics iteration(String runId, int t) {
-        return IterationMetrics.newBuilder()
-                .setRunId(runId).setExperimentId("e").setIteration(t).setTimestampMillis(0).setLoss(1.0)
-                .setMinibatchLoss(1.0).setStepSize(0.1).setBatchSize(5).setSgNorm(1.0).build();
-    }
-
     static SpectrumSnapshot spectrum(String runId, int t) {
         List<Double> two = List.of(3.0, 2.0);
         return SpectrumSnapshot.newBuilder()
@@ -500,11 +479,5 @@ class KafkaTelemetryPublisherTest {
                 .setSecondMomentResiduals(two).setPredictionHessianEigenvalues(two).setPredictionHessianResiduals(two)
                 .setPrincipalAngleCosines(two).setHessianLayerLoadings(List.of(List.of(1.0), List.of(1.0)))
                 .setDavisKahanBounds(List.of(1.0)).setProbeSeconds(0.0).build();
-    }
-
-    static RunFinished runFinished(String runId, int iterations, long dropped) {
-        return RunFinished.newBuilder()
-                .setRunId(runId).setExperimentId("e").setStatus(RunStatus.COMPLETED).setIterations(iterations)
-                .setFinishedAtMillis(0).setDurationSeconds(0).setDroppedRecords(dropped).build();
     }
 }

@@ -3,7 +3,6 @@ package io.sgdscope.streams;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import io.micrometer.prometheusmetrics.PrometheusConfig;
 import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
 import io.sgdscope.schemas.IterationMetrics;
 import io.sgdscope.schemas.QuantileSummary;
@@ -24,17 +23,13 @@ import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
-import java.time.Clock;
 import java.time.Duration;
-import java.time.Instant;
-import java.time.ZoneOffset;
 import java.util.Arrays;
 import java.util.List;
 import org.apache.avro.SystemLimitException;
 import org.apache.avro.specific.SpecificRecord;
 import org.apache.kafka.common.serialization.ByteArrayDeserializer;
 import org.apache.kafka.common.serialization.ByteArraySerializer;
-import org.apache.kafka.common.serialization.StringDeserializer;
 import org.apache.kafka.common.serialization.StringSerializer;
 import org.apache.kafka.streams.TestInputTopic;
 import org.apache.kafka.streams.TestOutputTopic;
@@ -59,6 +54,7 @@ class FailedRecordsTest {
     @TempDir
     Path stateDir;
 
+    private TopologyOnDriver app;
     private PrometheusMeterRegistry registry;
     private TopologyTestDriver driver;
     private TestInputTopic<String, IterationMetrics> iterations;
@@ -68,21 +64,19 @@ class FailedRecordsTest {
 
     @BeforeEach
     void startDriver() {
-        registry = new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
-        Clock clock = Clock.fixed(Instant.parse("2026-01-01T00:00:00Z"), ZoneOffset.UTC);
-        QuantilesTopology topology = new QuantilesTopology(SETTINGS, 0, new QuantileBands(registry),
-                new ExperimentStatuses(registry), registry, clock);
-        driver = new TopologyTestDriver(topology.build(), Telemetry.driverProperties(stateDir, registry));
-        iterations = driver.createInputTopic(Topics.ITERATIONS, new StringSerializer(), TelemetrySerdes.iterations());
-        runs = driver.createInputTopic(Topics.RUNS, new StringSerializer(), TelemetrySerdes.runs());
-        quantiles = driver.createOutputTopic(Topics.QUANTILES, new StringDeserializer(), TelemetrySerdes.quantiles());
-        deadLetters = driver.createOutputTopic(Topics.DEAD_LETTERS, new StringDeserializer(), new ByteArrayDeserializer());
+        app = new TopologyOnDriver(stateDir, meters -> new QuantilesTopology(SETTINGS, 0, new QuantileBands(meters),
+                new ExperimentStatuses(meters), meters, TopologyOnDriver.CLOCK).build());
+        registry = app.registry;
+        driver = app.driver;
+        iterations = app.iterations;
+        runs = app.runs;
+        quantiles = app.output(Topics.QUANTILES, TelemetrySerdes.quantiles());
+        deadLetters = app.output(Topics.DEAD_LETTERS, new ByteArrayDeserializer());
     }
 
     @AfterEach
     void closeDriver() {
-        driver.close();
-        registry.close();
+        app.close();
     }
 
     @Test

@@ -1,9 +1,11 @@
 package io.sgdscope.trainer;
 
-import io.sgdscope.schemas.DatasetSpec;
+import io.sgdscope.client.ClientRecords;
+import io.sgdscope.client.DataDescription;
+import io.sgdscope.client.ModelDescription;
+import io.sgdscope.client.RunDescription;
+import io.sgdscope.client.RunPlacement;
 import io.sgdscope.schemas.IterationMetrics;
-import io.sgdscope.schemas.ModelSpec;
-import io.sgdscope.schemas.OptimizerSpec;
 import io.sgdscope.schemas.RunFinished;
 import io.sgdscope.schemas.RunStarted;
 import io.sgdscope.schemas.RunStatus;
@@ -15,14 +17,15 @@ import io.sgdscope.trainer.data.Dataset;
 import io.sgdscope.trainer.data.DatasetDescription;
 import io.sgdscope.trainer.model.MlpArchitecture;
 import java.util.Arrays;
-import java.util.List;
 
 /**
  * The one place where the records an engine publishes about a run are built: RunStarted, IterationMetrics (the
  * per-run engine, {@link TrainingRun}), the {@link Frame}s of the ensemble engine ({@link EnsembleBlock}: one
  * iteration of many runs, column by column) and RunFinished.
  *
- * <p>Every field of each record is set here, from the values the engine hands over; a value that is new to a
+ * <p>RunStarted is built by the client's {@link ClientRecords}, the one builder of it that every publisher shares,
+ * from the {@link RunDescription} and {@link RunPlacement} made here. Every field of each other record is set here,
+ * from the values the engine hands over; a value that is new to a
  * record becomes a parameter that both engines must supply (or pass as null, "not computed"), so neither engine
  * can leave a field out unnoticed. {@code ExperimentEnginesTest} then compares the two engines field by field,
  * walking the Avro schemas, and {@code RunRecordsTest} checks that every field is set from its input.
@@ -42,6 +45,8 @@ final class RunRecords {
     private final Dataset dataset;
     private final Provenance provenance;
     private final MlpArchitecture architecture;
+    /** How the experiment's runs are made, for their RunStarted (built by the client's {@link ClientRecords}). */
+    private final RunDescription runs;
     /** The constant columns (step size, batch size) of the last frame size, shared by frames of that size. */
     private double[] stepSizeColumn = new double[0];
     private double[] batchSizeColumn = new double[0];
@@ -51,6 +56,7 @@ final class RunRecords {
         this.dataset = dataset;
         this.provenance = provenance;
         this.architecture = new MlpArchitecture(settings.layers());
+        this.runs = describe(settings, dataset, provenance, architecture);
     }
 
     /**
@@ -62,49 +68,28 @@ final class RunRecords {
      *                 by its own id (the per-run engine)
      */
     RunStarted started(int runIndex, long seed, String frameKey) {
-        DatasetDescription data = dataset.description();
         boolean sharded = settings.shard().isPart();
-        return RunStarted.newBuilder()
-                .setRunId(Experiment.runId(settings.experimentId(), runIndex))
-                .setExperimentId(settings.experimentId())
-                .setRunIndex(runIndex)
-                .setSeed(seed)
-                .setStartedAtMillis(System.currentTimeMillis())
-                .setPlannedIterations(settings.iterations())
-                .setDataset(DatasetSpec.newBuilder()
-                        .setName(data.name())
-                        .setSamples(data.samples())
-                        .setInputDimension(data.inputDimension())
-                        .setClasses(data.classes())
-                        .setRandomLabelFraction(data.randomLabelFraction())
-                        .setStandardized(data.standardized())
-                        .setSeed(data.seed())
-                        .setSource(data.source())
-                        .build())
-                .setModel(ModelSpec.newBuilder()
-                        .setLayers(List.copyOf(architecture.layers()))
-                        .setActivation("relu")
-                        .setLoss("softmax_cross_entropy")
-                        .setParameterCount(architecture.parameterCount())
-                        .setInitialization(settings.initialization().id())
-                        .build())
-                .setOptimizer(OptimizerSpec.newBuilder()
-                        .setName(settings.optimizer().provenanceName())
-                        .setLearningRate(settings.learningRate())
-                        .setBatchSize(settings.batchSize())
-                        .setSampling("with-replacement")
-                        .build())
-                .setPrecision(settings.precision().id())
-                .setBackend(provenance.backend())
-                .setDevice(provenance.device())
-                .setHost(provenance.host())
-                .setVersions(provenance.versions())
-                .setSettings(settings.asMap())
-                .setFrameKey(frameKey)
-                .setPlannedRuns(settings.runs())                 // the whole experiment's R, over every shard
-                .setShardIndex(sharded ? settings.shard().index() : null)  // the streams' frontier waits for each shard
-                .setShardCount(sharded ? settings.shard().count() : null)
-                .build();
+        RunPlacement placement = new RunPlacement(provenance.device(), provenance.host(),
+                sharded ? settings.shard().index() : null, sharded ? settings.shard().count() : null);
+        return ClientRecords.started(runs.forRun(runIndex, seed), frameKey, placement);
+    }
+
+    /**
+     * The description of the experiment's runs (shown as run 0) that {@link ClientRecords} builds their RunStarted
+     * from: the trainer's settings, training set and provenance, its settings map in {@link TrainerSettings#asMap}'s
+     * order.
+     */
+    private static RunDescription describe(TrainerSettings settings, Dataset dataset, Provenance provenance,
+                                           MlpArchitecture architecture) {
+        DatasetDescription data = dataset.description();
+        return new RunDescription(settings.experimentId(), 0, settings.baseSeed(), settings.iterations(),
+                settings.runs(),                               // the whole experiment's R, over every shard
+                new DataDescription(data.name(), data.samples(), data.inputDimension(), data.classes(),
+                        data.randomLabelFraction(), data.standardized(), data.seed(), data.source()),
+                new ModelDescription(architecture.layers(), null, architecture.parameterCount(), "relu",
+                        "softmax_cross_entropy", settings.initialization().id()),
+                settings.optimizer().provenanceName(), settings.learningRate(), settings.batchSize(), "with-replacement",
+                settings.precision().id(), provenance.backend(), provenance.versions(), settings.asMap());
     }
 
     /**

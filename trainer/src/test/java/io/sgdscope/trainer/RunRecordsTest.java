@@ -6,7 +6,10 @@ import static org.junit.jupiter.api.Assertions.assertNotNull;
 import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import io.sgdscope.schemas.DatasetSpec;
 import io.sgdscope.schemas.IterationMetrics;
+import io.sgdscope.schemas.ModelSpec;
+import io.sgdscope.schemas.OptimizerSpec;
 import io.sgdscope.schemas.RunFinished;
 import io.sgdscope.schemas.RunStarted;
 import io.sgdscope.schemas.RunStatus;
@@ -15,8 +18,11 @@ import io.sgdscope.schemas.frames.FrameColumn;
 import io.sgdscope.trainer.curvature.CurvatureSettings;
 import io.sgdscope.trainer.curvature.GeneralizationTerms;
 import io.sgdscope.trainer.curvature.GradientMoments;
+import io.sgdscope.trainer.data.Dataset;
+import io.sgdscope.trainer.data.DatasetDescription;
 import io.sgdscope.trainer.data.GaussK;
 import io.sgdscope.trainer.data.GaussKSettings;
+import io.sgdscope.trainer.model.MlpArchitecture;
 import java.util.List;
 import java.util.Map;
 import org.apache.avro.generic.GenericRecord;
@@ -126,6 +132,76 @@ class RunRecordsTest {
         assertEquals(10.0, finished.getEffectiveCurvature());
         assertEquals(20.0, finished.getWeightedFrobenius());
         assertEquals(0.4, finished.getGeneralizationBound());
+    }
+
+    /**
+     * RunStarted, built by the client's ClientRecords from the trainer's description, is byte for byte the record the
+     * trainer built itself field by field before (that builder is written out here), sharded or not, with or without
+     * a frame key.
+     */
+    @Test
+    void runStartedIsByteForByteTheRecordBuiltFieldByFieldFromTheSettings() throws Exception {
+        Provenance provenance = new Provenance("CPU", "a CPU", "a host",
+                Map.of("nd4j", "1.0.0-M2.1", "java", "17", "kafka-clients", "3.7.0", "sgdscope", "test"));
+        Dataset dataset = GaussK.generate(GaussKSettings.GAUSS_10);
+        for (TrainerSettings each : List.of(settings, settings.toBuilder().shard(new Shard(2, 2)).build())) {
+            for (String frameKey : java.util.Arrays.asList(null, "records-r00000")) {
+                RunStarted actual = new RunRecords(each, dataset, provenance).started(1, 42, frameKey);
+                RunStarted expected = startedFieldByField(each, dataset, provenance, 1, 42, frameKey);
+                expected.setStartedAtMillis(actual.getStartedAtMillis());         // each made at its own time
+                assertEquals(expected, actual);
+                assertEquals(expected.toByteBuffer(), actual.toByteBuffer(), "the encoded record, map order included");
+            }
+        }
+    }
+
+    /** The trainer's RunStarted as RunRecords built it before it handed the client a RunDescription. */
+    private static RunStarted startedFieldByField(TrainerSettings settings, Dataset dataset, Provenance provenance,
+                                                  int runIndex, long seed, String frameKey) {
+        DatasetDescription data = dataset.description();
+        MlpArchitecture architecture = new MlpArchitecture(settings.layers());
+        boolean sharded = settings.shard().isPart();
+        return RunStarted.newBuilder()
+                .setRunId(Experiment.runId(settings.experimentId(), runIndex))
+                .setExperimentId(settings.experimentId())
+                .setRunIndex(runIndex)
+                .setSeed(seed)
+                .setStartedAtMillis(0)
+                .setPlannedIterations(settings.iterations())
+                .setDataset(DatasetSpec.newBuilder()
+                        .setName(data.name())
+                        .setSamples(data.samples())
+                        .setInputDimension(data.inputDimension())
+                        .setClasses(data.classes())
+                        .setRandomLabelFraction(data.randomLabelFraction())
+                        .setStandardized(data.standardized())
+                        .setSeed(data.seed())
+                        .setSource(data.source())
+                        .build())
+                .setModel(ModelSpec.newBuilder()
+                        .setLayers(List.copyOf(architecture.layers()))
+                        .setActivation("relu")
+                        .setLoss("softmax_cross_entropy")
+                        .setParameterCount(architecture.parameterCount())
+                        .setInitialization(settings.initialization().id())
+                        .build())
+                .setOptimizer(OptimizerSpec.newBuilder()
+                        .setName(settings.optimizer().provenanceName())
+                        .setLearningRate(settings.learningRate())
+                        .setBatchSize(settings.batchSize())
+                        .setSampling("with-replacement")
+                        .build())
+                .setPrecision(settings.precision().id())
+                .setBackend(provenance.backend())
+                .setDevice(provenance.device())
+                .setHost(provenance.host())
+                .setVersions(provenance.versions())
+                .setSettings(settings.asMap())
+                .setFrameKey(frameKey)
+                .setPlannedRuns(settings.runs())
+                .setShardIndex(sharded ? settings.shard().index() : null)
+                .setShardCount(sharded ? settings.shard().count() : null)
+                .build();
     }
 
     @Test

@@ -1,6 +1,5 @@
 package io.sgdscope.dl4j.curvature;
 
-import java.util.ArrayList;
 import org.deeplearning4j.nn.api.Layer;
 import org.deeplearning4j.nn.graph.ComputationGraph;
 import org.nd4j.linalg.api.buffer.DataType;
@@ -9,58 +8,31 @@ import org.nd4j.linalg.factory.Nd4j;
 
 /**
  * {@link GradientModel} of a {@link ComputationGraph} with one input and one output: the same as
- * {@link MultiLayerGradients} through the graph's {@code setInputs}, {@code setLabels} and
+ * {@link MultiLayerGradients} ({@link TwinGradients}) through the graph's {@code setInputs}, {@code setLabels} and
  * {@code computeGradientAndScore}. Graphs with dropout or weight noise are refused.
  */
-final class GraphGradients implements GradientModel {
-
-    private final ComputationGraph trained;
-    private final ComputationGraph twin;
-    private final int p;
-    private final boolean miniBatch;
+final class GraphGradients extends TwinGradients<ComputationGraph> {
 
     GraphGradients(ComputationGraph trained) {
-        this.trained = trained;
+        super(trained, float64Twin(trained), trained.getConfiguration().getDefaultConfiguration().isMiniBatch());
+    }
+
+    /** Checks the graph's inputs, outputs and layers, then its float64 copy. */
+    private static ComputationGraph float64Twin(ComputationGraph trained) {
         if (trained.getNumInputArrays() != 1 || trained.getNumOutputArrays() != 1) {
             throw new IllegalArgumentException("the probes need a ComputationGraph with one input and one output, got "
                     + trained.getNumInputArrays() + " and " + trained.getNumOutputArrays());
         }
-        Layer[] layers = trained.getLayers();
-        if (layers == null || layers.length == 0) {
-            throw new IllegalArgumentException("the DL4J network has no layers (call init() first)");
-        }
-        for (int l = 0; l < layers.length; l++) {
-            MultiLayerGradients.requireDeterministic(l, layers[l].conf());
-        }
-        this.miniBatch = trained.getConfiguration().getDefaultConfiguration().isMiniBatch();
+        requireDeterministic(trained.getLayers());
         // convertDataType returns the graph itself when it is float64 already: then a clone is the twin.
-        this.twin = trained.params().dataType() == DataType.DOUBLE ? trained.clone()
-                : trained.convertDataType(DataType.DOUBLE);
-        this.twin.setListeners(new ArrayList<>());
-        this.p = Math.toIntExact(twin.numParams());
+        return trained.params().dataType() == DataType.DOUBLE ? trained.clone() : trained.convertDataType(DataType.DOUBLE);
     }
 
     @Override
-    public int parameterCount() {
-        return p;
-    }
-
-    @Override
-    public void synchronize() {
-        twin.params().assign(trained.params().castTo(DataType.DOUBLE).reshape(twin.params().shape()));
-    }
-
-    @Override
-    public INDArray parameters() {
-        return twin.params().dup().reshape(p);
-    }
-
-    @Override
-    public void setParameters(INDArray theta) {
-        if (theta.length() != p) {
-            throw new IllegalArgumentException("need p = " + p + " parameters, got " + theta.length());
-        }
-        twin.params().assign(theta.castTo(DataType.DOUBLE).reshape(twin.params().shape()));
+    protected void computeGradientAndScore(INDArray features, INDArray labels) {
+        twin.setInputs(features);
+        twin.setLabels(labels);
+        twin.computeGradientAndScore();
     }
 
     @Override
@@ -75,19 +47,5 @@ final class GraphGradients implements GradientModel {
             }
         }
         return hidden.isEmpty() ? Nd4j.empty(DataType.BOOL) : Nd4j.concat(0, hidden.toArray(INDArray[]::new));
-    }
-
-    @Override
-    public double lossAndGradient(INDArray features, INDArray labels, INDArray gradient) {
-        long m = features.rows();
-        if (labels.rows() != m) {
-            throw new IllegalArgumentException("features have " + m + " rows, labels " + labels.rows());
-        }
-        twin.setInputs(features.castTo(DataType.DOUBLE));
-        twin.setLabels(labels.castTo(DataType.DOUBLE));
-        twin.computeGradientAndScore();
-        // As in MultiLayerGradients: DL4J's gradient is the batch sum, its score the mean with miniBatch on.
-        gradient.assign(twin.gradient().gradient().reshape(p)).divi(m);
-        return miniBatch ? twin.score() : twin.score() / m;
     }
 }

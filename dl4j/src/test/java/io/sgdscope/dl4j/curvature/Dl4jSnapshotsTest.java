@@ -1,5 +1,8 @@
 package io.sgdscope.dl4j.curvature;
 
+import static io.sgdscope.trainer.snapshot.SnapshotFolderCheck.doubles;
+import static io.sgdscope.trainer.snapshot.SnapshotFolderCheck.names;
+import static io.sgdscope.trainer.snapshot.SnapshotFolderCheck.readWithNumpy;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
@@ -14,16 +17,10 @@ import io.sgdscope.trainer.curvature.Lanczos;
 import io.sgdscope.trainer.curvature.NetworkCurvature;
 import io.sgdscope.trainer.snapshot.SnapshotData;
 import java.io.IOException;
-import java.nio.charset.StandardCharsets;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.Paths;
 import java.util.List;
 import java.util.Set;
-import java.util.TreeSet;
-import java.util.concurrent.TimeUnit;
-import java.util.stream.Collectors;
-import java.util.stream.Stream;
 import org.deeplearning4j.nn.conf.NeuralNetConfiguration;
 import org.deeplearning4j.nn.conf.layers.DenseLayer;
 import org.deeplearning4j.nn.conf.layers.OutputLayer;
@@ -122,15 +119,15 @@ class Dl4jSnapshotsTest {
 
     @Test
     void numpyReadsTheFilesLikeTheExampleAndRecomputesThePublishedLoss() throws Exception {
-        JsonNode ours = python(root.resolve(RUN).resolve(Integer.toString(T)));
-        JsonNode example = python(EXAMPLE);
+        JsonNode ours = readWithNumpy(root.resolve(RUN).resolve(Integer.toString(T)));
+        JsonNode example = readWithNumpy(EXAMPLE);
         for (String name : List.of("X", "y", "W0", "b0", "W1", "b1", "W2", "b2", "theta0")) {
             assertEquals(example.path("shapes").path(name), ours.path("shapes").path(name), name + " shape");
             assertEquals(example.path("kinds").path(name), ours.path("kinds").path(name), name + " dtype kind");
         }
         assertEquals(metrics.getLoss(), ours.path("loss").asDouble(), 1e-12 * metrics.getLoss(), "numpy's loss");
         assertEquals(metrics.getLoss(), ours.path("publishedLoss").asDouble(), 0.0);
-        JsonNode zero = python(root.resolve(RUN).resolve("0"));
+        JsonNode zero = readWithNumpy(root.resolve(RUN).resolve("0"));
         assertTrue(zero.path("flatEqualsTheta0").asBoolean(), "at t = 0, W{l} row-major then b{l} is theta0.npy");
         assertEquals(metricsAtZero.getLoss(), zero.path("loss").asDouble(), 1e-12 * metricsAtZero.getLoss());
     }
@@ -157,46 +154,5 @@ class Dl4jSnapshotsTest {
     private static void close(JsonNode published, String key, double actual, double relative) {
         double expected = published.get(key).asDouble();
         assertEquals(expected, actual, relative * Math.abs(expected), key);
-    }
-
-    /** Loads a folder with numpy and recomputes f(theta) as docs/snapshots.md defines it. */
-    private static JsonNode python(Path folder) throws Exception {
-        String script = String.join("\n",
-                "import json, sys, os",
-                "import numpy as np",
-                "d = sys.argv[1]",
-                "meta = json.load(open(os.path.join(d, 'meta.json')))",
-                "L = len(meta['layers']) - 1",
-                "names = ['X', 'y', 'theta0'] + ['W%d' % l for l in range(L)] + ['b%d' % l for l in range(L)]",
-                "a = {n: np.load(os.path.join(d, n + '.npy')) for n in names}",
-                "h = a['X'].astype(np.float64)",
-                "for l in range(L):",
-                "    h = h @ a['W%d' % l] + a['b%d' % l]",
-                "    if l < L - 1:",
-                "        h = np.maximum(h, 0)",
-                "m = h.max(axis=1, keepdims=True)",
-                "lse = m[:, 0] + np.log(np.exp(h - m).sum(axis=1))",
-                "loss = float(np.mean(lse - h[np.arange(len(a['y'])), a['y']]))",
-                "flat = np.concatenate([np.concatenate([a['W%d' % l].ravel(), a['b%d' % l]]) for l in range(L)])",
-                "print(json.dumps({'loss': loss,",
-                "  'publishedLoss': json.load(open(os.path.join(d, 'published.json')))['loss'],",
-                "  'shapes': {n: list(a[n].shape) for n in names}, 'kinds': {n: a[n].dtype.kind for n in names},",
-                "  'flatEqualsTheta0': bool(flat.shape == a['theta0'].shape and np.array_equal(flat, a['theta0']))}))");
-        Process process = new ProcessBuilder("/usr/bin/python3", "-c", script, folder.toString()).start();
-        assertTrue(process.waitFor(60, TimeUnit.SECONDS), "python3 timed out");
-        String out = new String(process.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
-        String err = new String(process.getErrorStream().readAllBytes(), StandardCharsets.UTF_8);
-        assertEquals(0, process.exitValue(), "python3 with numpy failed: " + err);
-        return new ObjectMapper().readTree(out);
-    }
-
-    private static List<Double> doubles(JsonNode array) {
-        return java.util.stream.StreamSupport.stream(array.spliterator(), false).map(JsonNode::asDouble).toList();
-    }
-
-    private static Set<String> names(Path folder) throws IOException {
-        try (Stream<Path> files = Files.list(folder)) {
-            return files.map(p -> p.getFileName().toString()).collect(Collectors.toCollection(TreeSet::new));
-        }
     }
 }

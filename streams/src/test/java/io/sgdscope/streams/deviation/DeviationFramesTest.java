@@ -7,7 +7,6 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import io.micrometer.core.instrument.Counter;
 import io.micrometer.core.instrument.Gauge;
 import io.micrometer.core.instrument.Meter;
-import io.micrometer.prometheusmetrics.PrometheusConfig;
 import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
 import io.sgdscope.schemas.DeviationAlert;
 import io.sgdscope.schemas.DeviationCheck;
@@ -19,12 +18,10 @@ import io.sgdscope.schemas.Topics;
 import io.sgdscope.schemas.frames.Frame;
 import io.sgdscope.schemas.serde.TelemetrySerdes;
 import io.sgdscope.streams.Telemetry;
+import io.sgdscope.streams.TopologyOnDriver;
 import io.sgdscope.streams.metrics.MeterNames;
 import java.nio.file.Path;
-import java.time.Clock;
 import java.time.Duration;
-import java.time.Instant;
-import java.time.ZoneOffset;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
@@ -32,8 +29,6 @@ import java.util.Random;
 import java.util.Set;
 import java.util.TreeMap;
 import org.apache.avro.specific.SpecificRecord;
-import org.apache.kafka.common.serialization.StringDeserializer;
-import org.apache.kafka.common.serialization.StringSerializer;
 import org.apache.kafka.streams.TestInputTopic;
 import org.apache.kafka.streams.TestOutputTopic;
 import org.apache.kafka.streams.TopologyTestDriver;
@@ -62,11 +57,11 @@ class DeviationFramesTest {
     @TempDir
     Path stateDir;
 
-    private final List<TopologyTestDriver> drivers = new ArrayList<>();
+    private final List<TopologyOnDriver> apps = new ArrayList<>();
 
     /** One app on the test driver. */
     private final class App {
-        final PrometheusMeterRegistry registry = new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
+        final PrometheusMeterRegistry registry;
         final TopologyTestDriver driver;
         final TestInputTopic<String, IterationMetrics> records;
         final TestInputTopic<String, Frame> frames;
@@ -74,14 +69,15 @@ class DeviationFramesTest {
         final TestOutputTopic<String, DeviationAlert> alerts;
 
         App(DeviationSettings settings, String name) {
-            Clock clock = Clock.fixed(Instant.parse("2026-01-01T00:00:00Z"), ZoneOffset.UTC);
-            DeviationTopology topology = new DeviationTopology(settings, 0, registry, new AlertLog(), clock);
-            driver = new TopologyTestDriver(topology.build(), Telemetry.driverProperties(stateDir.resolve(name), registry));
-            drivers.add(driver);
-            records = driver.createInputTopic(Topics.ITERATIONS, new StringSerializer(), TelemetrySerdes.iterations());
-            frames = driver.createInputTopic(Topics.ITERATIONS, new StringSerializer(), TelemetrySerdes.frames());
-            runs = driver.createInputTopic(Topics.RUNS, new StringSerializer(), TelemetrySerdes.runs());
-            alerts = driver.createOutputTopic(Topics.ALERTS, new StringDeserializer(), TelemetrySerdes.alerts());
+            TopologyOnDriver app = new TopologyOnDriver(stateDir.resolve(name),
+                    meters -> new DeviationTopology(settings, 0, meters, new AlertLog(), TopologyOnDriver.CLOCK).build());
+            apps.add(app);
+            registry = app.registry;
+            driver = app.driver;
+            records = app.iterations;
+            frames = app.frames;
+            runs = app.runs;
+            alerts = app.output(Topics.ALERTS, TelemetrySerdes.alerts());
         }
 
         /** The key the block's frames travel under: its first run's id when it started, fixed for its life. */
@@ -151,7 +147,7 @@ class DeviationFramesTest {
 
     @AfterEach
     void closeDrivers() {
-        drivers.forEach(TopologyTestDriver::close);
+        apps.forEach(TopologyOnDriver::close);
     }
 
     @Test

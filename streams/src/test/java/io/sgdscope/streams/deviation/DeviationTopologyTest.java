@@ -6,7 +6,6 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.micrometer.core.instrument.Counter;
 import io.micrometer.core.instrument.Tags;
-import io.micrometer.prometheusmetrics.PrometheusConfig;
 import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
 import io.sgdscope.schemas.AlertSeverity;
 import io.sgdscope.schemas.DeviationAlert;
@@ -16,12 +15,10 @@ import io.sgdscope.schemas.RunStatus;
 import io.sgdscope.schemas.Topics;
 import io.sgdscope.schemas.serde.TelemetrySerdes;
 import io.sgdscope.streams.Telemetry;
+import io.sgdscope.streams.TopologyOnDriver;
 import io.sgdscope.streams.metrics.MeterNames;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
-import java.time.Clock;
-import java.time.Instant;
-import java.time.ZoneOffset;
 import java.util.List;
 import org.apache.avro.specific.SpecificRecord;
 import org.apache.kafka.common.serialization.ByteArrayDeserializer;
@@ -53,6 +50,7 @@ class DeviationTopologyTest {
     @TempDir
     Path stateDir;
 
+    private TopologyOnDriver app;
     private PrometheusMeterRegistry registry;
     private TopologyTestDriver driver;
     private TestInputTopic<String, IterationMetrics> iterations;
@@ -61,21 +59,20 @@ class DeviationTopologyTest {
     private AlertLog log;
 
     private void startDriver(DeviationSettings settings) {
-        registry = new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
         log = new AlertLog();
-        Clock clock = Clock.fixed(Instant.parse("2026-01-01T00:00:00Z"), ZoneOffset.UTC);
-        DeviationTopology topology = new DeviationTopology(settings, 0, registry, log, clock);
-        driver = new TopologyTestDriver(topology.build(), Telemetry.driverProperties(stateDir, registry));
-        iterations = driver.createInputTopic(Topics.ITERATIONS, new StringSerializer(), TelemetrySerdes.iterations());
-        runs = driver.createInputTopic(Topics.RUNS, new StringSerializer(), TelemetrySerdes.runs());
-        alerts = driver.createOutputTopic(Topics.ALERTS, new StringDeserializer(), TelemetrySerdes.alerts());
+        app = new TopologyOnDriver(stateDir,
+                meters -> new DeviationTopology(settings, 0, meters, log, TopologyOnDriver.CLOCK).build());
+        registry = app.registry;
+        driver = app.driver;
+        iterations = app.iterations;
+        runs = app.runs;
+        alerts = app.output(Topics.ALERTS, TelemetrySerdes.alerts());
     }
 
     @AfterEach
     void closeDriver() {
-        if (driver != null) {
-            driver.close();
-            registry.close();
+        if (app != null) {
+            app.close();
         }
     }
 

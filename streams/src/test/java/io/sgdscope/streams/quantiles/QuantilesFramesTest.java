@@ -6,7 +6,6 @@ import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import io.micrometer.prometheusmetrics.PrometheusConfig;
 import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
 import io.sgdscope.schemas.IterationMetrics;
 import io.sgdscope.schemas.QuantileSummary;
@@ -18,21 +17,17 @@ import io.sgdscope.schemas.Topics;
 import io.sgdscope.schemas.frames.Frame;
 import io.sgdscope.schemas.serde.TelemetrySerdes;
 import io.sgdscope.streams.Telemetry;
+import io.sgdscope.streams.TopologyOnDriver;
 import io.sgdscope.streams.metrics.MeterNames;
 import java.math.BigDecimal;
 import java.math.MathContext;
 import java.nio.file.Path;
-import java.time.Clock;
 import java.time.Duration;
-import java.time.Instant;
-import java.time.ZoneOffset;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.Random;
 import org.apache.avro.specific.SpecificRecord;
-import org.apache.kafka.common.serialization.StringDeserializer;
-import org.apache.kafka.common.serialization.StringSerializer;
 import org.apache.kafka.streams.TestInputTopic;
 import org.apache.kafka.streams.TestOutputTopic;
 import org.apache.kafka.streams.TopologyTestDriver;
@@ -51,6 +46,7 @@ class QuantilesFramesTest {
     @TempDir
     Path stateDir;
 
+    private TopologyOnDriver app;
     private PrometheusMeterRegistry registry;
     private QuantileBands bands;
     private ExperimentStatuses experiments;
@@ -61,23 +57,23 @@ class QuantilesFramesTest {
     private TestOutputTopic<String, QuantileSummary> quantiles;
 
     private void startDriver(QuantilesSettings settings) {
-        registry = new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
-        bands = new QuantileBands(registry);
-        experiments = new ExperimentStatuses(registry);
-        Clock clock = Clock.fixed(Instant.parse("2026-01-01T00:00:00Z"), ZoneOffset.UTC);
-        QuantilesTopology topology = new QuantilesTopology(settings, 0, bands, experiments, registry, clock);
-        driver = new TopologyTestDriver(topology.build(), Telemetry.driverProperties(stateDir, registry));
-        frames = driver.createInputTopic(Topics.ITERATIONS, new StringSerializer(), TelemetrySerdes.frames().serializer());
-        records = driver.createInputTopic(Topics.ITERATIONS, new StringSerializer(), TelemetrySerdes.iterations());
-        runs = driver.createInputTopic(Topics.RUNS, new StringSerializer(), TelemetrySerdes.runs());
-        quantiles = driver.createOutputTopic(Topics.QUANTILES, new StringDeserializer(), TelemetrySerdes.quantiles());
+        app = new TopologyOnDriver(stateDir, meters -> {
+            bands = new QuantileBands(meters);
+            experiments = new ExperimentStatuses(meters);
+            return new QuantilesTopology(settings, 0, bands, experiments, meters, TopologyOnDriver.CLOCK).build();
+        });
+        registry = app.registry;
+        driver = app.driver;
+        frames = app.frames;
+        records = app.iterations;
+        runs = app.runs;
+        quantiles = app.output(Topics.QUANTILES, TelemetrySerdes.quantiles());
     }
 
     @AfterEach
     void closeDriver() {
-        if (driver != null) {
-            driver.close();
-            registry.close();
+        if (app != null) {
+            app.close();
         }
     }
 

@@ -14,21 +14,17 @@ import io.sgdscope.schemas.RunStatus;
 import io.sgdscope.schemas.Topics;
 import io.sgdscope.schemas.serde.TelemetrySerdes;
 import io.sgdscope.streams.Telemetry;
+import io.sgdscope.streams.TopologyOnDriver;
 import io.sgdscope.streams.internals.Codec;
 import io.sgdscope.streams.runs.RunInput;
 import io.sgdscope.streams.runs.RunInputs;
 import java.nio.file.Path;
-import java.time.Clock;
 import java.time.Duration;
-import java.time.Instant;
-import java.time.ZoneOffset;
 import java.util.List;
 import java.util.Optional;
 import org.apache.avro.specific.SpecificRecord;
 import org.apache.kafka.common.serialization.Serde;
 import org.apache.kafka.common.serialization.Serdes;
-import org.apache.kafka.common.serialization.StringDeserializer;
-import org.apache.kafka.common.serialization.StringSerializer;
 import org.apache.kafka.streams.TestInputTopic;
 import org.apache.kafka.streams.TestOutputTopic;
 import org.apache.kafka.streams.TopologyTestDriver;
@@ -55,6 +51,7 @@ class ShardedFrontierTest {
     @TempDir
     Path stateDir;
 
+    private TopologyOnDriver app;
     private PrometheusMeterRegistry registry;
     private QuantileBands bands;
     private ExperimentStatuses experiments;
@@ -64,24 +61,22 @@ class ShardedFrontierTest {
     private TestOutputTopic<String, QuantileSummary> quantiles;
 
     private void startDriver() {
-        registry = new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
-        bands = new QuantileBands(registry);
-        experiments = new ExperimentStatuses(registry);
-        Clock clock = Clock.fixed(Instant.parse("2026-01-01T00:00:00Z"), ZoneOffset.UTC);
-        QuantilesTopology topology = new QuantilesTopology(LOSS_ONLY, 0, bands, experiments, registry, clock);
-        driver = new TopologyTestDriver(topology.build(), Telemetry.driverProperties(stateDir, registry));
-        iterations = driver.createInputTopic(Topics.ITERATIONS, new StringSerializer(), TelemetrySerdes.iterations());
-        runs = driver.createInputTopic(Topics.RUNS, new StringSerializer(), TelemetrySerdes.runs());
-        quantiles = driver.createOutputTopic(Topics.QUANTILES, new StringDeserializer(), TelemetrySerdes.quantiles());
+        app = new TopologyOnDriver(stateDir, meters -> {
+            bands = new QuantileBands(meters);
+            experiments = new ExperimentStatuses(meters);
+            return new QuantilesTopology(LOSS_ONLY, 0, bands, experiments, meters, TopologyOnDriver.CLOCK).build();
+        });
+        registry = app.registry;
+        driver = app.driver;
+        iterations = app.iterations;
+        runs = app.runs;
+        quantiles = app.output(Topics.QUANTILES, TelemetrySerdes.quantiles());
     }
 
     @AfterEach
     void closeDriver() {
-        if (driver != null) {
-            driver.close();
-        }
-        if (registry != null) {
-            registry.close();
+        if (app != null) {
+            app.close();
         }
     }
 

@@ -225,6 +225,10 @@ public final class BatchedMlp {
      * BLAS's nrm2 would, without overflow: a run whose sum of squares leaves the range of doubles (entries
      * beyond 1e154 on the way to divergence) gets it recomputed with scaling; the dot product is plain,
      * like BLAS's dot, and may overflow.
+     *
+     * <p>The client's {@code io.sgdscope.client.GradientTracker} computes the same ||g_t|| and cos(g_t, g_{t-1})
+     * for one run's flat {@code double[]}/{@code float[]} gradient; this one reads the ensemble's layout ([R, ...]
+     * weight arrays per layer, every run at once), so the two stay separate on purpose.
      */
     public void gradientStatistics(double[] norm, double[] dotWithPrevious) {
         // Summed in double over each run's slices copied to small heap arrays that stay in the L1 cache (one

@@ -1,5 +1,8 @@
 package io.sgdscope.trainer.snapshot;
 
+import static io.sgdscope.trainer.snapshot.SnapshotFolderCheck.doubles;
+import static io.sgdscope.trainer.snapshot.SnapshotFolderCheck.names;
+import static io.sgdscope.trainer.snapshot.SnapshotFolderCheck.readWithNumpy;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertNotNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
@@ -22,16 +25,10 @@ import io.sgdscope.trainer.data.Dataset;
 import io.sgdscope.trainer.data.GaussK;
 import io.sgdscope.trainer.data.GaussKSettings;
 import java.io.IOException;
-import java.nio.charset.StandardCharsets;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.Paths;
 import java.util.List;
 import java.util.Set;
-import java.util.TreeSet;
-import java.util.concurrent.TimeUnit;
-import java.util.stream.Collectors;
-import java.util.stream.Stream;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -78,14 +75,14 @@ class SnapshotFolderTest {
     @Test
     void numpyReadsTheFilesWithTheShapesAndDtypeKindsOfTheExampleAndRecomputesThePublishedLoss() throws Exception {
         Path folder = root.resolve(RUN).resolve("7");
-        JsonNode ours = python(folder);
-        JsonNode example = python(EXAMPLE);
+        JsonNode ours = readWithNumpy(folder);
+        JsonNode example = readWithNumpy(EXAMPLE);
         for (String name : List.of("X", "y", "W0", "b0", "W1", "b1", "W2", "b2", "theta0")) {
             assertEquals(example.path("shapes").path(name), ours.path("shapes").path(name), name + " shape");
             assertEquals(example.path("kinds").path(name), ours.path("kinds").path(name), name + " dtype kind");
         }
         // At t = 0 the weights are theta_0: W{l} row-major then b{l}, layer by layer, is exactly theta0.npy.
-        assertTrue(python(root.resolve(RUN).resolve("0")).path("flatEqualsTheta0").asBoolean(),
+        assertTrue(readWithNumpy(root.resolve(RUN).resolve("0")).path("flatEqualsTheta0").asBoolean(),
                 "the flat order of W{l}, b{l} is that of theta0.npy");
         IterationMetrics record = sink.iterations(RUN).get(7);
         assertEquals(record.getLoss(), ours.path("loss").asDouble(), 1e-12 * record.getLoss(), "numpy's loss");
@@ -127,46 +124,5 @@ class SnapshotFolderTest {
             assertEquals(published.get("sigmaSpectral").asDouble(), moments.sigmaSpectral(), 1e-12 * moments.sigmaSpectral());
         }
         assertNotNull(data.theta0());
-    }
-
-    /** Loads a folder with numpy and recomputes f(theta) as docs/snapshots.md defines it; returns what it found as JSON. */
-    private static JsonNode python(Path folder) throws Exception {
-        String script = String.join("\n",
-                "import json, sys, os",
-                "import numpy as np",
-                "d = sys.argv[1]",
-                "meta = json.load(open(os.path.join(d, 'meta.json')))",
-                "L = len(meta['layers']) - 1",
-                "names = ['X', 'y', 'theta0'] + ['W%d' % l for l in range(L)] + ['b%d' % l for l in range(L)]",
-                "a = {n: np.load(os.path.join(d, n + '.npy')) for n in names}",
-                "h = a['X'].astype(np.float64)",
-                "for l in range(L):",
-                "    h = h @ a['W%d' % l] + a['b%d' % l]",
-                "    if l < L - 1:",
-                "        h = np.maximum(h, 0)",
-                "m = h.max(axis=1, keepdims=True)",
-                "lse = m[:, 0] + np.log(np.exp(h - m).sum(axis=1))",
-                "loss = float(np.mean(lse - h[np.arange(len(a['y'])), a['y']]))",
-                "flat = np.concatenate([np.concatenate([a['W%d' % l].ravel(), a['b%d' % l]]) for l in range(L)])",
-                "print(json.dumps({'loss': loss,",
-                "  'publishedLoss': json.load(open(os.path.join(d, 'published.json')))['loss'],",
-                "  'shapes': {n: list(a[n].shape) for n in names}, 'kinds': {n: a[n].dtype.kind for n in names},",
-                "  'flatEqualsTheta0': bool(flat.shape == a['theta0'].shape and np.array_equal(flat, a['theta0']))}))");
-        Process process = new ProcessBuilder("/usr/bin/python3", "-c", script, folder.toString()).start();
-        assertTrue(process.waitFor(60, TimeUnit.SECONDS), "python3 timed out");
-        String out = new String(process.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
-        String err = new String(process.getErrorStream().readAllBytes(), StandardCharsets.UTF_8);
-        assertEquals(0, process.exitValue(), "python3 with numpy failed: " + err);
-        return new ObjectMapper().readTree(out);
-    }
-
-    private static List<Double> doubles(JsonNode array) {
-        return java.util.stream.StreamSupport.stream(array.spliterator(), false).map(JsonNode::asDouble).toList();
-    }
-
-    private static Set<String> names(Path folder) throws IOException {
-        try (Stream<Path> files = Files.list(folder)) {
-            return files.map(p -> p.getFileName().toString()).collect(Collectors.toCollection(TreeSet::new));
-        }
     }
 }

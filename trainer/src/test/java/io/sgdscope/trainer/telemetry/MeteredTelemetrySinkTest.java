@@ -1,15 +1,14 @@
 package io.sgdscope.trainer.telemetry;
 
+import static io.sgdscope.client.MinimalRecords.iteration;
+import static io.sgdscope.client.MinimalRecords.runFinished;
+import static io.sgdscope.client.MinimalRecords.runStarted;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 
 import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
 import io.sgdscope.client.InMemoryTelemetrySink;
-import io.sgdscope.schemas.DatasetSpec;
 import io.sgdscope.schemas.IterationMetrics;
-import io.sgdscope.schemas.ModelSpec;
-import io.sgdscope.schemas.OptimizerSpec;
 import io.sgdscope.schemas.RunFinished;
-import io.sgdscope.schemas.RunStarted;
 import io.sgdscope.schemas.RunStatus;
 import io.sgdscope.schemas.SpectrumSnapshot;
 import java.util.List;
@@ -49,31 +48,5 @@ class MeteredTelemetrySinkTest {
         assertEquals(2, memory.iterations().size(), "everything reaches the next sink");
         assertEquals(1, memory.spectra("e-r00000").size());
         assertEquals(1, memory.runsFinished().size());
-    }
-
-    static RunStarted runStarted(String runId) {
-        return RunStarted.newBuilder()
-                .setRunId(runId).setExperimentId("e").setRunIndex(0).setSeed(1).setStartedAtMillis(0)
-                .setPlannedIterations(3)
-                .setDataset(DatasetSpec.newBuilder().setName("gauss-k").setSamples(100).setInputDimension(50)
-                        .setClasses(10).setRandomLabelFraction(0).setStandardized(true).setSeed(1).build())
-                .setModel(ModelSpec.newBuilder().setLayers(List.of(50, 10, 30, 10)).setActivation("relu")
-                        .setLoss("softmax_cross_entropy").setParameterCount(1150).setInitialization("he-normal").build())
-                .setOptimizer(OptimizerSpec.newBuilder().setName("sgd").setLearningRate(0.1).setBatchSize(5)
-                        .setSampling("with-replacement").build())
-                .setPrecision("float64").setBackend("CPU").setVersions(java.util.Map.of()).setSettings(java.util.Map.of())
-                .build();
-    }
-
-    static IterationMetrics iteration(String runId, int t) {
-        return IterationMetrics.newBuilder()
-                .setRunId(runId).setExperimentId("e").setIteration(t).setTimestampMillis(0).setLoss(1.0)
-                .setMinibatchLoss(1.0).setStepSize(0.1).setBatchSize(5).setSgNorm(1.0).build();
-    }
-
-    static RunFinished runFinished(String runId, int iterations, long dropped) {
-        return RunFinished.newBuilder()
-                .setRunId(runId).setExperimentId("e").setStatus(RunStatus.COMPLETED).setIterations(iterations)
-                .setFinishedAtMillis(0).setDurationSeconds(0).setDroppedRecords(dropped).build();
     }
 }
