@@ -295,7 +295,7 @@ class KafkaTelemetryPublisherTest {
     void aSnapshotOfARunInFramesCarriesItsRunsFrameKeySoTheStreamsAppsMeetItWithTheFrames() {
         FullBufferProducer producer = new FullBufferProducer(true);
         try (KafkaTelemetryPublisher publisher = new KafkaTelemetryPublisher(producer, Duration.ofSeconds(1))) {
-            publisher.runStarted(runStarted("e-r00001", "e-r00000"));
+            publisher.runStarted(framedRunStarted("e-r00001", "e-r00000"));
             publisher.runStarted(runStarted("alone"));
             publisher.spectrum(spectrum("e-r00001", 10));
             publisher.spectrum(spectrum("alone", 10));
