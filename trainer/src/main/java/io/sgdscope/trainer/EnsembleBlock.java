@@ -217,18 +217,20 @@ final class EnsembleBlock {
 
     private void train(BatchedMlp model, MinibatchSampler[] samplers) {
         EnsembleCurvature curvature = new EnsembleCurvature(settings, model, dataset, seeds);
+        EnsembleOptimizer optimizer = new EnsembleOptimizer(settings, model, dataset);
         try {
-            train(model, samplers, curvature);
+            train(model, samplers, curvature, optimizer);
         } finally {
+            optimizer.close();
             curvature.close();
         }
     }
 
-    private void train(BatchedMlp model, MinibatchSampler[] samplers, EnsembleCurvature curvature) {
+    private void train(BatchedMlp model, MinibatchSampler[] samplers, EnsembleCurvature curvature,
+                       EnsembleOptimizer optimizer) {
         int m = settings.batchSize();
         boolean[] probe = new boolean[runs];
         String[] probeFailures = new String[runs];
-        double eta = settings.learningRate();
         double[] dot = new double[runs];
         double[] previousNorm = new double[runs];
         int[] indices = new int[runs * m];
@@ -288,21 +290,27 @@ final class EnsembleBlock {
                     finish(r);                                                      // left out of frame t
                 }
             }
-            publish(t, eta, loss, accuracy, minibatchLoss, norm, sgCosPrev, sgCosMissing, testLoss, testAccuracy,
+            String[] divergence = new String[runs];
+            boolean[] stepping = new boolean[runs];
+            for (int r = 0; r < runs; r++) {
+                divergence[r] = finished[r] ? null : TrainingRun.divergence(t, loss[r], minibatchLoss[r], norm[r]);
+                stepping[r] = !finished[r] && divergence[r] == null;
+            }
+            double[] stepSizes = optimizer.prepare(moments, stepping, norm, dot);    // eta_t, Eq. 8 / 35 / 36 / 39
+            publish(t, stepSizes, loss, accuracy, minibatchLoss, norm, sgCosPrev, sgCosMissing, testLoss, testAccuracy,
                     moments);
             for (int r = 0; r < runs; r++) {
                 if (!finished[r]) {
-                    String divergence = TrainingRun.divergence(t, loss[r], minibatchLoss[r], norm[r]);
-                    if (divergence != null) {                                       // no update; ends now
+                    if (divergence[r] != null) {                                    // no update; ends now
                         status[r] = RunStatus.DIVERGED;
-                        message[r] = divergence;
+                        message[r] = divergence[r];
                         finalLoss[r] = loss[r];
                         finish(r);
                     }
                 }
             }
             System.arraycopy(norm, 0, previousNorm, 0, runs);
-            model.step(eta);                                                           // theta - eta g_t, Eq. 8
+            optimizer.apply();                                                         // theta_{t+1}
         }
         double[] loss = new double[runs];
         model.evaluate(dataset, loss, null);                                           // f at the last theta
@@ -323,7 +331,7 @@ final class EnsembleBlock {
      * belongs to run r; ended runs are left out). A method of its own, so that the JIT compiles it once instead of
      * inside the whole training loop.
      */
-    private void publish(int t, double eta, double[] loss, double[] accuracy, double[] minibatchLoss, double[] sgNorm,
+    private void publish(int t, double[] stepSizes, double[] loss, double[] accuracy, double[] minibatchLoss, double[] sgNorm,
                          double[] sgCosPrev, boolean[] sgCosMissing, double[] testLoss, double[] testAccuracy,
                          EnsembleCurvature.Columns moments) {
         for (int s = 0; s < sliceKeys.length; s++) {
@@ -333,11 +341,11 @@ final class EnsembleBlock {
             }
             Frame frame;
             if (live.length == runs) {                                                   // every run, in order
-                frame = records.frame(runIds, t, loss, accuracy, minibatchLoss, eta, sgNorm, sgCosPrev, sgCosMissing,
+                frame = records.frame(runIds, t, loss, accuracy, minibatchLoss, stepSizes, sgNorm, sgCosPrev, sgCosMissing,
                         testLoss, testAccuracy, moments);
             } else {
                 frame = records.frame(sliceRunIds[s], t, pick(loss, live), pick(accuracy, live),
-                        pick(minibatchLoss, live), eta, pick(sgNorm, live), pick(sgCosPrev, live), pick(sgCosMissing, live),
+                        pick(minibatchLoss, live), pick(stepSizes, live), pick(sgNorm, live), pick(sgCosPrev, live), pick(sgCosMissing, live),
                         pick(testLoss, live), pick(testAccuracy, live), moments == null ? null : moments.pick(live));
             }
             sink.frame(sliceKeys[s], frame);

@@ -162,12 +162,11 @@ public record TrainerSettings(String experimentId, int runs, int iterations, lon
             throw new IllegalArgumentException("ensemble block must be >= 1 runs, or 0 for automatic, got " + ensembleBlock);
         }
         if (engine == Engine.ENSEMBLE) {
-            String unsupported = !optimizer.name().equals(OptimizerSettings.SGD) ? "optimizer " + optimizer.name()
-                    : curvature.spectrumEvery() > 0 ? "spectrum-every " + curvature.spectrumEvery()
+            String unsupported = curvature.spectrumEvery() > 0 ? "spectrum-every " + curvature.spectrumEvery()
                     : !curvature.snapshotAt().isEmpty() ? "snapshot-at " + curvature.snapshotAt()
                     : checkpoint.enabled() ? "checkpoints" : null;
             if (unsupported != null) {
-                throw new IllegalArgumentException("the ensemble engine trains vanilla SGD with the moments and L "
+                throw new IllegalArgumentException("the ensemble engine trains every optimizer with the moments and L "
                         + "(moments-every) but without spectra, snapshots or checkpoints; " + unsupported
                         + " needs engine per-run");
             }
