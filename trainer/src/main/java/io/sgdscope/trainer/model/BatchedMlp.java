@@ -413,14 +413,15 @@ public final class BatchedMlp {
     /** Run r's row of a row-form array [R, q], as a theta-layout vector of length p in float64. */
     public double[] thetaFromRows(INDArray rows, int run) {
         INDArray[] parts = new INDArray[depth];
+        INDArray row = rows.get(point(run), all()).dup('c').reshape(1, rows.columns());   // only run r's values
         int offset = 0;
         for (int l = 0; l < depth; l++) {
             int size = (int) (weights[l].length() / runs);
-            parts[l] = rows.get(all(), interval(offset, offset + size)).dup('c')
-                    .reshape('c', runs, weightRows(l), architecture.fanIn(l) + 1);
+            parts[l] = row.get(all(), interval(offset, offset + size)).dup('c')
+                    .reshape('c', 1, weightRows(l), architecture.fanIn(l) + 1);
             offset += size;
         }
-        return flat(parts, run);
+        return flat(parts, 0);
     }
 
     /**
