@@ -34,7 +34,8 @@ import org.apache.kafka.clients.admin.NewTopic;
  * (the ensemble engine publishes them as one IterationFrame per block and iteration).
  *
  * <p>Usage: {@code EnsembleBench R compute|publish|publish-to=HOST:PORT [float32|float64] [workers] [block] [ensemble|per-run]}
- * ({@code -Dbench.momentsEvery=N} adds the moments of Eq. 4-7 and L every N iterations; RESULT says which);
+ * ({@code -Dbench.momentsEvery=N} adds the moments of Eq. 4-7 and L every N iterations; {@code -Dbench.optimizer=NAME}
+ * and {@code -Dbench.learningRate=ETA} choose the optimizer and its step; RESULT says which);
  * blocks of 500 runs by default (the fastest here; 0 = the trainer's automatic lockstep blocks, ~6 % slower)
  * (the last one compares the per-run engine, one network per run, on the same work). {@code compute}
  * hands the records to a sink that drops them; {@code publish} starts an embedded Kafka broker (KRaft,
@@ -58,6 +59,9 @@ public final class EnsembleBench {
 
     /** -Dbench.momentsEvery=N: the moments of Eq. 4-7 and L every N iterations (0, the default: none). */
     private static final int MOMENTS_EVERY = Integer.getInteger("bench.momentsEvery", 0);
+    /** The optimizer ({@code -Dbench.optimizer}, default sgd) and its step ({@code -Dbench.learningRate}, default 0.1). */
+    private static final String OPTIMIZER = System.getProperty("bench.optimizer", "sgd");
+    private static final double LEARNING_RATE = Double.parseDouble(System.getProperty("bench.learningRate", "0.1"));
 
     public static void main(String[] args) throws Exception {
         int runs = Integer.parseInt(args[0]);
@@ -70,7 +74,8 @@ public final class EnsembleBench {
                 .experimentId("bench-ensemble-" + runs)
                 .runs(runs)
                 .iterations(400)
-                .learningRate(0.1)
+                .learningRate(LEARNING_RATE)
+                .optimizer(io.sgdscope.trainer.optim.OptimizerSettings.named(OPTIMIZER))
                 .batchSize(5)
                 .testEvery(0)
                 .precision(precision)
@@ -284,9 +289,10 @@ public final class EnsembleBench {
         double cpuSeconds = (OS.getProcessCpuTime() - loopStartCpu.get()) / 1e9;
         double[] sorted = Arrays.stream(finalLoss).filter(Double::isFinite).sorted().toArray();
         double median = sorted.length == 0 ? Double.NaN : sorted[sorted.length / 2];
-        System.out.printf(Locale.ROOT, "RESULT runs=%d mode=%s seconds=%.2f dtype=%s engine=%s experiment_seconds=%.2f "
-                        + "cpu_seconds=%.2f cpu_us_per_run_iteration=%.4f moments_every=%d%n", runs, mode, seconds,
-                precision.id(), result.settings().engine().id(), experimentSeconds, cpuSeconds,
+        System.out.printf(Locale.ROOT, "RESULT runs=%d mode=%s seconds=%.2f dtype=%s engine=%s optimizer=%s "
+                        + "experiment_seconds=%.2f cpu_seconds=%.2f cpu_us_per_run_iteration=%.4f moments_every=%d%n", runs,
+                mode, seconds, precision.id(), result.settings().engine().id(), result.settings().optimizer().name(),
+                experimentSeconds, cpuSeconds,
                 cpuSeconds * 1e6 / ((double) runs * result.settings().iterations()), MOMENTS_EVERY);
         System.out.printf(Locale.ROOT, "CHECK median_final_loss=%.6f diverged_runs=%d completed_runs=%d sent=%d dropped=%d%n",
                 median, result.count(RunStatus.DIVERGED), result.count(RunStatus.COMPLETED), sent, dropped);

@@ -10,6 +10,9 @@
 #                                              after those the launcher gives `sgdscope train`: cli/jvm-options/train)
 #   MODE=probes DTYPE=float64 bench/ensemble/run.sh 1000   (the cost of the moments and L every MOMENTS_EVERY
 #                                              iterations, default 10: the ensemble with and without them; no peer)
+#   MODE=optimizers DTYPE=float64 bench/ensemble/run.sh 1000   (the cost of Adam's per-run state on the ensemble
+#                                              engine: the same ensemble with sgd (eta 0.1) and adam (eta 0.01),
+#                                              interleaved; OPTIMIZER=diagonal etc. for another one; no peer)
 #   MODE=cpu bench/ensemble/run.sh 10000       (the publishing cost: process CPU time per run-iteration of
 #                                              sgdscope's side alone ("compute") and publishing every iteration
 #                                              to an embedded broker in another process ("publish-to"); no peer;
@@ -78,6 +81,45 @@ if [ "${MODE:-}" = cpu ]; then
         -v cr="$(field "$r" compute cpu_us_per_run_iteration | range)" \
         -v pr="$(field "$r" publish-to cpu_us_per_run_iteration | range)" -v cw="$cw" -v pw="$pw" \
         'BEGIN {printf "| %d | %.4f (%s) | %.4f (%s) | %.3f (%s) | %.3f (%s) | %.3f | %.2f | %.2f |\n", r, d, dr, st, sr, c, cr, p, pr, p - c, cw, pw}'
+  done
+  exit 0
+fi
+
+if [ "${MODE:-}" = optimizers ]; then
+  # The cost of an optimizer with per-run state on the ensemble engine: the same ensemble ("compute") with vanilla
+  # SGD and with OPTIMIZER (default adam, eta 0.01 unless ETA says otherwise), interleaved; no peer.
+  javac -d "$work/bench-classes" -cp "$cp" "$here/EnsembleBench.java"
+  block="${BLOCK:-500}"
+  other="${OPTIMIZER:-adam}"
+  eta="${ETA:-0.01}"
+  results="$work/results-optimizers-$dtype.txt"
+  : > "$results"
+  for r in "${runs[@]}"; do
+    for rep in $(seq 1 "$repeats"); do
+      for o in sgd "$other"; do
+        step=0.1; [ "$o" = sgd ] || step="$eta"
+        echo "== sgdscope ensemble engine, R = $r, compute, $dtype, optimizer $o (eta $step), blocks of $block, repeat $rep/$repeats"
+        java $train_options ${BENCH_JAVA_OPTS:-} -Xmx8g -Dbench.optimizer="$o" -Dbench.learningRate="$step" \
+            -cp "$work/bench-classes:$cp" EnsembleBench "$r" compute "$dtype" 2 "$block" 2>"$work/sgdscope-$r-$o.log" \
+            | tee -a "$results"
+      done
+    done
+  done
+  median() { sort -g | awk '{v[NR] = $1} END {print (NR % 2 ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2)}'; }
+  range() { sort -g | awk 'NR == 1 {lo = $1} {hi = $1} END {printf "%.2f-%.2f", lo, hi}'; }
+  field() { awk -v r="runs=$1" -v o="optimizer=$2" -v f="$3=" '$1 == "RESULT" && $2 == r && $7 == o {
+      for (i = 4; i <= NF; i++) if (index($i, f) == 1) {sub(f, "", $i); print $i}}' "$results"; }
+  echo "== optimizers on the ensemble engine ($dtype, blocks of $block, 2 workers): medians of $repeats interleaved repeats"
+  echo "   wall: the training loop; CPU: the process's user + system time over it (every thread)"
+  printf "| R | sgd: wall (s) | CPU (s) | %s: wall (s) | CPU (s) | wall ratio | CPU ratio |\n" "$other"
+  printf "| --- | --- | --- | --- | --- | --- | --- |\n"
+  for r in "${runs[@]}"; do
+    w0=$(field "$r" sgd seconds | median); c0=$(field "$r" sgd cpu_seconds | median)
+    w1=$(field "$r" "$other" seconds | median); c1=$(field "$r" "$other" cpu_seconds | median)
+    awk -v r="$r" -v w0="$w0" -v c0="$c0" -v w1="$w1" -v c1="$c1" -v w0r="$(field "$r" sgd seconds | range)" \
+        -v c0r="$(field "$r" sgd cpu_seconds | range)" -v w1r="$(field "$r" "$other" seconds | range)" \
+        -v c1r="$(field "$r" "$other" cpu_seconds | range)" \
+        'BEGIN {printf "| %d | %.2f (%s) | %.2f (%s) | %.2f (%s) | %.2f (%s) | %.2f | %.2f |\n", r, w0, w0r, c0, c0r, w1, w1r, c1, c1r, w1 / w0, c1 / c0}'
   done
   exit 0
 fi

@@ -166,10 +166,11 @@ final class TrainerOptions {
     @Option(names = "--engine", paramLabel = "NAME", defaultValue = "per-run",
             description = "How runs are trained: per-run (each run on its own network, one worker thread per run: every "
                     + "optimizer, curvature probes, snapshots, checkpoints) or ensemble (blocks of runs in batched rank-3 "
-                    + "matrix products, for thousands of runs: vanilla SGD with loss, accuracy, ||g_t|| and cos(g_t, g_t-1) "
-                    + "every iteration and the test set, and with --moments-every the moments and L, probed for a whole "
-                    + "block at once (off by default with it); no spectrum snapshots, snapshot folders, other optimizers "
-                    + "or checkpoints, no Corollary 4 terms in RunFinished). Both give the same numbers for the same "
+                    + "matrix products, for thousands of runs: every optimizer, each run with its own state, loss, "
+                    + "accuracy, ||g_t|| and cos(g_t, g_t-1) every iteration and the test set, with --moments-every the "
+                    + "moments and L, probed for a whole block at once (off by default with it), and checkpoints and "
+                    + "--resume; no spectrum snapshots or snapshot folders, no Corollary 4 terms in RunFinished). Both "
+                    + "give the same numbers for the same "
                     + "seeds. Default: ${DEFAULT-VALUE}.")
     String engine;
 

@@ -47,8 +47,8 @@ class BadInputIT {
 
     @Test
     void spectrumSnapshotsOnTheEnsembleEngineAreABadArgument() throws Exception {
-        assertOneLine(2, "sgdscope train: the ensemble engine trains vanilla SGD with the moments and L (moments-every) "
-                + "but without spectra, snapshots or checkpoints; spectrum-every 200 needs engine per-run "
+        assertOneLine(2, "sgdscope train: the ensemble engine trains every optimizer, with the moments and L (moments-every) "
+                + "and checkpoints, but without spectra or snapshots; spectrum-every 200 needs engine per-run "
                 + "(see 'sgdscope train --help')",
                 "train", "--engine", "ensemble", "--spectrum-every", "200");
     }

@@ -11,11 +11,13 @@ public enum Engine {
      */
     PER_RUN("per-run"),
     /**
-     * Blocks of runs trained together with batched (rank-3) matrix products ({@link EnsembleBlock}): vanilla
-     * SGD with loss, accuracy, ||g_t|| and cos(g_t, g_{t-1}) every iteration, the test set, and DIVERGED runs
-     * leaving the others alone; for the paper's ensembles of thousands of runs (Sec. 5.1). The moments of Eq. 4-7
-     * and L every {@code momentsEvery} iterations, probed for a whole block at once ({@link EnsembleCurvature}); no
-     * spectra, snapshots, other optimizers or checkpoints, and RunFinished without the Corollary 4 terms.
+     * Blocks of runs trained together with batched (rank-3) matrix products ({@link EnsembleBlock}): every
+     * optimizer, each run with its own state held column-wise ({@link EnsembleOptimizer}), loss, accuracy, ||g_t||
+     * and cos(g_t, g_{t-1}) every iteration, the test set, and DIVERGED runs leaving the others alone; for the
+     * paper's ensembles of thousands of runs (Sec. 5.1). The moments of Eq. 4-7 and L every {@code momentsEvery}
+     * iterations, probed for a whole block at once ({@link EnsembleCurvature}); checkpoints and resume in the
+     * per-run engine's format ({@link EnsembleResume}); no spectra or snapshots, and RunFinished without the
+     * Corollary 4 terms.
      */
     ENSEMBLE("ensemble");
 

@@ -6,6 +6,7 @@ import io.sgdscope.schemas.RunFinished;
 import io.sgdscope.schemas.RunStarted;
 import io.sgdscope.schemas.RunStatus;
 import io.sgdscope.schemas.frames.Frame;
+import io.sgdscope.trainer.checkpoint.CheckpointStore;
 import io.sgdscope.trainer.data.Dataset;
 import io.sgdscope.trainer.model.BatchedMlp;
 import io.sgdscope.trainer.model.MlpArchitecture;
@@ -23,9 +24,10 @@ import java.util.function.BooleanSupplier;
  * handful of batched products for all runs at once instead of a handful per run.
  *
  * <p>Each run is the run {@link TrainingRun} would train for its index: theta_0 and the minibatch
- * stream come from the same seed in the same order, the update is vanilla SGD with the constant step
- * (Eq. 8), and iteration t publishes the same values (f(theta_t) and the training accuracy on the full
- * training set, the test set when due, the minibatch loss, eta, ||g_t|| and cos(g_t, g_{t-1}), Fig. 8),
+ * stream come from the same seed in the same order, the update is the experiment's optimizer with the run's own
+ * state ({@link EnsembleOptimizer}: vanilla SGD, Eq. 8; Eq. 35; Eq. 36/41; Adam, Eq. 37-39), and iteration t
+ * publishes the same values (f(theta_t) and the training accuracy on the full training set, the test set when due,
+ * the minibatch loss, the step eta_t the run took, ||g_t|| and cos(g_t, g_{t-1}), Fig. 8),
  * equal up to rounding (ExperimentEnginesTest compares them in float64) — not as one IterationMetrics per run
  * but as one {@link Frame} per iteration for the block's runs still going, its columns filled straight from the
  * batched results ({@link RunRecords#frame}). Every {@code momentsEvery} iterations the frame also carries the
@@ -40,15 +42,17 @@ import java.util.function.BooleanSupplier;
  * terms (they need a curvature pass per run: use the per-run engine). A failure inside the block (an
  * exception from the listener's runStarted or iterationDone, or from ND4J) ends every unfinished run of the
  * block as FAILED, each with its RunFinished; the other blocks go on. As on the per-run engine, a
- * TelemetryException or a listener failing on a RunFinished stops the experiment.
+ * TelemetryException or a listener failing on a RunFinished stops the experiment. With checkpoints each run saves
+ * its state in its own file and a resumed block continues its runs from them ({@link EnsembleResume}); a block is
+ * then made of the resumed runs of one frame key ({@link EnsembleBlocks}).
  */
 final class EnsembleBlock {
 
     private final TrainerSettings settings;
     private final Dataset dataset;
     private final Optional<Dataset> testSet;
-    private final int firstRun;
     private final int runs;
+    private final int[] runIndices;
     private final RunRecords records;
     private final TelemetrySink sink;
     private final ExperimentListener listener;
@@ -62,6 +66,8 @@ final class EnsembleBlock {
     private final Double[] finalLoss;
     private final int[] published;
     private final boolean[] finished;
+    /** Checkpoints and --resume (null without): see {@link EnsembleResume}. */
+    private final EnsembleResume resume;
     /** Runs per frame slice, and each slice's frame key: its first run's id. */
     private final int sliceRuns;
     private final String[] sliceKeys;
@@ -111,11 +117,23 @@ final class EnsembleBlock {
 
     EnsembleBlock(TrainerSettings settings, Dataset dataset, Optional<Dataset> testSet, int firstRun, int runs,
                   Provenance provenance, TelemetrySink sink, ExperimentListener listener, BooleanSupplier cancelled) {
+        this(settings, dataset, testSet, EnsembleBlocks.Spec.consecutive(firstRun, runs), provenance, sink, listener,
+                cancelled, null);
+    }
+
+    /**
+     * The block of {@code spec}'s runs.
+     *
+     * @param store the experiment's checkpoints, or null without
+     */
+    EnsembleBlock(TrainerSettings settings, Dataset dataset, Optional<Dataset> testSet, EnsembleBlocks.Spec spec,
+                  Provenance provenance, TelemetrySink sink, ExperimentListener listener, BooleanSupplier cancelled,
+                  CheckpointStore store) {
         this.settings = settings;
         this.dataset = dataset;
         this.testSet = testSet;
-        this.firstRun = firstRun;
-        this.runs = runs;
+        this.runs = spec.runIndices().length;
+        this.runIndices = spec.runIndices().clone();
         this.records = new RunRecords(settings, dataset, provenance);
         this.sink = sink;
         this.listener = listener;
@@ -128,15 +146,16 @@ final class EnsembleBlock {
         published = new int[runs];
         finished = new boolean[runs];
         for (int r = 0; r < runs; r++) {
-            runIds[r] = Experiment.runId(settings.experimentId(), firstRun + r);
-            seeds[r] = Experiment.runSeed(settings.baseSeed(), firstRun + r);
+            runIds[r] = Experiment.runId(settings.experimentId(), spec.runIndices()[r]);
+            seeds[r] = Experiment.runSeed(settings.baseSeed(), spec.runIndices()[r]);
             status[r] = RunStatus.COMPLETED;
         }
-        sliceRuns = runsPerFrame(runIds[runs - 1]);
+        resume = store == null ? null : new EnsembleResume(settings, spec, runIds, store, sink);
+        sliceRuns = spec.frameKey() != null ? runs : runsPerFrame(runIds[runs - 1]);   // resumed: its frames' one key
         int slices = (runs + sliceRuns - 1) / sliceRuns;
         sliceKeys = new String[slices];
         for (int s = 0; s < slices; s++) {
-            sliceKeys[s] = runIds[s * sliceRuns];
+            sliceKeys[s] = spec.frameKey() != null ? spec.frameKey() : runIds[s * sliceRuns];
         }
         sliceLive = new int[slices][];
         sliceRunIds = new String[slices][];
@@ -187,7 +206,11 @@ final class EnsembleBlock {
                 SplittableRandom runRandom = new SplittableRandom(seeds[r]);                 // as TrainingRun
                 model.setParameters(r, settings.initialization().draw(architecture, runRandom.split()));   // theta_0
                 samplers[r] = new MinibatchSampler(dataset.samples(), m, runRandom.split());
-                RunStarted record = records.started(firstRun + r, seeds[r], frameKey(r));
+                RunStarted record = resume != null ? resume.start(r, model, samplers[r], published) : null;
+                record = record != null ? record : records.started(runIndex(r), seeds[r], frameKey(r));
+                if (resume != null) {
+                    resume.started(r, record);
+                }
                 sink.runStarted(record);
                 started = r + 1;
                 listener.runStarted(record);
@@ -209,30 +232,45 @@ final class EnsembleBlock {
         List<RunResult> results = new ArrayList<>();
         double seconds = (System.nanoTime() - startNanos) / 1e9;
         for (int r = 0; r < started; r++) {
-            results.add(new RunResult(runIds[r], firstRun + r, seeds[r], status[r], published[r], finalLoss[r],
-                    sink.droppedRecords(runIds[r]), message[r], seconds, 0, false));
+            if (resume != null) {
+                results.add(resume.result(r, runIndex(r), seeds[r], status[r], published[r], finalLoss[r], message[r],
+                        seconds, sink));
+            } else {
+                results.add(new RunResult(runIds[r], runIndex(r), seeds[r], status[r], published[r], finalLoss[r],
+                        sink.droppedRecords(runIds[r]), message[r], seconds, 0, false));
+            }
         }
         return results;
     }
 
+    /** The experiment's index of block run r. */
+    private int runIndex(int r) {
+        return runIndices[r];
+    }
+
     private void train(BatchedMlp model, MinibatchSampler[] samplers) {
         EnsembleCurvature curvature = new EnsembleCurvature(settings, model, dataset, seeds);
+        EnsembleOptimizer optimizer = new EnsembleOptimizer(settings, model, dataset);
         try {
-            train(model, samplers, curvature);
+            if (resume != null) {
+                resume.restore(curvature, optimizer);
+            }
+            train(model, samplers, curvature, optimizer);
         } finally {
+            optimizer.close();
             curvature.close();
         }
     }
 
-    private void train(BatchedMlp model, MinibatchSampler[] samplers, EnsembleCurvature curvature) {
+    private void train(BatchedMlp model, MinibatchSampler[] samplers, EnsembleCurvature curvature,
+                       EnsembleOptimizer optimizer) {
         int m = settings.batchSize();
         boolean[] probe = new boolean[runs];
         String[] probeFailures = new String[runs];
-        double eta = settings.learningRate();
         double[] dot = new double[runs];
         double[] previousNorm = new double[runs];
         int[] indices = new int[runs * m];
-        for (int t = 0; t < settings.iterations(); t++) {
+        for (int t = resume == null ? 0 : resume.firstIteration(); t < settings.iterations(); t++) {
             if (cancelled.getAsBoolean()) {
                 for (int r = 0; r < runs; r++) {
                     if (!finished[r]) {
@@ -240,7 +278,13 @@ final class EnsembleBlock {
                         message[r] = "experiment cancelled before iteration " + t;
                     }
                 }
+                if (resume != null) {                                         // saved: --resume continues them
+                    resume.suspend(t, finished, model, samplers, curvature, optimizer, previousNorm, published, startNanos);
+                }
                 break;
+            }
+            if (resume != null && resume.join(t, model, previousNorm)) {       // resumed runs whose iteration came
+                Arrays.fill(sliceLive, null);
             }
             // Fresh arrays every iteration: they become the frame's columns, which are never changed once built.
             double[] loss = new double[runs];
@@ -253,7 +297,7 @@ final class EnsembleBlock {
                 model.evaluate(testSet.get(), testLoss, testAccuracy);
             }
             for (int r = 0; r < runs; r++) {
-                if (finished[r]) {
+                if (!live(r)) {
                     Arrays.fill(indices, r * m, (r + 1) * m, 0);                      // an ended run's slice idles
                 } else {
                     System.arraycopy(samplers[r].next(), 0, indices, r * m, m);
@@ -278,7 +322,7 @@ final class EnsembleBlock {
                 }
             }
             for (int r = 0; r < runs; r++) {
-                probe[r] = !finished[r] && Double.isFinite(loss[r]);                // as the per-run engine
+                probe[r] = live(r) && Double.isFinite(loss[r]);                     // as the per-run engine
             }
             EnsembleCurvature.Columns moments = curvature.at(t, probe, probeFailures);   // Eq. 4-7 and L, at theta_t
             for (int r = 0; r < runs; r++) {
@@ -288,26 +332,41 @@ final class EnsembleBlock {
                     finish(r);                                                      // left out of frame t
                 }
             }
-            publish(t, eta, loss, accuracy, minibatchLoss, norm, sgCosPrev, sgCosMissing, testLoss, testAccuracy,
+            String[] divergence = new String[runs];
+            boolean[] stepping = new boolean[runs];
+            for (int r = 0; r < runs; r++) {
+                divergence[r] = !live(r) ? null : TrainingRun.divergence(t, loss[r], minibatchLoss[r], norm[r]);
+                stepping[r] = live(r) && divergence[r] == null;
+            }
+            double[] stepSizes = optimizer.prepare(moments, stepping, norm, dot);    // eta_t, Eq. 8 / 35 / 36 / 39
+            publish(t, stepSizes, loss, accuracy, minibatchLoss, norm, sgCosPrev, sgCosMissing, testLoss, testAccuracy,
                     moments);
             for (int r = 0; r < runs; r++) {
                 if (!finished[r]) {
-                    String divergence = TrainingRun.divergence(t, loss[r], minibatchLoss[r], norm[r]);
-                    if (divergence != null) {                                       // no update; ends now
+                    if (divergence[r] != null) {                                    // no update; ends now
                         status[r] = RunStatus.DIVERGED;
-                        message[r] = divergence;
+                        message[r] = divergence[r];
                         finalLoss[r] = loss[r];
                         finish(r);
                     }
                 }
             }
-            System.arraycopy(norm, 0, previousNorm, 0, runs);
-            model.step(eta);                                                           // theta - eta g_t, Eq. 8
+            for (int r = 0; r < runs; r++) {
+                previousNorm[r] = live(r) ? norm[r] : previousNorm[r];
+            }
+            if (resume == null) {
+                optimizer.apply();                                                     // theta_{t+1}
+            } else {
+                resume.apply(optimizer, model);                                        // waiting runs keep theta
+                int next = t + 1;
+                resume.afterIteration(t, () -> resume.capture(next, finished, model, samplers, curvature, optimizer,
+                        previousNorm, published, startNanos));
+            }
         }
         double[] loss = new double[runs];
         model.evaluate(dataset, loss, null);                                           // f at the last theta
         for (int r = 0; r < runs; r++) {
-            if (!finished[r]) {
+            if (!finished[r] && !suspended(r)) {
                 finalLoss[r] = loss[r];
                 if (status[r] == RunStatus.COMPLETED && !Double.isFinite(loss[r])) {
                     status[r] = RunStatus.DIVERGED;
@@ -323,7 +382,7 @@ final class EnsembleBlock {
      * belongs to run r; ended runs are left out). A method of its own, so that the JIT compiles it once instead of
      * inside the whole training loop.
      */
-    private void publish(int t, double eta, double[] loss, double[] accuracy, double[] minibatchLoss, double[] sgNorm,
+    private void publish(int t, double[] stepSizes, double[] loss, double[] accuracy, double[] minibatchLoss, double[] sgNorm,
                          double[] sgCosPrev, boolean[] sgCosMissing, double[] testLoss, double[] testAccuracy,
                          EnsembleCurvature.Columns moments) {
         for (int s = 0; s < sliceKeys.length; s++) {
@@ -333,11 +392,11 @@ final class EnsembleBlock {
             }
             Frame frame;
             if (live.length == runs) {                                                   // every run, in order
-                frame = records.frame(runIds, t, loss, accuracy, minibatchLoss, eta, sgNorm, sgCosPrev, sgCosMissing,
+                frame = records.frame(runIds, t, loss, accuracy, minibatchLoss, stepSizes, sgNorm, sgCosPrev, sgCosMissing,
                         testLoss, testAccuracy, moments);
             } else {
                 frame = records.frame(sliceRunIds[s], t, pick(loss, live), pick(accuracy, live),
-                        pick(minibatchLoss, live), eta, pick(sgNorm, live), pick(sgCosPrev, live), pick(sgCosMissing, live),
+                        pick(minibatchLoss, live), pick(stepSizes, live), pick(sgNorm, live), pick(sgCosPrev, live), pick(sgCosMissing, live),
                         pick(testLoss, live), pick(testAccuracy, live), moments == null ? null : moments.pick(live));
             }
             sink.frame(sliceKeys[s], frame);
@@ -355,12 +414,12 @@ final class EnsembleBlock {
             int to = Math.min(runs, from + sliceRuns);
             int count = 0;
             for (int r = from; r < to; r++) {
-                count += finished[r] ? 0 : 1;
+                count += live(r) ? 1 : 0;
             }
             int[] live = new int[count];
             String[] ids = new String[count];
             for (int r = from, i = 0; r < to; r++) {
-                if (!finished[r]) {
+                if (live(r)) {
                     live[i] = r;
                     ids[i++] = runIds[r];
                 }
@@ -400,7 +459,7 @@ final class EnsembleBlock {
     /** Publishes the RunFinished of every started run not yet finished; {@code as} overrides their status if not null. */
     private void endUnfinished(int started, RunStatus as, String why) {
         for (int r = 0; r < started; r++) {
-            if (!finished[r]) {
+            if (!finished[r] && !suspended(r)) {
                 if (as != null) {
                     status[r] = as;
                     message[r] = why;
@@ -415,13 +474,34 @@ final class EnsembleBlock {
         }
     }
 
+    /** Whether run r trains at the current iteration: not ended, and not waiting for its resumed iteration. */
+    private boolean live(int r) {
+        return !finished[r] && (resume == null || resume.isLive(r));
+    }
+
+    /** Whether run r was suspended by a cancel (its state saved, no RunFinished). */
+    private boolean suspended(int r) {
+        return resume != null && resume.isSuspended(r);
+    }
+
     private void finish(int r) {
         finished[r] = true;
         double seconds = (System.nanoTime() - startNanos) / 1e9;
         sliceLive[r / sliceRuns] = null;                                           // left out of later frames
+        long dropped = sink.droppedRecords(runIds[r]);
+        if (resume != null) {
+            seconds += resume.earlierSeconds(r);
+            dropped += resume.earlierDropped(r);
+        }
         RunFinished record = records.finished(runIds[r], status[r], published[r], seconds, finalLoss[r],
-                sink.droppedRecords(runIds[r]), message[r], null, frameKey(r));     // no Corollary 4 terms
+                dropped, message[r], null, frameKey(r));                              // no Corollary 4 terms
+        if (resume != null) {
+            resume.finishing(record);
+        }
         sink.runFinished(record);
+        if (resume != null) {
+            resume.finished(r, published[r], status[r], dropped, seconds);
+        }
         try {
             listener.runFinished(record);
         } catch (RuntimeException e) {

@@ -71,8 +71,11 @@ final class EnsembleCurvature {
     private BatchedCurvature batched;
     /** Batched path: per run, the last top plus bottom Ritz vector of H_f ([R p], zeros before the first probe). */
     private double[] warmStarts;
-    /** Batched path: the Lanczos runs so far (they seed the random start vectors, as in {@link SpectrumProbe}). */
-    private int calls;
+    /** Batched path: each run's Lanczos runs so far (they seed its random start vectors, as in {@link SpectrumProbe}). */
+    private final int[] calls;
+    /** Batched path: per run, the last top and bottom Ritz vectors of H_f, for a checkpoint ([R p], null until probed). */
+    private double[] tops;
+    private double[] bottoms;
     /** Per-run path: one probe per run (its warm starts) and one network moved from run to run. */
     private SpectrumProbe[] probes;
     private NetworkCurvature network;
@@ -98,7 +101,8 @@ final class EnsembleCurvature {
             }
             return new Columns(pick(gradNormSq, which), pick(traceM, which), pick(traceSigma, which),
                     pick(sigmaFrobenius, which), pick(sigmaSpectral, which), pick(sigmaHalfMuNorm, which),
-                    pick(hessianSpectralNorm, which), pick(probeSeconds, which), picked);
+                    pick(hessianSpectralNorm, which), pick(probeSeconds, which),
+                    picked == null ? new boolean[which.length] : picked);          // missingOrNull reads it
         }
 
         /** The flags, or null if every run was probed (a frame column's convention). */
@@ -132,6 +136,7 @@ final class EnsembleCurvature {
         this.seeds = seeds.clone();
         this.runs = model.runs();
         this.gramLimit = gramLimit;
+        this.calls = new int[runs];
     }
 
     /**
@@ -187,7 +192,7 @@ final class EnsembleCurvature {
         int n = data.samples();
         if (batched == null) {
             batched = new BatchedCurvature(model, data);
-            warmStarts = new double[runs * batched.parameterCount()];
+            warmStarts = warmStarts != null ? warmStarts : new double[runs * batched.parameterCount()];
         }
         batched.freeze();
         int chunk = gramChunk(n);
@@ -209,9 +214,9 @@ final class EnsembleCurvature {
         }
         long[] lanczosSeeds = new long[runs];
         for (int r = 0; r < runs; r++) {
-            lanczosSeeds[r] = seeds[r] * 7_919L + calls;                                 // as SpectrumProbe
+            lanczosSeeds[r] = seeds[r] * 7_919L + calls[r];                              // as SpectrumProbe
+            calls[r] += probe[r] ? 1 : 0;
         }
-        calls++;
         BatchedLanczos.Result pairs = BatchedLanczos.extremePairs(batched::hessianTimes, runs, batched.parameterCount(),
                 RunCurvature.SPECTRAL_NORM_STEPS, warmStarts, lanczosSeeds, probe);
         double[] top = pairs.topVectors();
@@ -225,17 +230,23 @@ final class EnsembleCurvature {
                 for (int i = r * p; i < (r + 1) * p; i++) {
                     warmStarts[i] = top[i] + bottom[i];
                 }
+                keep(r, p, top, r * p, bottom, r * p);
             }
         }
     }
 
-    private void oneByOne(boolean[] probe, double[][] moments, double[] norms, String[] failures) {
+    private SpectrumProbe[] oneByOneProbes() {
         if (probes == null) {
             probes = new SpectrumProbe[runs];
             for (int r = 0; r < runs; r++) {
                 probes[r] = new SpectrumProbe(settings.curvature().topK(), RunCurvature.SNAPSHOT_LANCZOS, false, seeds[r]);
             }
         }
+        return probes;
+    }
+
+    private void oneByOne(boolean[] probe, double[][] moments, double[] norms, String[] failures) {
+        oneByOneProbes();
         org.nd4j.linalg.api.buffer.DataType type = settings.precision().dataType();
         for (int r = 0; r < runs; r++) {
             if (!probe[r]) {
@@ -252,6 +263,54 @@ final class EnsembleCurvature {
                 norms[r] = probes[r].hessianSpectralNorm(network, RunCurvature.SPECTRAL_NORM_STEPS);
             } catch (RuntimeException e) {
                 failures[r] = e.toString();
+            }
+        }
+    }
+
+    /** Batched path: keeps run r's last top and bottom Ritz vectors for {@link #probeState}. */
+    private void keep(int r, int p, double[] top, int topAt, double[] bottom, int bottomAt) {
+        if (tops == null) {
+            tops = new double[runs * p];
+            bottoms = new double[runs * p];
+        }
+        System.arraycopy(top, topAt, tops, r * p, p);
+        System.arraycopy(bottom, bottomAt, bottoms, r * p, p);
+    }
+
+    /**
+     * Run r's probe state in the per-run engine's format ({@link SpectrumProbe.State}: its Lanczos runs so far and
+     * its last top and bottom Ritz vectors of H_f, the warm start of the next L), for its checkpoint.
+     */
+    SpectrumProbe.State probeState(int r) {
+        if (probes != null) {
+            return probes[r].state();
+        }
+        int p = model.architecture().parameterCount();
+        boolean probed = tops != null && calls[r] > 0;
+        return new SpectrumProbe.State(calls[r], null, null, null,
+                probed ? java.util.Arrays.copyOfRange(tops, r * p, (r + 1) * p) : null,
+                probed ? java.util.Arrays.copyOfRange(bottoms, r * p, (r + 1) * p) : null);
+    }
+
+    /** Continues from per-run probe states ({@link #probeState}; null: the run starts afresh). */
+    void restore(SpectrumProbe.State[] states) {
+        int p = model.architecture().parameterCount();
+        for (int r = 0; r < runs; r++) {
+            SpectrumProbe.State state = states[r];
+            if (state == null) {
+                continue;
+            }
+            if (data.samples() > gramLimit) {
+                oneByOneProbes()[r].restore(state, settings.precision().dataType());
+                continue;
+            }
+            calls[r] = state.calls();
+            if (state.hessianTop() != null && state.hessianBottom() != null) {
+                warmStarts = warmStarts != null ? warmStarts : new double[runs * p];
+                keep(r, p, state.hessianTop(), 0, state.hessianBottom(), 0);
+                for (int i = r * p; i < (r + 1) * p; i++) {
+                    warmStarts[i] = tops[i] + bottoms[i];                      // as after its last probe
+                }
             }
         }
     }

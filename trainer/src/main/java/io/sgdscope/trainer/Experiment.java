@@ -192,15 +192,24 @@ public final class Experiment {
             List<Future<?>> futures = new ArrayList<>();
             if (settings.engine() == Engine.ENSEMBLE) {
                 int block = EnsembleBlock.blockSize(settings, workers, dataset, testSet);
+                for (int index : plan.finished()) {                                 // finished in an earlier process
+                    skipped.incrementAndGet();
+                    try {
+                        resendUnsentFinish(runId(settings.experimentId(), index));
+                    } catch (RuntimeException e) {
+                        failure.compareAndSet(null, e);
+                        cancel();
+                    }
+                }
+                List<EnsembleBlocks.Spec> blocks = EnsembleBlocks.of(settings, plan, store, block);
                 AtomicInteger nextBlock = new AtomicInteger();
                 for (int w = 0; w < workers; w++) {
                     futures.add(pool.submit(() -> {
-                        int first;
-                        while (!cancelled.get() && (first = firstRun + nextBlock.getAndIncrement() * block) < endRun) {
-                            int size = Math.min(block, endRun - first);
+                        int next;
+                        while (!cancelled.get() && (next = nextBlock.getAndIncrement()) < blocks.size()) {
                             try {
-                                EnsembleBlock runs = new EnsembleBlock(settings, dataset, testSet, first, size, provenance,
-                                        sink, listener, cancelled::get);
+                                EnsembleBlock runs = new EnsembleBlock(settings, dataset, testSet, blocks.get(next),
+                                        provenance, sink, listener, cancelled::get, store);
                                 for (RunResult result : runs.call()) {
                                     results[result.runIndex()] = result;
                                 }

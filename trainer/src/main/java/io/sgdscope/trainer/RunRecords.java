@@ -193,6 +193,19 @@ final class RunRecords {
             stepSizeColumn = new double[n];
             Arrays.fill(stepSizeColumn, stepSize);
         }
+        return frame(runIds, t, loss, trainAccuracy, minibatchLoss, stepSizeColumn, sgNorm, sgCosPrev, sgCosMissing,
+                testLoss, testAccuracy, curvature);
+    }
+
+    /**
+     * {@link #frame(String[], int, double[], double[], double[], double, double[], double[], boolean[], double[],
+     * double[], EnsembleCurvature.Columns) The frame} with a step size per run: the step eta_t each run's optimizer
+     * took (Eq. 8, 35, 36, 39), taken as it is like the other columns.
+     */
+    Frame frame(String[] runIds, int t, double[] loss, double[] trainAccuracy, double[] minibatchLoss, double[] stepSizes,
+                double[] sgNorm, double[] sgCosPrev, boolean[] sgCosMissing, double[] testLoss, double[] testAccuracy,
+                EnsembleCurvature.Columns curvature) {
+        int n = runIds.length;
         if (batchSizeColumn.length != n) {
             batchSizeColumn = new double[n];
             Arrays.fill(batchSizeColumn, settings.batchSize());
@@ -202,7 +215,7 @@ final class RunRecords {
             double[] values = switch (column) {
                 case LOSS -> loss;                                                              // Eq. 3
                 case MINIBATCH_LOSS -> minibatchLoss;
-                case STEP_SIZE -> stepSizeColumn;                                               // Eq. 8
+                case STEP_SIZE -> stepSizes;                                                    // Eq. 8, 35, 36, 39
                 case BATCH_SIZE -> batchSizeColumn;
                 case SG_NORM -> sgNorm;
                 case SG_COS_PREV -> sgCosPrev;

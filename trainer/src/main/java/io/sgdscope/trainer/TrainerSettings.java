@@ -42,8 +42,8 @@ import java.util.Map;
  * @param workers        threads that train runs in parallel; results do not depend on it
  * @param curvature      the curvature telemetry (moments, spectra, snapshots; Sec. 4, 6)
  * @param checkpoint     where and how often runs save their state, and whether the experiment resumes from it
- * @param engine         per-run (every feature) or ensemble (blocks of runs in batched products: vanilla SGD
- *                       with the moments and L but without spectra, snapshots or checkpoints; see {@link Engine})
+ * @param engine         per-run (every feature) or ensemble (blocks of runs in batched products: every optimizer,
+ *                       the moments and L and checkpoints, but without spectra or snapshots; see {@link Engine})
  * @param ensembleBlock  ensemble engine: runs per batched block; 0 = automatic (the runs split evenly across the
  *                       workers, so that all of them advance in lockstep, as far as {@link EnsembleBlock#blockSize}'s
  *                       memory bound allows); a worker trains one block at a time
@@ -162,13 +162,11 @@ public record TrainerSettings(String experimentId, int runs, int iterations, lon
             throw new IllegalArgumentException("ensemble block must be >= 1 runs, or 0 for automatic, got " + ensembleBlock);
         }
         if (engine == Engine.ENSEMBLE) {
-            String unsupported = !optimizer.name().equals(OptimizerSettings.SGD) ? "optimizer " + optimizer.name()
-                    : curvature.spectrumEvery() > 0 ? "spectrum-every " + curvature.spectrumEvery()
-                    : !curvature.snapshotAt().isEmpty() ? "snapshot-at " + curvature.snapshotAt()
-                    : checkpoint.enabled() ? "checkpoints" : null;
+            String unsupported = curvature.spectrumEvery() > 0 ? "spectrum-every " + curvature.spectrumEvery()
+                    : !curvature.snapshotAt().isEmpty() ? "snapshot-at " + curvature.snapshotAt() : null;
             if (unsupported != null) {
-                throw new IllegalArgumentException("the ensemble engine trains vanilla SGD with the moments and L "
-                        + "(moments-every) but without spectra, snapshots or checkpoints; " + unsupported
+                throw new IllegalArgumentException("the ensemble engine trains every optimizer, with the moments and L "
+                        + "(moments-every) and checkpoints, but without spectra or snapshots; " + unsupported
                         + " needs engine per-run");
             }
         }

@@ -132,6 +132,11 @@ public final class BatchedMlp {
     /** Sets run r's parameters from a flat theta in {@link MlpArchitecture}'s layout (W_l row-major [in, out], then b_l). */
     public void setParameters(int run, double[] theta) {
         parameterGeneration++;
+        write(weights, run, theta);
+    }
+
+    /** Writes run r's theta-layout vector into per-layer arrays of the weights' shape (the row of ones untouched). */
+    private void write(INDArray[] arrays, int run, double[] theta) {
         if (theta.length != architecture.parameterCount()) {
             throw new IllegalArgumentException("theta has " + theta.length + " values, the network "
                     + architecture.parameterCount());
@@ -142,7 +147,7 @@ public final class BatchedMlp {
             int w = architecture.weightOffset(l);
             int columns = in + 1;
             int first = run * weightRows(l);
-            Writable weight = writable(weights[l]);
+            Writable weight = writable(arrays[l]);
             for (int j = 0; j < out; j++) {
                 for (int i = 0; i < in; i++) {
                     weight.set((first + j) * columns + i, theta[w + i * out + j]);       // W_l^T
@@ -354,6 +359,81 @@ public final class BatchedMlp {
         for (int l = 0; l < depth; l++) {
             Nd4j.exec(new Axpy(weightGradients[l], weights[l], weights[l], -learningRate));   // biases included
         }
+    }
+
+    // Row form: one run per row of an [R, q] array, each run's parameters in this class's own layout (layer by layer,
+    // the [rows_l, in_l + 1] block of W_l^T with b_l as its last column; q counts layer 0's row of ones, whose
+    // gradient is always 0). Element-wise optimizers (Adam, Eq. 37-39; the diagonal preconditioner, Eq. 36) work on
+    // it without reordering; their state goes to and from theta's layout only for a checkpoint.
+
+    /** q, the values of one run in row form (p plus layer 0's row of ones, if any). */
+    public int rowLength() {
+        int q = 0;
+        for (int l = 0; l < depth; l++) {
+            q += weightRows(l) * (architecture.fanIn(l) + 1);
+        }
+        return q;
+    }
+
+    /** Every run's latest stochastic gradient g_t in row form, [R, q] (a new array, the model's type). */
+    public INDArray gradientRows() {
+        INDArray[] parts = new INDArray[depth];
+        for (int l = 0; l < depth; l++) {
+            parts[l] = weightGradients[l].reshape(runs, weightGradients[l].length() / runs);
+        }
+        return depth == 1 ? parts[0].dup() : Nd4j.concat(1, parts);
+    }
+
+    /** theta_r <- theta_r - update_r for every run, the update in row form [R, q]. */
+    public void subtractRows(INDArray update) {
+        parameterGeneration++;
+        int offset = 0;
+        for (int l = 0; l < depth; l++) {
+            int size = (int) (weights[l].length() / runs);
+            INDArray part = update.get(all(), interval(offset, offset + size)).dup('c')
+                    .reshape('c', runs, weightRows(l), architecture.fanIn(l) + 1);
+            weights[l].subi(part);
+            offset += size;
+        }
+    }
+
+    /** Row form [R, q] (the model's type) of one theta-layout vector per run (null: zeros), e.g. mu_t per run. */
+    public INDArray rowsFromTheta(double[][] thetas) {
+        INDArray[] parts = new INDArray[depth];
+        for (int l = 0; l < depth; l++) {
+            parts[l] = Nd4j.create(type, runs, weightRows(l), architecture.fanIn(l) + 1);
+        }
+        for (int r = 0; r < runs; r++) {
+            if (thetas[r] != null) {
+                write(parts, r, thetas[r]);
+            }
+        }
+        for (int l = 0; l < depth; l++) {
+            parts[l] = parts[l].reshape(runs, parts[l].length() / runs);
+        }
+        return depth == 1 ? parts[0] : Nd4j.concat(1, parts);
+    }
+
+    /** Run r's row of a row-form array [R, q], as a theta-layout vector of length p in float64. */
+    public double[] thetaFromRows(INDArray rows, int run) {
+        INDArray[] parts = new INDArray[depth];
+        INDArray row = rows.get(point(run), all()).dup('c').reshape(1, rows.columns());   // only run r's values
+        int offset = 0;
+        for (int l = 0; l < depth; l++) {
+            int size = (int) (weights[l].length() / runs);
+            parts[l] = row.get(all(), interval(offset, offset + size)).dup('c')
+                    .reshape('c', 1, weightRows(l), architecture.fanIn(l) + 1);
+            offset += size;
+        }
+        return flat(parts, 0);
+    }
+
+    /**
+     * Sets run r's latest stochastic gradient (theta's layout), which the next {@link #lossAndGradient} keeps as
+     * g_{t-1}: a run continued from a checkpoint gets back the g_{t-1} of its cos(g_t, g_{t-1}) and its optimizer.
+     */
+    public void setGradient(int run, double[] gradient) {
+        write(weightGradients, run, gradient);
     }
 
     /**

@@ -69,15 +69,44 @@ public final class AdaptiveStep implements Optimizer {
     @Override
     public double step(INDArray theta, INDArray gradient, FullBatchStatistics exact) {
         double square = Nd4j.getBlasWrapper().level1().dot(gradient.length(), 1.0, gradient, gradient);
-        squareAverage = average(squareAverage, square, squareCount++);
-        if (previous != null) {
-            double dot = Nd4j.getBlasWrapper().level1().dot(gradient.length(), 1.0, gradient, previous);
-            dotAverage = average(dotAverage, dot, dotCount++);
-        }
-        double eta = stepSize(exact);
+        Double dot = previous == null ? null
+                : Nd4j.getBlasWrapper().level1().dot(gradient.length(), 1.0, gradient, previous);
+        double eta = advance(square, dot, exact);
         Nd4j.getBlasWrapper().level1().axpy(theta.length(), -eta, gradient, theta);
         previous = previous == null ? gradient.dup() : previous.assign(gradient);
         return eta;
+    }
+
+    /**
+     * Takes g_t's statistics into the moving averages and returns eta_t (Eq. 35): the part of a step that does
+     * not touch theta, shared by both engines (the ensemble engine keeps one of these per run and computes the
+     * dot products for a whole block at once, in float64 from the arrays' type).
+     *
+     * @param square ||g_t||^2
+     * @param dot    g_t . g_{t-1}, or null before the first step (no g_{t-1})
+     */
+    public double advance(double square, Double dot, FullBatchStatistics exact) {
+        squareAverage = average(squareAverage, square, squareCount++);
+        if (dot != null) {
+            dotAverage = average(dotAverage, dot, dotCount++);
+        }
+        return stepSize(exact);
+    }
+
+    /** Whether a step has been taken (so that the next one has a g_{t-1}). */
+    public boolean hasStepped() {
+        return squareCount > 0;
+    }
+
+    /**
+     * The state after {@link #advance} steps, with g_{t-1} given by whoever keeps it (the ensemble engine keeps
+     * the block's previous gradients itself), in the format of {@link #state()}.
+     */
+    public OptimizerState state(double[] previousGradient) {
+        OptimizerState state = OptimizerState.of(NAME).withScalar("dotAverage", dotAverage)
+                .withScalar("squareAverage", squareAverage).withScalar("dotCount", dotCount)
+                .withScalar("squareCount", squareCount);
+        return previousGradient == null ? state : state.withVector("previous", previousGradient);
     }
 
     /** eta_t of Eq. 35 from exact values when given, else from the running estimates; the fallback until then. */

@@ -62,32 +62,52 @@ public final class DiagonalPreconditioned implements Optimizer {
     @Override
     public double step(INDArray theta, INDArray gradient, FullBatchStatistics exact) {
         steps++;
+        long p = gradient.length();
+        INDArray g = gradient.reshape(1, p);                                   // one run: a [1, p] row
         if (first == null) {
-            first = gradient.mul(0);
-            second = gradient.mul(0);
+            first = g.mul(0);
+            second = g.mul(0);
         }
-        first.muli(gamma1).addi(gradient.mul(1 - gamma1)); // Eq. 37
-        second.muli(gamma2).addi(gradient.mul(gradient).muli(1 - gamma2)); // Eq. 38
-        INDArray mu;
-        INDArray m;
-        if (exact.hasDiagonals()) {
-            mu = exact.fullGradient();
-            m = exact.secondMomentDiagonal();
-        } else {
-            mu = first.div(1 - Math.pow(gamma1, steps));
-            INDArray nu = second.div(1 - Math.pow(gamma2, steps));
+        INDArray counts = Nd4j.valueArrayOf(new long[] {1, 1}, steps, g.dataType());
+        INDArray etas = Nd4j.valueArrayOf(new long[] {1, 1}, stepScale(exact), g.dataType());
+        INDArray update = exact.hasDiagonals()
+                ? update(g, first, second, counts, exact.fullGradient().reshape(1, p),
+                        exact.secondMomentDiagonal().reshape(1, p), etas, gamma1, gamma2, batchSize)
+                : update(g, first, second, counts, null, null, etas, gamma1, gamma2, batchSize);
+        theta.subi(update.reshape(theta.length()));
+        return Adam.effectiveSteps(update, g)[0];
+    }
+
+    /** eta of Eq. 41: kappa / L when L is known, else the base step. */
+    public double stepScale(FullBatchStatistics exact) {
+        return exact.hasL() ? kappa / exact.hessianSpectralNorm() : baseStep;
+    }
+
+    /**
+     * Eq. 36/41 for one run per row of [R, p] matrices (the per-run engine: R = 1; the ensemble engine: a block):
+     * updates Adam's moving averages {@code first} and {@code second} in place (Eq. 37-38) and returns the step
+     * a . g to subtract from theta, a_j = eta_r mu_j^2 / M_jj (0 where M_jj = 0), in the gradient's data type.
+     *
+     * @param steps  [R, 1], the steps row r has taken, this one included (the bias corrections)
+     * @param mu     [R, p], the exact mu_t per row, or null to estimate it (with {@code m} null too)
+     * @param m      [R, p], the exact diag(M_t) per row, or null to estimate it
+     * @param etas   [R, 1], eta per row ({@link #stepScale})
+     */
+    public static INDArray update(INDArray gradient, INDArray first, INDArray second, INDArray steps, INDArray mu,
+                                  INDArray m, INDArray etas, double gamma1, double gamma2, int batchSize) {
+        first.muli(gamma1).addi(gradient.mul(1 - gamma1));                       // Eq. 37
+        second.muli(gamma2).addi(gradient.mul(gradient).muli(1 - gamma2));       // Eq. 38
+        if (mu == null || m == null) {
+            mu = first.divColumnVector(Adam.biasCorrections(steps, gamma1));
+            INDArray nu = second.divColumnVector(Adam.biasCorrections(steps, gamma2));
             INDArray muSq = mu.mul(mu);
-            m = Transforms.max(nu.mul(batchSize).subi(muSq.mul(batchSize - 1)), muSq, false);
+            m = Transforms.max(nu.mul(batchSize).subi(muSq.mul(batchSize - 1)), muSq, false);   // M_jj estimate
         }
-        double eta = exact.hasL() ? kappa / exact.hessianSpectralNorm() : baseStep;
         // a_j = eta mu_j^2 / M_jj (Eq. 36, 41); 0 where M_jj = 0.
         INDArray safeM = Transforms.max(m, Double.MIN_NORMAL, true);
-        INDArray a = mu.mul(mu).divi(safeM).muli(eta);
+        INDArray a = mu.mul(mu).divi(safeM).muliColumnVector(etas);
         a.muli(m.gt(0).castTo(a.dataType()));
-        INDArray update = a.muli(gradient);
-        theta.subi(update);
-        double gradientNorm = gradient.norm2Number().doubleValue();
-        return gradientNorm == 0 ? 0 : update.norm2Number().doubleValue() / gradientNorm;
+        return a.muli(gradient);
     }
 
     @Override
@@ -99,7 +119,7 @@ public final class DiagonalPreconditioned implements Optimizer {
     public void restore(OptimizerState state, DataType type) {
         state.requireOf(NAME);
         steps = (int) state.scalar("steps");
-        first = state.vector("first", type);
-        second = state.vector("second", type);
+        first = Adam.row(state.vector("first", type));
+        second = Adam.row(state.vector("second", type));
     }
 }

@@ -45,6 +45,13 @@ public record OptimizerState(String name, Map<String, Double> scalars, Map<Strin
         return new OptimizerState(name, scalars, more);
     }
 
+    /** Adds a copy of a float64 vector. */
+    OptimizerState withVector(String key, double[] vector) {
+        Map<String, double[]> more = new LinkedHashMap<>(vectors);
+        more.put(key, vector.clone());
+        return new OptimizerState(name, scalars, more);
+    }
+
     double scalar(String key) {
         Double value = scalars.get(key);
         if (value == null) {
