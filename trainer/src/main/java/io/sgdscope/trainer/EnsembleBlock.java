@@ -6,6 +6,7 @@ import io.sgdscope.schemas.RunFinished;
 import io.sgdscope.schemas.RunStarted;
 import io.sgdscope.schemas.RunStatus;
 import io.sgdscope.schemas.frames.Frame;
+import io.sgdscope.trainer.curvature.GeneralizationTerms;
 import io.sgdscope.trainer.data.Dataset;
 import io.sgdscope.trainer.model.BatchedMlp;
 import io.sgdscope.trainer.model.MlpArchitecture;
@@ -60,6 +61,8 @@ final class EnsembleBlock {
     private final RunStatus[] status;
     private final String[] message;
     private final Double[] finalLoss;
+    /** Corollary 4 at each run's last theta, for its RunFinished (null: not computed). */
+    private final GeneralizationTerms[] finalTerms;
     private final int[] published;
     private final boolean[] finished;
     /** Runs per frame slice, and each slice's frame key: its first run's id. */
@@ -125,6 +128,7 @@ final class EnsembleBlock {
         status = new RunStatus[runs];
         message = new String[runs];
         finalLoss = new Double[runs];
+        finalTerms = new GeneralizationTerms[runs];
         published = new int[runs];
         finished = new boolean[runs];
         for (int r = 0; r < runs; r++) {
@@ -216,7 +220,8 @@ final class EnsembleBlock {
     }
 
     private void train(BatchedMlp model, MinibatchSampler[] samplers) {
-        EnsembleCurvature curvature = new EnsembleCurvature(settings, model, dataset, seeds);
+        EnsembleCurvature curvature = new EnsembleCurvature(settings, model, dataset, runIds, seeds,
+                io.sgdscope.trainer.curvature.GradientMoments.DEFAULT_GRAM_LIMIT);
         try {
             train(model, samplers, curvature);
         } finally {
@@ -290,6 +295,8 @@ final class EnsembleBlock {
             }
             publish(t, eta, loss, accuracy, minibatchLoss, norm, sgCosPrev, sgCosMissing, testLoss, testAccuracy,
                     moments);
+            EnsembleSnapshots.publish(t, settings, records, sink, curvature, finished, runIds, eta, loss, accuracy,
+                    minibatchLoss, norm, sgCosPrev, sgCosMissing, testLoss, testAccuracy, moments);
             for (int r = 0; r < runs; r++) {
                 if (!finished[r]) {
                     String divergence = TrainingRun.divergence(t, loss[r], minibatchLoss[r], norm[r]);
@@ -297,6 +304,7 @@ final class EnsembleBlock {
                         status[r] = RunStatus.DIVERGED;
                         message[r] = divergence;
                         finalLoss[r] = loss[r];
+                        finalTerms(curvature, r);                                   // Corollary 4 at theta_t
                         finish(r);
                     }
                 }
@@ -313,7 +321,25 @@ final class EnsembleBlock {
                     status[r] = RunStatus.DIVERGED;
                     message[r] = "loss f(theta_T) after the last update is " + loss[r];
                 }
+                finalTerms(curvature, r);                                           // Corollary 4 at theta_T
             }
+        }
+    }
+
+    /**
+     * Corollary 4's terms of run r at its current theta for its RunFinished, as the per-run engine: when its final
+     * loss is finite; if they cannot be computed the run ends FAILED (as a per-run run's exception).
+     */
+    private void finalTerms(EnsembleCurvature curvature, int r) {
+        if (finalLoss[r] == null || !Double.isFinite(finalLoss[r])) {
+            return;
+        }
+        try {
+            finalTerms[r] = curvature.spectra().finalTerms(r);
+        } catch (RuntimeException e) {
+            status[r] = RunStatus.FAILED;
+            message[r] = e.toString();
+            finalLoss[r] = null;
         }
     }
 
@@ -405,6 +431,7 @@ final class EnsembleBlock {
                     status[r] = as;
                     message[r] = why;
                     finalLoss[r] = null;
+                    finalTerms[r] = null;
                 }
                 try {
                     finish(r);
@@ -420,7 +447,7 @@ final class EnsembleBlock {
         double seconds = (System.nanoTime() - startNanos) / 1e9;
         sliceLive[r / sliceRuns] = null;                                           // left out of later frames
         RunFinished record = records.finished(runIds[r], status[r], published[r], seconds, finalLoss[r],
-                sink.droppedRecords(runIds[r]), message[r], null, frameKey(r));     // no Corollary 4 terms
+                sink.droppedRecords(runIds[r]), message[r], finalTerms[r], frameKey(r));   // Corollary 4 at theta_T
         sink.runFinished(record);
         try {
             listener.runFinished(record);

@@ -7,7 +7,6 @@ import io.sgdscope.trainer.curvature.SpectrumProbe;
 import io.sgdscope.trainer.data.Dataset;
 import io.sgdscope.trainer.model.BatchedCurvature;
 import io.sgdscope.trainer.model.BatchedMlp;
-import org.nd4j.linalg.factory.Nd4j;
 
 /**
  * The moments of Eq. 4-7 and L = ||H_f||_2 (Eq. 6) of every run of an {@link EnsembleBlock}, every
@@ -73,9 +72,10 @@ final class EnsembleCurvature {
     private double[] warmStarts;
     /** Batched path: the Lanczos runs so far (they seed the random start vectors, as in {@link SpectrumProbe}). */
     private int calls;
-    /** Per-run path: one probe per run (its warm starts) and one network moved from run to run. */
-    private SpectrumProbe[] probes;
-    private NetworkCurvature network;
+    /** Per run: the per-run engine's code (its probe, the spectra, the network moved from run to run). */
+    private final EnsembleSpectra spectra;
+    /** The snapshots of the last probed iteration, per run (null where none was taken). */
+    private final EnsembleSpectra.Measured[] snapshots;
 
     /**
      * Every column of one probed iteration, element r for the block's run r.
@@ -120,22 +120,57 @@ final class EnsembleCurvature {
         }
     }
 
+    /** For the runs 0 .. R-1 of the experiment (their ids from {@link Experiment#runId}): tests. */
     EnsembleCurvature(TrainerSettings settings, BatchedMlp model, Dataset data, long[] seeds) {
         this(settings, model, data, seeds, GradientMoments.DEFAULT_GRAM_LIMIT);
     }
 
     /** With a Gram limit of one's own (tests: the per-run path on small data). */
     EnsembleCurvature(TrainerSettings settings, BatchedMlp model, Dataset data, long[] seeds, int gramLimit) {
+        this(settings, model, data, ids(settings, seeds.length), seeds, gramLimit);
+    }
+
+    /**
+     * For the block's runs, right after their initialisation (theta_0 is kept for the Corollary 4 terms).
+     *
+     * @param runIds the runs' ids, for their SpectrumSnapshots and snapshot folders
+     */
+    EnsembleCurvature(TrainerSettings settings, BatchedMlp model, Dataset data, String[] runIds, long[] seeds,
+                      int gramLimit) {
         this.settings = settings;
         this.model = model;
         this.data = data;
         this.seeds = seeds.clone();
         this.runs = model.runs();
         this.gramLimit = gramLimit;
+        this.spectra = new EnsembleSpectra(settings, model, data, runIds, seeds);
+        this.snapshots = new EnsembleSpectra.Measured[runs];
+    }
+
+    private static String[] ids(TrainerSettings settings, int runs) {
+        String[] ids = new String[runs];
+        for (int r = 0; r < runs; r++) {
+            ids[r] = Experiment.runId(settings.experimentId(), r);
+        }
+        return ids;
+    }
+
+    /** The per-run engine's code for the block's runs: Corollary 4 at theta_T, snapshot folders. */
+    EnsembleSpectra spectra() {
+        return spectra;
+    }
+
+    /** Run r's SpectrumSnapshot of the last iteration given to {@link #at}, or null if none was taken there. */
+    io.sgdscope.schemas.SpectrumSnapshot snapshot(int r) {
+        return snapshots[r] == null ? null : snapshots[r].record();
     }
 
     /**
-     * The columns of iteration t at the model's current parameters, or null when t is no moments iteration.
+     * The columns of iteration t at the model's current parameters, or null when t is no moments iteration. At a
+     * spectrum iteration ({@link io.sgdscope.trainer.curvature.CurvatureSettings#spectrumAt}) each probed run's
+     * spectra are computed first, by the per-run engine's code ({@link EnsembleSpectra}; then {@link #snapshot}), and
+     * L is that snapshot's converged one, as on the per-run engine; at the other moments iterations L takes
+     * {@value RunCurvature#SPECTRAL_NORM_STEPS} Lanczos steps from the last top and bottom eigenvectors of H_f.
      *
      * @param probe    which runs to probe (still going, with a finite loss)
      * @param failures receives, per run, why its probe failed (an exception of the eigensolvers on non-finite or
@@ -143,7 +178,11 @@ final class EnsembleCurvature {
      *                 marked missing and the block goes on
      */
     Columns at(int t, boolean[] probe, String[] failures) {
-        if (!settings.curvature().momentsAt(t)) {
+        java.util.Arrays.fill(snapshots, null);
+        java.util.Arrays.fill(failures, null);               // (also where nothing is due: no stale failure stays)
+        boolean momentsDue = settings.curvature().momentsAt(t);
+        boolean spectrumDue = settings.curvature().spectrumAt(t);
+        if (!momentsDue && !spectrumDue) {
             return null;
         }
         long start = System.nanoTime();
@@ -161,13 +200,21 @@ final class EnsembleCurvature {
                 norms[r] = Double.NaN;
             }
         }
-        java.util.Arrays.fill(failures, null);
+        boolean batchedPath = data.samples() <= gramLimit;
         if (probed > 0) {
-            if (data.samples() <= gramLimit) {
-                batched(probe, moments, norms, failures);
-            } else {
-                oneByOne(probe, moments, norms, failures);
+            if (spectrumDue) {
+                spectra(t, probe, norms, failures, batchedPath);
+                start = System.nanoTime();                   // probeSeconds: the moments' time, as per run
             }
+            if (momentsDue && batchedPath) {
+                batched(probe, moments, norms, failures, !spectrumDue);
+            } else if (momentsDue) {
+                oneByOne(probe, moments, norms, failures, !spectrumDue);
+            }
+            calls++;                           // one Lanczos run per probed iteration and run, as in SpectrumProbe
+        }
+        if (!momentsDue) {
+            return null;
         }
         for (int r = 0; r < runs; r++) {
             if (failures[r] != null) {
@@ -183,11 +230,41 @@ final class EnsembleCurvature {
                 missing);
     }
 
-    private void batched(boolean[] probe, double[][] moments, double[] norms, String[] failures) {
+    /**
+     * The spectra of each probed run ({@link EnsembleSpectra#measure}) and L from them; on the batched path the next
+     * L starts from their top and bottom eigenvectors of H_f and the Lanczos runs are counted by the block.
+     */
+    private void spectra(int t, boolean[] probe, double[] norms, String[] failures, boolean batchedPath) {
+        int p = model.architecture().parameterCount();
+        for (int r = 0; r < runs; r++) {
+            if (!probe[r]) {
+                continue;
+            }
+            try {
+                EnsembleSpectra.Measured measured = spectra.measure(t, r, batchedPath ? calls : -1);
+                snapshots[r] = measured;
+                norms[r] = measured.spectralNorm();                                          // L, Eq. 6
+                if (batchedPath) {
+                    System.arraycopy(measured.warmStart(), 0, warmStarts(), r * p, p);
+                }
+            } catch (RuntimeException e) {
+                failures[r] = e.toString();
+            }
+        }
+    }
+
+    /** Batched path: per run, where its next L starts ([R p], zeros: random from its seed). */
+    private double[] warmStarts() {
+        if (warmStarts == null) {
+            warmStarts = new double[runs * model.architecture().parameterCount()];
+        }
+        return warmStarts;
+    }
+
+    private void batched(boolean[] probe, double[][] moments, double[] norms, String[] failures, boolean withL) {
         int n = data.samples();
         if (batched == null) {
             batched = new BatchedCurvature(model, data);
-            warmStarts = new double[runs * batched.parameterCount()];
         }
         batched.freeze();
         int chunk = gramChunk(n);
@@ -207,19 +284,26 @@ final class EnsembleCurvature {
                 }
             }
         }
+        if (!withL) {
+            return;                                                                      // L from the spectra
+        }
+        boolean[] lanczos = probe.clone();
+        for (int r = 0; r < runs; r++) {
+            lanczos[r] &= failures[r] == null;
+        }
         long[] lanczosSeeds = new long[runs];
         for (int r = 0; r < runs; r++) {
             lanczosSeeds[r] = seeds[r] * 7_919L + calls;                                 // as SpectrumProbe
         }
-        calls++;
+        double[] warmStarts = warmStarts();
         BatchedLanczos.Result pairs = BatchedLanczos.extremePairs(batched::hessianTimes, runs, batched.parameterCount(),
-                RunCurvature.SPECTRAL_NORM_STEPS, warmStarts, lanczosSeeds, probe);
+                RunCurvature.SPECTRAL_NORM_STEPS, warmStarts, lanczosSeeds, lanczos);
         double[] top = pairs.topVectors();
         double[] bottom = pairs.bottomVectors();
         for (int r = 0; r < runs; r++) {
-            if (probe[r] && pairs.failures()[r] != null) {
-                failures[r] = failures[r] == null ? pairs.failures()[r] : failures[r];
-            } else if (probe[r]) {
+            if (lanczos[r] && pairs.failures()[r] != null) {
+                failures[r] = pairs.failures()[r];
+            } else if (lanczos[r]) {
                 norms[r] = pairs.spectralNorm(r);                                        // L, Eq. 6
                 int p = batched.parameterCount();
                 for (int i = r * p; i < (r + 1) * p; i++) {
@@ -229,27 +313,17 @@ final class EnsembleCurvature {
         }
     }
 
-    private void oneByOne(boolean[] probe, double[][] moments, double[] norms, String[] failures) {
-        if (probes == null) {
-            probes = new SpectrumProbe[runs];
-            for (int r = 0; r < runs; r++) {
-                probes[r] = new SpectrumProbe(settings.curvature().topK(), RunCurvature.SNAPSHOT_LANCZOS, false, seeds[r]);
-            }
-        }
-        org.nd4j.linalg.api.buffer.DataType type = settings.precision().dataType();
+    private void oneByOne(boolean[] probe, double[][] moments, double[] norms, String[] failures, boolean withL) {
         for (int r = 0; r < runs; r++) {
-            if (!probe[r]) {
+            if (!probe[r] || failures[r] != null) {
                 continue;
             }
-            var theta = Nd4j.createFromArray(model.parametersAsDoubles(r)).castTo(type);
-            if (network == null) {
-                network = NetworkCurvature.classifier(model.architecture(), theta, data.features(), data.labels(), type);
-            } else {
-                network.freeze(theta);
-            }
             try {
+                NetworkCurvature network = spectra.network(r);
                 put(moments, r, GradientMoments.of(network, GradientMoments.DEFAULT_GRAM_LIMIT));   // as RunCurvature
-                norms[r] = probes[r].hessianSpectralNorm(network, RunCurvature.SPECTRAL_NORM_STEPS);
+                if (withL) {
+                    norms[r] = spectra.probe(r).hessianSpectralNorm(network, RunCurvature.SPECTRAL_NORM_STEPS);
+                }
             } catch (RuntimeException e) {
                 failures[r] = e.toString();
             }
@@ -265,11 +339,8 @@ final class EnsembleCurvature {
         columns[5][r] = m.sigmaHalfMuNorm();
     }
 
-    /** Frees the per-run path's native op contexts. */
+    /** Frees the per-run code's native op contexts. */
     void close() {
-        if (network != null) {
-            network.close();
-            network = null;
-        }
+        spectra.close();
     }
 }

@@ -43,7 +43,7 @@ import java.util.Map;
  * @param curvature      the curvature telemetry (moments, spectra, snapshots; Sec. 4, 6)
  * @param checkpoint     where and how often runs save their state, and whether the experiment resumes from it
  * @param engine         per-run (every feature) or ensemble (blocks of runs in batched products: vanilla SGD
- *                       with the moments and L but without spectra, snapshots or checkpoints; see {@link Engine})
+ *                       with the curvature telemetry, spectra and snapshots but without checkpoints; see {@link Engine})
  * @param ensembleBlock  ensemble engine: runs per batched block; 0 = automatic (the runs split evenly across the
  *                       workers, so that all of them advance in lockstep, as far as {@link EnsembleBlock#blockSize}'s
  *                       memory bound allows); a worker trains one block at a time
@@ -163,13 +163,10 @@ public record TrainerSettings(String experimentId, int runs, int iterations, lon
         }
         if (engine == Engine.ENSEMBLE) {
             String unsupported = !optimizer.name().equals(OptimizerSettings.SGD) ? "optimizer " + optimizer.name()
-                    : curvature.spectrumEvery() > 0 ? "spectrum-every " + curvature.spectrumEvery()
-                    : !curvature.snapshotAt().isEmpty() ? "snapshot-at " + curvature.snapshotAt()
                     : checkpoint.enabled() ? "checkpoints" : null;
             if (unsupported != null) {
-                throw new IllegalArgumentException("the ensemble engine trains vanilla SGD with the moments and L "
-                        + "(moments-every) but without spectra, snapshots or checkpoints; " + unsupported
-                        + " needs engine per-run");
+                throw new IllegalArgumentException("the ensemble engine trains vanilla SGD (with the moments, L, "
+                        + "spectra and snapshots) but without checkpoints; " + unsupported + " needs engine per-run");
             }
         }
         if (shard == null) {
