@@ -14,8 +14,10 @@ public enum Engine {
      * Blocks of runs trained together with batched (rank-3) matrix products ({@link EnsembleBlock}): vanilla
      * SGD with loss, accuracy, ||g_t|| and cos(g_t, g_{t-1}) every iteration, the test set, and DIVERGED runs
      * leaving the others alone; for the paper's ensembles of thousands of runs (Sec. 5.1). The moments of Eq. 4-7
-     * and L every {@code momentsEvery} iterations, probed for a whole block at once ({@link EnsembleCurvature}); no
-     * spectra, snapshots, other optimizers or checkpoints, and RunFinished without the Corollary 4 terms.
+     * and L every {@code momentsEvery} iterations, probed for a whole block at once ({@link EnsembleCurvature}); the
+     * spectrum snapshots, snapshot folders and RunFinished's Corollary 4 terms by the per-run engine's code, run by
+     * run ({@link EnsembleSpectra}); the same values as the per-run engine for the same seeds. No other optimizers
+     * or checkpoints.
      */
     ENSEMBLE("ensemble");
 

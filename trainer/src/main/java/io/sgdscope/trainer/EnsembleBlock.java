@@ -31,14 +31,16 @@ import java.util.function.BooleanSupplier;
  * but as one {@link Frame} per iteration for the block's runs still going, its columns filled straight from the
  * batched results ({@link RunRecords#frame}). Every {@code momentsEvery} iterations the frame also carries the
  * moments of Eq. 4-7 and L (Eq. 6) of every run, probed for the whole block at once ({@link EnsembleCurvature}), the
- * values the per-run engine publishes. Every frame of the block goes out under one key, its first run's id
+ * values the per-run engine publishes; every {@code spectrumEvery} iterations and at the snapshot-at iterations each
+ * run's SpectrumSnapshot follows the frame, and its snapshot folder is written ({@link EnsembleSnapshots}), both
+ * computed run by run by the per-run engine's code ({@link EnsembleSpectra}), L there being the spectrum's. Every frame of the block goes out under one key, its first run's id
  * (RunStarted.frameKey and RunFinished.frameKey of each run say so), so that all of them land in one partition,
  * in order; a block larger than {@link #runsPerFrame} is cut into fixed slices, each with its own frames and key.
  * A run whose loss or gradient is non-finite ends as DIVERGED right after the frame with its values, with its
  * RunFinished, and is left out of later frames; the other runs of the block
  * go on (a diverged run's slice of the arrays keeps computing NaNs that touch no other run). Cancelling
- * ends every unfinished run as CANCELLED at the next iteration boundary. RunFinished carries no Corollary 4
- * terms (they need a curvature pass per run: use the per-run engine). A failure inside the block (an
+ * ends every unfinished run as CANCELLED at the next iteration boundary. RunFinished carries the Corollary 4 terms at
+ * the run's last theta whenever its final loss is finite, as on the per-run engine. A failure inside the block (an
  * exception from the listener's runStarted or iterationDone, or from ND4J) ends every unfinished run of the
  * block as FAILED, each with its RunFinished; the other blocks go on. As on the per-run engine, a
  * TelemetryException or a listener failing on a RunFinished stops the experiment.

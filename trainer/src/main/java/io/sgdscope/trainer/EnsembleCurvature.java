@@ -25,6 +25,13 @@ import io.sgdscope.trainer.model.BatchedMlp;
  * with the per-run engine's matrix-free code ({@link NetworkCurvature} moved to each run's theta,
  * {@link GradientMoments#of}, a {@link SpectrumProbe} per run): nothing of size n^2 per run is formed.
  *
+ * <p><b>Spectra.</b> At a spectrum iteration each probed run's spectra come first, from the per-run engine's code
+ * ({@link EnsembleSpectra}: that run's own SpectrumProbe, warm-started from its previous snapshot), and L there is
+ * the snapshot's converged one; the next L starts from that snapshot's top and bottom eigenvectors of H_f. The
+ * block counts the Lanczos runs (one per probed iteration, whether moments, spectrum or both) the way each run's
+ * SpectrumProbe counts them on the per-run engine, so every random start and warm-start noise has the per-run
+ * engine's seed, and the L, spectra and warm starts of both engines agree up to rounding (EnsembleSpectraTest).
+ *
  * <p>{@code probeSeconds}: the wall time of the block's probe divided evenly among the runs it probed (the batched
  * products serve all of them at once, so no run has a time of its own).
  *
