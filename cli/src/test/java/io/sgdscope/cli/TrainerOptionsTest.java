@@ -7,6 +7,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.sgdscope.trainer.TrainerSettings;
 import io.sgdscope.trainer.checkpoint.CheckpointSettings;
+import io.sgdscope.trainer.curvature.CurvatureSettings;
 import io.sgdscope.trainer.data.DatasetSettings;
 import io.sgdscope.trainer.data.GaussKSettings;
 import io.sgdscope.trainer.optim.OptimizerSettings;
@@ -61,19 +62,40 @@ class TrainerOptionsTest {
     }
 
     @Test
-    void theEnsembleEngineTurnsTheCurvatureProbesOffByDefaultTakesTheMomentsAndRefusesSpectraWhenAsked() {
+    void theEnsembleEngineTurnsTheCurvatureProbesOffByDefaultAndTakesTheMomentsAndSpectraWhenAsked() {
         TrainerSettings ensemble = settings("--engine", "ensemble", "--ensemble-block", "250", "--runs", "1000");
         assertEquals(io.sgdscope.trainer.Engine.ENSEMBLE, ensemble.engine());
         assertEquals(250, ensemble.ensembleBlock());
         assertEquals(0, ensemble.curvature().momentsEvery());
         assertEquals(0, ensemble.curvature().spectrumEvery());
         assertEquals(10, settings("--engine", "ensemble", "--moments-every", "10").curvature().momentsEvery());
-        assertTrue(badArgument("--engine", "ensemble", "--spectrum-every", "200").contains("spectrum-every 200 needs engine per-run"));
+        assertEquals(200, settings("--engine", "ensemble", "--spectrum-every", "200").curvature().spectrumEvery());
         assertTrue(badArgument("--engine", "ensemble", "--optimizer", "adam").contains("optimizer adam"));
         assertTrue(badArgument("--engine", "batched").contains("unknown engine 'batched'"));
         assertTrue(badArgument("--engine", "ensemble", "--ensemble-block", "-1").contains("ensemble block"));
         assertEquals(0, settings("--engine", "ensemble").ensembleBlock(), "automatic by default");
         assertEquals(io.sgdscope.trainer.Engine.PER_RUN, settings().engine());
+    }
+
+    private static TrainerSettings demoSettings(String... args) {
+        DemoCommand command = new DemoCommand();
+        new CommandLine(command).parseArgs(args);
+        command.trainer.demoDefaults();
+        return command.trainer.toSettings();
+    }
+
+    @Test
+    void theDemoTrainsOnTheEnsembleEngineAtTheGaussKCadenceUnlessAnOptionNeedsThePerRunEngine() {
+        TrainerSettings demo = demoSettings();
+        assertEquals(io.sgdscope.trainer.Engine.ENSEMBLE, demo.engine());
+        assertEquals(CurvatureSettings.DEFAULT_MOMENTS_EVERY, demo.curvature().momentsEvery());
+        assertEquals(CurvatureSettings.DEFAULT_SPECTRUM_EVERY, demo.curvature().spectrumEvery());
+        assertEquals(demo.curvature(), demoSettings("--engine", "per-run").curvature(), "the same cadence on both engines");
+        assertEquals(io.sgdscope.trainer.Engine.PER_RUN, demoSettings("--engine", "per-run").engine());
+        assertEquals(io.sgdscope.trainer.Engine.PER_RUN, demoSettings("--optimizer", "adam").engine());
+        assertEquals(io.sgdscope.trainer.Engine.PER_RUN,
+                demoSettings("--checkpoint-dir", "ckpt", "--checkpoint-every", "10").engine());
+        assertEquals(0, demoSettings("--spectrum-every", "0").curvature().spectrumEvery());
     }
 
     @Test
