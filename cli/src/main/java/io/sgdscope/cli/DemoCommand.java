@@ -107,7 +107,6 @@ final class DemoCommand implements Callable<Integer> {
     @Override
     public Integer call() throws Exception {
         PrintWriter out = spec.commandLine().getOut();
-        trainer.demoDefaults();                                        // the ensemble engine, the Gauss-k cadence
         TrainerSettings settings = trainer.toSettings();
         QuantilesSettings quantilesSettings = streams.toQuantilesSettings();
         DeviationSettings deviationSettings = streams.toDeviationSettings();

@@ -163,7 +163,7 @@ final class TrainerOptions {
             description = "Threads training runs in parallel (results do not depend on it). Default: the number of cores.")
     Integer workers;
 
-    @Option(names = "--engine", paramLabel = "NAME",
+    @Option(names = "--engine", paramLabel = "NAME", defaultValue = "per-run",
             description = "How runs are trained: per-run (each run on its own network, one worker thread per run: every "
                     + "optimizer, curvature probes, snapshots, checkpoints) or ensemble (blocks of runs in batched rank-3 "
                     + "matrix products, for thousands of runs: vanilla SGD with loss, accuracy, ||g_t|| and cos(g_t, g_t-1) "
@@ -171,21 +171,8 @@ final class TrainerOptions {
                     + "block at once, and with --spectrum-every and --snapshot-at the spectrum snapshots and snapshot "
                     + "folders, computed run by run (both off by default with it); Corollary 4 terms in RunFinished; no "
                     + "other optimizers or checkpoints). Both give the same numbers for the same seeds. "
-                    + "Default: per-run; for 'sgdscope demo' ensemble (per-run with another --optimizer or checkpoints), "
-                    + "with the Gauss-k cadence of the moments and spectra on it too.")
+                    + "Default: ${DEFAULT-VALUE}.")
     String engine;
-
-    /** Whether the demo's defaults hold ({@link #demoDefaults}). */
-    private boolean demo;
-
-    /**
-     * The demo's defaults: the ensemble engine unless --engine says otherwise or an option needs the per-run engine
-     * (another optimizer, checkpoints), with the Gauss-k defaults of --moments-every and --spectrum-every on either
-     * engine (the demo's cadence).
-     */
-    void demoDefaults() {
-        demo = true;
-    }
 
     @Option(names = "--ensemble-block", paramLabel = "R", defaultValue = "" + TrainerSettings.DEFAULT_ENSEMBLE_BLOCK,
             description = "ensemble: runs per batched block; each worker trains one block at a time. 0 = automatic: the "
@@ -379,15 +366,11 @@ final class TrainerOptions {
     }
 
     private Engine engine() {
-        if (engine != null) {
-            return Engine.fromId(engine);
-        }
-        boolean perRunOnly = !OptimizerSettings.SGD.equals(optimizer) || checkpointDir != null || resume;
-        return demo && !perRunOnly ? Engine.ENSEMBLE : Engine.PER_RUN;
+        return Engine.fromId(engine);
     }
 
     private CurvatureSettings curvature() {
-        boolean generated = GAUSS_K.equals(dataset) && (engine() == Engine.PER_RUN || demo);
+        boolean generated = GAUSS_K.equals(dataset) && engine() == Engine.PER_RUN;
         int moments = momentsEvery != null ? momentsEvery : generated ? CurvatureSettings.DEFAULT_MOMENTS_EVERY : 0;
         int spectrum = spectrumEvery != null ? spectrumEvery : generated ? CurvatureSettings.DEFAULT_SPECTRUM_EVERY : 0;
         return new CurvatureSettings(moments, spectrum, topK, fullSpectrum, snapshotAt, snapshotDir, priorSigma, boundDelta);

@@ -7,7 +7,6 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.sgdscope.trainer.TrainerSettings;
 import io.sgdscope.trainer.checkpoint.CheckpointSettings;
-import io.sgdscope.trainer.curvature.CurvatureSettings;
 import io.sgdscope.trainer.data.DatasetSettings;
 import io.sgdscope.trainer.data.GaussKSettings;
 import io.sgdscope.trainer.optim.OptimizerSettings;
@@ -75,27 +74,6 @@ class TrainerOptionsTest {
         assertTrue(badArgument("--engine", "ensemble", "--ensemble-block", "-1").contains("ensemble block"));
         assertEquals(0, settings("--engine", "ensemble").ensembleBlock(), "automatic by default");
         assertEquals(io.sgdscope.trainer.Engine.PER_RUN, settings().engine());
-    }
-
-    private static TrainerSettings demoSettings(String... args) {
-        DemoCommand command = new DemoCommand();
-        new CommandLine(command).parseArgs(args);
-        command.trainer.demoDefaults();
-        return command.trainer.toSettings();
-    }
-
-    @Test
-    void theDemoTrainsOnTheEnsembleEngineAtTheGaussKCadenceUnlessAnOptionNeedsThePerRunEngine() {
-        TrainerSettings demo = demoSettings();
-        assertEquals(io.sgdscope.trainer.Engine.ENSEMBLE, demo.engine());
-        assertEquals(CurvatureSettings.DEFAULT_MOMENTS_EVERY, demo.curvature().momentsEvery());
-        assertEquals(CurvatureSettings.DEFAULT_SPECTRUM_EVERY, demo.curvature().spectrumEvery());
-        assertEquals(demo.curvature(), demoSettings("--engine", "per-run").curvature(), "the same cadence on both engines");
-        assertEquals(io.sgdscope.trainer.Engine.PER_RUN, demoSettings("--engine", "per-run").engine());
-        assertEquals(io.sgdscope.trainer.Engine.PER_RUN, demoSettings("--optimizer", "adam").engine());
-        assertEquals(io.sgdscope.trainer.Engine.PER_RUN,
-                demoSettings("--checkpoint-dir", "ckpt", "--checkpoint-every", "10").engine());
-        assertEquals(0, demoSettings("--spectrum-every", "0").curvature().spectrumEvery());
     }
 
     @Test
