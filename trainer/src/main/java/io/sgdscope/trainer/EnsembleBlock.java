@@ -92,7 +92,8 @@ final class EnsembleBlock {
      * cover all runs — but no more than {@link #BYTES_PER_WORKER} (and a quarter of the off-heap limit shared by
      * the workers) of arrays allow (MNIST-sized data needs ~100 MB per run: a few runs per block). The moments and L
      * add their probe's arrays ({@link EnsembleCurvature#bytesPerRun}: Gauss-10 in float64 ~0.45 MB a run besides the
-     * ~0.1 MB of training, so about 1,900 runs per worker instead of 5,000).
+     * ~0.1 MB of training, so about 1,900 runs per worker instead of 5,000); theta_0 and, with spectra, each run's
+     * probe add 1 and 6 copies of theta ({@link EnsembleSpectra#bytesPerRun}).
      */
     static int blockSize(TrainerSettings settings, int workers, Dataset dataset, Optional<Dataset> testSet) {
         long budget = Math.min(BYTES_PER_WORKER, org.bytedeco.javacpp.Pointer.maxBytes() / 4 / workers);
@@ -111,6 +112,7 @@ final class EnsembleBlock {
         if (settings.curvature().momentsEvery() > 0) {                      // the probe's arrays (EnsembleCurvature)
             perRun += EnsembleCurvature.bytesPerRun(architecture, settings.precision(), dataset.samples());
         }
+        perRun += EnsembleSpectra.bytesPerRun(architecture, settings);     // theta_0 (Corollary 4), the spectra's probes
         return (int) Math.max(1, Math.min(perWorker, budget / perRun));
     }
 

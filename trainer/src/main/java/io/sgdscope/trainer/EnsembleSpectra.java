@@ -55,6 +55,15 @@ final class EnsembleSpectra implements AutoCloseable {
      */
     record Measured(SpectrumSnapshot record, double spectralNorm, double[] warmStart) {}
 
+    /**
+     * About how many bytes it holds per run (in the block size's memory bound, {@link EnsembleBlock#blockSize}):
+     * theta_0 in the block's precision, and where spectra are due the probe's five warm-start vectors.
+     */
+    static long bytesPerRun(io.sgdscope.trainer.model.MlpArchitecture architecture, TrainerSettings settings) {
+        boolean spectra = settings.curvature().spectrumEvery() > 0 || !settings.curvature().snapshotAt().isEmpty();
+        return (long) settings.precision().dataType().width() * architecture.parameterCount() * (spectra ? 6 : 1);
+    }
+
     /** Takes theta_0 of every run from the model: build it right after the runs are initialised. */
     EnsembleSpectra(TrainerSettings settings, BatchedMlp model, Dataset data, String[] runIds, long[] seeds) {
         this.settings = settings;
