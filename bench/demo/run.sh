@@ -5,10 +5,16 @@
 #   bench/demo/run.sh                      # uses ./sgdscope's jar (builds it if needed)
 #   JAR=/path/sgdscope.jar bench/demo/run.sh   # a fixed copy of the jar (the sources may change meanwhile)
 #   PORT_BASE=19310 REPEATS=3 bench/demo/run.sh
+#   SPECTRUM_EVERY=0 REPEATS=1 bench/demo/run.sh   # without the spectra (their share of the time)
+#   RUNS=4 ITERATIONS=20 REPEATS=1 bench/demo/run.sh # tiny: only checks that the script works
 set -euo pipefail
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
 repeats="${REPEATS:-3}"
 port="${PORT_BASE:-19310}"
+runs="${RUNS:-100}"
+iterations="${ITERATIONS:-400}"
+moments="${MOMENTS_EVERY:-10}"
+spectrum="${SPECTRUM_EVERY:-200}"
 out="${OUT:-$(mktemp -d)}"
 mkdir -p "$out"
 if [ -z "${JAR:-}" ]; then
@@ -19,7 +25,7 @@ demo() {   # engine log
   local start end
   start=$(date +%s.%N)
   nice java -jar "$JAR" demo --kafka-port "$port" --metrics-port $((port + 1)) --engine "$1" \
-      --moments-every 10 --spectrum-every 200 >"$2" 2>&1
+      --runs "$runs" --iterations "$iterations" --moments-every "$moments" --spectrum-every "$spectrum" >"$2" 2>&1
   end=$(date +%s.%N)
   port=$((port + 2))
   echo "$1 total $(echo "$end - $start" | bc) s, $(grep '^Training:' "$2")"

@@ -198,6 +198,11 @@ class ExperimentEnginesTest {
             RunFinished g = actual.finished(runId).orElseThrow();
             assertEquals(f.getStatus(), g.getStatus(), runId);
             assertEquals(f.getIterations(), g.getIterations(), runId);
+            // Corollary 4 at the last theta (theta_t of a run that diverged at t) whenever the final loss is finite.
+            assertRelative(f.getFinalLoss(), g.getFinalLoss(), runId + " final loss");
+            assertRelative(f.getEffectiveCurvature(), g.getEffectiveCurvature(), runId + " effective curvature");
+            assertRelative(f.getWeightedFrobenius(), g.getWeightedFrobenius(), runId + " weighted Frobenius");
+            assertRelative(f.getGeneralizationBound(), g.getGeneralizationBound(), runId + " bound");
             assertEquals(g.getIterations(), actual.iterations(runId).size(), runId + ": one record per iteration");
             diverged += g.getStatus() == RunStatus.DIVERGED ? 1 : 0;
             completed += g.getStatus() == RunStatus.COMPLETED ? 1 : 0;
