@@ -4,13 +4,13 @@
 # Prints each run's `Training:` line and wall time, then the medians and the ratio.
 #   bench/demo/run.sh                      # uses ./sgdscope's jar (builds it if needed)
 #   JAR=/path/sgdscope.jar bench/demo/run.sh   # a fixed copy of the jar (the sources may change meanwhile)
-#   PORT_BASE=19310 REPEATS=3 bench/demo/run.sh
+#   PORT_BASE=19310 REPEATS=3 bench/demo/run.sh    # fixed ports PORT_BASE, PORT_BASE+1, ... (default: any free port)
 #   SPECTRUM_EVERY=0 REPEATS=1 bench/demo/run.sh   # without the spectra (their share of the time)
 #   RUNS=4 ITERATIONS=20 REPEATS=1 bench/demo/run.sh # tiny: only checks that the script works
 set -euo pipefail
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
 repeats="${REPEATS:-3}"
-port="${PORT_BASE:-19310}"
+port="${PORT_BASE:-0}"
 runs="${RUNS:-100}"
 iterations="${ITERATIONS:-400}"
 moments="${MOMENTS_EVERY:-10}"
@@ -24,11 +24,12 @@ fi
 demo() {   # engine log
   local start end
   start=$(date +%s.%N)
-  nice java -jar "$JAR" demo --kafka-port "$port" --metrics-port $((port + 1)) --engine "$1" \
+  local metrics=$((port > 0 ? port + 1 : 0))
+  nice java -jar "$JAR" demo --kafka-port "$port" --metrics-port "$metrics" --engine "$1" \
       --runs "$runs" --iterations "$iterations" --moments-every "$moments" --spectrum-every "$spectrum" >"$2" 2>&1
   end=$(date +%s.%N)
-  port=$((port + 2))
-  echo "$1 total $(echo "$end - $start" | bc) s, $(grep '^Training:' "$2")"
+  port=$((port > 0 ? port + 2 : 0))
+  echo "$1 total $(awk -v a="$start" -v b="$end" 'BEGIN {printf "%.1f", b - a}') s, $(grep '^Training:' "$2")"
 }
 for i in $(seq 1 "$repeats"); do
   demo per-run "$out/per-run-$i.log"
