@@ -33,7 +33,8 @@ import java.util.function.BooleanSupplier;
  * moments of Eq. 4-7 and L (Eq. 6) of every run, probed for the whole block at once ({@link EnsembleCurvature}), the
  * values the per-run engine publishes; every {@code spectrumEvery} iterations and at the snapshot-at iterations each
  * run's SpectrumSnapshot follows the frame, and its snapshot folder is written ({@link EnsembleSnapshots}), both
- * computed run by run by the per-run engine's code ({@link EnsembleSpectra}), L there being the spectrum's. Every frame of the block goes out under one key, its first run's id
+ * computed run by run by the per-run engine's code ({@link EnsembleSpectra}), L there being the spectrum's. Every
+ * frame of the block goes out under one key, its first run's id
  * (RunStarted.frameKey and RunFinished.frameKey of each run say so), so that all of them land in one partition,
  * in order; a block larger than {@link #runsPerFrame} is cut into fixed slices, each with its own frames and key.
  * A run whose loss or gradient is non-finite ends as DIVERGED right after the frame with its values, with its

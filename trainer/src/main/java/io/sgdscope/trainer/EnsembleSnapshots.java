@@ -11,6 +11,12 @@ import io.sgdscope.trainer.curvature.GradientMoments;
  * computed at t ({@link EnsembleCurvature#snapshot}), then, at a snapshot-at iteration, its snapshot folder
  * ({@link EnsembleSpectra#writeSnapshot}) with the values of its IterationMetrics as the frame carried them (a run
  * with a non-finite loss gets its folder without a spectrum, as on the per-run engine).
+ *
+ * <p>What differs from the per-run engine, besides the wall-clock fields (timestamps, probeSeconds): the order on
+ * the topics (the block's frame of t, then its runs' SpectrumSnapshots of t, where the per-run engine alternates
+ * IterationMetrics and SpectrumSnapshot run by run; each SpectrumSnapshot is keyed by its run id on both), and a
+ * snapshot folder that cannot be written ends every unfinished run of the block FAILED (a failure inside the
+ * block), where the per-run engine ends that run only.
  */
 final class EnsembleSnapshots {
 
