@@ -238,10 +238,17 @@ class ExperimentEnginesTest {
         InMemoryTelemetrySink sink = new InMemoryTelemetrySink();
         Experiment[] experiment = new Experiment[1];
         AtomicInteger records = new AtomicInteger();
+        AtomicInteger started = new AtomicInteger();
         experiment[0] = new Experiment(settings, sink, new ExperimentListener() {
             @Override
+            public void runStarted(RunStarted record) {
+                started.incrementAndGet();
+            }
+
+            @Override
             public void iterationDone(IterationMetrics record) {
-                if (records.incrementAndGet() == 60) {
+                // Once both blocks (2 workers, 3 runs each) started: a block not started by then never starts.
+                if (records.incrementAndGet() >= 60 && started.get() == 6) {
                     experiment[0].cancel();
                 }
             }
