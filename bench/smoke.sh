@@ -31,6 +31,8 @@ smoke dl4j-probes '^RESULT trainer-spectrum-cold [0-9.]+ s' \
     "$here/dl4j-probes/run.sh" 1 16 2
 smoke ensemble '^\| 20 \| [0-9.]+ .*\| [0-9.]+ \| [0-9.]+ \|$' \
     env REPEATS=1 "$here/ensemble/run.sh" 20
+smoke demo '^ensemble: median Training [0-9.]+ s' \
+    env REPEATS=1 RUNS=4 ITERATIONS=20 "$here/demo/run.sh"
 smoke e2e '^\| live lag \(iterations\) \| [0-9]+ \| <= 5 ' \
     env REPEATS=1 "$here/e2e/run.sh" 50
 smoke dl4j '^\| listener \| [0-9.]+ \| [-+][0-9.]+ % \|$' \

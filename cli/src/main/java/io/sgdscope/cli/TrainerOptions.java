@@ -168,10 +168,10 @@ final class TrainerOptions {
                     + "optimizer, curvature probes, snapshots, checkpoints) or ensemble (blocks of runs in batched rank-3 "
                     + "matrix products, for thousands of runs: every optimizer, each run with its own state, loss, "
                     + "accuracy, ||g_t|| and cos(g_t, g_t-1) every iteration and the test set, with --moments-every the "
-                    + "moments and L, probed for a whole block at once (off by default with it), and checkpoints and "
-                    + "--resume; no spectrum snapshots or snapshot folders, no Corollary 4 terms in RunFinished). Both "
-                    + "give the same numbers for the same "
-                    + "seeds. Default: ${DEFAULT-VALUE}.")
+                    + "moments and L, probed for a whole block at once, with --spectrum-every and --snapshot-at the "
+                    + "spectrum snapshots and snapshot folders, computed run by run (all three off by default with it), "
+                    + "Corollary 4 terms in RunFinished, and checkpoints and --resume). Both give the same numbers for "
+                    + "the same seeds. Default: ${DEFAULT-VALUE}.")
     String engine;
 
     @Option(names = "--ensemble-block", paramLabel = "R", defaultValue = "" + TrainerSettings.DEFAULT_ENSEMBLE_BLOCK,
@@ -196,7 +196,8 @@ final class TrainerOptions {
             description = "A spectrum snapshot (top-k eigenpairs of H_f, M_t, H_p by Lanczos, principal angles, layer "
                     + "loadings, Davis-Kahan bounds, diag(H_f), Corollary 4 terms) to sgd.spectra at t = 0, N, 2N, ...; "
                     + "0 = never. Default: " + CurvatureSettings.DEFAULT_SPECTRUM_EVERY + " on gauss-k; 0 on mnist and cifar10 "
-                    + "and with --engine ensemble.")
+                    + "and with --engine ensemble (on which each spectrum is computed run by run with the per-run "
+                    + "engine's code: about the same time per run as there).")
     Integer spectrumEvery;
 
     @Option(names = "--top-k", paramLabel = "K", defaultValue = "" + CurvatureSettings.DEFAULT_TOP_K,

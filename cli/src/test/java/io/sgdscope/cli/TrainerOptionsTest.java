@@ -61,14 +61,14 @@ class TrainerOptionsTest {
     }
 
     @Test
-    void theEnsembleEngineTurnsTheCurvatureProbesOffByDefaultTakesTheMomentsAndRefusesSpectraWhenAsked() {
+    void theEnsembleEngineTurnsTheCurvatureProbesOffByDefaultAndTakesTheMomentsAndSpectraWhenAsked() {
         TrainerSettings ensemble = settings("--engine", "ensemble", "--ensemble-block", "250", "--runs", "1000");
         assertEquals(io.sgdscope.trainer.Engine.ENSEMBLE, ensemble.engine());
         assertEquals(250, ensemble.ensembleBlock());
         assertEquals(0, ensemble.curvature().momentsEvery());
         assertEquals(0, ensemble.curvature().spectrumEvery());
         assertEquals(10, settings("--engine", "ensemble", "--moments-every", "10").curvature().momentsEvery());
-        assertTrue(badArgument("--engine", "ensemble", "--spectrum-every", "200").contains("spectrum-every 200 needs engine per-run"));
+        assertEquals(200, settings("--engine", "ensemble", "--spectrum-every", "200").curvature().spectrumEvery());
         assertEquals("adam", settings("--engine", "ensemble", "--optimizer", "adam").optimizer().name(),
                 "every optimizer on the ensemble engine too");
         assertTrue(badArgument("--engine", "batched").contains("unknown engine 'batched'"));

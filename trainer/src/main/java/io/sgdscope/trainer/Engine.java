@@ -15,9 +15,10 @@ public enum Engine {
      * optimizer, each run with its own state held column-wise ({@link EnsembleOptimizer}), loss, accuracy, ||g_t||
      * and cos(g_t, g_{t-1}) every iteration, the test set, and DIVERGED runs leaving the others alone; for the
      * paper's ensembles of thousands of runs (Sec. 5.1). The moments of Eq. 4-7 and L every {@code momentsEvery}
-     * iterations, probed for a whole block at once ({@link EnsembleCurvature}); checkpoints and resume in the
-     * per-run engine's format ({@link EnsembleResume}); no spectra or snapshots, and RunFinished without the
-     * Corollary 4 terms.
+     * iterations, probed for a whole block at once ({@link EnsembleCurvature}); the spectrum snapshots, snapshot
+     * folders and RunFinished's Corollary 4 terms by the per-run engine's code, run by run ({@link EnsembleSpectra});
+     * checkpoints and resume in the per-run engine's format ({@link EnsembleResume}). The same values as the per-run
+     * engine for the same seeds.
      */
     ENSEMBLE("ensemble");
 

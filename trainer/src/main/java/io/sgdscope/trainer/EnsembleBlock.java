@@ -7,6 +7,7 @@ import io.sgdscope.schemas.RunStarted;
 import io.sgdscope.schemas.RunStatus;
 import io.sgdscope.schemas.frames.Frame;
 import io.sgdscope.trainer.checkpoint.CheckpointStore;
+import io.sgdscope.trainer.curvature.GeneralizationTerms;
 import io.sgdscope.trainer.data.Dataset;
 import io.sgdscope.trainer.model.BatchedMlp;
 import io.sgdscope.trainer.model.MlpArchitecture;
@@ -32,14 +33,17 @@ import java.util.function.BooleanSupplier;
  * but as one {@link Frame} per iteration for the block's runs still going, its columns filled straight from the
  * batched results ({@link RunRecords#frame}). Every {@code momentsEvery} iterations the frame also carries the
  * moments of Eq. 4-7 and L (Eq. 6) of every run, probed for the whole block at once ({@link EnsembleCurvature}), the
- * values the per-run engine publishes. Every frame of the block goes out under one key, its first run's id
+ * values the per-run engine publishes; every {@code spectrumEvery} iterations and at the snapshot-at iterations each
+ * run's SpectrumSnapshot follows the frame, and its snapshot folder is written ({@link EnsembleSnapshots}), both
+ * computed run by run by the per-run engine's code ({@link EnsembleSpectra}), L there being the spectrum's. Every
+ * frame of the block goes out under one key, its first run's id
  * (RunStarted.frameKey and RunFinished.frameKey of each run say so), so that all of them land in one partition,
  * in order; a block larger than {@link #runsPerFrame} is cut into fixed slices, each with its own frames and key.
  * A run whose loss or gradient is non-finite ends as DIVERGED right after the frame with its values, with its
  * RunFinished, and is left out of later frames; the other runs of the block
  * go on (a diverged run's slice of the arrays keeps computing NaNs that touch no other run). Cancelling
- * ends every unfinished run as CANCELLED at the next iteration boundary. RunFinished carries no Corollary 4
- * terms (they need a curvature pass per run: use the per-run engine). A failure inside the block (an
+ * ends every unfinished run as CANCELLED at the next iteration boundary. RunFinished carries the Corollary 4 terms at
+ * the run's last theta whenever its final loss is finite, as on the per-run engine. A failure inside the block (an
  * exception from the listener's runStarted or iterationDone, or from ND4J) ends every unfinished run of the
  * block as FAILED, each with its RunFinished; the other blocks go on. As on the per-run engine, a
  * TelemetryException or a listener failing on a RunFinished stops the experiment. With checkpoints each run saves
@@ -64,6 +68,8 @@ final class EnsembleBlock {
     private final RunStatus[] status;
     private final String[] message;
     private final Double[] finalLoss;
+    /** Corollary 4 at each run's last theta, for its RunFinished (null: not computed). */
+    private final GeneralizationTerms[] finalTerms;
     private final int[] published;
     private final boolean[] finished;
     /** Checkpoints and --resume (null without): see {@link EnsembleResume}. */
@@ -93,7 +99,8 @@ final class EnsembleBlock {
      * cover all runs — but no more than {@link #BYTES_PER_WORKER} (and a quarter of the off-heap limit shared by
      * the workers) of arrays allow (MNIST-sized data needs ~100 MB per run: a few runs per block). The moments and L
      * add their probe's arrays ({@link EnsembleCurvature#bytesPerRun}: Gauss-10 in float64 ~0.45 MB a run besides the
-     * ~0.1 MB of training, so about 1,900 runs per worker instead of 5,000).
+     * ~0.1 MB of training, so about 1,900 runs per worker instead of 5,000); theta_0 and, with spectra, each run's
+     * probe add 1 and 6 copies of theta ({@link EnsembleSpectra#bytesPerRun}).
      */
     static int blockSize(TrainerSettings settings, int workers, Dataset dataset, Optional<Dataset> testSet) {
         long budget = Math.min(BYTES_PER_WORKER, org.bytedeco.javacpp.Pointer.maxBytes() / 4 / workers);
@@ -112,6 +119,7 @@ final class EnsembleBlock {
         if (settings.curvature().momentsEvery() > 0) {                      // the probe's arrays (EnsembleCurvature)
             perRun += EnsembleCurvature.bytesPerRun(architecture, settings.precision(), dataset.samples());
         }
+        perRun += EnsembleSpectra.bytesPerRun(architecture, settings);     // theta_0 (Corollary 4), the spectra's probes
         return (int) Math.max(1, Math.min(perWorker, budget / perRun));
     }
 
@@ -143,6 +151,7 @@ final class EnsembleBlock {
         status = new RunStatus[runs];
         message = new String[runs];
         finalLoss = new Double[runs];
+        finalTerms = new GeneralizationTerms[runs];
         published = new int[runs];
         finished = new boolean[runs];
         for (int r = 0; r < runs; r++) {
@@ -201,12 +210,15 @@ final class EnsembleBlock {
         MinibatchSampler[] samplers = new MinibatchSampler[runs];
         int m = settings.batchSize();
         int started = 0;
+        double[][] resumedTheta0 = new double[runs][];          // theta_0 of the resumed runs (their theta is theta_t)
         try {
             for (int r = 0; r < runs; r++) {
                 SplittableRandom runRandom = new SplittableRandom(seeds[r]);                 // as TrainingRun
-                model.setParameters(r, settings.initialization().draw(architecture, runRandom.split()));   // theta_0
+                double[] theta0 = settings.initialization().draw(architecture, runRandom.split());
+                model.setParameters(r, theta0);                                              // theta_0
                 samplers[r] = new MinibatchSampler(dataset.samples(), m, runRandom.split());
                 RunStarted record = resume != null ? resume.start(r, model, samplers[r], published) : null;
+                resumedTheta0[r] = record != null ? theta0 : null;
                 record = record != null ? record : records.started(runIndex(r), seeds[r], frameKey(r));
                 if (resume != null) {
                     resume.started(r, record);
@@ -215,7 +227,7 @@ final class EnsembleBlock {
                 started = r + 1;
                 listener.runStarted(record);
             }
-            train(model, samplers);
+            train(model, samplers, resumedTheta0);
         } catch (TelemetryException e) {
             endUnfinished(started, RunStatus.FAILED, e.toString());
             throw e;
@@ -248,8 +260,9 @@ final class EnsembleBlock {
         return runIndices[r];
     }
 
-    private void train(BatchedMlp model, MinibatchSampler[] samplers) {
-        EnsembleCurvature curvature = new EnsembleCurvature(settings, model, dataset, seeds);
+    private void train(BatchedMlp model, MinibatchSampler[] samplers, double[][] resumedTheta0) {
+        EnsembleCurvature curvature = new EnsembleCurvature(settings, model, dataset, runIds, seeds,
+                io.sgdscope.trainer.curvature.GradientMoments.DEFAULT_GRAM_LIMIT, resumedTheta0);
         EnsembleOptimizer optimizer = new EnsembleOptimizer(settings, model, dataset);
         try {
             if (resume != null) {
@@ -341,12 +354,15 @@ final class EnsembleBlock {
             double[] stepSizes = optimizer.prepare(moments, stepping, norm, dot);    // eta_t, Eq. 8 / 35 / 36 / 39
             publish(t, stepSizes, loss, accuracy, minibatchLoss, norm, sgCosPrev, sgCosMissing, testLoss, testAccuracy,
                     moments);
+            EnsembleSnapshots.publish(t, settings, records, sink, curvature, finished, runIds, stepSizes, loss, accuracy,
+                    minibatchLoss, norm, sgCosPrev, sgCosMissing, testLoss, testAccuracy, moments, this::frameKey);
             for (int r = 0; r < runs; r++) {
                 if (!finished[r]) {
                     if (divergence[r] != null) {                                    // no update; ends now
                         status[r] = RunStatus.DIVERGED;
                         message[r] = divergence[r];
                         finalLoss[r] = loss[r];
+                        finalTerms(curvature, r);                                   // Corollary 4 at theta_t
                         finish(r);
                     }
                 }
@@ -372,7 +388,25 @@ final class EnsembleBlock {
                     status[r] = RunStatus.DIVERGED;
                     message[r] = "loss f(theta_T) after the last update is " + loss[r];
                 }
+                finalTerms(curvature, r);                                           // Corollary 4 at theta_T
             }
+        }
+    }
+
+    /**
+     * Corollary 4's terms of run r at its current theta for its RunFinished, as the per-run engine: when its final
+     * loss is finite; if they cannot be computed the run ends FAILED (as a per-run run's exception).
+     */
+    private void finalTerms(EnsembleCurvature curvature, int r) {
+        if (finalLoss[r] == null || !Double.isFinite(finalLoss[r])) {
+            return;
+        }
+        try {
+            finalTerms[r] = curvature.spectra().finalTerms(r);
+        } catch (RuntimeException e) {
+            status[r] = RunStatus.FAILED;
+            message[r] = e.toString();
+            finalLoss[r] = null;
         }
     }
 
@@ -464,6 +498,7 @@ final class EnsembleBlock {
                     status[r] = as;
                     message[r] = why;
                     finalLoss[r] = null;
+                    finalTerms[r] = null;
                 }
                 try {
                     finish(r);
@@ -494,7 +529,7 @@ final class EnsembleBlock {
             dropped += resume.earlierDropped(r);
         }
         RunFinished record = records.finished(runIds[r], status[r], published[r], seconds, finalLoss[r],
-                dropped, message[r], null, frameKey(r));                              // no Corollary 4 terms
+                dropped, message[r], finalTerms[r], frameKey(r));                     // Corollary 4 at theta_T
         if (resume != null) {
             resume.finishing(record);
         }

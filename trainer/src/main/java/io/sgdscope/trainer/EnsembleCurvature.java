@@ -7,7 +7,6 @@ import io.sgdscope.trainer.curvature.SpectrumProbe;
 import io.sgdscope.trainer.data.Dataset;
 import io.sgdscope.trainer.model.BatchedCurvature;
 import io.sgdscope.trainer.model.BatchedMlp;
-import org.nd4j.linalg.factory.Nd4j;
 
 /**
  * The moments of Eq. 4-7 and L = ||H_f||_2 (Eq. 6) of every run of an {@link EnsembleBlock}, every
@@ -25,6 +24,13 @@ import org.nd4j.linalg.factory.Nd4j;
  * the same L up to rounding. <b>Above it</b> (MNIST, CIFAR-10) the block goes through its runs one after another
  * with the per-run engine's matrix-free code ({@link NetworkCurvature} moved to each run's theta,
  * {@link GradientMoments#of}, a {@link SpectrumProbe} per run): nothing of size n^2 per run is formed.
+ *
+ * <p><b>Spectra.</b> At a spectrum iteration each probed run's spectra come first, from the per-run engine's code
+ * ({@link EnsembleSpectra}: that run's own SpectrumProbe, warm-started from its previous snapshot), and L there is
+ * the snapshot's converged one; the next L starts from that snapshot's top and bottom eigenvectors of H_f. The
+ * block counts the Lanczos runs (one per probed iteration, whether moments, spectrum or both) the way each run's
+ * SpectrumProbe counts them on the per-run engine, so every random start and warm-start noise has the per-run
+ * engine's seed, and the L, spectra and warm starts of both engines agree up to rounding (EnsembleSpectraTest).
  *
  * <p>{@code probeSeconds}: the wall time of the block's probe divided evenly among the runs it probed (the batched
  * products serve all of them at once, so no run has a time of its own).
@@ -71,14 +77,15 @@ final class EnsembleCurvature {
     private BatchedCurvature batched;
     /** Batched path: per run, the last top plus bottom Ritz vector of H_f ([R p], zeros before the first probe). */
     private double[] warmStarts;
-    /** Batched path: each run's Lanczos runs so far (they seed its random start vectors, as in {@link SpectrumProbe}). */
+    /** Each run's Lanczos runs so far (on the batched path they seed its random start vectors, as in {@link SpectrumProbe}). */
     private final int[] calls;
     /** Batched path: per run, the last top and bottom Ritz vectors of H_f, for a checkpoint ([R p], null until probed). */
     private double[] tops;
     private double[] bottoms;
-    /** Per-run path: one probe per run (its warm starts) and one network moved from run to run. */
-    private SpectrumProbe[] probes;
-    private NetworkCurvature network;
+    /** Per run: the per-run engine's code (its probe, the spectra, the network moved from run to run). */
+    private final EnsembleSpectra spectra;
+    /** The snapshots of the last probed iteration, per run (null where none was taken). */
+    private final EnsembleSpectra.Measured[] snapshots;
 
     /**
      * Every column of one probed iteration, element r for the block's run r.
@@ -124,12 +131,24 @@ final class EnsembleCurvature {
         }
     }
 
+    /** For the runs 0 .. R-1 of the experiment (their ids from {@link Experiment#runId}): tests. */
     EnsembleCurvature(TrainerSettings settings, BatchedMlp model, Dataset data, long[] seeds) {
         this(settings, model, data, seeds, GradientMoments.DEFAULT_GRAM_LIMIT);
     }
 
     /** With a Gram limit of one's own (tests: the per-run path on small data). */
     EnsembleCurvature(TrainerSettings settings, BatchedMlp model, Dataset data, long[] seeds, int gramLimit) {
+        this(settings, model, data, ids(settings, seeds.length), seeds, gramLimit, new double[seeds.length][]);
+    }
+
+    /**
+     * For the block's runs, right after their initialisation (theta_0 is kept for the Corollary 4 terms).
+     *
+     * @param runIds        the runs' ids, for their SpectrumSnapshots and snapshot folders
+     * @param resumedTheta0 per run, theta_0 of a run resumed from a checkpoint (the model holds its theta_t), else null
+     */
+    EnsembleCurvature(TrainerSettings settings, BatchedMlp model, Dataset data, String[] runIds, long[] seeds,
+                      int gramLimit, double[][] resumedTheta0) {
         this.settings = settings;
         this.model = model;
         this.data = data;
@@ -137,10 +156,34 @@ final class EnsembleCurvature {
         this.runs = model.runs();
         this.gramLimit = gramLimit;
         this.calls = new int[runs];
+        this.spectra = new EnsembleSpectra(settings, model, data, runIds, seeds, resumedTheta0);
+        this.snapshots = new EnsembleSpectra.Measured[runs];
+    }
+
+    private static String[] ids(TrainerSettings settings, int runs) {
+        String[] ids = new String[runs];
+        for (int r = 0; r < runs; r++) {
+            ids[r] = Experiment.runId(settings.experimentId(), r);
+        }
+        return ids;
+    }
+
+    /** The per-run engine's code for the block's runs: Corollary 4 at theta_T, snapshot folders. */
+    EnsembleSpectra spectra() {
+        return spectra;
+    }
+
+    /** Run r's SpectrumSnapshot of the last iteration given to {@link #at}, or null if none was taken there. */
+    io.sgdscope.schemas.SpectrumSnapshot snapshot(int r) {
+        return snapshots[r] == null ? null : snapshots[r].record();
     }
 
     /**
-     * The columns of iteration t at the model's current parameters, or null when t is no moments iteration.
+     * The columns of iteration t at the model's current parameters, or null when t is no moments iteration. At a
+     * spectrum iteration ({@link io.sgdscope.trainer.curvature.CurvatureSettings#spectrumAt}) each probed run's
+     * spectra are computed first, by the per-run engine's code ({@link EnsembleSpectra}; then {@link #snapshot}), and
+     * L is that snapshot's converged one, as on the per-run engine; at the other moments iterations L takes
+     * {@value RunCurvature#SPECTRAL_NORM_STEPS} Lanczos steps from the last top and bottom eigenvectors of H_f.
      *
      * @param probe    which runs to probe (still going, with a finite loss)
      * @param failures receives, per run, why its probe failed (an exception of the eigensolvers on non-finite or
@@ -148,7 +191,11 @@ final class EnsembleCurvature {
      *                 marked missing and the block goes on
      */
     Columns at(int t, boolean[] probe, String[] failures) {
-        if (!settings.curvature().momentsAt(t)) {
+        java.util.Arrays.fill(snapshots, null);
+        java.util.Arrays.fill(failures, null);               // (also where nothing is due: no stale failure stays)
+        boolean momentsDue = settings.curvature().momentsAt(t);
+        boolean spectrumDue = settings.curvature().spectrumAt(t);
+        if (!momentsDue && !spectrumDue) {
             return null;
         }
         long start = System.nanoTime();
@@ -166,13 +213,23 @@ final class EnsembleCurvature {
                 norms[r] = Double.NaN;
             }
         }
-        java.util.Arrays.fill(failures, null);
+        boolean batchedPath = data.samples() <= gramLimit;
         if (probed > 0) {
-            if (data.samples() <= gramLimit) {
-                batched(probe, moments, norms, failures);
-            } else {
-                oneByOne(probe, moments, norms, failures);
+            if (spectrumDue) {
+                spectra(t, probe, norms, failures, batchedPath);
+                start = System.nanoTime();                   // probeSeconds: the moments' time, as per run
             }
+            if (momentsDue && batchedPath) {
+                batched(probe, moments, norms, failures, !spectrumDue);
+            } else if (momentsDue) {
+                oneByOne(probe, moments, norms, failures, !spectrumDue);
+            }
+            for (int r = 0; r < runs; r++) {
+                calls[r] += probe[r] ? 1 : 0;  // one Lanczos run per probed iteration and run, as in SpectrumProbe
+            }
+        }
+        if (!momentsDue) {
+            return null;
         }
         for (int r = 0; r < runs; r++) {
             if (failures[r] != null) {
@@ -188,11 +245,43 @@ final class EnsembleCurvature {
                 missing);
     }
 
-    private void batched(boolean[] probe, double[][] moments, double[] norms, String[] failures) {
+    /**
+     * The spectra of each probed run ({@link EnsembleSpectra#measure}) and L from them; on the batched path the next
+     * L starts from their top and bottom eigenvectors of H_f and the Lanczos runs are counted by the block.
+     */
+    private void spectra(int t, boolean[] probe, double[] norms, String[] failures, boolean batchedPath) {
+        int p = model.architecture().parameterCount();
+        for (int r = 0; r < runs; r++) {
+            if (!probe[r]) {
+                continue;
+            }
+            try {
+                EnsembleSpectra.Measured measured = spectra.measure(t, r, batchedPath ? calls[r] : -1);
+                snapshots[r] = measured;
+                norms[r] = measured.spectralNorm();                                          // L, Eq. 6
+                if (batchedPath) {
+                    System.arraycopy(measured.warmStart(), 0, warmStarts(), r * p, p);
+                    SpectrumProbe.State state = spectra.probe(r).state();
+                    keep(r, p, state.hessianTop(), 0, state.hessianBottom(), 0);
+                }
+            } catch (RuntimeException e) {
+                failures[r] = e.toString();
+            }
+        }
+    }
+
+    /** Batched path: per run, where its next L starts ([R p], zeros: random from its seed). */
+    private double[] warmStarts() {
+        if (warmStarts == null) {
+            warmStarts = new double[runs * model.architecture().parameterCount()];
+        }
+        return warmStarts;
+    }
+
+    private void batched(boolean[] probe, double[][] moments, double[] norms, String[] failures, boolean withL) {
         int n = data.samples();
         if (batched == null) {
             batched = new BatchedCurvature(model, data);
-            warmStarts = warmStarts != null ? warmStarts : new double[runs * batched.parameterCount()];
         }
         batched.freeze();
         int chunk = gramChunk(n);
@@ -212,19 +301,26 @@ final class EnsembleCurvature {
                 }
             }
         }
+        if (!withL) {
+            return;                                                                      // L from the spectra
+        }
+        boolean[] lanczos = probe.clone();
+        for (int r = 0; r < runs; r++) {
+            lanczos[r] &= failures[r] == null;
+        }
         long[] lanczosSeeds = new long[runs];
         for (int r = 0; r < runs; r++) {
             lanczosSeeds[r] = seeds[r] * 7_919L + calls[r];                              // as SpectrumProbe
-            calls[r] += probe[r] ? 1 : 0;
         }
+        double[] warmStarts = warmStarts();
         BatchedLanczos.Result pairs = BatchedLanczos.extremePairs(batched::hessianTimes, runs, batched.parameterCount(),
-                RunCurvature.SPECTRAL_NORM_STEPS, warmStarts, lanczosSeeds, probe);
+                RunCurvature.SPECTRAL_NORM_STEPS, warmStarts, lanczosSeeds, lanczos);
         double[] top = pairs.topVectors();
         double[] bottom = pairs.bottomVectors();
         for (int r = 0; r < runs; r++) {
-            if (probe[r] && pairs.failures()[r] != null) {
-                failures[r] = failures[r] == null ? pairs.failures()[r] : failures[r];
-            } else if (probe[r]) {
+            if (lanczos[r] && pairs.failures()[r] != null) {
+                failures[r] = pairs.failures()[r];
+            } else if (lanczos[r]) {
                 norms[r] = pairs.spectralNorm(r);                                        // L, Eq. 6
                 int p = batched.parameterCount();
                 for (int i = r * p; i < (r + 1) * p; i++) {
@@ -235,32 +331,17 @@ final class EnsembleCurvature {
         }
     }
 
-    private SpectrumProbe[] oneByOneProbes() {
-        if (probes == null) {
-            probes = new SpectrumProbe[runs];
-            for (int r = 0; r < runs; r++) {
-                probes[r] = new SpectrumProbe(settings.curvature().topK(), RunCurvature.SNAPSHOT_LANCZOS, false, seeds[r]);
-            }
-        }
-        return probes;
-    }
-
-    private void oneByOne(boolean[] probe, double[][] moments, double[] norms, String[] failures) {
-        oneByOneProbes();
-        org.nd4j.linalg.api.buffer.DataType type = settings.precision().dataType();
+    private void oneByOne(boolean[] probe, double[][] moments, double[] norms, String[] failures, boolean withL) {
         for (int r = 0; r < runs; r++) {
-            if (!probe[r]) {
+            if (!probe[r] || failures[r] != null) {
                 continue;
             }
-            var theta = Nd4j.createFromArray(model.parametersAsDoubles(r)).castTo(type);
-            if (network == null) {
-                network = NetworkCurvature.classifier(model.architecture(), theta, data.features(), data.labels(), type);
-            } else {
-                network.freeze(theta);
-            }
             try {
+                NetworkCurvature network = spectra.network(r);
                 put(moments, r, GradientMoments.of(network, GradientMoments.DEFAULT_GRAM_LIMIT));   // as RunCurvature
-                norms[r] = probes[r].hessianSpectralNorm(network, RunCurvature.SPECTRAL_NORM_STEPS);
+                if (withL) {
+                    norms[r] = spectra.probe(r).hessianSpectralNorm(network, RunCurvature.SPECTRAL_NORM_STEPS);
+                }
             } catch (RuntimeException e) {
                 failures[r] = e.toString();
             }
@@ -278,16 +359,19 @@ final class EnsembleCurvature {
     }
 
     /**
-     * Run r's probe state in the per-run engine's format ({@link SpectrumProbe.State}: its Lanczos runs so far and
-     * its last top and bottom Ritz vectors of H_f, the warm start of the next L), for its checkpoint.
+     * Run r's probe state in the per-run engine's format ({@link SpectrumProbe.State}: its Lanczos runs so far, the
+     * warm starts of its next spectra, and its last top and bottom Ritz vectors of H_f, the warm start of the next L),
+     * for its checkpoint.
      */
     SpectrumProbe.State probeState(int r) {
-        if (probes != null) {
-            return probes[r].state();
+        SpectrumProbe.State own = spectra.probe(r).state();
+        if (data.samples() > gramLimit) {
+            return own;                                              // the per-run path: the probe counts itself
         }
         int p = model.architecture().parameterCount();
         boolean probed = tops != null && calls[r] > 0;
-        return new SpectrumProbe.State(calls[r], null, null, null,
+        return new SpectrumProbe.State(calls[r], own.hessianDirection(), own.secondMomentDirection(),
+                own.predictionDirection(),
                 probed ? java.util.Arrays.copyOfRange(tops, r * p, (r + 1) * p) : null,
                 probed ? java.util.Arrays.copyOfRange(bottoms, r * p, (r + 1) * p) : null);
     }
@@ -300,16 +384,16 @@ final class EnsembleCurvature {
             if (state == null) {
                 continue;
             }
+            spectra.probe(r).restore(state, settings.precision().dataType());
             if (data.samples() > gramLimit) {
-                oneByOneProbes()[r].restore(state, settings.precision().dataType());
                 continue;
             }
             calls[r] = state.calls();
             if (state.hessianTop() != null && state.hessianBottom() != null) {
-                warmStarts = warmStarts != null ? warmStarts : new double[runs * p];
+                double[] starts = warmStarts();
                 keep(r, p, state.hessianTop(), 0, state.hessianBottom(), 0);
                 for (int i = r * p; i < (r + 1) * p; i++) {
-                    warmStarts[i] = tops[i] + bottoms[i];                      // as after its last probe
+                    starts[i] = tops[i] + bottoms[i];                          // as after its last probe
                 }
             }
         }
@@ -324,11 +408,8 @@ final class EnsembleCurvature {
         columns[5][r] = m.sigmaHalfMuNorm();
     }
 
-    /** Frees the per-run path's native op contexts. */
+    /** Frees the per-run code's native op contexts. */
     void close() {
-        if (network != null) {
-            network.close();
-            network = null;
-        }
+        spectra.close();
     }
 }

@@ -41,21 +41,17 @@ final class RunCurvature implements AutoCloseable {
     /** The diagonal goes into SpectrumSnapshot only up to this p (p doubles must fit a Kafka request). */
     static final int MAX_PUBLISHED_DIAGONAL = 65_536;
 
+    private final TrainerSettings trainer;
     private final CurvatureSettings settings;
     private final String runId;
-    private final String experimentId;
-    private final String precision;
-    private final double priorSigma;
     private final INDArray theta0;
     private final SpectrumProbe probe;
     private NetworkCurvature net;
 
     RunCurvature(TrainerSettings trainer, String runId, long seed, INDArray theta0) {
+        this.trainer = trainer;
         this.settings = trainer.curvature();
         this.runId = runId;
-        this.experimentId = trainer.experimentId();
-        this.precision = trainer.precision().id();
-        this.priorSigma = trainer.priorSigma();
         this.theta0 = theta0.dup();
         this.probe = new SpectrumProbe(settings.topK(), SNAPSHOT_LANCZOS, settings.fullSpectrum(), seed);
     }
@@ -110,7 +106,7 @@ final class RunCurvature implements AutoCloseable {
         if (spectrum) {
             Spectra spectra = probe.measure(net);
             norm = spectra.hessianSpectralNorm();
-            snapshot = snapshot(t, net, spectra, start);
+            snapshot = snapshot(trainer, runId, theta0, t, net, spectra, start);
         }
         long momentsStart = System.nanoTime();
         GradientMoments gradientMoments = null;
@@ -147,9 +143,16 @@ final class RunCurvature implements AutoCloseable {
 
     /** The Corollary 4 terms at the final theta_T. */
     GeneralizationTerms finish(Mlp model, Dataset data) {
-        NetworkCurvature net = frozen(model, data);
-        return GeneralizationTerms.of(net.hessianDiagonal(), net.parameters(), theta0, priorSigma, data.samples(),
-                settings.boundDelta());
+        return finalTerms(trainer, theta0, frozen(model, data));
+    }
+
+    /**
+     * The Corollary 4 terms at the network's theta (a run's theta_T), with diag(H_f) exact and the run's theta_0
+     * as the prior mean; in the network's precision. Both engines' RunFinished take them from here.
+     */
+    static GeneralizationTerms finalTerms(TrainerSettings trainer, INDArray theta0, NetworkCurvature net) {
+        return GeneralizationTerms.of(net.hessianDiagonal(), net.parameters(), theta0, trainer.priorSigma(),
+                net.samples(), trainer.curvature().boundDelta());
     }
 
     /** The run's network at the model's current theta: built once, then moved along ({@link NetworkCurvature#freeze}). */
@@ -171,18 +174,26 @@ final class RunCurvature implements AutoCloseable {
         }
     }
 
-    private SpectrumSnapshot snapshot(int t, NetworkCurvature net, Spectra spectra, long start) {
+    /**
+     * The SpectrumSnapshot of run {@code runId} at iteration t from its {@link Spectra} at the network's theta_t: with
+     * diag(H_f) (exact) and the Corollary 4 terms at theta_t ({@code theta0}: the run's theta_0, the prior mean).
+     * Both engines build their snapshots here; {@code start} (System.nanoTime) dates probeSeconds.
+     */
+    static SpectrumSnapshot snapshot(TrainerSettings trainer, String runId, INDArray theta0, int t, NetworkCurvature net,
+                                     Spectra spectra, long start) {
+        CurvatureSettings settings = trainer.curvature();
+        double priorSigma = trainer.priorSigma();
         INDArray diagonal = net.hessianDiagonal();                                    // exact, see NetworkCurvature
         GeneralizationTerms terms = GeneralizationTerms.of(diagonal, net.parameters(), theta0, priorSigma, net.samples(),
-                settings.boundDelta());
+                settings.boundDelta());                                               // Corollary 4
         boolean publishDiagonal = net.parameterCount() <= MAX_PUBLISHED_DIAGONAL;
         double seconds = (System.nanoTime() - start) / 1e9;
         return SpectrumSnapshot.newBuilder()
                 .setRunId(runId)
-                .setExperimentId(experimentId)
+                .setExperimentId(trainer.experimentId())
                 .setIteration(t)
                 .setTimestampMillis(System.currentTimeMillis())
-                .setPrecision(precision)
+                .setPrecision(trainer.precision().id())
                 .setTopK(settings.topK())
                 .setHessianEigenvalues(list(spectra.hessian().values()))
                 .setHessianResiduals(list(spectra.hessian().residuals()))

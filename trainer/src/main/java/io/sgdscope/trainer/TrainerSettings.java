@@ -42,8 +42,8 @@ import java.util.Map;
  * @param workers        threads that train runs in parallel; results do not depend on it
  * @param curvature      the curvature telemetry (moments, spectra, snapshots; Sec. 4, 6)
  * @param checkpoint     where and how often runs save their state, and whether the experiment resumes from it
- * @param engine         per-run (every feature) or ensemble (blocks of runs in batched products: every optimizer,
- *                       the moments and L and checkpoints, but without spectra or snapshots; see {@link Engine})
+ * @param engine         per-run (one network per run) or ensemble (blocks of runs in batched products; the same
+ *                       features and values; see {@link Engine})
  * @param ensembleBlock  ensemble engine: runs per batched block; 0 = automatic (the runs split evenly across the
  *                       workers, so that all of them advance in lockstep, as far as {@link EnsembleBlock#blockSize}'s
  *                       memory bound allows); a worker trains one block at a time
@@ -160,15 +160,6 @@ public record TrainerSettings(String experimentId, int runs, int iterations, lon
         }
         if (ensembleBlock < 0) {
             throw new IllegalArgumentException("ensemble block must be >= 1 runs, or 0 for automatic, got " + ensembleBlock);
-        }
-        if (engine == Engine.ENSEMBLE) {
-            String unsupported = curvature.spectrumEvery() > 0 ? "spectrum-every " + curvature.spectrumEvery()
-                    : !curvature.snapshotAt().isEmpty() ? "snapshot-at " + curvature.snapshotAt() : null;
-            if (unsupported != null) {
-                throw new IllegalArgumentException("the ensemble engine trains every optimizer, with the moments and L "
-                        + "(moments-every) and checkpoints, but without spectra or snapshots; " + unsupported
-                        + " needs engine per-run");
-            }
         }
         if (shard == null) {
             throw new IllegalArgumentException("shard is required (Shard.WHOLE for every run)");

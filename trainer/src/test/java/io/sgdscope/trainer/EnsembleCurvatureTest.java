@@ -20,7 +20,9 @@ import org.junit.jupiter.api.Test;
  * The block's two ways to the moments and L give the same values: the batched one (Gram matrices and Hessian-vector
  * products of all runs at once, Lanczos in lockstep) against the per-run engine's own code run by run (the path
  * above the Gram limit: NetworkCurvature, GradientMoments.of, SpectrumProbe.hessianSpectralNorm), over successive
- * probes of training runs, so that the warm starts are compared too. Float64, relative 1e-9.
+ * probes of training runs, so that the warm starts are compared too — with a spectrum every other probe, whose
+ * converged Lanczos gives L there and the next L's start (both paths take the spectra from the per-run engine's code,
+ * the batched one counting the Lanczos runs for the block). Float64, relative 1e-9.
  */
 class EnsembleCurvatureTest {
 
@@ -31,7 +33,8 @@ class EnsembleCurvatureTest {
     void theBatchedProbeGivesWhatThePerRunCodeGivesRunByRunProbeAfterProbe() {
         Dataset data = GaussK.generate(new GaussKSettings(80, 50, 10, 0.0, 4L, true));
         TrainerSettings settings = TrainerSettings.builder().runs(RUNS).iterations(40)
-                .curvature(CurvatureSettings.off().withMomentsEvery(10)).engine(Engine.ENSEMBLE).build();
+                .curvature(CurvatureSettings.off().withMomentsEvery(10).withSpectrumEvery(20).withTopK(4))
+                .engine(Engine.ENSEMBLE).build();
         BatchedMlp model = new BatchedMlp(GAUSS_10, Precision.FLOAT64, RUNS);
         long[] seeds = new long[RUNS];
         MinibatchSampler[] samplers = new MinibatchSampler[RUNS];
@@ -70,6 +73,22 @@ class EnsembleCurvatureTest {
                     close(b.sigmaSpectral()[r], a.sigmaSpectral()[r], at + " ||Sigma||_2");
                     close(b.sigmaHalfMuNorm()[r], a.sigmaHalfMuNorm()[r], at + " ||Sigma^1/2 mu||");
                     close(b.hessianSpectralNorm()[r], a.hessianSpectralNorm()[r], at + " L");
+                    assertEquals(t % 20 == 0, batched.snapshot(r) != null, at + ": spectra at t = 0, 20");
+                    if (t % 20 == 0) {                          // L is the spectrum's; the next L starts from it
+                        var x = oneByOne.snapshot(r);
+                        var y = batched.snapshot(r);
+                        assertEquals(t, y.getIteration());
+                        for (int i = 0; i < 4; i++) {
+                            close(x.getHessianEigenvalues().get(i), y.getHessianEigenvalues().get(i), at + " lambda_" + i);
+                            close(x.getSecondMomentEigenvalues().get(i), y.getSecondMomentEigenvalues().get(i),
+                                    at + " M_t lambda_" + i);
+                            close(x.getPrincipalAngleCosines().get(i), y.getPrincipalAngleCosines().get(i), at + " cos_" + i);
+                        }
+                        close(Math.abs(y.getHessianEigenvalues().get(0)), a.hessianSpectralNorm()[r], at + " L = |lambda_1|");
+                        close(x.getEffectiveCurvature(), y.getEffectiveCurvature(), at + " Corollary 4");
+                    } else {
+                        assertNull(oneByOne.snapshot(r));
+                    }
                     assertTrue(a.gradNormSq()[r] > 0 && a.traceM()[r] >= a.gradNormSq()[r], at + ": Tr M >= ||mu||^2");
                     assertTrue(a.probeSeconds()[r] > 0, at + " probe time");
                     assertEquals(a.probeSeconds()[0], a.probeSeconds()[r], at + ": the block's time, shared evenly");
@@ -83,6 +102,7 @@ class EnsembleCurvatureTest {
         }
         assertEquals(4, probes);
         oneByOne.close();
+        batched.close();
     }
 
     private static void close(double expected, double actual, String what) {

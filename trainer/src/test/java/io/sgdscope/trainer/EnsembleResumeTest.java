@@ -10,6 +10,7 @@ import io.sgdscope.client.InMemoryTelemetrySink;
 import io.sgdscope.schemas.IterationMetrics;
 import io.sgdscope.schemas.RunFinished;
 import io.sgdscope.schemas.RunStatus;
+import io.sgdscope.schemas.SpectrumSnapshot;
 import io.sgdscope.schemas.frames.Frame;
 import io.sgdscope.trainer.checkpoint.CheckpointSettings;
 import io.sgdscope.trainer.checkpoint.CheckpointStore;
@@ -129,6 +130,41 @@ class EnsembleResumeTest {
             assertEquals(run3, finished.getFrameKey());
         }
         assertEquals(Set.of(run3), Set.copyOf(after.frameKeys()), "the resumed frames go under the RunStarted's key");
+    }
+
+    @Test
+    void aResumedBlockPublishesTheSpectraAndCorollary4TermsOfTheUninterruptedEnsemble() {
+        // Spectra at 0, 20, 40: the one at 40 comes after the resume from t = 30, warm-started from the checkpoint's
+        // probe state; weightedFrobenius needs theta_0, which a resumed run no longer holds in its parameters.
+        TrainerSettings settings = settings("ens-spectra", "sgd")
+                .curvature(CurvatureSettings.off().withMomentsEvery(5).withSpectrumEvery(20)).build();
+        InMemoryTelemetrySink before = new InMemoryTelemetrySink();
+        assertThrows(IllegalStateException.class, new Experiment(settings, before, crashAfter(37, () -> {}))::run);
+        InMemoryTelemetrySink after = new InMemoryTelemetrySink();
+        new Experiment(settings.toBuilder().checkpoint(settings.checkpoint().resuming()).build(), after,
+                ExperimentListener.none()).run();
+
+        InMemoryTelemetrySink reference = reference(settings, "ref-spectra");
+        for (int r = 3; r < 5; r++) {
+            String runId = Experiment.runId(settings.experimentId(), r);
+            List<SpectrumSnapshot> expected = reference.spectra(Experiment.runId("ref-spectra", r));
+            List<SpectrumSnapshot> resumed = after.spectra(runId);
+            assertEquals(List.of(0, 20, 40), expected.stream().map(SpectrumSnapshot::getIteration).toList());
+            assertEquals(List.of(40), resumed.stream().map(SpectrumSnapshot::getIteration).toList(), runId);
+            SpectrumSnapshot want = expected.get(2);
+            SpectrumSnapshot got = resumed.get(0);
+            for (int k = 0; k < want.getHessianEigenvalues().size(); k++) {
+                double lambda = want.getHessianEigenvalues().get(k);
+                assertEquals(lambda, got.getHessianEigenvalues().get(k), 1e-9 * Math.abs(lambda), runId + " lambda_" + k);
+            }
+            assertEquals(want.getWeightedFrobenius(), got.getWeightedFrobenius(), 1e-9 * want.getWeightedFrobenius(),
+                    runId + ": ||theta_40 - theta_0||^2 / sigma^2 from the run's own theta_0");
+            RunFinished finished = after.finished(runId).orElseThrow();
+            RunFinished want0 = reference.finished(Experiment.runId("ref-spectra", r)).orElseThrow();
+            assertEquals(want0.getWeightedFrobenius(), finished.getWeightedFrobenius(), 1e-9 * want0.getWeightedFrobenius());
+            assertEquals(want0.getEffectiveCurvature(), finished.getEffectiveCurvature(),
+                    1e-9 * Math.max(1, Math.abs(want0.getEffectiveCurvature())));
+        }
     }
 
     @Test

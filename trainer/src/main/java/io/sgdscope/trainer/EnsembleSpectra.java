@@ -1,0 +1,164 @@
+package io.sgdscope.trainer;
+
+import io.sgdscope.schemas.IterationMetrics;
+import io.sgdscope.schemas.SpectrumSnapshot;
+import io.sgdscope.trainer.curvature.GeneralizationTerms;
+import io.sgdscope.trainer.curvature.NetworkCurvature;
+import io.sgdscope.trainer.curvature.Spectra;
+import io.sgdscope.trainer.curvature.SpectrumProbe;
+import io.sgdscope.trainer.data.Dataset;
+import io.sgdscope.trainer.model.BatchedMlp;
+import io.sgdscope.trainer.snapshot.SnapshotWriter;
+import java.io.IOException;
+import org.nd4j.linalg.api.buffer.DataType;
+import org.nd4j.linalg.api.ndarray.INDArray;
+import org.nd4j.linalg.factory.Nd4j;
+
+/**
+ * The per-run engine's curvature code for the runs of an {@link EnsembleBlock}, one run at a time: spectra are rare
+ * (every {@code spectrumEvery} iterations), so each run's theta_t is taken out of the {@link BatchedMlp} (in the
+ * block's precision) into one {@link NetworkCurvature} moved from run to run, and the run's own {@link SpectrumProbe}
+ * computes what {@link RunCurvature} computes for it on the per-run engine: the top-k eigenpairs of H_f, M_t and H_p
+ * with the principal angles (Eq. 13), layer loadings and Davis-Kahan bounds, diag(H_f) and the Corollary 4 terms
+ * at theta_t (the same SpectrumSnapshot, built by {@link RunCurvature#snapshot}); the snapshot folders
+ * ({@link SnapshotWriter}, same contract and paths); and the Corollary 4 terms at theta_T for RunFinished
+ * ({@link RunCurvature#finalTerms}).
+ *
+ * <p>Each run's probe keeps its warm starts from one snapshot to the next, as on the per-run engine. The probe's
+ * count of Lanczos runs, which seeds their random start vectors, is the block's when the L between snapshots comes
+ * from the batched path ({@link EnsembleCurvature}: one count for every run), so that each run's sequence of seeds
+ * is the per-run engine's.
+ *
+ * <p>Precision: the network's (the block's) for the products, as on the per-run engine. Holds theta_0 of every run
+ * (p values each). Not thread-safe: one per block.
+ */
+final class EnsembleSpectra implements AutoCloseable {
+
+    private final TrainerSettings settings;
+    private final BatchedMlp model;
+    private final Dataset data;
+    private final String[] runIds;
+    private final long[] seeds;
+    private final DataType type;
+    /** theta_0 of each run (the prior mean of Corollary 4; snapshot folders' theta0.npy). */
+    private final INDArray[] theta0;
+    /** Each run's probe (its warm starts), made when first needed. */
+    private final SpectrumProbe[] probes;
+    private NetworkCurvature network;
+
+    /**
+     * What a spectrum iteration gave for one run.
+     *
+     * @param record       the SpectrumSnapshot to publish
+     * @param spectralNorm L = max |lambda(H_f)| from the snapshot's converged Lanczos (Eq. 6)
+     * @param warmStart    the sum of the last top and bottom eigenvectors of H_f in float64: where the next L starts
+     */
+    record Measured(SpectrumSnapshot record, double spectralNorm, double[] warmStart) {}
+
+    /**
+     * About how many bytes it holds per run (in the block size's memory bound, {@link EnsembleBlock#blockSize}):
+     * theta_0 in the block's precision, and where spectra are due the probe's five warm-start vectors.
+     */
+    static long bytesPerRun(io.sgdscope.trainer.model.MlpArchitecture architecture, TrainerSettings settings) {
+        boolean spectra = settings.curvature().spectrumEvery() > 0 || !settings.curvature().snapshotAt().isEmpty();
+        return (long) settings.precision().dataType().width() * architecture.parameterCount() * (spectra ? 6 : 1);
+    }
+
+    /**
+     * Takes theta_0 of every run from the model (build it right after the runs are initialised), except for resumed
+     * runs, whose theta_0 is given ({@code resumedTheta0[r]}, null for the others).
+     */
+    EnsembleSpectra(TrainerSettings settings, BatchedMlp model, Dataset data, String[] runIds, long[] seeds,
+                    double[][] resumedTheta0) {
+        this.settings = settings;
+        this.model = model;
+        this.data = data;
+        this.runIds = runIds.clone();
+        this.seeds = seeds.clone();
+        this.type = settings.precision().dataType();
+        int runs = model.runs();
+        theta0 = new INDArray[runs];
+        probes = new SpectrumProbe[runs];
+        for (int r = 0; r < runs; r++) {
+            theta0[r] = resumedTheta0[r] != null ? Nd4j.createFromArray(resumedTheta0[r]).castTo(type) : theta(r);
+        }
+    }
+
+    /** theta of run r now, in the block's precision (a copy). */
+    INDArray theta(int r) {
+        return Nd4j.createFromArray(model.parametersAsDoubles(r)).castTo(type);
+    }
+
+    /** The one network of the block, moved to run r's current theta. */
+    NetworkCurvature network(int r) {
+        INDArray theta = theta(r);
+        if (network == null) {
+            network = NetworkCurvature.classifier(model.architecture(), theta, data.features(), data.labels(), type);
+        } else {
+            network.freeze(theta);
+        }
+        return network;
+    }
+
+    /** Run r's probe, as {@link RunCurvature} makes it for the run. */
+    SpectrumProbe probe(int r) {
+        if (probes[r] == null) {
+            probes[r] = new SpectrumProbe(settings.curvature().topK(), RunCurvature.SNAPSHOT_LANCZOS,
+                    settings.curvature().fullSpectrum(), seeds[r]);
+        }
+        return probes[r];
+    }
+
+    /**
+     * The spectra of run r at its current theta_t (iteration t), as the per-run engine computes them.
+     *
+     * @param calls the Lanczos runs of this run so far when the block counts them (the batched L), or -1 when the
+     *              probe counted them itself
+     */
+    Measured measure(int t, int r, int calls) {
+        long start = System.nanoTime();
+        SpectrumProbe probe = probe(r);
+        if (calls >= 0) {
+            SpectrumProbe.State state = probe.state();
+            probe.restore(new SpectrumProbe.State(calls, state.hessianDirection(), state.secondMomentDirection(),
+                    state.predictionDirection(), state.hessianTop(), state.hessianBottom()), type);
+        }
+        NetworkCurvature net = network(r);
+        Spectra spectra = probe.measure(net);                                         // Eq. 13, Sec. 4.4
+        SpectrumSnapshot record = RunCurvature.snapshot(settings, runIds[r], theta0[r], t, net, spectra, start);
+        SpectrumProbe.State state = probe.state();
+        double[] warmStart = state.hessianTop().clone();
+        double[] bottom = state.hessianBottom();
+        for (int i = 0; i < warmStart.length; i++) {
+            warmStart[i] += bottom[i];
+        }
+        return new Measured(record, spectra.hessianSpectralNorm(), warmStart);
+    }
+
+    /** The Corollary 4 terms of run r at its current theta (theta_T, or theta_t of a run that diverged at t). */
+    GeneralizationTerms finalTerms(int r) {
+        return RunCurvature.finalTerms(settings, theta0[r], network(r));
+    }
+
+    /**
+     * Writes run r's snapshot folder of iteration t at its current theta_t ({@link SnapshotWriter}: the per-run
+     * engine's contract and paths), with the values just published for it.
+     */
+    void writeSnapshot(int t, int r, IterationMetrics metrics, SpectrumSnapshot spectrum) {
+        try {
+            SnapshotWriter.write(settings.curvature().snapshotDir(), runIds[r], t, model.architecture(), data.features(),
+                    data.labels(), theta(r), theta0[r], settings.curvature().topK(), settings.priorSigma(), metrics,
+                    spectrum);
+        } catch (IOException e) {
+            throw SnapshotWriter.unchecked(runIds[r] + " at t = " + t, e);
+        }
+    }
+
+    @Override
+    public void close() {
+        if (network != null) {
+            network.close();
+            network = null;
+        }
+    }
+}
