@@ -31,6 +31,10 @@ smoke dl4j-probes '^RESULT trainer-spectrum-cold [0-9.]+ s' \
     "$here/dl4j-probes/run.sh" 1 16 2
 smoke ensemble '^\| 20 \| [0-9.]+ .*\| [0-9.]+ \| [0-9.]+ \|$' \
     env REPEATS=1 "$here/ensemble/run.sh" 20
+smoke ensemble-probes '^\| 20 \|.*\| [0-9.]+ \| [0-9.]+ \| [0-9.]+ \| [0-9.]+ \|$' \
+    env REPEATS=1 MODE=probes DTYPE=float64 "$here/ensemble/run.sh" 20
+smoke ensemble-probes-crosscheck '^CROSSCHECK runs=2 .* passed$' \
+    env MODE=crosscheck "$here/ensemble/run.sh" 2
 smoke e2e '^\| live lag \(iterations\) \| [0-9]+ \| <= 5 ' \
     env REPEATS=1 "$here/e2e/run.sh" 50
 smoke dl4j '^\| listener \| [0-9.]+ \| [-+][0-9.]+ % \|$' \
