@@ -33,6 +33,10 @@ smoke ensemble '^\| 20 \| [0-9.]+ .*\| [0-9.]+ \| [0-9.]+ \|$' \
     env REPEATS=1 "$here/ensemble/run.sh" 20
 smoke demo '^ensemble: median Training [0-9.]+ s' \
     env REPEATS=1 RUNS=4 ITERATIONS=20 "$here/demo/run.sh"
+smoke ensemble-probes '^\| 20 \|.*\| [0-9.]+ \| [0-9.]+ \| [0-9.]+ \| [0-9.]+ \|$' \
+    env REPEATS=1 MODE=probes DTYPE=float64 "$here/ensemble/run.sh" 20
+smoke ensemble-probes-crosscheck '^CROSSCHECK runs=2 .* passed$' \
+    env MODE=crosscheck "$here/ensemble/run.sh" 2
 smoke e2e '^\| live lag \(iterations\) \| [0-9]+ \| <= 5 ' \
     env REPEATS=1 "$here/e2e/run.sh" 50
 smoke dl4j '^\| listener \| [0-9.]+ \| [-+][0-9.]+ % \|$' \

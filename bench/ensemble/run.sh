@@ -9,7 +9,12 @@
 #   BENCH_JAVA_OPTS=-XX:TieredStopAtLevel=1 bench/ensemble/run.sh 1000   (more JVM options for sgdscope's side,
 #                                              after those the launcher gives `sgdscope train`: cli/jvm-options/train)
 #   MODE=probes DTYPE=float64 bench/ensemble/run.sh 1000   (the cost of the moments and L every MOMENTS_EVERY
-#                                              iterations, default 10: the ensemble with and without them; no peer)
+#                                              iterations, default 10: the ensemble with and without them, and the
+#                                              PyTorch peer torch_probes_peer.py with and without them, interleaved;
+#                                              PEER=0: sgdscope's side only; PEER_OPTS: more options for the peer)
+#   MODE=crosscheck bench/ensemble/run.sh 2    (the probes peer's moments and L against sgdscope's on the same data,
+#                                              parameters and Lanczos starts: torch_probes_peer.py --check (dense
+#                                              float64 references) and --dump, then ProbesCrossCheck.java; no timing)
 #   MODE=optimizers DTYPE=float64 bench/ensemble/run.sh 1000   (the cost of Adam's per-run state on the ensemble
 #                                              engine: the same ensemble with sgd (eta 0.1) and adam (eta 0.01),
 #                                              interleaved; OPTIMIZER=diagonal etc. for another one; no peer)
@@ -124,12 +129,29 @@ if [ "${MODE:-}" = optimizers ]; then
   exit 0
 fi
 
+if [ "${MODE:-}" = crosscheck ]; then
+  javac -d "$work/bench-classes" -cp "$cp" "$here/ProbesCrossCheck.java"
+  for r in "${runs[@]}"; do
+    "$here/probes_peer.sh" "$r" --check
+    "$here/probes_peer.sh" "$r" --dump "$work/probes-dump-$r.txt"
+    java -cp "$work/bench-classes:$cp" ProbesCrossCheck "$work/probes-dump-$r.txt" 2>"$work/crosscheck-$r.log"
+  done
+  exit 0
+fi
+
 if [ "${MODE:-}" = probes ]; then
   # The cost of the curvature probes on the ensemble engine: the same ensemble ("compute") without probes and with
-  # the moments of Eq. 4-7 and L every MOMENTS_EVERY iterations (default 10), interleaved; no peer. Goal: <= 2x.
+  # the moments of Eq. 4-7 and L every MOMENTS_EVERY iterations (default 10), then the PyTorch peer
+  # (torch_probes_peer.py: the same training, moments and L, batched over runs) without and with them, interleaved.
+  # Goals: ours with / ours without <= 2x; ours with / peer with <= 1.0x.
   javac -d "$work/bench-classes" -cp "$cp" "$here/EnsembleBench.java"
   block="${BLOCK:-500}"
   every="${MOMENTS_EVERY:-10}"
+  peer="${PEER:-1}"
+  if [ "$peer" = 1 ]; then
+    rm -rf "$work/openblas"
+    "$top/bench/openblas.sh" "$work/openblas"
+  fi
   results="$work/results-probes-$dtype.txt"
   : > "$results"
   for r in "${runs[@]}"; do
@@ -139,12 +161,22 @@ if [ "${MODE:-}" = probes ]; then
         java $train_options ${BENCH_JAVA_OPTS:-} -Xmx8g -Dbench.momentsEvery="$m" -cp "$work/bench-classes:$cp" \
             EnsembleBench "$r" compute "$dtype" 2 "$block" 2>"$work/sgdscope-$r-probes-$m.log" | tee -a "$results"
       done
+      if [ "$peer" = 1 ]; then
+        for m in 0 "$every"; do
+          echo "== PyTorch peer (torch_probes_peer.py), R = $r, $dtype, moments and L every $m, repeat $rep/$repeats"
+          "$here/probes_peer.sh" "$r" --dtype "$dtype" --every "$m" ${PEER_OPTS:-} 2>"$work/peer-$r-probes-$m.log" \
+              | sed 's/^RESULT /PEER /' | tee -a "$results"
+        done
+      fi
     done
   done
   median() { sort -g | awk '{v[NR] = $1} END {print (NR % 2 ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2)}'; }
   range() { sort -g | awk 'NR == 1 {lo = $1} {hi = $1} END {printf "%.2f-%.2f", lo, hi}'; }
   field() { awk -v r="runs=$1" -v m="moments_every=$2" -v f="$3=" '$1 == "RESULT" && $2 == r && $NF == m {
       for (i = 4; i <= NF; i++) if (index($i, f) == 1) {sub(f, "", $i); print $i}}' "$results"; }
+  pfield() { awk -v r="runs=$1" -v m="every=$2" -v f="$3=" '$1 == "PEER" && $2 == r {
+      hit = 0; for (i = 3; i <= NF; i++) if ($i == m) hit = 1
+      if (hit) for (i = 3; i <= NF; i++) if (index($i, f) == 1) {sub(f, "", $i); print $i}}' "$results"; }
   echo "== curvature probes on the ensemble engine ($dtype, blocks of $block, 2 workers): medians of $repeats interleaved repeats"
   echo "   wall: the training loop; CPU: the process's user + system time over it (every thread)"
   printf "| R | without probes: wall (s) | CPU (s) | moments + L every %s: wall (s) | CPU (s) | wall ratio | CPU ratio |\n" "$every"
@@ -157,6 +189,29 @@ if [ "${MODE:-}" = probes ]; then
         -v c1r="$(field "$r" "$every" cpu_seconds | range)" \
         'BEGIN {printf "| %d | %.2f (%s) | %.2f (%s) | %.2f (%s) | %.2f (%s) | %.2f | %.2f |\n", r, w0, w0r, c0, c0r, w1, w1r, c1, c1r, w1 / w0, c1 / c0}'
   done
+  if [ "$peer" = 1 ]; then
+    echo "== side by side with the PyTorch peer ($dtype): CPU seconds, medians of $repeats interleaved repeats (ranges)"
+    echo "   goals: ours with / ours without <= 2x; ours with / peer with <= 1.0x"
+    printf "| R | ours without (s) | ours with (s) | peer without (s) | peer with (s) | ours with / without | peer with / without | ours with / peer with | ours without / peer without |\n"
+    printf "| --- | --- | --- | --- | --- | --- | --- | --- | --- |\n"
+    for r in "${runs[@]}"; do
+      c0=$(field "$r" 0 cpu_seconds | median); c1=$(field "$r" "$every" cpu_seconds | median)
+      p0=$(pfield "$r" 0 cpu_seconds | median); p1=$(pfield "$r" "$every" cpu_seconds | median)
+      awk -v r="$r" -v c0="$c0" -v c1="$c1" -v p0="$p0" -v p1="$p1" \
+          -v c0r="$(field "$r" 0 cpu_seconds | range)" -v c1r="$(field "$r" "$every" cpu_seconds | range)" \
+          -v p0r="$(pfield "$r" 0 cpu_seconds | range)" -v p1r="$(pfield "$r" "$every" cpu_seconds | range)" \
+          'BEGIN {printf "| %d | %.2f (%s) | %.2f (%s) | %.2f (%s) | %.2f (%s) | %.2f | %.2f | %.2f | %.2f |\n", r, c0, c0r, c1, c1r, p0, p0r, p1, p1r, c1 / c0, p1 / p0, c1 / p1, c0 / p0}'
+    done
+    echo "   the same in wall seconds (the training loop; the machine's load moves these far more than CPU)"
+    printf "| R | ours without (s) | ours with (s) | peer without (s) | peer with (s) | ours with / without | ours with / peer with |\n"
+    printf "| --- | --- | --- | --- | --- | --- | --- |\n"
+    for r in "${runs[@]}"; do
+      w0=$(field "$r" 0 seconds | median); w1=$(field "$r" "$every" seconds | median)
+      q0=$(pfield "$r" 0 seconds | median); q1=$(pfield "$r" "$every" seconds | median)
+      awk -v r="$r" -v w0="$w0" -v w1="$w1" -v q0="$q0" -v q1="$q1" \
+          'BEGIN {printf "| %d | %.2f | %.2f | %.2f | %.2f | %.2f | %.2f |\n", r, w0, w1, q0, q1, w1 / w0, w1 / q1}'
+    done
+  fi
   exit 0
 fi
 

@@ -3,6 +3,9 @@ package io.sgdscope.trainer.model;
 import static org.bytedeco.openblas.global.openblas.CblasNoTrans;
 import static org.bytedeco.openblas.global.openblas.CblasRowMajor;
 import static org.bytedeco.openblas.global.openblas.CblasTrans;
+import static org.bytedeco.openblas.global.openblas.CblasUpper;
+import static org.bytedeco.openblas.global.openblas.cblas_dsyrk;
+import static org.bytedeco.openblas.global.openblas.cblas_ssyrk;
 import static org.bytedeco.openblas.global.openblas.cblas_dgemm;
 import static org.bytedeco.openblas.global.openblas.cblas_sgemm;
 
@@ -22,6 +25,56 @@ public final class CblasBatchedProducts implements BatchedProducts {
 
     @Override
     public void multiply(INDArray a, INDArray b, INDArray c, boolean transposeA, boolean transposeB) {
+        gemm(a, b, c, transposeA, transposeB, 0.0);
+    }
+
+    /** c[r] += op(a[r]) op(b[r]): the same gemm with beta = 1. */
+    @Override
+    public void multiplyAdd(INDArray a, INDArray b, INDArray c, boolean transposeA, boolean transposeB) {
+        gemm(a, b, c, transposeA, transposeB, 1.0);
+    }
+
+    /** The upper triangles of c[r] = a[r] a[r]^T by one OpenBLAS syrk per run (row-major, upper). */
+    @Override
+    public void selfProducts(INDArray a, INDArray c) {
+        for (INDArray array : new INDArray[] {a, c}) {
+            if (array.rank() != 3 || array.dataType() != c.dataType() || array.stride(2) != 1
+                    || array.stride(1) < array.size(2)) {
+                throw new IllegalArgumentException("self products need rank-3 arrays of one type whose matrices have "
+                        + "contiguous rows, got " + array.shapeInfoToString());
+            }
+        }
+        int runs = (int) c.size(0);
+        int n = (int) a.size(1);
+        int k = (int) a.size(2);
+        if (a.size(0) != runs || c.size(1) != n || c.size(2) != n) {
+            throw new IllegalArgumentException("shapes do not match: " + java.util.Arrays.toString(a.shape()) + " -> "
+                    + java.util.Arrays.toString(c.shape()));
+        }
+        int lda = (int) a.stride(1);
+        int ldc = (int) c.stride(1);
+        if (c.dataType() == DataType.DOUBLE) {
+            DoublePointer pa = new DoublePointer(a.data().addressPointer());
+            DoublePointer pc = new DoublePointer(c.data().addressPointer());
+            for (int r = 0; r < runs; r++) {
+                pa.position(r * a.stride(0));
+                pc.position(r * c.stride(0));
+                cblas_dsyrk(CblasRowMajor, CblasUpper, CblasNoTrans, n, k, 1.0, pa, lda, 0.0, pc, ldc);
+            }
+        } else if (c.dataType() == DataType.FLOAT) {
+            FloatPointer pa = new FloatPointer(a.data().addressPointer());
+            FloatPointer pc = new FloatPointer(c.data().addressPointer());
+            for (int r = 0; r < runs; r++) {
+                pa.position(r * a.stride(0));
+                pc.position(r * c.stride(0));
+                cblas_ssyrk(CblasRowMajor, CblasUpper, CblasNoTrans, n, k, 1f, pa, lda, 0f, pc, ldc);
+            }
+        } else {
+            throw new IllegalArgumentException("self products are float32 or float64, got " + c.dataType());
+        }
+    }
+
+    private static void gemm(INDArray a, INDArray b, INDArray c, boolean transposeA, boolean transposeB, double beta) {
         boolean shared = a.rank() == 2;                           // one matrix a for every run
         for (INDArray array : new INDArray[] {a, b, c}) {
             int rank = array.rank();
@@ -61,7 +114,7 @@ public final class CblasBatchedProducts implements BatchedProducts {
                 pa.position(r * strideA);
                 pb.position(r * strideB);
                 pc.position(r * strideC);
-                cblas_dgemm(CblasRowMajor, opA, opB, m, n, k, 1.0, pa, lda, pb, ldb, 0.0, pc, ldc);
+                cblas_dgemm(CblasRowMajor, opA, opB, m, n, k, 1.0, pa, lda, pb, ldb, beta, pc, ldc);
             }
         } else if (c.dataType() == DataType.FLOAT) {
             FloatPointer pa = new FloatPointer(a.data().addressPointer());
@@ -71,7 +124,7 @@ public final class CblasBatchedProducts implements BatchedProducts {
                 pa.position(r * strideA);
                 pb.position(r * strideB);
                 pc.position(r * strideC);
-                cblas_sgemm(CblasRowMajor, opA, opB, m, n, k, 1f, pa, lda, pb, ldb, 0f, pc, ldc);
+                cblas_sgemm(CblasRowMajor, opA, opB, m, n, k, 1f, pa, lda, pb, ldb, (float) beta, pc, ldc);
             }
         } else {
             throw new IllegalArgumentException("batched products are float32 or float64, got " + c.dataType());

@@ -170,20 +170,16 @@ public record GradientMoments(double gradNormSq, double traceM, double traceSigm
         for (int k = 0; k < n; k++) {
             double[] qk = q[k];
             double[] w = new double[n];
-            for (int i = 0; i < n; i++) {                                              // w = A q_k
-                double sum = 0;
-                for (int j = 0, at = i * n; j < n; j++) {
-                    sum += a[at + j] * qk[j];
-                }
-                w[i] = sum;
+            for (int j = 0; j < n; j++) {                                              // w = A q_k = sum_j q_kj A[j, :]
+                double c = qk[j];                                                      // (A symmetric: row j is column
+                for (int i = 0, at = j * n; i < n; i++) {                              // j; an axpy per row, which the
+                    w[i] += c * a[at + i];                                             // JIT vectorises, where a dot per
+                }                                                                      // row is one serial chain)
             }
             for (int pass = 0; pass < 2; pass++) {                                     // w -= Q_k (Q_k^T w), twice
                 for (int j = 0; j <= k; j++) {
                     double[] qj = q[j];
-                    double c = 0;
-                    for (int i = 0; i < n; i++) {
-                        c += qj[i] * w[i];
-                    }
+                    double c = dot(qj, w, n);
                     if (j == k) {
                         alpha[k] += c;
                     }
@@ -192,11 +188,7 @@ public record GradientMoments(double gradNormSq, double traceM, double traceSigm
                     }
                 }
             }
-            double b = 0;
-            for (int i = 0; i < n; i++) {
-                b += w[i] * w[i];
-            }
-            b = Math.sqrt(b);
+            double b = Math.sqrt(dot(w, w, n));
             beta[k] = b;
             double lastEntry;
             boolean last = k == n - 1 || b <= 1e-15 * norm;
@@ -237,6 +229,22 @@ public record GradientMoments(double gradNormSq, double traceM, double traceSigm
             q[k + 1] = w;
         }
         return theta;
+    }
+
+    /** x . y over the first n entries, four partial sums (no single serial chain of additions). */
+    private static double dot(double[] x, double[] y, int n) {
+        double s0 = 0, s1 = 0, s2 = 0, s3 = 0;
+        int i = 0;
+        for (; i + 3 < n; i += 4) {
+            s0 += x[i] * y[i];
+            s1 += x[i + 1] * y[i + 1];
+            s2 += x[i + 2] * y[i + 2];
+            s3 += x[i + 3] * y[i + 3];
+        }
+        for (; i < n; i++) {
+            s0 += x[i] * y[i];
+        }
+        return (s0 + s1) + (s2 + s3);
     }
 
     /** The largest eigenvalue by LAPACK's full symmetric eigensolver dsyev (values only), through ND4J. */

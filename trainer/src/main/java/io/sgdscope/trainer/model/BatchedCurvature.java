@@ -36,7 +36,8 @@ import org.nd4j.linalg.ops.transforms.Transforms;
  *
  * <p>Precision: the products and element-wise passes in the network's data type; the softmax head and the
  * vectors handed in and out in float64. Memory: about six arrays of the full pass's size plus, per call of
- * {@link #sampleGrams}, three [runs, n, n] arrays for the runs asked for. Not thread-safe: one per block.
+ * {@link #sampleGrams}, two [runs, n, n] arrays (and their heap copies) for the most runs asked for at once, kept
+ * from call to call. Not thread-safe: one per block.
  */
 public final class BatchedCurvature {
 
@@ -70,10 +71,13 @@ public final class BatchedCurvature {
     private final INDArray[] rz;
     private final INDArray[] ra;
     private final INDArray[] rdelta;
-    private final INDArray[] scratchOut;
-    private final INDArray[] scratchIn;
-    private final INDArray[] scratchWeights;
     private final double[] headIn;
+    /** {@link #sampleGrams}' products ([runs, n, n] in the network's type) and their heap copies, for up to this many runs. */
+    private int gramCapacity;
+    private INDArray ddBuffer;
+    private INDArray aaBuffer;
+    private double[] ddValues;
+    private double[] aaValues;
     private final double[] headOut;
 
     /** The curvature of {@code model}'s runs on {@code data}, its full training set; {@link #freeze} before use. */
@@ -93,9 +97,6 @@ public final class BatchedCurvature {
         rz = new INDArray[depth];
         ra = new INDArray[depth];
         rdelta = new INDArray[depth];
-        scratchOut = new INDArray[depth];
-        scratchIn = new INDArray[depth];
-        scratchWeights = new INDArray[depth];
         directionBlocks = new INDArray[depth];
         directionWeights = new INDArray[depth];
         productBlocks = new INDArray[depth];
@@ -113,9 +114,6 @@ public final class BatchedCurvature {
             }
             if (l > 0) {
                 ra[l] = Nd4j.create(type, runs, n, in);
-                scratchOut[l] = Nd4j.create(type, runs, n, out);
-                scratchIn[l] = Nd4j.create(type, runs, n, in);
-                scratchWeights[l] = Nd4j.create(type, runs, in, out);
             }
             directionBlocks[l] = block(direction, l, in + 1);
             directionWeights[l] = block(direction, l, in);
@@ -191,15 +189,17 @@ public final class BatchedCurvature {
         }
         write(signal, deltas[depth - 1]);
         for (int l = depth - 1; l > 0; l--) {
-            products.multiply(deltas[l], model.weightsWithoutBias(l), scratchIn[l], false, false);
-            deltas[l - 1].assign(scratchIn[l]).muli(masks[l - 1]);
+            products.multiply(deltas[l], model.weightsWithoutBias(l), deltas[l - 1], false, false);
+            deltas[l - 1].muli(masks[l - 1]);
         }
     }
 
     /**
      * The Gram matrices G = J J^T of the per-sample gradients of runs {@code from .. to - 1}:
      * G_ij = sum_l (delta_{l,i}^T delta_{l,j}) (a_{l,i}^T a_{l,j} + 1), run {@code from + c}'s n x n values
-     * (row-major, symmetric) at c n^2 of {@code out}, in float64 (the products in the network's type).
+     * (row-major, symmetric) at c n^2 of {@code out}, in float64 (the products in the network's type). Each
+     * delta_l delta_l^T and a_l a_l^T is a symmetric rank-k update ({@link BatchedProducts#selfProducts}: the upper
+     * triangle only), so G's upper triangle is summed and mirrored.
      */
     public void sampleGrams(int from, int to, double[] out) {
         int count = to - from;
@@ -207,28 +207,48 @@ public final class BatchedCurvature {
         if (out.length < count * squared) {
             throw new IllegalArgumentException("need " + count * squared + " values for " + count + " Gram matrices");
         }
-        java.util.Arrays.fill(out, 0, count * squared, 0.0);
-        INDArray dd = Nd4j.create(type, count, n, n);
-        INDArray aa = Nd4j.create(type, count, n, n);
-        double[] ddValues = new double[count * squared];
-        double[] aaValues = new double[count * squared];
+        if (gramCapacity < count) {                                             // reused from call to call
+            gramCapacity = count;
+            ddBuffer = Nd4j.create(type, count, n, n);
+            aaBuffer = Nd4j.create(type, count, n, n);
+            ddValues = new double[count * squared];
+            aaValues = new double[count * squared];
+        }
+        INDArray dd = count == gramCapacity ? ddBuffer : ddBuffer.get(interval(0, count), all(), all());
+        INDArray aa = count == gramCapacity ? aaBuffer : aaBuffer.get(interval(0, count), all(), all());
         for (int l = 0; l < depth; l++) {
             INDArray d = deltas[l].get(interval(from, to), all(), all());
-            products.multiply(d, d, dd, false, true);                            // delta_i^T delta_j
+            products.selfProducts(d, dd);                                        // delta_i^T delta_j, j >= i
             read(dd, ddValues);
             if (l == 0) {
                 for (int c = 0; c < count; c++) {
                     int at = c * squared;
-                    for (int e = 0; e < squared; e++) {
-                        out[at + e] += ddValues[at + e] * inputGram[e];
+                    for (int i = 0; i < n; i++) {
+                        int row = at + i * n;
+                        for (int j = i, e = i * n + i; j < n; j++, e++) {       // the first term: no += on zeros
+                            out[row + j] = ddValues[row + j] * inputGram[e];
+                        }
                     }
                 }
             } else {
                 INDArray a = state.outputs()[l - 1].get(interval(from, to), all(), all());
-                products.multiply(a, a, aa, false, true);                        // a_i^T a_j + 1 (column of ones)
+                products.selfProducts(a, aa);                                    // a_i^T a_j + 1 (column of ones)
                 read(aa, aaValues);
-                for (int e = 0; e < count * squared; e++) {
-                    out[e] += ddValues[e] * aaValues[e];
+                for (int c = 0; c < count; c++) {
+                    int at = c * squared;
+                    for (int i = 0; i < n; i++) {
+                        for (int j = i, e = at + i * n + i; j < n; j++, e++) {
+                            out[e] += ddValues[e] * aaValues[e];
+                        }
+                    }
+                }
+            }
+        }
+        for (int c = 0; c < count; c++) {                                       // G is symmetric: the lower triangle
+            int at = c * squared;
+            for (int i = 1; i < n; i++) {
+                for (int j = 0; j < i; j++) {
+                    out[at + i * n + j] = out[at + j * n + i];
                 }
             }
         }
@@ -236,7 +256,9 @@ public final class BatchedCurvature {
 
     /**
      * out = H_f v for every run (Eq. 6), run r's direction at r p of {@code v} and its product at r p of {@code out}
-     * (theta's layout), by the R-operator described above.
+     * (theta's layout), by the R-operator described above. Each sum of two products (R{z_l}, the weight block of
+     * H v_l, R{delta_{l-1}}) is the second product accumulated onto the first's result ({@link
+     * BatchedProducts#multiplyAdd}: a gemm with beta = 1), no scratch arrays or extra element-wise passes.
      */
     public void hessianTimes(double[] v, double[] out) {
         write(v, direction);
@@ -244,9 +266,8 @@ public final class BatchedCurvature {
         for (int l = 0; l < depth; l++) {                                       // R-forward
             products.multiply(l == 0 ? state.features() : a[l - 1], directionBlocks[l], rz[l], false, false);
             if (l > 0) {
-                ra[l].assign(rz[l - 1]).muli(masks[l - 1]);                      // R{a_l} = relu'(z_{l-1}) o R{z_{l-1}}
-                products.multiply(ra[l], model.weightsWithoutBias(l), scratchOut[l], false, true);
-                rz[l].addi(scratchOut[l]);
+                rz[l - 1].mul(masks[l - 1], ra[l]);                               // R{a_l} = relu'(z_{l-1}) o R{z_{l-1}}
+                products.multiplyAdd(ra[l], model.weightsWithoutBias(l), rz[l], false, true);
             }
         }
         read(rz[depth - 1], headIn);                                            // R{delta} = (diag(p) - p p^T) R{z}
@@ -264,11 +285,10 @@ public final class BatchedCurvature {
         for (int l = depth - 1; l >= 0; l--) {                                   // R-backward
             products.multiply(l == 0 ? state.features() : a[l - 1], rdelta[l], productBlocks[l], true, false);
             if (l > 0) {
-                products.multiply(ra[l], deltas[l], scratchWeights[l], true, false);
-                productWeights[l].addi(scratchWeights[l]);
-                products.multiply(rdelta[l], model.weightsWithoutBias(l), scratchIn[l], false, false);
+                products.multiplyAdd(ra[l], deltas[l], productWeights[l], true, false);
                 products.multiply(deltas[l], directionWeights[l], rdelta[l - 1], false, true);
-                rdelta[l - 1].addi(scratchIn[l]).muli(masks[l - 1]);
+                products.multiplyAdd(rdelta[l], model.weightsWithoutBias(l), rdelta[l - 1], false, false);
+                rdelta[l - 1].muli(masks[l - 1]);
             }
         }
         read(product, out);

@@ -17,4 +17,23 @@ public interface BatchedProducts {
      * (rank 2) that every run shares: c[r] = op(a) op(b[r]).
      */
     void multiply(INDArray a, INDArray b, INDArray c, boolean transposeA, boolean transposeB);
+
+    /**
+     * c[r] += op(a[r]) op(b[r]) for every r (as {@link #multiply}, accumulating into c instead of overwriting it:
+     * a gemm with beta = 1, no temporary). This default forms the products in a temporary and adds them.
+     */
+    default void multiplyAdd(INDArray a, INDArray b, INDArray c, boolean transposeA, boolean transposeB) {
+        INDArray product = c.ulike();
+        multiply(a, b, product, transposeA, transposeB);
+        c.addi(product);
+    }
+
+    /**
+     * c[r] = a[r] a[r]^T for every r, a [R, n, k], c [R, n, n] (contiguous rows, one data type): at least the upper
+     * triangle (j >= i) of each row-major c[r] is written, the rest is unspecified (a symmetric rank-k update where the
+     * backend has one, half the multiplications of a product). This default writes the whole product.
+     */
+    default void selfProducts(INDArray a, INDArray c) {
+        multiply(a, a, c, false, true);
+    }
 }

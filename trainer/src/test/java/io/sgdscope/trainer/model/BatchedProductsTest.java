@@ -172,6 +172,76 @@ class BatchedProductsTest {
     }
 
     @Test
+    void multiplyAddAccumulatesOntoWhatTheResultHeld() {
+        // As the R-operator uses it: c = c0 + op(a) op(b) with c a view of every run's flat vector (one layer's rows).
+        for (BatchedProducts products : new BatchedProducts[] {new CblasBatchedProducts(), new Nd4jBatchedProducts(),
+                BackendProducts.create()}) {
+            for (DataType type : new DataType[] {DataType.DOUBLE, DataType.FLOAT}) {
+                for (boolean ta : new boolean[] {false, true}) {
+                    int runs = 4;
+                    int m = 3;
+                    int k = 5;
+                    int n = 2;
+                    int p = 20;
+                    int offset = 3;
+                    Nd4j.getRandom().setSeed(23);
+                    INDArray a = (ta ? Nd4j.randn(DataType.DOUBLE, runs, k, m) : Nd4j.randn(DataType.DOUBLE, runs, m, k)).castTo(type);
+                    INDArray b = Nd4j.randn(DataType.DOUBLE, runs, n, k).castTo(type);
+                    INDArray start = Nd4j.randn(DataType.DOUBLE, runs, p);
+                    INDArray out = start.castTo(type).dup();                         // castTo may return start itself
+                    INDArray c = Nd4j.create(out.data(), new long[] {runs, m, n}, new long[] {p, n, 1}, offset, 'c');
+                    products.multiplyAdd(a, b, c, ta, true);
+                    for (int r = 0; r < runs; r++) {
+                        double[][] x = matrix(a.castTo(DataType.DOUBLE), r, ta);
+                        double[][] y = matrix(b.castTo(DataType.DOUBLE), r, true);
+                        for (int e = 0; e < p; e++) {
+                            double expected = start.castTo(type).getDouble(r, e);
+                            if (e >= offset && e < offset + m * n) {
+                                int i = (e - offset) / n;
+                                int j = (e - offset) % n;
+                                for (int l = 0; l < k; l++) {
+                                    expected += x[i][l] * y[l][j];
+                                }
+                            }
+                            assertEquals(expected, out.getDouble(r, e), type == DataType.DOUBLE ? 1e-13 : 1e-5,
+                                    products.getClass().getSimpleName() + " " + type + " ta=" + ta + " run " + r + " entry " + e);
+                        }
+                    }
+                }
+            }
+        }
+    }
+
+    @Test
+    void selfProductsGiveEachRunsUpperTriangleOfAATransposed() {
+        // As the Gram matrices use them: a = runs 1..3 of [R, n, k] (a view), c [3, n, n]; only j >= i is promised.
+        for (BatchedProducts products : new BatchedProducts[] {new CblasBatchedProducts(), new Nd4jBatchedProducts(),
+                BackendProducts.create()}) {
+            for (DataType type : new DataType[] {DataType.DOUBLE, DataType.FLOAT}) {
+                int n = 7;
+                int k = 3;
+                Nd4j.getRandom().setSeed(29);
+                INDArray all = Nd4j.randn(DataType.DOUBLE, 5, n, k);
+                INDArray a = all.castTo(type).get(interval(1, 4), all(), all());
+                INDArray c = Nd4j.create(type, 3, n, n);
+                products.selfProducts(a, c);
+                for (int r = 0; r < 3; r++) {
+                    for (int i = 0; i < n; i++) {
+                        for (int j = i; j < n; j++) {
+                            double expected = 0;
+                            for (int l = 0; l < k; l++) {
+                                expected += all.getDouble(r + 1, i, l) * all.getDouble(r + 1, j, l);
+                            }
+                            assertEquals(expected, c.getDouble(r, i, j), type == DataType.DOUBLE ? 1e-13 : 1e-5,
+                                    products.getClass().getSimpleName() + " " + type + " run " + r + " (" + i + ", " + j + ")");
+                        }
+                    }
+                }
+            }
+        }
+    }
+
+    @Test
     void mismatchedShapesAreRefused() {
         INDArray a = Nd4j.create(DataType.DOUBLE, 2, 3, 4);
         INDArray b = Nd4j.create(DataType.DOUBLE, 2, 5, 6);
