@@ -51,6 +51,11 @@ public final class TopologyOnDriver implements AutoCloseable {
         runs = driver.createInputTopic(Topics.RUNS, new StringSerializer(), TelemetrySerdes.runs());
     }
 
+    /** Another input topic of the topology (e.g. sgd.spectra), keys as strings. */
+    public <V> TestInputTopic<String, V> input(String topic, org.apache.kafka.common.serialization.Serializer<V> values) {
+        return driver.createInputTopic(topic, new StringSerializer(), values);
+    }
+
     /** An output topic of the topology, keys as strings. */
     public <V> TestOutputTopic<String, V> output(String topic, Deserializer<V> values) {
         return driver.createOutputTopic(topic, new StringDeserializer(), values);

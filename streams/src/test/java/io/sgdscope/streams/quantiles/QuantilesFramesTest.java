@@ -155,8 +155,7 @@ class QuantilesFramesTest {
     @Test
     void snapshotsOfRunsPublishedInFramesMeetTheirRunsUnderTheFrameKey() {
         startDriver(AT_ONCE.withMetrics(List.of("loss", "hessianTopEigenvalue")));
-        TestInputTopic<String, SpectrumSnapshot> spectra = driver.createInputTopic(Topics.SPECTRA, new StringSerializer(),
-                TelemetrySerdes.spectra());
+        TestInputTopic<String, SpectrumSnapshot> spectra = app.input(Topics.SPECTRA, TelemetrySerdes.spectra());
         Random random = new Random(5);
         double[] hessianTop = {12.0, 10.0, 14.0};
         for (int run = 0; run < 3; run++) {
