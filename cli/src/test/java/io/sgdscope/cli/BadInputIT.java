@@ -46,11 +46,10 @@ class BadInputIT {
     }
 
     @Test
-    void spectrumSnapshotsOnTheEnsembleEngineAreABadArgument() throws Exception {
-        assertOneLine(2, "sgdscope train: the ensemble engine trains every optimizer, with the moments and L (moments-every) "
-                + "and checkpoints, but without spectra or snapshots; spectrum-every 200 needs engine per-run "
+    void aNegativeEnsembleBlockIsABadArgument() throws Exception {
+        assertOneLine(2, "sgdscope train: ensemble block must be >= 1 runs, or 0 for automatic, got -1 "
                 + "(see 'sgdscope train --help')",
-                "train", "--engine", "ensemble", "--spectrum-every", "200");
+                "train", "--engine", "ensemble", "--ensemble-block", "-1");
     }
 
     @Test
