@@ -6,6 +6,7 @@
 #   python3-torch otherwise calls the system's reference libblas.so.3), as bench/curvature/run.sh does:
 #   bench/openblas.sh puts it into target/openblas on first use.
 # Usage: bench/ensemble/peer.sh R [--iterations 400] [--dtype float32|float64] [--repeats 1] [...]
+#   PEER_SCRIPT=torch_probes_peer.py: another peer of this folder in the same setting (bench/ensemble/probes_peer.sh)
 set -euo pipefail
 here="$(cd "$(dirname "$0")" && pwd)"
 blas="$here/target/openblas"
@@ -13,4 +14,4 @@ if [ ! -e "$blas/libblas.so.3" ]; then
   "$here/../openblas.sh" "$blas"
 fi
 export OMP_WAIT_POLICY=PASSIVE OPENBLAS_NUM_THREADS="${OPENBLAS_NUM_THREADS:-1}"
-LD_LIBRARY_PATH="$blas${LD_LIBRARY_PATH:+:$LD_LIBRARY_PATH}" exec /usr/bin/python3 "$here/torch_peer.py" "$@"
+LD_LIBRARY_PATH="$blas${LD_LIBRARY_PATH:+:$LD_LIBRARY_PATH}" exec /usr/bin/python3 "$here/${PEER_SCRIPT:-torch_peer.py}" "$@"

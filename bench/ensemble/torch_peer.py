@@ -193,6 +193,21 @@ def train(params, x, y, iterations, lr, m, chunk, workers, seed, manual, scatter
         for w in range(workers):
             if (w, size) not in buffers:
                 buffers[(w, size)] = Chunk(size, x, y, m, dtype, scatter_first)
+
+    def train_chunk(ch, c, lo, hi, gen):
+        views = [o[:, lo:hi] for o in out]
+        for t in range(iterations):
+            idx = torch.randint(0, N, (hi - lo, m), generator=gen)
+            ch.step(t, idx, lr, views, manual)
+
+    wall, cpu = train_chunks(bounds, workers, buffers, params, seed, train_chunk)
+    return wall, cpu, out
+
+
+def train_chunks(bounds, workers, buffers, params, seed, train):
+    """Trains the chunks of runs on `workers` threads, each taking the next chunk from a shared queue: loads chunk c's
+    runs (bounds[c] = (lo, hi)) into that thread's buffer of its size and calls train(ch, c, lo, hi, gen), gen the
+    chunk's minibatch generator. Returns the wall and process CPU seconds it took."""
     todo = list(range(len(bounds)))
     lock = threading.Lock()
 
@@ -205,11 +220,7 @@ def train(params, x, y, iterations, lr, m, chunk, workers, seed, manual, scatter
             lo, hi = bounds[c]
             ch = buffers[(w, hi - lo)]
             ch.load(params, lo, hi)
-            gen = torch.Generator().manual_seed(seed * 1_000_003 + c)
-            views = [o[:, lo:hi] for o in out]
-            for t in range(iterations):
-                idx = torch.randint(0, N, (hi - lo, m), generator=gen)
-                ch.step(t, idx, lr, views, manual)
+            train(ch, c, lo, hi, torch.Generator().manual_seed(seed * 1_000_003 + c))
 
     start, cpu = time.perf_counter(), time.process_time()
     threads = [threading.Thread(target=worker, args=(w,)) for w in range(1, workers)]
@@ -218,7 +229,7 @@ def train(params, x, y, iterations, lr, m, chunk, workers, seed, manual, scatter
     worker(0)
     for th in threads:
         th.join()
-    return time.perf_counter() - start, time.process_time() - cpu, out
+    return time.perf_counter() - start, time.process_time() - cpu
 
 
 def main():

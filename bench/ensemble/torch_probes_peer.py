@@ -40,7 +40,6 @@ import math
 import os
 import statistics
 import sys
-import threading
 import time
 
 import numpy as np
@@ -254,37 +253,19 @@ def train(params, x, y, a, dtype):
         for w in range(a.workers):
             buffers.setdefault((w, hi - lo), torch_peer.Chunk(hi - lo, x, y, a.batch, dtype, True))
     xa = torch.cat([x, x.new_ones(N, 1)], 1)
-    todo = list(range(len(bounds)))
-    lock = threading.Lock()
+    def train_chunk(ch, c, lo, hi, gen):
+        probe = Probe(hi - lo, p, dtype, a.seed * 7_919 + c, a)
+        views = [o[:, lo:hi] for o in out]
+        for t in range(a.iterations):
+            if a.every > 0 and t % a.every == 0:
+                moments, norm = probe(as_runs(ch.params), x, xa, y)
+                probe_out[t // a.every, :6, lo:hi] = moments
+                probe_out[t // a.every, 6, lo:hi] = norm.to(torch.float64)
+            idx = torch.randint(0, N, (hi - lo, a.batch), generator=gen)
+            ch.step(t, idx, a.lr, views, True)
 
-    def worker(w):
-        while True:
-            with lock:
-                if not todo:
-                    return
-                c = todo.pop(0)
-            lo, hi = bounds[c]
-            ch = buffers[(w, hi - lo)]
-            ch.load(params, lo, hi)
-            gen = torch.Generator().manual_seed(a.seed * 1_000_003 + c)
-            probe = Probe(hi - lo, p, dtype, a.seed * 7_919 + c, a)
-            views = [o[:, lo:hi] for o in out]
-            for t in range(a.iterations):
-                if a.every > 0 and t % a.every == 0:
-                    moments, norm = probe(as_runs(ch.params), x, xa, y)
-                    probe_out[t // a.every, :6, lo:hi] = moments
-                    probe_out[t // a.every, 6, lo:hi] = norm.to(torch.float64)
-                idx = torch.randint(0, N, (hi - lo, a.batch), generator=gen)
-                ch.step(t, idx, a.lr, views, True)
-
-    start, cpu = time.perf_counter(), time.process_time()
-    threads = [threading.Thread(target=worker, args=(w,)) for w in range(1, a.workers)]
-    for th in threads:
-        th.start()
-    worker(0)
-    for th in threads:
-        th.join()
-    return time.perf_counter() - start, time.process_time() - cpu, out, probe_out
+    wall, cpu = torch_peer.train_chunks(bounds, a.workers, buffers, params, a.seed, train_chunk)
+    return wall, cpu, out, probe_out
 
 
 # ---------------------------------------------------------------- self-check against dense float64 references

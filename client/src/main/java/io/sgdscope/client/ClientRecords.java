@@ -115,8 +115,8 @@ public final class ClientRecords {
         return record;
     }
 
-    /** The run's RunFinished. */
-    static RunFinished finished(String runId, String experimentId, RunStatus status, int iterations, double seconds,
+    /** The run's RunFinished (the one builder of it: the trainer adds its Corollary 4 terms to this record). */
+    public static RunFinished finished(String runId, String experimentId, RunStatus status, int iterations, double seconds,
                                 Double finalLoss, long dropped, String message, String frameKey) {
         return RunFinished.newBuilder()
                 .setRunId(runId)

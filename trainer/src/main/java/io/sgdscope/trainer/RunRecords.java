@@ -147,23 +147,16 @@ final class RunRecords {
      */
     RunFinished finished(String runId, RunStatus status, int iterations, double seconds, Double finalLoss, long dropped,
                          String message, GeneralizationTerms terms, String frameKey) {
-        return RunFinished.newBuilder()
-                .setRunId(runId)
-                .setExperimentId(settings.experimentId())
-                .setStatus(status)
-                .setIterations(iterations)
-                .setFinishedAtMillis(System.currentTimeMillis())
-                .setDurationSeconds(seconds)
-                .setFinalLoss(finalLoss)
-                .setDroppedRecords(dropped)
-                .setMessage(message)
-                .setHessianDiagonalMethod(terms == null ? null : "exact")
-                .setPriorSigma(terms == null ? null : terms.priorSigma())
-                .setEffectiveCurvature(terms == null ? null : terms.effectiveCurvature())
-                .setWeightedFrobenius(terms == null ? null : terms.weightedFrobenius())
-                .setGeneralizationBound(terms == null ? null : terms.bound())
-                .setFrameKey(frameKey)
-                .build();
+        RunFinished record = ClientRecords.finished(runId, settings.experimentId(), status, iterations, seconds, finalLoss,
+                dropped, message, frameKey);
+        if (terms != null) {
+            record.setHessianDiagonalMethod("exact");
+            record.setPriorSigma(terms.priorSigma());
+            record.setEffectiveCurvature(terms.effectiveCurvature());
+            record.setWeightedFrobenius(terms.weightedFrobenius());
+            record.setGeneralizationBound(terms.bound());
+        }
+        return record;
     }
 
     /**
