@@ -70,14 +70,20 @@ class Dl4jPipelineIT {
             }
             Map<String, Double> builtIn = Map.of();
             Map<String, Double> dl4j = Map.of();
+            Map<String, Double> previousBuiltIn = Map.of();
+            Map<String, Double> previousDl4j = Map.of();
             long deadline = System.nanoTime() + PATIENCE.toNanos();
             while (System.nanoTime() < deadline) {
                 Map<String, Double> all = scrape(apps.metricsPort());
                 builtIn = ofExperiment(all, "builtin");
                 dl4j = ofExperiment(all, "dl4j");
-                if (done(builtIn) && done(dl4j)) {
+                // A band's gauges are set one after another: a scrape between them can pair a final count with an
+                // earlier value. Done means done twice in a row with nothing changed in between.
+                if (done(builtIn) && done(dl4j) && builtIn.equals(previousBuiltIn) && dl4j.equals(previousDl4j)) {
                     break;
                 }
+                previousBuiltIn = builtIn;
+                previousDl4j = dl4j;
                 Thread.sleep(500);
             }
             assertTrue(done(builtIn) && done(dl4j), "both experiments counted to their end:\n" + builtIn + "\n" + dl4j);
