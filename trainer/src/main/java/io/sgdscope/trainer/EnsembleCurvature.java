@@ -215,6 +215,12 @@ final class EnsembleCurvature {
         }
         boolean batchedPath = data.samples() <= gramLimit;
         if (probed > 0) {
+            if (batchedPath) {
+                if (batched == null) {
+                    batched = new BatchedCurvature(model, data);
+                }
+                batched.freeze();                                    // once for the spectra and the moments
+            }
             if (spectrumDue) {
                 spectra(t, probe, norms, failures, batchedPath);
                 start = System.nanoTime();                   // probeSeconds: the moments' time, as per run
@@ -251,6 +257,19 @@ final class EnsembleCurvature {
      */
     private void spectra(int t, boolean[] probe, double[] norms, String[] failures, boolean batchedPath) {
         int p = model.architecture().parameterCount();
+        if (batchedPath) {
+            EnsembleSpectra.Measured[] all = spectra.measureAll(t, probe, calls, batched, failures);
+            for (int r = 0; r < runs; r++) {
+                if (all[r] != null) {
+                    snapshots[r] = all[r];
+                    norms[r] = all[r].spectralNorm();                                        // L, Eq. 6
+                    System.arraycopy(all[r].warmStart(), 0, warmStarts(), r * p, p);
+                    SpectrumProbe.State state = spectra.probe(r).state();
+                    keep(r, p, state.hessianTop(), 0, state.hessianBottom(), 0);
+                }
+            }
+            return;
+        }
         for (int r = 0; r < runs; r++) {
             if (!probe[r]) {
                 continue;
@@ -280,10 +299,6 @@ final class EnsembleCurvature {
 
     private void batched(boolean[] probe, double[][] moments, double[] norms, String[] failures, boolean withL) {
         int n = data.samples();
-        if (batched == null) {
-            batched = new BatchedCurvature(model, data);
-        }
-        batched.freeze();
         int chunk = gramChunk(n);
         double[] grams = new double[Math.min(chunk, runs) * n * n];
         double[] gram = new double[n * n];

@@ -2,11 +2,14 @@ package io.sgdscope.trainer;
 
 import io.sgdscope.schemas.IterationMetrics;
 import io.sgdscope.schemas.SpectrumSnapshot;
+import io.sgdscope.trainer.curvature.BatchedLanczos;
+import io.sgdscope.trainer.curvature.EigenPairs;
 import io.sgdscope.trainer.curvature.GeneralizationTerms;
 import io.sgdscope.trainer.curvature.NetworkCurvature;
 import io.sgdscope.trainer.curvature.Spectra;
 import io.sgdscope.trainer.curvature.SpectrumProbe;
 import io.sgdscope.trainer.data.Dataset;
+import io.sgdscope.trainer.model.BatchedCurvature;
 import io.sgdscope.trainer.model.BatchedMlp;
 import io.sgdscope.trainer.snapshot.SnapshotWriter;
 import java.io.IOException;
@@ -117,15 +120,109 @@ final class EnsembleSpectra implements AutoCloseable {
      */
     Measured measure(int t, int r, int calls) {
         long start = System.nanoTime();
-        SpectrumProbe probe = probe(r);
         if (calls >= 0) {
-            SpectrumProbe.State state = probe.state();
-            probe.restore(new SpectrumProbe.State(calls, state.hessianDirection(), state.secondMomentDirection(),
-                    state.predictionDirection(), state.hessianTop(), state.hessianBottom()), type);
+            countedCalls(r, calls);
         }
         NetworkCurvature net = network(r);
-        Spectra spectra = probe.measure(net);                                         // Eq. 13, Sec. 4.4
+        Spectra spectra = probe(r).measure(net);                                      // Eq. 13, Sec. 4.4
         SpectrumSnapshot record = RunCurvature.snapshot(settings, runIds[r], theta0[r], t, net, spectra, start);
+        return measured(record, spectra, probe(r));
+    }
+
+    /**
+     * The spectra of the probed runs at their current theta_t (iteration t) with batched products: each of H_f, M_t
+     * and H_p by one Lanczos in lockstep for all of them ({@link BatchedLanczos#topEigenpairs}: one batched product
+     * per step, each run from its own probe's warm start and seeds, {@link SpectrumProbe#nextStarts}), then per run
+     * what {@link #measure} does with the eigenpairs ({@link SpectrumProbe#measured}: the principal angles, layer
+     * loadings, Davis-Kahan bounds and warm starts; diag(H_f) and the Corollary 4 terms of the snapshot). The same
+     * values as {@link #measure} run by run, up to rounding.
+     *
+     * @param curvature the block's batched curvature, frozen at the current parameters
+     * @param calls     per run, its Lanczos runs so far (the block counts them)
+     * @param failures  receives per run why its spectra failed (its tridiagonal eigenproblem), else untouched
+     * @return per probed run that did not fail its spectra, else null
+     */
+    Measured[] measureAll(int t, boolean[] probe, int[] calls, BatchedCurvature curvature, String[] failures) {
+        long start = System.nanoTime();
+        int runs = probe.length;
+        int p = model.architecture().parameterCount();
+        int k = Math.min(settings.curvature().topK(), p);
+        double[][] starts = new double[3][runs * p];
+        long[][] lanczosSeeds = new long[3][runs];
+        for (int r = 0; r < runs; r++) {
+            if (!probe[r]) {
+                continue;
+            }
+            countedCalls(r, calls[r]);
+            SpectrumProbe.Starts next = probe(r).nextStarts();
+            put(next.hessian(), starts[0], r * p);
+            put(next.secondMoment(), starts[1], r * p);
+            put(next.prediction(), starts[2], r * p);
+            lanczosSeeds[0][r] = next.hessianSeed();
+            lanczosSeeds[1][r] = next.secondMomentSeed();
+            lanczosSeeds[2][r] = next.predictionSeed();
+        }
+        BatchedLanczos.BatchedOperator[] operators = {curvature::hessianTimes, curvature::secondMomentTimes,
+                curvature::predictionHessianTimes};
+        boolean[] active = probe.clone();
+        EigenPairs[][] pairs = new EigenPairs[3][];
+        for (int o = 0; o < 3; o++) {                                   // H_f, M_t, H_p: one lockstep Lanczos each
+            BatchedLanczos.TopPairs top = BatchedLanczos.topEigenpairs(operators[o], runs, p, k,
+                    RunCurvature.SNAPSHOT_LANCZOS, starts[o], lanczosSeeds[o], active, type);
+            pairs[o] = top.pairs();
+            for (int r = 0; r < runs; r++) {
+                if (active[r] && top.failures()[r] != null) {
+                    failures[r] = top.failures()[r];
+                    active[r] = false;                                  // as the per-run engine: that run fails
+                }
+            }
+        }
+        double share = (System.nanoTime() - start) / 1e9 / Math.max(1, count(probe));
+        Measured[] measured = new Measured[runs];
+        for (int r = 0; r < runs; r++) {
+            if (!active[r]) {
+                continue;
+            }
+            try {
+                // probeSeconds: this run's own work and an even share of the batched Lanczos.
+                long own = System.nanoTime() - (long) (share * 1e9);
+                NetworkCurvature net = network(r);
+                Spectra spectra = probe(r).measured(net, pairs[0][r], pairs[1][r], pairs[2][r], own);
+                SpectrumSnapshot record = RunCurvature.snapshot(settings, runIds[r], theta0[r], t, net, spectra, own);
+                measured[r] = measured(record, spectra, probe(r));
+            } catch (RuntimeException e) {
+                failures[r] = e.toString();
+            }
+        }
+        return measured;
+    }
+
+    private static int count(boolean[] flags) {
+        int count = 0;
+        for (boolean flag : flags) {
+            count += flag ? 1 : 0;
+        }
+        return count;
+    }
+
+    /** A start vector (null: zeros, a random start) into run r's place of a batched array, in float64. */
+    private static void put(INDArray vector, double[] into, int at) {
+        if (vector != null) {
+            double[] values = vector.toDoubleVector();
+            System.arraycopy(values, 0, into, at, values.length);
+        }
+    }
+
+    /** Sets run r's probe's count of Lanczos runs to the block's. */
+    private void countedCalls(int r, int calls) {
+        SpectrumProbe probe = probe(r);
+        SpectrumProbe.State state = probe.state();
+        probe.restore(new SpectrumProbe.State(calls, state.hessianDirection(), state.secondMomentDirection(),
+                state.predictionDirection(), state.hessianTop(), state.hessianBottom()), type);
+    }
+
+    /** What a spectrum iteration gave: the record, L and the next L's warm start from the probe's H_f pairs. */
+    private static Measured measured(SpectrumSnapshot record, Spectra spectra, SpectrumProbe probe) {
         SpectrumProbe.State state = probe.state();
         double[] warmStart = state.hessianTop().clone();
         double[] bottom = state.hessianBottom();

@@ -52,13 +52,38 @@ public final class SpectrumProbe {
     public Spectra measure(CurvatureOperators net) {
         long start = System.nanoTime();
         int k = Math.min(topK, net.parameterCount());
-        long base = seed * 1_000_003L + 31L * calls++;
-        EigenPairs hessian = Lanczos.topEigenpairs(net.hessian(), k, lanczos, Lanczos.warmStart(hessianDirection, base),
-                base + 1);
-        EigenPairs secondMoment = Lanczos.topEigenpairs(net.secondMoment(), k, lanczos,
-                Lanczos.warmStart(secondMomentDirection, base + 2), base + 3);
-        EigenPairs prediction = Lanczos.topEigenpairs(net.predictionHessian(), k, lanczos,
+        Starts starts = nextStarts();
+        EigenPairs hessian = Lanczos.topEigenpairs(net.hessian(), k, lanczos, starts.hessian(), starts.hessianSeed());
+        EigenPairs secondMoment = Lanczos.topEigenpairs(net.secondMoment(), k, lanczos, starts.secondMoment(),
+                starts.secondMomentSeed());
+        EigenPairs prediction = Lanczos.topEigenpairs(net.predictionHessian(), k, lanczos, starts.prediction(),
+                starts.predictionSeed());
+        return measured(net, hessian, secondMoment, prediction, start);
+    }
+
+    /**
+     * Where {@link #measure}'s three Lanczos runs start: each operator's start vector (null: random from its seed)
+     * and the seed of its random start and restarts.
+     */
+    public record Starts(INDArray hessian, long hessianSeed, INDArray secondMoment, long secondMomentSeed,
+                         INDArray prediction, long predictionSeed) {}
+
+    /** The starts of the next {@link #measure} (or {@link #measured}), for a Lanczos run elsewhere (a batched one). */
+    public Starts nextStarts() {
+        long base = seed * 1_000_003L + 31L * calls;
+        return new Starts(Lanczos.warmStart(hessianDirection, base), base + 1,
+                Lanczos.warmStart(secondMomentDirection, base + 2), base + 3,
                 Lanczos.warmStart(predictionDirection, base + 4), base + 5);
+    }
+
+    /**
+     * {@link #measure} with the three operators' eigenpairs computed elsewhere from {@link #nextStarts} (the
+     * ensemble engine's batched Lanczos, {@code k = min(topK, p)} pairs each): counts the call, keeps the warm
+     * starts, and relates the subspaces as {@link #measure} does. {@code start} (System.nanoTime) dates the time.
+     */
+    public Spectra measured(CurvatureOperators net, EigenPairs hessian, EigenPairs secondMoment, EigenPairs prediction,
+                            long start) {
+        calls++;
         hessianDirection = Lanczos.warmDirection(hessian.vectors(), hessian.smallestVector());
         secondMomentDirection = Lanczos.warmDirection(secondMoment.vectors(), secondMoment.smallestVector());
         predictionDirection = Lanczos.warmDirection(prediction.vectors(), prediction.smallestVector());

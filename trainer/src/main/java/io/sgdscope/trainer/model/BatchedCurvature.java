@@ -24,7 +24,9 @@ import org.nd4j.linalg.ops.transforms.Transforms;
  *   <li>{@link #hessianTimes} gives H_f v (Eq. 6) of every run for its own direction by the R-operator
  *       (Pearlmutter): R{z_l} = [a_l, 1] V_l + R{a_l} W_l with R{a_{l+1}} = relu'(z_l) o R{z_l}, the head's
  *       R{delta} = (diag(p) - p p^T) R{z}, and backwards H v_l = (1/n) ([a_l, 1]^T R{delta_l} + R{a_l}^T delta_l),
- *       R{delta_{l-1}} = (R{delta_l} W_l^T + delta_l V_l^T) o relu'(z_{l-1}).</li>
+ *       R{delta_{l-1}} = (R{delta_l} W_l^T + delta_l V_l^T) o relu'(z_{l-1});</li>
+ *   <li>{@link #secondMomentTimes} gives M_t v (Eq. 7) and {@link #predictionHessianTimes} H_p v = M_t v - H_f v
+ *       (Eq. 12) of every run, for the spectra of a block's runs.</li>
  * </ul>
  * Every product is one batched product over the runs ({@link BatchedProducts}); the first layer's input, the
  * training set, is one matrix that all runs share.
@@ -79,6 +81,8 @@ public final class BatchedCurvature {
     private double[] ddValues;
     private double[] aaValues;
     private final double[] headOut;
+    /** H_f v of {@link #predictionHessianTimes}, made when first needed. */
+    private double[] hessianScratch;
 
     /** The curvature of {@code model}'s runs on {@code data}, its full training set; {@link #freeze} before use. */
     public BatchedCurvature(BatchedMlp model, Dataset data) {
@@ -295,6 +299,48 @@ public final class BatchedCurvature {
         double scale = 1.0 / n;
         for (int i = 0; i < runs * p; i++) {
             out[i] *= scale;
+        }
+    }
+
+    /**
+     * out = M_t v for every run (Eq. 7): M v = (1/n) sum_i g_i (g_i . v), g_i the per-sample gradient, whose layer-l
+     * block is [a_{l,i}, 1]^T delta_{l,i}. So g_i . v = sum_l rowsum_i(([a_l, 1] V_l) o delta_l), and M v's layer-l
+     * block is (1/n) [a_l, 1]^T (diag(J v) delta_l): two batched products per layer, no per-sample gradient formed.
+     * Vectors as in {@link #hessianTimes}.
+     */
+    public void secondMomentTimes(double[] v, double[] out) {
+        write(v, direction);
+        INDArray[] a = state.outputs();
+        INDArray jv = null;                                                     // [R n, 1]: g_i . v per run and sample
+        for (int l = 0; l < depth; l++) {
+            products.multiply(l == 0 ? state.features() : a[l - 1], directionBlocks[l], rz[l], false, false);
+            INDArray perSample = rz[l].muli(deltas[l]).reshape((long) runs * n, architecture.fanOut(l)).sum(true, 1);
+            jv = jv == null ? perSample : jv.addi(perSample);
+        }
+        for (int l = 0; l < depth; l++) {
+            rdelta[l].assign(deltas[l]);
+            rdelta[l].reshape((long) runs * n, architecture.fanOut(l)).muliColumnVector(jv);   // a view: in place
+            products.multiply(l == 0 ? state.features() : a[l - 1], rdelta[l], productBlocks[l], true, false);
+        }
+        read(product, out);
+        double scale = 1.0 / n;
+        for (int i = 0; i < runs * p; i++) {
+            out[i] *= scale;
+        }
+    }
+
+    /**
+     * out = H_p v = M_t v - H_f v for every run (Eq. 12; {@link #secondMomentTimes} and {@link #hessianTimes}, the
+     * difference in float64). Vectors as in {@link #hessianTimes}.
+     */
+    public void predictionHessianTimes(double[] v, double[] out) {
+        if (hessianScratch == null) {
+            hessianScratch = new double[runs * p];
+        }
+        hessianTimes(v, hessianScratch);
+        secondMomentTimes(v, out);
+        for (int i = 0; i < runs * p; i++) {
+            out[i] -= hessianScratch[i];
         }
     }
 
