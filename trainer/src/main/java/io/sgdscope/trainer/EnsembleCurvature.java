@@ -25,8 +25,9 @@ import io.sgdscope.trainer.model.BatchedMlp;
  * with the per-run engine's matrix-free code ({@link NetworkCurvature} moved to each run's theta,
  * {@link GradientMoments#of}, a {@link SpectrumProbe} per run): nothing of size n^2 per run is formed.
  *
- * <p><b>Spectra.</b> At a spectrum iteration each probed run's spectra come first, from the per-run engine's code
- * ({@link EnsembleSpectra}: that run's own SpectrumProbe, warm-started from its previous snapshot), and L there is
+ * <p><b>Spectra.</b> At a spectrum iteration each probed run's spectra come first ({@link EnsembleSpectra}: on the
+ * batched path by Lanczos in lockstep for the block's runs, else run by run; each run from its own SpectrumProbe's warm
+ * starts of its previous snapshot), and L there is
  * the snapshot's converged one; the next L starts from that snapshot's top and bottom eigenvectors of H_f. The
  * block counts the Lanczos runs (one per probed iteration, whether moments, spectrum or both) the way each run's
  * SpectrumProbe counts them on the per-run engine, so every random start and warm-start noise has the per-run
@@ -56,7 +57,7 @@ final class EnsembleCurvature {
     /**
      * About how many bytes the probe adds per run of a block (in the block size's memory bound,
      * {@link EnsembleBlock#blockSize}): {@link BatchedCurvature}'s arrays in the network's type and the Lanczos
-     * vectors and softmax parts on the heap in float64.
+     * vectors (up to a snapshot's 300 steps of the spectra's batched Lanczos) and softmax parts on the heap in float64.
      */
     static long bytesPerRun(io.sgdscope.trainer.model.MlpArchitecture architecture,
                             io.sgdscope.trainer.model.Precision precision, int samples) {
@@ -65,7 +66,8 @@ final class EnsembleCurvature {
         }
         return BatchedCurvature.bytesPerRun(architecture, precision, samples)
                 + 8L * (3L * samples * architecture.classes()
-                + (RunCurvature.SPECTRAL_NORM_STEPS + 5L) * architecture.parameterCount());
+                + (RunCurvature.SPECTRAL_NORM_STEPS + 5L) * architecture.parameterCount())
+                + 8L * (RunCurvature.SNAPSHOT_LANCZOS.maxSteps() + 1L) * architecture.parameterCount();   // spectra's basis
     }
 
     private final TrainerSettings settings;

@@ -18,10 +18,12 @@ import org.nd4j.linalg.api.ndarray.INDArray;
 import org.nd4j.linalg.factory.Nd4j;
 
 /**
- * The per-run engine's curvature code for the runs of an {@link EnsembleBlock}, one run at a time: spectra are rare
- * (every {@code spectrumEvery} iterations), so each run's theta_t is taken out of the {@link BatchedMlp} (in the
- * block's precision) into one {@link NetworkCurvature} moved from run to run, and the run's own {@link SpectrumProbe}
- * computes what {@link RunCurvature} computes for it on the per-run engine: the top-k eigenpairs of H_f, M_t and H_p
+ * The spectra of the runs of an {@link EnsembleBlock}: where the block's curvature is batched (Gauss-k,
+ * {@link #measureAll}) the top-k eigenpairs of H_f, M_t and H_p of all its probed runs come from one Lanczos in lockstep
+ * per operator ({@link BatchedLanczos#topEigenpairs}, batched products of {@link BatchedCurvature}), each run from its
+ * own probe's warm starts and seeds; otherwise ({@link #measure}) run by run. The rest is per run: each run's theta_t
+ * is taken out of the {@link BatchedMlp} (in the block's precision) into one {@link NetworkCurvature} moved from run to
+ * run, and the run's own {@link SpectrumProbe} computes what {@link RunCurvature} computes for it on the per-run engine: the top-k eigenpairs of H_f, M_t and H_p
  * with the principal angles (Eq. 13), layer loadings and Davis-Kahan bounds, diag(H_f) and the Corollary 4 terms
  * at theta_t (the same SpectrumSnapshot, built by {@link RunCurvature#snapshot}); the snapshot folders
  * ({@link SnapshotWriter}, same contract and paths); and the Corollary 4 terms at theta_T for RunFinished
@@ -162,7 +164,7 @@ final class EnsembleSpectra implements AutoCloseable {
             lanczosSeeds[1][r] = next.secondMomentSeed();
             lanczosSeeds[2][r] = next.predictionSeed();
         }
-        BatchedLanczos.BatchedOperator[] operators = {curvature::hessianTimes, curvature::secondMomentTimes,
+        BatchedLanczos.MaskedOperator[] operators = {curvature::hessianTimes, curvature::secondMomentTimes,
                 curvature::predictionHessianTimes};
         boolean[] active = probe.clone();
         EigenPairs[][] pairs = new EigenPairs[3][];

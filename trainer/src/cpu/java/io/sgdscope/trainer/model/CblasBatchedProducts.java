@@ -25,13 +25,20 @@ public final class CblasBatchedProducts implements BatchedProducts {
 
     @Override
     public void multiply(INDArray a, INDArray b, INDArray c, boolean transposeA, boolean transposeB) {
-        gemm(a, b, c, transposeA, transposeB, 0.0);
+        gemm(a, b, c, transposeA, transposeB, 0.0, null);
     }
 
     /** c[r] += op(a[r]) op(b[r]): the same gemm with beta = 1. */
     @Override
     public void multiplyAdd(INDArray a, INDArray b, INDArray c, boolean transposeA, boolean transposeB) {
-        gemm(a, b, c, transposeA, transposeB, 1.0);
+        gemm(a, b, c, transposeA, transposeB, 1.0, null);
+    }
+
+    /** The gemms of the runs with {@code runs[r]} only (null: all); the others' c[r] are left as they are. */
+    @Override
+    public void multiply(INDArray a, INDArray b, INDArray c, boolean transposeA, boolean transposeB, boolean add,
+                         boolean[] runs) {
+        gemm(a, b, c, transposeA, transposeB, add ? 1.0 : 0.0, runs);
     }
 
     /** The upper triangles of c[r] = a[r] a[r]^T by one OpenBLAS syrk per run (row-major, upper). */
@@ -74,7 +81,8 @@ public final class CblasBatchedProducts implements BatchedProducts {
         }
     }
 
-    private static void gemm(INDArray a, INDArray b, INDArray c, boolean transposeA, boolean transposeB, double beta) {
+    private static void gemm(INDArray a, INDArray b, INDArray c, boolean transposeA, boolean transposeB, double beta,
+                             boolean[] only) {
         boolean shared = a.rank() == 2;                           // one matrix a for every run
         for (INDArray array : new INDArray[] {a, b, c}) {
             int rank = array.rank();
@@ -111,6 +119,9 @@ public final class CblasBatchedProducts implements BatchedProducts {
             DoublePointer pb = new DoublePointer(b.data().addressPointer());
             DoublePointer pc = new DoublePointer(c.data().addressPointer());
             for (int r = 0; r < runs; r++) {
+                if (only != null && !only[r]) {
+                    continue;
+                }
                 pa.position(r * strideA);
                 pb.position(r * strideB);
                 pc.position(r * strideC);
@@ -121,6 +132,9 @@ public final class CblasBatchedProducts implements BatchedProducts {
             FloatPointer pb = new FloatPointer(b.data().addressPointer());
             FloatPointer pc = new FloatPointer(c.data().addressPointer());
             for (int r = 0; r < runs; r++) {
+                if (only != null && !only[r]) {
+                    continue;
+                }
                 pa.position(r * strideA);
                 pb.position(r * strideB);
                 pc.position(r * strideC);

@@ -32,6 +32,15 @@ public final class BatchedLanczos {
     }
 
     /**
+     * R products at once for the runs r with {@code runs[r]}, the ones still iterating: out[r p .. r p + p) = A_r
+     * v[r p .. r p + p); what out holds for the other runs is ignored (an operator may skip their work).
+     */
+    @FunctionalInterface
+    public interface MaskedOperator {
+        void apply(double[] v, double[] out, boolean[] runs);
+    }
+
+    /**
      * The extreme Ritz pairs of each run; a run that was not active has NaN values and zero vectors.
      *
      * @param top            largest Ritz value per run
@@ -75,7 +84,7 @@ public final class BatchedLanczos {
             throw new IllegalArgumentException("Lanczos steps must be >= 1, got " + steps);
         }
         Lockstep lanczos = new Lockstep(runs, p, 1, Lanczos.Settings.fixedSteps(steps), start, seeds, active);
-        lanczos.iterate(operator);
+        lanczos.iterate((v, out, iterating) -> operator.apply(v, out));
         double[] top = new double[runs];
         double[] topResidual = new double[runs];
         double[] bottom = new double[runs];
@@ -111,7 +120,7 @@ public final class BatchedLanczos {
      * @return per run its eigenpairs, null where the run was not active or its tridiagonal eigenproblem failed (then
      *         {@link TopPairs#failures} says why)
      */
-    public static TopPairs topEigenpairs(BatchedOperator operator, int runs, int p, int k, Lanczos.Settings settings,
+    public static TopPairs topEigenpairs(MaskedOperator operator, int runs, int p, int k, Lanczos.Settings settings,
                                          double[] start, long[] seeds, boolean[] active, DataType type) {
         int maxSteps = Math.min(settings.maxSteps(), p);
         if (k < 1 || k > maxSteps) {
@@ -186,7 +195,7 @@ public final class BatchedLanczos {
             }
         }
 
-        void iterate(BatchedOperator operator) {
+        void iterate(MaskedOperator operator) {
             double[] v = new double[runs * p];
             double[] w = new double[runs * p];
             for (int j = 0; j < maxSteps && anyIterating(); j++) {
@@ -197,7 +206,7 @@ public final class BatchedLanczos {
                         java.util.Arrays.fill(v, r * p, (r + 1) * p, 0);
                     }
                 }
-                operator.apply(v, w);
+                operator.apply(v, w, iterating.clone());
                 int step = j;
                 IntStream.range(0, runs).parallel().filter(r -> iterating[r]).forEach(r -> step(r, step, w));
             }

@@ -81,8 +81,8 @@ public final class BatchedCurvature {
     private double[] ddValues;
     private double[] aaValues;
     private final double[] headOut;
-    /** H_f v of {@link #predictionHessianTimes}, made when first needed. */
-    private double[] hessianScratch;
+    /** R{delta_l} - diag(J v) delta_l, [R, n, out_l], of {@link #predictionHessianTimes}: made when first needed. */
+    private INDArray[] combined;
 
     /** The curvature of {@code model}'s runs on {@code data}, its full training set; {@link #freeze} before use. */
     public BatchedCurvature(BatchedMlp model, Dataset data) {
@@ -133,14 +133,14 @@ public final class BatchedCurvature {
 
     /**
      * About how many bytes of arrays in the network's type one run takes here: the signals, R-operator passes and
-     * their scratch (about seven arrays of n values per unit) and the direction and product (2 p).
+     * their scratch (about eight arrays of n values per unit) and the direction and product (2 p).
      */
     public static long bytesPerRun(MlpArchitecture architecture, Precision precision, int samples) {
         long units = 0;
         for (int l = 0; l < architecture.depth(); l++) {
             units += architecture.fanOut(l);
         }
-        long values = 7L * samples * units + 3L * architecture.parameterCount();
+        long values = 8L * samples * units + 3L * architecture.parameterCount();
         return values * (precision == Precision.FLOAT64 ? 8 : 4);
     }
 
@@ -265,13 +265,98 @@ public final class BatchedCurvature {
      * BatchedProducts#multiplyAdd}: a gemm with beta = 1), no scratch arrays or extra element-wise passes.
      */
     public void hessianTimes(double[] v, double[] out) {
+        hessianTimes(v, out, null);
+    }
+
+    /** {@link #hessianTimes} for the runs r with {@code runs[r]} only (null: all); the others' products are unspecified. */
+    public void hessianTimes(double[] v, double[] out, boolean[] runs) {
+        rOperator(v, out, runs, false);
+    }
+
+    /**
+     * out = H_p v = M_t v - H_f v for every run (Eq. 12) in one R-operator pass: M_t v's layer-l block (Eq. 7) is
+     * (1/n) [a_l, 1]^T (diag(J v) delta_l), with (J v)_i = g_i . v = sum_l rowsum_i(([a_l, 1] V_l) o delta_l) (g_i the
+     * per-sample gradient, whose layer-l block is [a_{l,i}, 1]^T delta_{l,i}), so H_p v's block is
+     * -(1/n) ([a_l, 1]^T (R{delta_l} - diag(J v) delta_l) + R{a_l}^T delta_l): H_f v's products with R{delta_l}
+     * replaced by that difference, no second pass. Vectors as in {@link #hessianTimes}; runs as there.
+     */
+    public void predictionHessianTimes(double[] v, double[] out, boolean[] runs) {
+        rOperator(v, out, runs, true);
+    }
+
+    /** {@link #predictionHessianTimes} for every run. */
+    public void predictionHessianTimes(double[] v, double[] out) {
+        predictionHessianTimes(v, out, null);
+    }
+
+    /**
+     * out = M_t v for every run (Eq. 7): (1/n) sum_i g_i (g_i . v), per layer (1/n) [a_l, 1]^T (diag(J v) delta_l)
+     * with J v as in {@link #predictionHessianTimes}: two batched products per layer, no per-sample gradient formed.
+     * Vectors and runs as in {@link #hessianTimes}.
+     */
+    public void secondMomentTimes(double[] v, double[] out, boolean[] runs) {
         write(v, direction);
         INDArray[] a = state.outputs();
+        for (int l = 0; l < depth; l++) {
+            products.multiply(l == 0 ? state.features() : a[l - 1], directionBlocks[l], rz[l], false, false, false, runs);
+        }
+        INDArray jv = null;
+        for (int l = 0; l < depth; l++) {
+            jv = addSampleDirections(jv, l, rz[l]);
+        }
+        for (int l = 0; l < depth; l++) {
+            scaledDeltas(l, jv, rdelta[l]);
+            products.multiply(l == 0 ? state.features() : a[l - 1], rdelta[l], productBlocks[l], true, false, false,
+                    runs);
+        }
+        read(product, out);
+        double scale = 1.0 / n;
+        for (int i = 0; i < this.runs * p; i++) {
+            out[i] *= scale;
+        }
+    }
+
+    /** {@link #secondMomentTimes} for every run. */
+    public void secondMomentTimes(double[] v, double[] out) {
+        secondMomentTimes(v, out, null);
+    }
+
+    /**
+     * J v, [R n, 1], summed layer by layer: adds layer l's rowsum(([a_l, 1] V_l) o delta_l) per run and sample to
+     * {@code jv} (null: the first layer), given {@code inputTimesDirection} = [a_l, 1] V_l.
+     */
+    private INDArray addSampleDirections(INDArray jv, int l, INDArray inputTimesDirection) {
+        INDArray perSample = inputTimesDirection.mul(deltas[l]).reshape((long) runs * n, architecture.fanOut(l))
+                .sum(true, 1);
+        return jv == null ? perSample : jv.addi(perSample);
+    }
+
+    /** into = diag(J v) delta_l, [R, n, out_l]. */
+    private void scaledDeltas(int l, INDArray jv, INDArray into) {
+        into.assign(deltas[l]);
+        into.reshape((long) runs * n, architecture.fanOut(l)).muliColumnVector(jv);      // a view: in place
+    }
+
+    /** The R-operator pass of {@link #hessianTimes}, or with {@code prediction} that of {@link #predictionHessianTimes}. */
+    private void rOperator(double[] v, double[] out, boolean[] only, boolean prediction) {
+        write(v, direction);
+        INDArray[] a = state.outputs();
+        INDArray jv = null;
+        if (prediction && combined == null) {
+            combined = new INDArray[depth];
+            for (int l = 0; l < depth; l++) {
+                combined[l] = rdelta[l].ulike();
+            }
+        }
         for (int l = 0; l < depth; l++) {                                       // R-forward
-            products.multiply(l == 0 ? state.features() : a[l - 1], directionBlocks[l], rz[l], false, false);
+            products.multiply(l == 0 ? state.features() : a[l - 1], directionBlocks[l], rz[l], false, false, false,
+                    only);
+            if (prediction) {
+                jv = addSampleDirections(jv, l, rz[l]);                       // before R{a_l} W_l is added
+            }
             if (l > 0) {
                 rz[l - 1].mul(masks[l - 1], ra[l]);                               // R{a_l} = relu'(z_{l-1}) o R{z_{l-1}}
-                products.multiplyAdd(ra[l], model.weightsWithoutBias(l), rz[l], false, true);
+                products.multiply(ra[l], model.weightsWithoutBias(l), rz[l], false, true, true, only);
             }
         }
         read(rz[depth - 1], headIn);                                            // R{delta} = (diag(p) - p p^T) R{z}
@@ -287,60 +372,23 @@ public final class BatchedCurvature {
         }
         write(headOut, rdelta[depth - 1]);
         for (int l = depth - 1; l >= 0; l--) {                                   // R-backward
-            products.multiply(l == 0 ? state.features() : a[l - 1], rdelta[l], productBlocks[l], true, false);
+            INDArray signal = rdelta[l];
+            if (prediction) {                                                   // R{delta_l} - diag(J v) delta_l
+                scaledDeltas(l, jv, combined[l]);
+                signal = combined[l].rsubi(rdelta[l]);
+            }
+            products.multiply(l == 0 ? state.features() : a[l - 1], signal, productBlocks[l], true, false, false, only);
             if (l > 0) {
-                products.multiplyAdd(ra[l], deltas[l], productWeights[l], true, false);
-                products.multiply(deltas[l], directionWeights[l], rdelta[l - 1], false, true);
-                products.multiplyAdd(rdelta[l], model.weightsWithoutBias(l), rdelta[l - 1], false, false);
+                products.multiply(ra[l], deltas[l], productWeights[l], true, false, true, only);
+                products.multiply(deltas[l], directionWeights[l], rdelta[l - 1], false, true, false, only);
+                products.multiply(rdelta[l], model.weightsWithoutBias(l), rdelta[l - 1], false, false, true, only);
                 rdelta[l - 1].muli(masks[l - 1]);
             }
         }
         read(product, out);
-        double scale = 1.0 / n;
+        double scale = (prediction ? -1.0 : 1.0) / n;                          // H_p v = -(that) / n
         for (int i = 0; i < runs * p; i++) {
             out[i] *= scale;
-        }
-    }
-
-    /**
-     * out = M_t v for every run (Eq. 7): M v = (1/n) sum_i g_i (g_i . v), g_i the per-sample gradient, whose layer-l
-     * block is [a_{l,i}, 1]^T delta_{l,i}. So g_i . v = sum_l rowsum_i(([a_l, 1] V_l) o delta_l), and M v's layer-l
-     * block is (1/n) [a_l, 1]^T (diag(J v) delta_l): two batched products per layer, no per-sample gradient formed.
-     * Vectors as in {@link #hessianTimes}.
-     */
-    public void secondMomentTimes(double[] v, double[] out) {
-        write(v, direction);
-        INDArray[] a = state.outputs();
-        INDArray jv = null;                                                     // [R n, 1]: g_i . v per run and sample
-        for (int l = 0; l < depth; l++) {
-            products.multiply(l == 0 ? state.features() : a[l - 1], directionBlocks[l], rz[l], false, false);
-            INDArray perSample = rz[l].muli(deltas[l]).reshape((long) runs * n, architecture.fanOut(l)).sum(true, 1);
-            jv = jv == null ? perSample : jv.addi(perSample);
-        }
-        for (int l = 0; l < depth; l++) {
-            rdelta[l].assign(deltas[l]);
-            rdelta[l].reshape((long) runs * n, architecture.fanOut(l)).muliColumnVector(jv);   // a view: in place
-            products.multiply(l == 0 ? state.features() : a[l - 1], rdelta[l], productBlocks[l], true, false);
-        }
-        read(product, out);
-        double scale = 1.0 / n;
-        for (int i = 0; i < runs * p; i++) {
-            out[i] *= scale;
-        }
-    }
-
-    /**
-     * out = H_p v = M_t v - H_f v for every run (Eq. 12; {@link #secondMomentTimes} and {@link #hessianTimes}, the
-     * difference in float64). Vectors as in {@link #hessianTimes}.
-     */
-    public void predictionHessianTimes(double[] v, double[] out) {
-        if (hessianScratch == null) {
-            hessianScratch = new double[runs * p];
-        }
-        hessianTimes(v, hessianScratch);
-        secondMomentTimes(v, out);
-        for (int i = 0; i < runs * p; i++) {
-            out[i] -= hessianScratch[i];
         }
     }
 

@@ -29,6 +29,20 @@ public interface BatchedProducts {
     }
 
     /**
+     * {@link #multiply} ({@code add} false) or {@link #multiplyAdd} ({@code add} true) for the runs r with
+     * {@code runs[r]} only (null: every run); what c[r] of the other runs holds afterwards is unspecified (this
+     * default computes every run; a backend with one product per run skips the others').
+     */
+    default void multiply(INDArray a, INDArray b, INDArray c, boolean transposeA, boolean transposeB, boolean add,
+                          boolean[] runs) {
+        if (add) {
+            multiplyAdd(a, b, c, transposeA, transposeB);
+        } else {
+            multiply(a, b, c, transposeA, transposeB);
+        }
+    }
+
+    /**
      * c[r] = a[r] a[r]^T for every r, a [R, n, k], c [R, n, n] (contiguous rows, one data type): at least the upper
      * triangle (j >= i) of each row-major c[r] is written, the rest is unspecified (a symmetric rank-k update where the
      * backend has one, half the multiplications of a product). This default writes the whole product.

@@ -22,7 +22,8 @@ import org.nd4j.linalg.factory.Nd4j;
  * ({@link PlainJavaGradients}), and each run's H_f v against the dense Hessian of that run alone
  * ({@link DenseCurvature} over the per-run engine's {@link NetworkCurvature}) and against central finite differences
  * of the plain-Java gradient. Gauss-10 (layers [50, 10, 30, 10], p = 1150) on 60 samples, 3 runs each 25 SGD steps
- * from its own he-normal start, float64.
+ * from its own he-normal start, float64. M_t v against sums over those explicit per-sample gradients, H_p v against
+ * the per-run engine's M_t v - H_f v.
  */
 class BatchedCurvatureTest {
 
@@ -136,6 +137,60 @@ class BatchedCurvatureTest {
             }
             assertTrue(relativeError(actual, difference) <= 1e-5, "run " + r + ": H v against finite differences, "
                     + "relative " + relativeError(actual, difference));
+        }
+    }
+
+    @Test
+    void eachRunsSecondMomentAndPredictionHessianProductsAreItsSampleGradientsAndThePerRunEnginesMMinusH() {
+        int p = GAUSS_10.parameterCount();
+        int n = data.samples();
+        double[] v = new double[RUNS * p];
+        SplittableRandom random = new SplittableRandom(13);
+        for (int i = 0; i < v.length; i++) {
+            v[i] = random.nextGaussian();
+        }
+        double[] mv = new double[RUNS * p];
+        double[] hpv = new double[RUNS * p];
+        curvature.secondMomentTimes(v, mv);
+        curvature.predictionHessianTimes(v, hpv);
+        double[] maskedM = new double[RUNS * p];
+        double[] maskedHp = new double[RUNS * p];
+        boolean[] runs = {true, false, true};                                   // run 1 converged: skipped
+        curvature.secondMomentTimes(v, maskedM, runs);
+        curvature.predictionHessianTimes(v, maskedHp, runs);
+        for (int r = 0; r < RUNS; r++) {
+            double[] theta = model.parametersAsDoubles(r);
+            double[] direction = java.util.Arrays.copyOfRange(v, r * p, (r + 1) * p);
+            // M v = (1/n) sum_i g_i (g_i . v) (Eq. 7) from explicit per-sample gradients in plain double loops.
+            double[][] g = PlainJavaGradients.sampleGradients(GAUSS_10.layers(), theta, features, data.labels());
+            double[] expectedM = new double[p];
+            for (int i = 0; i < n; i++) {
+                double gv = 0;
+                for (int q = 0; q < p; q++) {
+                    gv += g[i][q] * direction[q];
+                }
+                for (int q = 0; q < p; q++) {
+                    expectedM[q] += g[i][q] * gv / n;
+                }
+            }
+            double[] expectedHp;
+            try (NetworkCurvature net = NetworkCurvature.classifier(GAUSS_10, Nd4j.createFromArray(theta), data.features(),
+                    data.labels(), DataType.DOUBLE)) {
+                INDArray out = Nd4j.create(DataType.DOUBLE, p);
+                net.predictionHessianTimes(Nd4j.createFromArray(direction), out);                 // Eq. 12
+                expectedHp = out.toDoubleVector();
+            }
+            double[] actualM = java.util.Arrays.copyOfRange(mv, r * p, (r + 1) * p);
+            double[] actualHp = java.util.Arrays.copyOfRange(hpv, r * p, (r + 1) * p);
+            assertTrue(relativeError(actualM, expectedM) <= 1e-12, "run " + r + ": M v against the sample gradients, "
+                    + "relative " + relativeError(actualM, expectedM));
+            assertTrue(relativeError(actualHp, expectedHp) <= 1e-12, "run " + r + ": H_p v against the per-run "
+                    + "engine's M v - H v, relative " + relativeError(actualHp, expectedHp));
+            if (runs[r]) {
+                assertTrue(java.util.Arrays.equals(actualM, java.util.Arrays.copyOfRange(maskedM, r * p, (r + 1) * p))
+                        && java.util.Arrays.equals(actualHp, java.util.Arrays.copyOfRange(maskedHp, r * p, (r + 1) * p)),
+                        "run " + r + ": the same products when another run is skipped");
+            }
         }
     }
 
