@@ -27,6 +27,8 @@ smoke() {
 
 smoke curvature '^\| lanczos-M \| [0-9.]+ \| [0-9.]+ \| [0-9.]+ \|$' \
     env SAMPLES=200 "$here/curvature/run.sh" 1 1
+smoke spectra '^MEDIAN ratio warm/cold variant=probe [0-9.]+ over 3 ' \
+    env SAMPLES=200 TIMES=0,2 "$here/spectra/run.sh"
 smoke dl4j-probes '^RESULT trainer-spectrum-cold [0-9.]+ s' \
     "$here/dl4j-probes/run.sh" 1 16 2
 smoke ensemble '^\| 20 \| [0-9.]+ .*\| [0-9.]+ \| [0-9.]+ \|$' \

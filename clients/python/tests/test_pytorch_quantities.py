@@ -233,3 +233,17 @@ def test_the_gradient_tracker_follows_a_loop_that_switches_between_zeroing_in_pl
             assert seen[t][1] is None and all(tracker._copy_only)
             continue
         assert seen[t][1] == pytest.approx(float(g @ q) / (float(g.norm()) * float(q.norm())), rel=1e-12), t
+
+
+def test_the_snapshots_matvec_counts_are_the_hessian_products_taken(small_net, monkeypatch):
+    model, X, y = small_net
+    calls = []
+    product = sp.HessianOperator.__call__
+    monkeypatch.setattr(sp.HessianOperator, "__call__", lambda self, v: calls.append(1) or product(self, v))
+    _, snap = sp.curvature(model, F.cross_entropy, X, y, top_k=3, spectrum=True, tol=1e-10)
+    # every H_p v = M_t v - H_f v takes one H_f product; M_t's eigenpairs take none (the Gram matrix)
+    assert snap["hessianMatvecs"] + snap["predictionHessianMatvecs"] == len(calls)
+    assert snap["secondMomentMatvecs"] is None
+    p = sum(q.numel() for q in model.parameters())
+    for count in (snap["hessianMatvecs"], snap["predictionHessianMatvecs"]):
+        assert 3 + 3 <= count <= min(p, 300) + 3     # Lanczos steps (>= k) plus k residual checks

@@ -214,6 +214,9 @@ final class RunCurvature implements AutoCloseable {
                 .setEffectiveCurvature(terms.effectiveCurvature())
                 .setWeightedFrobenius(terms.weightedFrobenius())
                 .setGeneralizationBound(terms.bound())
+                .setHessianMatvecs(spectra.hessian().steps())                     // one product per Lanczos step
+                .setSecondMomentMatvecs(spectra.secondMoment().steps())
+                .setPredictionHessianMatvecs(spectra.predictionHessian().steps())
                 .build();
     }
 

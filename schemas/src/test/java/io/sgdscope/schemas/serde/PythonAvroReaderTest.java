@@ -8,6 +8,7 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import io.sgdscope.schemas.IterationMetrics;
 import io.sgdscope.schemas.RunFinished;
 import io.sgdscope.schemas.RunStarted;
+import io.sgdscope.schemas.SpectrumSnapshot;
 import io.sgdscope.schemas.Topics;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
@@ -75,6 +76,20 @@ class PythonAvroReaderTest {
         JsonNode f = decodeWithPython("RunFinished", TelemetrySerdes.runs().serialize(Topics.RUNS, finished)).get("record");
         assertEquals("DIVERGED", f.get("status").asText());
         assertEquals("NaN", f.get("finalLoss").asText());
+    }
+
+    @Test
+    void pythonAvroDecodesTheMatvecCountsOfASpectrumSnapshot() throws Exception {
+        SpectrumSnapshot snapshot = SampleRecords.spectrumSnapshot();
+        JsonNode decoded = decodeWithPython("SpectrumSnapshot", TelemetrySerdes.spectra().serialize(Topics.SPECTRA, snapshot));
+
+        assertEquals(decoded.get("fingerprint_python").asText(), decoded.get("fingerprint_header").asText(),
+                "python computes the same fingerprint from SpectrumSnapshot.avsc as the header carries");
+        JsonNode fields = decoded.get("record");
+        assertEquals(60, fields.get("hessianMatvecs").asInt());
+        assertTrue(fields.get("secondMomentMatvecs").isNull(), "a count not reported stays null");
+        assertEquals(27, fields.get("predictionHessianMatvecs").asInt());
+        assertEquals(snapshot.getHessianEigenvalues().toString(), fields.get("hessianEigenvalues").toString().replace(",", ", "));
     }
 
     private JsonNode decodeWithPython(String recordName, byte[] message) throws IOException, InterruptedException {

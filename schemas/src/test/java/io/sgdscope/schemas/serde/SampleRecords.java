@@ -68,6 +68,7 @@ final class SampleRecords {
                 .setDavisKahanBounds(List.of(0.2, 0.4, 0.9))
                 .setHessianFullSpectrum(List.of(-1.0, 0.0, 3.0, 12.0)).setSecondMomentFullSpectrum(null)
                 .setProbeSeconds(0.26)
+                .setHessianMatvecs(60).setSecondMomentMatvecs(null).setPredictionHessianMatvecs(27)
                 .build();
     }
 

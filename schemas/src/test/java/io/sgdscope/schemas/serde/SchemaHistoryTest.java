@@ -6,6 +6,7 @@ import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.sgdscope.schemas.IterationMetrics;
+import io.sgdscope.schemas.SpectrumSnapshot;
 import io.sgdscope.schemas.Topics;
 import java.io.IOException;
 import java.io.InputStream;
@@ -51,6 +52,27 @@ class SchemaHistoryTest {
         assertEquals(0.125, read.getSgCosPrev());
         assertNull(read.getGradNormSq(), "fields the old writer did not have take their default");
         assertNull(read.getTraceM());
+    }
+
+    @Test
+    void aSpectrumSnapshotWrittenBeforeTheMatvecCountsIsReadWithNullCounts() throws IOException {
+        Schema v3 = new Schema.Parser().parse(HISTORY.resolve("SpectrumSnapshot/v3.avsc").toFile());
+        SpectrumSnapshot current = SampleRecords.spectrumSnapshot();
+        GenericRecordBuilder builder = new GenericRecordBuilder(v3);
+        for (Schema.Field field : v3.getFields()) {
+            builder.set(field.name(), current.get(field.name()));
+        }
+        ByteBuffer message = new BinaryMessageEncoder<GenericRecord>(GenericData.get(), v3).encode(builder.build());
+        byte[] bytes = new byte[message.remaining()];
+        message.get(bytes);
+
+        SpectrumSnapshot read = TelemetrySerdes.spectra().deserialize(Topics.SPECTRA, bytes);
+
+        assertEquals(current.getHessianEigenvalues(), read.getHessianEigenvalues());
+        assertEquals(current.getProbeSeconds(), read.getProbeSeconds());
+        assertNull(read.getHessianMatvecs(), "a v3 writer had no matvec counts");
+        assertNull(read.getSecondMomentMatvecs());
+        assertNull(read.getPredictionHessianMatvecs());
     }
 
     @Test
