@@ -233,3 +233,41 @@ def test_the_gradient_tracker_follows_a_loop_that_switches_between_zeroing_in_pl
             assert seen[t][1] is None and all(tracker._copy_only)
             continue
         assert seen[t][1] == pytest.approx(float(g @ q) / (float(g.norm()) * float(q.norm())), rel=1e-12), t
+
+
+def _run_tracker(small_net, set_to_none, steps=8):
+    model, X, y = small_net
+    tracker = sp.GradientTracker(model.parameters())
+    seen = []
+    dense = _sgd_gradients(model, X, y, steps, set_to_none, lambda t: seen.append(tracker.observe()))
+    return tracker, seen, dense
+
+
+def test_zeroing_in_place_and_fresh_gradient_tensors_give_identical_norms_and_cosines(small_net):
+    model, X, y = small_net
+    state = {k: v.clone() for k, v in model.state_dict().items()}
+    in_place, seen_in_place, dense = _run_tracker(small_net, False)
+    model.load_state_dict(state)
+    fresh, seen_fresh, dense_fresh = _run_tracker(small_net, True)
+    assert all(torch.equal(a, b) for a, b in zip(dense, dense_fresh))
+    assert seen_in_place == seen_fresh                  # bit for bit: the same dots in the same order
+    assert in_place._same is not None and in_place._fresh is None      # each loop reached its steady state
+    assert fresh._fresh is not None and fresh._same is None
+    for t in range(1, len(dense)):
+        g, q = dense[t], dense[t - 1]
+        assert seen_fresh[t][0] == pytest.approx(float(g.norm()), rel=1e-12)
+        assert seen_fresh[t][1] == pytest.approx(float(g @ q) / (float(g.norm()) * float(q.norm())), rel=1e-12)
+
+
+def test_the_fresh_tensor_steady_state_notices_a_kept_gradient_clipped_after_observe(small_net):
+    model, X, y = small_net
+    tracker = sp.GradientTracker(model.parameters())
+    seen = []
+    # steps 0-1 set up the steady state; the clip after observe at t = 4 writes g_4 while it is kept
+    dense = _sgd_gradients(model, X, y, 8, True, lambda t: seen.append(tracker.observe()), clip_after=(4,))
+    assert seen[5][1] is None
+    for t in (1, 2, 3, 4, 6, 7):
+        g, q = dense[t], dense[t - 1]
+        assert seen[t][0] == pytest.approx(float(g.norm()), rel=1e-12)
+        assert seen[t][1] == pytest.approx(float(g @ q) / (float(g.norm()) * float(q.norm())), rel=1e-12), t
+    assert all(tracker._copy_only)                      # copies from then on
