@@ -197,12 +197,3 @@ def test_an_iteration_metrics_schema_the_writer_was_not_written_for_is_refused()
             encoding.IterationMetricsWriter(changed, header)
     with pytest.raises(ValueError, match="does not fit an Avro int"):
         encoding.codec().iteration_metrics.encode_record(dict(samples()["IterationMetrics"], iteration=2 ** 31))
-
-
-def test_the_iteration_metrics_writer_reuses_a_timestamp_only_for_the_same_millisecond():
-    codec = Codec()
-    writer = codec.iteration_metrics
-    base = dict(samples()["IterationMetrics"])
-    for millis in (1796528470217, 1796528470217, 1796528470218, 0, 63, 64, 1796528470218, -(2 ** 63), 2 ** 63 - 1):
-        record = dict(base, timestampMillis=millis)
-        assert writer.encode_record(record) == codec.encode("IterationMetrics", record), millis

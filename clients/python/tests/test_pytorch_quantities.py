@@ -271,3 +271,28 @@ def test_the_fresh_tensor_steady_state_notices_a_kept_gradient_clipped_after_obs
         assert seen[t][0] == pytest.approx(float(g.norm()), rel=1e-12)
         assert seen[t][1] == pytest.approx(float(g @ q) / (float(g.norm()) * float(q.norm())), rel=1e-12), t
     assert all(tracker._copy_only)                      # copies from then on
+
+
+def test_the_torch_func_branch_for_pytorch_2_gives_the_dense_per_sample_gradients(small_net, monkeypatch):
+    """PyTorch 2's branch of sgdscope.pytorch (torch.func) run here too: on 1.13, which has no torch.func, through a
+    stand-in module of what 2.x's torch.func grew from (functorch's grad and vmap, torch.nn.utils.stateless's
+    functional_call), loaded as a second copy of the module so that the copy under test takes that branch."""
+    import importlib
+    import importlib.util
+    import sys
+    import types
+    try:
+        importlib.import_module("torch.func")  # PyTorch 2.x: the real one
+    except ImportError:
+        import functorch
+        stand_in = types.ModuleType("torch.func")
+        stand_in.grad, stand_in.vmap = functorch.grad, functorch.vmap
+        stand_in.functional_call = torch.nn.utils.stateless.functional_call
+        monkeypatch.setitem(sys.modules, "torch.func", stand_in)
+    spec = importlib.util.spec_from_file_location("sgdscope_pytorch_torch_func", sp.__file__)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    assert module._HAS_TORCH_FUNC
+    model, X, y = small_net
+    J = module.per_sample_gradients(model, F.cross_entropy, X, y)
+    assert torch.allclose(J, dense_jacobian(model, X, y), rtol=1e-12, atol=1e-14)

@@ -164,25 +164,6 @@ _PACK_D = struct.Struct("<d").pack
 _PACK_PRESENT_D = struct.Struct("<Bd").pack
 
 
-_NULL = b"\x00"  # a union's branch 0: null
-_ONE_BYTE = tuple(bytes((z,)) for z in range(0x80))
-
-
-def _zigzag_bytes(value):
-    """The Avro varint of a long (zig-zag, then 7 bits a byte, low first), as bytes."""
-    z = (value << 1) ^ (value >> 63)
-    if z < 0x80:
-        return _ONE_BYTE[z]
-    if z < 0x4000:
-        return bytes(((z & 0x7F) | 0x80, z >> 7))
-    out = bytearray()
-    while z > 0x7F:
-        out.append((z & 0x7F) | 0x80)
-        z >>= 7
-    out.append(z)
-    return bytes(out)
-
-
 def _checked_int(name, value):
     if not _INT_MIN <= value <= _INT_MAX:
         raise ValueError("IterationMetrics.%s = %d does not fit an Avro int (32 bits)" % (name, value))
@@ -206,8 +187,6 @@ class IterationMetricsWriter:
                              "%s: update it with the schema" % ([n for n, _ in layout],
                                                                 [n for n, _ in ITERATION_METRICS_LAYOUT]))
         self.header = bytes(header)
-        self._last_millis = None
-        self._last_millis_bytes = b""
 
     def prefix(self, run_id, experiment_id):
         """The header and the fields runId and experimentId: the bytes every record of one run starts with."""
@@ -219,20 +198,19 @@ class IterationMetricsWriter:
     def encode(self, prefix, iteration, timestamp_millis, loss, minibatch_loss, step_size, batch_size, sg_norm,
                optional):
         """One message: ``prefix`` (of :meth:`prefix`), then the fields in schema order; ``optional`` holds the
-        values of :data:`ITERATION_METRICS_OPTIONAL` in order, None for null.
-
-        Written as one ``bytes.join`` of parts (the timestamp's varint is reused while the millisecond is the
-        same): run once per iteration next to the training loop, fewer Python steps cost less there.
-        """
-        if not (_INT_MIN <= iteration <= _INT_MAX and _INT_MIN <= batch_size <= _INT_MAX):
-            _checked_int("iteration", iteration)
-            _checked_int("batchSize", batch_size)
-        if timestamp_millis != self._last_millis:
-            self._last_millis = timestamp_millis
-            self._last_millis_bytes = _zigzag_bytes(timestamp_millis)
-        return b"".join((prefix, _zigzag_bytes(iteration), self._last_millis_bytes,
-                         _PACK_3D(loss, minibatch_loss, step_size), _zigzag_bytes(batch_size), _PACK_D(sg_norm),
-                         *[_NULL if v is None else _PACK_PRESENT_D(2, v) for v in optional]))
+        values of :data:`ITERATION_METRICS_OPTIONAL` in order, None for null."""
+        out = bytearray(prefix)
+        _varlong(_checked_int("iteration", iteration), out)
+        _varlong(timestamp_millis, out)
+        out += _PACK_3D(loss, minibatch_loss, step_size)
+        _varlong(_checked_int("batchSize", batch_size), out)
+        out += _PACK_D(sg_norm)
+        for v in optional:
+            if v is None:
+                out.append(0)
+            else:
+                out += _PACK_PRESENT_D(2, v)  # union branch 1 (zig-zag 2), then the double
+        return bytes(out)
 
     def encode_record(self, record):
         """One message from a dict with the schema's field names (missing optional fields are null)."""
