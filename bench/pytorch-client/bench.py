@@ -1,8 +1,8 @@
 """One side of the Python client's overhead benchmark (README.md here): a plain PyTorch SGD loop, or the same
 loop publishing every iteration's scalars through sgdscope's Python client.
 
-Usage: bench.py plain|publish [--bootstrap-servers B] [--iterations 2000] [--batch 64] [--dtype float32]
-                [--zero-grad zero|none] [--label L]
+Usage: bench.py plain|publish|interleaved [--bootstrap-servers B] [--iterations 2000] [--batch 64]
+                [--dtype float32] [--zero-grad zero|none] [--label L] [--block 20]
 
 The net is the trainer's mnist-mlp3 preset, 784-128-128-128-10 with ReLU (p = 134,794), on synthetic MNIST-sized
 data (10,000 samples of 784 features, 10 classes; nothing is downloaded); SGD with lr 0.01, minibatches drawn
@@ -16,7 +16,8 @@ publish, the client's summary line. log_us and log_cpu_us are the client's own c
 iterations (0 for plain); main_thread_cpu_us is the CPU time of the loop's own thread (time.thread_time), which
 leaves out torch's pool threads and librdkafka's. `--label` names the side in the RESULT line (run.sh runs an older commit's client as
 `baseline`); `--zero-grad none` calls `optimizer.zero_grad(set_to_none=True)` (PyTorch 2's default) instead of
-1.13's in-place zeroing, in both modes.
+1.13's in-place zeroing, in both modes. `interleaved` runs plain and logged iterations alternating in blocks of
+--block in one process and prints an `INTERLEAVED` line (see `interleaved` below).
 """
 import statistics
 import argparse
@@ -29,7 +30,7 @@ import sgdscope
 
 def main():
     p = argparse.ArgumentParser()
-    p.add_argument("mode", choices=["plain", "publish"])
+    p.add_argument("mode", choices=["plain", "publish", "interleaved"])
     p.add_argument("--bootstrap-servers")
     p.add_argument("--iterations", type=int, default=2000)
     p.add_argument("--batch", type=int, default=64)
@@ -38,9 +39,12 @@ def main():
     p.add_argument("--threads", type=int, default=2)
     p.add_argument("--zero-grad", choices=["zero", "none"], default="zero")
     p.add_argument("--label")
+    p.add_argument("--block", type=int, default=20)
     args = p.parse_args()
-    if args.mode == "publish" and not args.bootstrap_servers:
-        p.error("publish needs --bootstrap-servers")
+    if args.mode != "plain" and not args.bootstrap_servers:
+        p.error("%s needs --bootstrap-servers" % args.mode)
+    if args.block < 1:
+        p.error("--block must be at least 1, got %d" % args.block)
     torch.set_num_threads(args.threads)
     dtype = getattr(torch, args.dtype)
     gen = torch.Generator().manual_seed(1)
@@ -59,10 +63,17 @@ def main():
     warmup = 50
 
     experiment = run = None
-    if args.mode == "publish":
+    if args.mode != "plain":
         experiment = sgdscope.Experiment(args.bootstrap_servers, args.experiment, planned_runs=1,
                                          planned_iterations=args.iterations + warmup, precision=args.dtype)
         run = experiment.run(0, seed=2).start()
+
+    if args.mode == "interleaved":
+        interleaved(args, X, y, gen, model, optimizer, loss_fn, run, warmup)
+        run.finish()
+        experiment.close()
+        print(experiment.summary())
+        return
 
     start = None
     set_to_none = args.zero_grad == "none"
@@ -99,6 +110,45 @@ def main():
           "log_cpu_us=%.1f main_thread_cpu_us=%.1f" % (args.label or args.mode, args.iterations, seconds,
                                                  1e6 * seconds / args.iterations, 1e6 * cpu_seconds / args.iterations,
                                                  log_us, log_cpu_us, 1e6 * main_seconds / args.iterations), flush=True)
+
+
+def interleaved(args, X, y, gen, model, optimizer, loss_fn, run, warmup):
+    """Plain and logged iterations alternating in blocks of --block in one process: the same load, the same
+    caches' history and the same CPU frequency hit both, so their ratio holds on a busy machine where two
+    processes' times move by tens of percent. Prints `INTERLEAVED plain_us=P logged_us=L overhead_pct=O
+    log_us=K log_share_pct=S`: the medians over blocks of the wall µs per iteration of plain and logged blocks
+    (a logged block's iterations include their run.log), overhead = L / P - 1, and the median over logged blocks
+    of the µs inside run.log per iteration, as a share of P."""
+    set_to_none = args.zero_grad == "none"
+    perf = time.perf_counter
+    plain_blocks, logged_blocks, log_blocks = [], [], []
+    iterations = args.iterations + warmup
+    t = 0
+    while t < iterations:
+        logged = (t // args.block) % 2 == 1
+        first, block_start, in_log = t, perf(), 0.0
+        for t in range(first, min(first + args.block, iterations)):
+            batch = torch.randint(0, X.shape[0], (args.batch,), generator=gen)
+            optimizer.zero_grad(set_to_none=set_to_none)
+            loss = loss_fn(model(X[batch]), y[batch])
+            loss.backward()
+            if logged:
+                w0 = perf()
+                run.log(t, loss=float(loss), model=model, optimizer=optimizer, batch_size=args.batch)
+                in_log += perf() - w0
+            else:
+                float(loss)  # the logged side's float(loss) (a sync on a GPU): not part of the client's cost
+            optimizer.step()
+        n = t + 1 - first
+        if first >= warmup:
+            (logged_blocks if logged else plain_blocks).append(1e6 * (perf() - block_start) / n)
+            if logged:
+                log_blocks.append(1e6 * in_log / n)
+        t += 1
+    plain, logged_us, log_us = (statistics.median(v) for v in (plain_blocks, logged_blocks, log_blocks))
+    print("INTERLEAVED mode=%s iterations=%d block=%d plain_us=%.1f logged_us=%.1f overhead_pct=%.2f log_us=%.1f "
+          "log_share_pct=%.2f" % (args.label or args.mode, args.iterations, args.block, plain, logged_us,
+                                  100.0 * (logged_us / plain - 1.0), log_us, 100.0 * log_us / plain), flush=True)
 
 
 if __name__ == "__main__":

@@ -7,6 +7,9 @@
 #   BASELINE=<commit>: also runs that commit's clients/python/src (extracted with git archive) as a third side,
 #                      "baseline", interleaved with the other two: the gain as a ratio measured under the same load
 #   ZERO_GRAD=none: both loops call optimizer.zero_grad(set_to_none=True) (PyTorch 2's default; default: zero)
+#   INTERLEAVED=1 (default): after each publish (and baseline) process, one process of that client running plain
+#                      and logged iterations in alternating blocks of 20 (bench.py interleaved): the overhead as a
+#                      ratio measured in one process, robust to the machine's load; INTERLEAVED=0 leaves it out
 # Needs a JDK (the broker: bench/ensemble/BenchBroker.java, an embedded KRaft broker in a process of its own) and
 # /usr/bin/python3 with torch, confluent_kafka, avro (Debian: python3-torch, python3-confluent-kafka, python3-avro).
 set -euo pipefail
@@ -18,6 +21,8 @@ iterations="${1:-2000}"
 repeats="${REPEATS:-3}"
 baseline="${BASELINE:-}"
 zero_grad="${ZERO_GRAD:-zero}"
+interleave="${INTERLEAVED:-1}"
+[[ "$interleave" =~ ^[01]$ ]] || fail "INTERLEAVED must be 0 or 1, got '$interleave'"
 [[ "$zero_grad" =~ ^(zero|none)$ ]] || fail "ZERO_GRAD must be zero or none, got '$zero_grad'"
 [[ "$iterations" =~ ^[1-9][0-9]*$ ]] || fail "ITERATIONS must be a positive whole number, got '$iterations'"
 [[ "$repeats" =~ ^[1-9][0-9]*$ ]] || fail "REPEATS must be a positive whole number, got '$repeats'"
@@ -61,6 +66,12 @@ for rep in $(seq 1 "$repeats"); do                    # interleaved, so that dri
     PYTHONPATH="$path" /usr/bin/python3 "$here/bench.py" "$side" --label "$mode" --bootstrap-servers "$bootstrap" \
         --iterations "$iterations" --zero-grad "$zero_grad" --experiment "bench-pytorch-client-$mode-$rep" \
         | tee -a "$results" | sed 's/^/   /'
+    if [ "$mode" != plain ] && [ "$interleave" = 1 ]; then   # the same client, plain and logged blocks in one process
+      echo "== $mode interleaved with plain in one process, $iterations iterations, repeat $rep/$repeats"
+      PYTHONPATH="$path" /usr/bin/python3 "$here/bench.py" interleaved --label "$mode" --bootstrap-servers "$bootstrap" \
+          --iterations "$iterations" --zero-grad "$zero_grad" --experiment "bench-pytorch-client-$mode-i$rep" \
+          | tee -a "$results" | sed 's/^/   /'
+    fi
   done
 done
 
@@ -72,6 +83,12 @@ for line in open(sys.argv[1]):
                  r" log_us=(\S+) log_cpu_us=(\S+) main_thread_cpu_us=(\S+)", line)
     if m:
         sides.setdefault(m.group(1), []).append([float(v) for v in m.group(2, 3, 4, 5, 6)])
+inter = {}
+for line in open(sys.argv[1]):
+    m = re.match(r"INTERLEAVED mode=(\w+) iterations=\d+ block=\d+ plain_us=(\S+) logged_us=(\S+) overhead_pct=(\S+)"
+                 r" log_us=(\S+) log_share_pct=(\S+)", line)
+    if m:
+        inter.setdefault(m.group(1), []).append([float(v) for v in m.group(2, 3, 4, 5, 6)])
 med = {k: [statistics.median(r[i] for r in rows) for i in range(5)] for k, rows in sides.items()}
 show = lambda k, i: ", ".join("%.1f" % r[i] for r in sides[k])
 names = {"plain": "plain PyTorch loop", "publish": "with sgdscope client",
@@ -94,4 +111,17 @@ print("| overhead | %+.1f %% | goal <= 5 %% |" % (100.0 * (med["publish"][0] / p
 if "baseline" in sides:
     print("| run.log, baseline / this commit | %.2fx wall, %.2fx CPU | | | |"
           % (med["baseline"][2] / med["publish"][2], med["baseline"][3] / med["publish"][3]))
+if inter:
+    print()
+    print("Interleaved in one process (blocks of plain and logged iterations alternating; medians over blocks, then "
+          "over repeats):")
+    print("| client | plain µs/iteration | logged µs/iteration | overhead | µs inside run.log | run.log share of plain "
+          "| overhead, all repeats | run.log share, all repeats |")
+    print("| --- | --- | --- | --- | --- | --- | --- | --- |")
+    for k, rows in inter.items():
+        m = [statistics.median(r[i] for r in rows) for i in range(5)]
+        print("| %s | %.1f | %.1f | %+.2f %% | %.1f | %.2f %% | %s | %s |" % (
+            names[k], m[0], m[1], m[2], m[3], m[4], ", ".join("%+.2f" % r[2] for r in rows),
+            ", ".join("%.2f" % r[4] for r in rows)))
+    print("(goal: overhead <= 5 %)")
 PY

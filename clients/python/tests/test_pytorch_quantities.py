@@ -247,3 +247,66 @@ def test_the_snapshots_matvec_counts_are_the_hessian_products_taken(small_net, m
     p = sum(q.numel() for q in model.parameters())
     for count in (snap["hessianMatvecs"], snap["predictionHessianMatvecs"]):
         assert 3 + 3 <= count <= min(p, 300) + 3     # Lanczos steps (>= k) plus k residual checks
+
+
+def _run_tracker(small_net, set_to_none, steps=8):
+    model, X, y = small_net
+    tracker = sp.GradientTracker(model.parameters())
+    seen = []
+    dense = _sgd_gradients(model, X, y, steps, set_to_none, lambda t: seen.append(tracker.observe()))
+    return tracker, seen, dense
+
+
+def test_zeroing_in_place_and_fresh_gradient_tensors_give_identical_norms_and_cosines(small_net):
+    model, X, y = small_net
+    state = {k: v.clone() for k, v in model.state_dict().items()}
+    in_place, seen_in_place, dense = _run_tracker(small_net, False)
+    model.load_state_dict(state)
+    fresh, seen_fresh, dense_fresh = _run_tracker(small_net, True)
+    assert all(torch.equal(a, b) for a, b in zip(dense, dense_fresh))
+    assert seen_in_place == seen_fresh                  # bit for bit: the same dots in the same order
+    assert in_place._same is not None and in_place._fresh is None      # each loop reached its steady state
+    assert fresh._fresh is not None and fresh._same is None
+    for t in range(1, len(dense)):
+        g, q = dense[t], dense[t - 1]
+        assert seen_fresh[t][0] == pytest.approx(float(g.norm()), rel=1e-12)
+        assert seen_fresh[t][1] == pytest.approx(float(g @ q) / (float(g.norm()) * float(q.norm())), rel=1e-12)
+
+
+def test_the_fresh_tensor_steady_state_notices_a_kept_gradient_clipped_after_observe(small_net):
+    model, X, y = small_net
+    tracker = sp.GradientTracker(model.parameters())
+    seen = []
+    # steps 0-1 set up the steady state; the clip after observe at t = 4 writes g_4 while it is kept
+    dense = _sgd_gradients(model, X, y, 8, True, lambda t: seen.append(tracker.observe()), clip_after=(4,))
+    assert seen[5][1] is None
+    for t in (1, 2, 3, 4, 6, 7):
+        g, q = dense[t], dense[t - 1]
+        assert seen[t][0] == pytest.approx(float(g.norm()), rel=1e-12)
+        assert seen[t][1] == pytest.approx(float(g @ q) / (float(g.norm()) * float(q.norm())), rel=1e-12), t
+    assert all(tracker._copy_only)                      # copies from then on
+
+
+def test_the_torch_func_branch_for_pytorch_2_gives_the_dense_per_sample_gradients(small_net, monkeypatch):
+    """PyTorch 2's branch of sgdscope.pytorch (torch.func) run here too: on 1.13, which has no torch.func, through a
+    stand-in module of what 2.x's torch.func grew from (functorch's grad and vmap, torch.nn.utils.stateless's
+    functional_call), loaded as a second copy of the module so that the copy under test takes that branch."""
+    import importlib
+    import importlib.util
+    import sys
+    import types
+    try:
+        importlib.import_module("torch.func")  # PyTorch 2.x: the real one
+    except ImportError:
+        import functorch
+        stand_in = types.ModuleType("torch.func")
+        stand_in.grad, stand_in.vmap = functorch.grad, functorch.vmap
+        stand_in.functional_call = torch.nn.utils.stateless.functional_call
+        monkeypatch.setitem(sys.modules, "torch.func", stand_in)
+    spec = importlib.util.spec_from_file_location("sgdscope_pytorch_torch_func", sp.__file__)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    assert module._HAS_TORCH_FUNC
+    model, X, y = small_net
+    J = module.per_sample_gradients(model, F.cross_entropy, X, y)
+    assert torch.allclose(J, dense_jacobian(model, X, y), rtol=1e-12, atol=1e-14)

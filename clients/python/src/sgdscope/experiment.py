@@ -229,8 +229,7 @@ class Run:
         step_size = float(step_size)
         batch_size = int(batch_size)
         norm = values.pop("sgNorm")
-        get = values.get
-        optional_values = [get(name) for name in _OPTIONAL]
+        optional_values = list(map(values.get, _OPTIONAL))
         record = {"runId": self.run_id, "experimentId": self.experiment.experiment_id, "iteration": iteration,
                   "timestampMillis": now, "loss": loss, "minibatchLoss": minibatch_loss, "stepSize": step_size,
                   "batchSize": batch_size, "sgNorm": norm}

@@ -22,6 +22,7 @@ try:
     import numpy as _np
     _np_empty_like = _np.empty_like
     _NUMPY_DTYPES = (torch.float32, torch.float64)
+    _NUMPY_FLOATS = (_np.dtype("float32"), _np.dtype("float64"))
 except ImportError:  # torch without NumPy: every gradient takes the torch path
     _np = None
 
@@ -73,6 +74,23 @@ def _numpy_view(g):
     return g.detach().numpy().reshape(-1)
 
 
+_grad_of = operator.attrgetter("grad")
+_version_of = operator.attrgetter("_version")
+
+
+def _fresh_arrays(grads):
+    """Flat NumPy views of the .grad tensors of a loop that gives fresh ones every iteration, or None when one of
+    them cannot be read that way (None, CUDA, requiring grad, not float32/float64): the general path then."""
+    try:
+        arrays = [g.numpy().reshape(-1) for g in grads]
+    except (AttributeError, TypeError, RuntimeError):
+        return None
+    for a in arrays:
+        if a.dtype not in _NUMPY_FLOATS:
+            return None
+    return arrays
+
+
 class GradientTracker:
     """||g_t|| and cos(g_t, g_{t-1}) (Fig. 8) from the parameters' ``.grad``, without concatenating them.
 
@@ -90,6 +108,12 @@ class GradientTracker:
     that iteration's cosine is None. CPU tensors of float32/float64 are read through NumPy views (no copy; NumPy's
     dot and copy run in the calling thread, where torch's ``copy_`` wakes its thread pool); other tensors (CUDA,
     half precision, non-contiguous) through torch with one host sync per iteration.
+
+    Both zeroing modes have a steady state that :meth:`observe` checks first, with no torch operator and a few
+    Python steps per parameter (bench/pytorch-client/profile_log.py): the same ``.grad`` objects as last time
+    (in place: two dots and a copy per parameter), or all of them new while the kept ones are unchanged (fresh:
+    a view and two dots per parameter). Anything else (a parameter without a gradient, a switch of mode, a
+    written kept tensor, the torch path) takes the general path, which then sets up the steady state again.
     """
 
     def __init__(self, parameters):
@@ -103,26 +127,45 @@ class GradientTracker:
         self._copy_only = [False] * n
         self._started = False
         self._previous_norm = 0.0
-        self._fast = None              # (.grad tensors, [(their arrays, copy buffers)]) while nothing changes
+        self._same = None              # in place: (.grad tensors, [(their arrays, copy buffers)])
+        self._fresh = None             # fresh: (kept .grad tensors, their versions, their arrays)
 
     def observe(self):
         """(||g_t||, cos(g_t, g_{t-1}) or None): None at the first observation, for a zero gradient or when
         g_{t-1} was overwritten; g_t is then kept as the next observation's g_{t-1}."""
-        gg = 0.0
-        gq = 0.0
-        lost = False
-        fast = self._fast
-        if fast is not None:  # the same .grad tensors as last time, all copied: the steady state of in-place zeroing
-            if all(map(_is, [p.grad for p in self.params], fast[0])):
-                for a, buffer in fast[1]:
+        grads = list(map(_grad_of, self.params))
+        same = self._same
+        if same is not None:
+            if all(map(_is, grads, same[0])):     # in-place zeroing: copy g_t over g_{t-1} once read
+                gg = gq = 0.0
+                for a, buffer in same[1]:
                     gg += float(a.dot(a))
                     gq += float(a.dot(buffer))
                     buffer[...] = a
                 return self._finish(gg, gq, False)
-            self._fast = None
+            self._same = None
+        fresh = self._fresh
+        if fresh is not None:
+            kept, versions, prevs = fresh
+            # fresh tensors: none of them a kept one, the kept ones unwritten since observed
+            if not any(map(_is, grads, kept)) and list(map(_version_of, kept)) == versions:
+                arrays = _fresh_arrays(grads)
+                if arrays is not None and list(map(len, arrays)) == list(map(len, prevs)):
+                    gg = gq = 0.0
+                    for a, q in zip(arrays, prevs):
+                        gg += float(a.dot(a))
+                        gq += float(a.dot(q))
+                    self._fresh = (grads, list(map(_version_of, grads)), arrays)
+                    return self._finish(gg, gq, False)
+            self._fresh = None
+            for i, (g, version, a) in enumerate(zip(kept, versions, prevs)):  # the general path's state
+                self._seen[i], self._seen_array[i], self._prev[i], self._kept[i] = g, a, a, (g, version)
+        gg = 0.0
+        gq = 0.0
+        lost = False
         deferred = None
         for i, p in enumerate(self.params):
-            g = p.grad
+            g = grads[i]
             seen = self._seen[i]
             prev = self._prev[i]
             kept = self._kept[i]
@@ -161,10 +204,18 @@ class GradientTracker:
             values = torch.stack([d.to(torch.float64) for d in deferred]).tolist()
             gg += sum(values[0::2])
             gq += sum(values[1::2])
-        if _np is not None and all(self._kept[i] is None and type(self._prev[i]) is _np.ndarray
-                                   and self._seen[i] is p.grad for i, p in enumerate(self.params)):
-            self._fast = (tuple(self._seen), [(self._seen_array[i], self._prev[i]) for i in range(len(self.params))])
+        self._steady_state(grads)
         return self._finish(gg, gq, lost)
+
+    def _steady_state(self, grads):
+        """Sets up the fast path the next observation checks first, when every parameter qualifies for it."""
+        if _np is None or not all(map(_is, grads, self._seen)) \
+                or not all(type(q) is _np.ndarray for q in self._prev):
+            return
+        if all(k is None for k in self._kept):
+            self._same = (grads, list(zip(self._seen_array, self._prev)))
+        elif all(k is not None for k in self._kept):
+            self._fresh = (grads, [k[1] for k in self._kept], list(self._prev))
 
     def _finish(self, gg, gq, lost):
         norm = math.sqrt(gg)                                    # ||g_t|| (Fig. 8, right)
