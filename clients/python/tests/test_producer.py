@@ -55,3 +55,17 @@ def test_a_bad_client_property_is_a_one_line_error():
 def test_bad_ids_are_refused_before_anything_connects():
     with pytest.raises(ValueError, match="experiment id 'a b'"):
         sgdscope.Experiment("127.0.0.1:1", "a b")
+
+
+def test_failed_deliveries_are_counted_against_the_run_and_kind_each_record_was_sent_for():
+    # No broker and a 300 ms delivery timeout: every queued record fails; the callbacks, made once per run and kind
+    # in a row, must still name the right ones when runs and kinds alternate.
+    producer = TelemetryProducer("127.0.0.1:%d" % closed_port(), {"message.timeout.ms": 300}, check_connection=False)
+    sends = [("iteration", ["a"]), ("iteration", ["a"]), ("iteration", ["b"]), ("spectrum", ["b"]),
+             ("iteration", ["a", "b", "c"]), ("iteration", ["a"])]
+    for kind, runs in sends:
+        assert producer.send_bytes("sgd.iterations", runs[0], b"x", kind, runs)
+    producer.flush(10.0)
+    assert producer.counts.sent == {"iteration": 7, "spectrum": 1}
+    assert producer.counts.failed == {"iteration": 7, "spectrum": 1}
+    assert producer.counts.dropped_by_run == {"a": 4, "b": 3, "c": 1}
