@@ -7,6 +7,8 @@
 #   SAMPLES=300 TIMES=0,5 bench/spectra/run.sh   (tiny: only checks that the script works, as bench/smoke.sh
 #                                                 does; its numbers mean nothing)
 #   VARIANTS=probe,noise-0.01,noise-0,top,ramp    (compares warm-start vectors, WarmStartBench.direction)
+#   TRAINER_COLD=true   (also the trainer's Lanczos settings from a random start at each snapshot after the first:
+#                        TRAINER-COLD lines, against the warm PUBLISHED counts at the same tolerance 1e-5)
 set -euo pipefail
 here="$(cd "$(dirname "$0")" && pwd)"
 top="$(cd "$here/../.." && pwd)"
@@ -22,5 +24,5 @@ work="$here/target"
 mkdir -p "$work"
 # ND4J's start-up chatter goes to stderr: kept in target/stderr.log, shown when the harness fails.
 java -Xmx3g -cp "$cp" "$here/WarmStartBench.java" "${SAMPLES:-10000}" "${TIMES:-0,50,100,150}" "${BATCH:-64}" \
-    "${ETA:-0.05}" "${VARIANTS:-probe}" 2>"$work/stderr.log" || { tail -n 20 "$work/stderr.log" >&2; exit 1; }
+    "${ETA:-0.05}" "${VARIANTS:-probe}" "${TRAINER_COLD:-false}" 2>"$work/stderr.log" || { tail -n 20 "$work/stderr.log" >&2; exit 1; }
 echo "== load average after: $(cut -d' ' -f1-3 /proc/loadavg)"

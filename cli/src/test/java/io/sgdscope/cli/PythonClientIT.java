@@ -1,6 +1,7 @@
 package io.sgdscope.cli;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertNull;
 import static io.sgdscope.cli.TopicToEnd.readToEnd;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -121,6 +122,11 @@ class PythonClientIT {
                 assertEquals(3, h.size());
                 assertTrue(h.get(0) >= h.get(1) && h.get(1) >= h.get(2), "largest first: " + h);
                 assertTrue(s.getPrincipalAngleCosines().stream().allMatch(c -> c >= -1e-12 && c <= 1 + 1e-12), "cosines in [0, 1]");
+                // v4: the Python client's Lanczos products (steps >= k, plus k residual checks); M_t comes from the Gram matrix.
+                assertTrue(s.getHessianMatvecs() != null && s.getHessianMatvecs() >= 6, "hessianMatvecs " + s.getHessianMatvecs());
+                assertTrue(s.getPredictionHessianMatvecs() != null && s.getPredictionHessianMatvecs() >= 6,
+                        "predictionHessianMatvecs " + s.getPredictionHessianMatvecs());
+                assertNull(s.getSecondMomentMatvecs(), "no M_t products in the Python client");
             }
             assertEquals(0, readToEnd(bootstrap, Topics.DEAD_LETTERS, record -> { }), "nothing went to the dead-letter topic");
 

@@ -46,7 +46,10 @@ public record ProbeSpectrum(int topK, List<Double> hessianEigenvalues, List<Doub
         davisKahanBounds = List.copyOf(davisKahanBounds);
     }
 
-    /** The SpectrumSnapshot of run {@code runId} at iteration t (no diagonal, no full spectra, no Corollary 4 terms). */
+    /**
+     * The SpectrumSnapshot of run {@code runId} at iteration t (no diagonal, no full spectra, no Corollary 4 terms), with
+     * the operator products this call's Lanczos runs took as its matvec counts.
+     */
     public SpectrumSnapshot toRecord(String runId, String experimentId, int iteration, long timestampMillis) {
         return SpectrumSnapshot.newBuilder()
                 .setRunId(runId)
@@ -65,6 +68,9 @@ public record ProbeSpectrum(int topK, List<Double> hessianEigenvalues, List<Doub
                 .setHessianLayerLoadings(hessianLayerLoadings)
                 .setDavisKahanBounds(davisKahanBounds)
                 .setProbeSeconds(probeSeconds)
+                .setHessianMatvecs(products.hessianProducts())          // the Lanczos steps of each operator
+                .setSecondMomentMatvecs(products.secondMomentProducts())
+                .setPredictionHessianMatvecs(products.predictionHessianProducts())
                 .build();
     }
 }

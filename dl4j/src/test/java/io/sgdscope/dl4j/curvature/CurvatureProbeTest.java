@@ -132,6 +132,9 @@ class CurvatureProbeTest {
         assertEquals(second.principalAngleCosines(), record.getPrincipalAngleCosines());
         assertEquals("float64", record.getPrecision());
         assertEquals(K, record.getHessianLayerLoadings().size());
+        assertEquals(b.hessianProducts(), record.getHessianMatvecs(), "the warm call's H_f products");
+        assertEquals(b.secondMomentProducts(), record.getSecondMomentMatvecs());
+        assertEquals(b.predictionHessianProducts(), record.getPredictionHessianMatvecs());
     }
 
     @Test
