@@ -57,7 +57,8 @@ final class EnsembleCurvature {
     /**
      * About how many bytes the probe adds per run of a block (in the block size's memory bound,
      * {@link EnsembleBlock#blockSize}): {@link BatchedCurvature}'s arrays in the network's type and the Lanczos
-     * vectors (up to a snapshot's 300 steps of the spectra's batched Lanczos) and softmax parts on the heap in float64.
+     * vectors and softmax parts on the heap in float64. (The spectra's Lanczos bases are on the heap too, at most
+     * {@link EnsembleSpectra#LANCZOS_CHUNK} runs' at once.)
      */
     static long bytesPerRun(io.sgdscope.trainer.model.MlpArchitecture architecture,
                             io.sgdscope.trainer.model.Precision precision, int samples) {
@@ -66,8 +67,7 @@ final class EnsembleCurvature {
         }
         return BatchedCurvature.bytesPerRun(architecture, precision, samples)
                 + 8L * (3L * samples * architecture.classes()
-                + (RunCurvature.SPECTRAL_NORM_STEPS + 5L) * architecture.parameterCount())
-                + 8L * (RunCurvature.SNAPSHOT_LANCZOS.maxSteps() + 1L) * architecture.parameterCount();   // spectra's basis
+                + (RunCurvature.SPECTRAL_NORM_STEPS + 5L) * architecture.parameterCount());
     }
 
     private final TrainerSettings settings;

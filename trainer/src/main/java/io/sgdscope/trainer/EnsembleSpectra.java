@@ -47,6 +47,12 @@ final class EnsembleSpectra implements AutoCloseable {
     private final DataType type;
     /** theta_0 of each run (the prior mean of Corollary 4; snapshot folders' theta0.npy). */
     private final INDArray[] theta0;
+    /**
+     * Runs whose spectra's Lanczos iterate together at most: each keeps a heap float64 basis of up to 301 vectors of
+     * p values per operator (2.8 MB at Gauss-10's p = 1,150), so a block of thousands of runs goes in chunks.
+     */
+    static final int LANCZOS_CHUNK = 128;
+
     /** Each run's probe (its warm starts), made when first needed. */
     private final SpectrumProbe[] probes;
     private NetworkCurvature network;
@@ -167,15 +173,25 @@ final class EnsembleSpectra implements AutoCloseable {
         BatchedLanczos.MaskedOperator[] operators = {curvature::hessianTimes, curvature::secondMomentTimes,
                 curvature::predictionHessianTimes};
         boolean[] active = probe.clone();
-        EigenPairs[][] pairs = new EigenPairs[3][];
-        for (int o = 0; o < 3; o++) {                                   // H_f, M_t, H_p: one lockstep Lanczos each
-            BatchedLanczos.TopPairs top = BatchedLanczos.topEigenpairs(operators[o], runs, p, k,
-                    RunCurvature.SNAPSHOT_LANCZOS, starts[o], lanczosSeeds[o], active, type);
-            pairs[o] = top.pairs();
-            for (int r = 0; r < runs; r++) {
-                if (active[r] && top.failures()[r] != null) {
-                    failures[r] = top.failures()[r];
-                    active[r] = false;                                  // as the per-run engine: that run fails
+        EigenPairs[][] pairs = new EigenPairs[3][runs];
+        for (int from = 0; from < runs; from += LANCZOS_CHUNK) {        // bounds the heap the bases take
+            boolean[] chunk = new boolean[runs];
+            for (int r = from; r < Math.min(runs, from + LANCZOS_CHUNK); r++) {
+                chunk[r] = active[r];
+            }
+            for (int o = 0; o < 3; o++) {                               // H_f, M_t, H_p: one lockstep Lanczos each
+                BatchedLanczos.TopPairs top = BatchedLanczos.topEigenpairs(operators[o], runs, p, k,
+                        RunCurvature.SNAPSHOT_LANCZOS, starts[o], lanczosSeeds[o], chunk, type);
+                for (int r = 0; r < runs; r++) {
+                    if (!chunk[r]) {
+                        continue;
+                    }
+                    pairs[o][r] = top.pairs()[r];
+                    if (top.failures()[r] != null) {
+                        failures[r] = top.failures()[r];
+                        chunk[r] = false;                               // as the per-run engine: that run fails
+                        active[r] = false;
+                    }
                 }
             }
         }
