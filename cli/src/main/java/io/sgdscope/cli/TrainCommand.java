@@ -197,9 +197,8 @@ final class TrainCommand implements Callable<Integer> {
     static String describe(TrainerSettings settings) {
         String optimizer = settings.optimizer().name().equals(OptimizerSettings.SGD) ? ""
                 : settings.optimizer().provenanceName() + ", ";
-        String engine = settings.engine() == io.sgdscope.trainer.Engine.ENSEMBLE
-                ? ", ensemble engine (" + (settings.ensembleBlock() > 0 ? "blocks of up to " + settings.ensembleBlock()
-                        + " runs" : "automatic blocks") + ")" : "";
+        String engine = ", ensemble engine (" + (settings.ensembleBlock() > 0 ? "blocks of up to " + settings.ensembleBlock()
+                + " runs" : "automatic blocks") + ")";
         String shard = !settings.shard().isPart() ? "" : String.format(java.util.Locale.ROOT, " (shard %s: runs %d..%d)",
                 settings.shard(), settings.firstRun(), settings.endRun() - 1);
         return String.format(java.util.Locale.ROOT, "%d runs%s x %d iterations, %s, layers %s%s, %sbatch %d, lr %s, %s, %s, "

@@ -63,8 +63,11 @@ class ExperimentEnginesTest {
     private static final Set<String> WALL_CLOCK = Set.of("RunStarted.startedAtMillis", "IterationMetrics.timestampMillis",
             "IterationMetrics.probeSeconds", "RunFinished.finishedAtMillis", "RunFinished.durationSeconds");
 
-    /** Settings that name the engine itself, and so differ by design. */
-    private static final Set<String> ENGINE_SETTINGS = Set.of("engine", "ensembleBlock");
+    /**
+     * Settings that name the engine itself, and so differ by design; and the snapshot folders' root, which two
+     * experiments compared here must not share.
+     */
+    private static final Set<String> ENGINE_SETTINGS = Set.of("engine", "ensembleBlock", "curvature.snapshotDir");
 
     /**
      * Compares two records of one schema field by field, walking the schema (nested records too): doubles to a
@@ -180,6 +183,62 @@ class ExperimentEnginesTest {
             assertEquals(block, frame.runIds(), "frame " + i);
         }
         assertTrue(expected.iterations("engines-r00003").get(199).getLoss() < 0.05, "the runs learn");
+    }
+
+    @Test
+    void aBlockOfOneRunGivesThePerRunEnginesRecords(@TempDir Path folders) throws java.io.IOException {
+        // float64, the test set every 10 iterations, the moments and L every 10, spectra at t = 0, 25, 50 and snapshot
+        // folders at t = 15: everything the per-run engine publishes, against blocks of one run each.
+        TrainerSettings perRun = settings(2, 60).curvature(CurvatureSettings.off().withMomentsEvery(10)
+                .withSpectrumEvery(25).withTopK(5).withSnapshots(List.of(15), folders.resolve("per-run"))).build();
+        TrainerSettings blocksOfOne = perRun.toBuilder().engine(Engine.ENSEMBLE).ensembleBlock(1)
+                .curvature(perRun.curvature().withSnapshots(List.of(15), folders.resolve("ensemble"))).build();
+        assertEquals(io.sgdscope.trainer.model.Precision.FLOAT64, perRun.precision());
+        InMemoryTelemetrySink expected = train(perRun);
+        InMemoryTelemetrySink actual = train(blocksOfOne);
+
+        Set<String> published = new TreeSet<>();
+        for (int r = 0; r < 2; r++) {
+            String runId = Experiment.runId("engines", r);
+            assertSameFields(expected.started(runId).orElseThrow(), actual.started(runId).orElseThrow(), runId, published);
+            assertEquals(runId, actual.started(runId).orElseThrow().getFrameKey(), "a block of one is keyed by its run");
+            List<IterationMetrics> a = expected.iterations(runId);
+            List<IterationMetrics> b = actual.iterations(runId);
+            assertEquals(60, a.size());
+            assertEquals(a.size(), b.size(), runId);
+            for (int t = 0; t < a.size(); t++) {
+                assertSameFields(a.get(t), b.get(t), runId + " t = " + t, published);
+            }
+            List<io.sgdscope.schemas.SpectrumSnapshot> x = expected.spectra(runId);
+            List<io.sgdscope.schemas.SpectrumSnapshot> y = actual.spectra(runId);
+            assertEquals(List.of(0, 15, 25, 50), x.stream().map(io.sgdscope.schemas.SpectrumSnapshot::getIteration).toList());
+            assertEquals(x.size(), y.size(), runId + ": spectra published");
+            Set<String> spectrumFields = new TreeSet<>();
+            for (int i = 0; i < x.size(); i++) {
+                EnsembleSpectraTest.assertSameFields(x.get(i), y.get(i), x.get(i), runId + " t = " + x.get(i).getIteration(),
+                        spectrumFields, runId);
+            }
+            assertTrue(spectrumFields.contains("SpectrumSnapshot.hessianEigenvalues"), spectrumFields.toString());
+            assertSameFields(expected.finished(runId).orElseThrow(), actual.finished(runId).orElseThrow(), runId, published);
+            assertTrue(actual.finished(runId).orElseThrow().getGeneralizationBound() != null, runId + ": Corollary 4 terms");
+            EnsembleSpectraTest.assertSameFolder(
+                    io.sgdscope.trainer.snapshot.SnapshotWriter.folder(perRun.curvature().snapshotDir(), runId, 15),
+                    io.sgdscope.trainer.snapshot.SnapshotWriter.folder(blocksOfOne.curvature().snapshotDir(), runId, 15));
+        }
+        for (Schema schema : List.of(RunStarted.getClassSchema(), IterationMetrics.getClassSchema(),
+                RunFinished.getClassSchema())) {
+            for (Schema.Field field : schema.getFields()) {
+                String name = schema.getName() + "." + field.name();
+                boolean optional = Set.of("message", "shardIndex", "shardCount").contains(field.name());
+                assertTrue(published.contains(name) || optional || ENSEMBLE_ONLY.contains(name),
+                        name + " was null in every record of the per-run engine: nothing compared it");
+            }
+        }
+        // One frame of one run per run and iteration, under the run's own id.
+        assertEquals(2 * 60, actual.frames().size());
+        for (int i = 0; i < actual.frames().size(); i++) {
+            assertEquals(List.of(actual.frameKeys().get(i)), actual.frames().get(i).runIds(), "frame " + i);
+        }
     }
 
     @Test
