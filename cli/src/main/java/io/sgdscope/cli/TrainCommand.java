@@ -11,7 +11,6 @@ import io.sgdscope.streams.metrics.MetricsServer;
 import io.sgdscope.trainer.Experiment;
 import io.sgdscope.trainer.ExperimentResult;
 import io.sgdscope.trainer.ResumePlan;
-import io.sgdscope.trainer.StepObserver;
 import io.sgdscope.trainer.TrainerSettings;
 import io.sgdscope.trainer.checkpoint.CheckpointException;
 import io.sgdscope.trainer.data.DatasetException;
@@ -108,8 +107,7 @@ final class TrainCommand implements Callable<Integer> {
             publisher.awaitTopics(Duration.ofSeconds(30));
             ExperimentProgress progress = new ExperimentProgress(settings.shardRuns() - plan.finished().size(), settings.iterations(),
                     out, () -> "");
-            Experiment experiment = new Experiment(settings, data, new MeteredTelemetrySink(publisher, registry), progress,
-                    StepObserver.none());
+            Experiment experiment = new Experiment(settings, data, new MeteredTelemetrySink(publisher, registry), progress);
             try (ShutdownSignal signal = new ShutdownSignal(experiment::cancel)) {
                 progress.start();
                 ExperimentResult result;

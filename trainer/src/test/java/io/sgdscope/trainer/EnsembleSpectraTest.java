@@ -51,12 +51,12 @@ class EnsembleSpectraTest {
         return TrainerSettings.builder().experimentId("spectra").runs(RUNS).iterations(ITERATIONS).workers(2)
                 .curvature(CurvatureSettings.off().withMomentsEvery(10).withSpectrumEvery(25).withTopK(5)
                         .withSnapshots(List.of(15, 40), folders))
-                .build();
+                .engine(Engine.PER_RUN).build();
     }
 
     private static InMemoryTelemetrySink train(TrainerSettings settings) {
         InMemoryTelemetrySink sink = new InMemoryTelemetrySink();
-        new Experiment(settings, sink, ExperimentListener.none()).run();
+        Engines.experiment(settings, sink, ExperimentListener.none()).run();
         return sink;
     }
 

@@ -37,12 +37,12 @@ class ExperimentEnginesTest {
 
     private static TrainerSettings.Builder settings(int runs, int iterations) {
         return TrainerSettings.builder().experimentId("engines").runs(runs).iterations(iterations).workers(2)
-                .curvature(CurvatureSettings.off());
+                .curvature(CurvatureSettings.off()).engine(Engine.PER_RUN);        // the reference unless set otherwise
     }
 
     private static InMemoryTelemetrySink train(TrainerSettings settings) {
         InMemoryTelemetrySink sink = new InMemoryTelemetrySink();
-        new Experiment(settings, sink, ExperimentListener.none()).run();
+        Engines.experiment(settings, sink, ExperimentListener.none()).run();
         return sink;
     }
 
@@ -297,7 +297,7 @@ class ExperimentEnginesTest {
         Experiment[] experiment = new Experiment[1];
         AtomicInteger records = new AtomicInteger();
         AtomicInteger started = new AtomicInteger();
-        experiment[0] = new Experiment(settings, sink, new ExperimentListener() {
+        experiment[0] = Engines.experiment(settings, sink, new ExperimentListener() {
             @Override
             public void runStarted(RunStarted record) {
                 started.incrementAndGet();
@@ -326,7 +326,7 @@ class ExperimentEnginesTest {
         // Blocks of 2: runs 0-1 and 2-3. The listener fails on run 2's iteration 5.
         TrainerSettings settings = settings(4, 30).engine(Engine.ENSEMBLE).ensembleBlock(2).build();
         InMemoryTelemetrySink sink = new InMemoryTelemetrySink();
-        ExperimentResult result = new Experiment(settings, sink, new ExperimentListener() {
+        ExperimentResult result = Engines.experiment(settings, sink, new ExperimentListener() {
             @Override
             public void iterationDone(IterationMetrics record) {
                 if (record.getRunId().equals("engines-r00002") && record.getIteration() == 5) {
@@ -422,5 +422,18 @@ class ExperimentEnginesTest {
                 .build().checkpoint().every(), "checkpoints are the ensemble's too");
         assertTrue(assertThrows(IllegalArgumentException.class,
                 () -> settings(4, 10).engine(Engine.ENSEMBLE).ensembleBlock(-1).build()).getMessage().contains("block"));
+    }
+
+    @Test
+    void anExperimentTrainsWithTheEnsembleEngineByDefaultAndRefusesTheRetiredPerRunEngine() {
+        assertEquals(Engine.ENSEMBLE, TrainerSettings.defaults().engine());
+        TrainerSettings perRun = settings(2, 5).build();
+        assertEquals("the per-run engine was retired: an experiment trains with the ensemble engine (a block of one run "
+                + "gives the per-run engine's records)", assertThrows(IllegalArgumentException.class,
+                () -> new Experiment(perRun, new InMemoryTelemetrySink(), ExperimentListener.none())).getMessage());
+        // The tests' reference still runs it, and says so in RunStarted.settings["engine"].
+        InMemoryTelemetrySink sink = train(perRun);
+        assertEquals("per-run", sink.runsStarted().get(0).getSettings().get("engine"));
+        assertEquals(2, sink.runsFinished().size());
     }
 }
