@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# The end-to-end benchmark (bench/e2e/README.md): `sgdscope demo --engine ensemble --runs R --precision
+# The end-to-end benchmark (bench/e2e/README.md): `sgdscope demo --runs R --precision
 # float32` (training, publishing every record to the embedded broker, both streams apps, in one process)
 # side by side with the PyTorch peer training the same runs without telemetry (bench/ensemble/peer.sh) and
 # with sgdscope's compute-only trainer (bench/ensemble's EnsembleBench in its `compute` mode: the ensemble
@@ -65,8 +65,8 @@ timed() {
 }
 
 for rep in $(seq 1 "$repeats"); do                   # interleaved, so that drifts of the machine hit all three
-  echo "== sgdscope demo --engine ensemble --runs $runs --precision float32, repeat $rep/$repeats"
-  timed demo "$rep" "$top/sgdscope" demo --engine ensemble --runs "$runs" --precision float32 \
+  echo "== sgdscope demo --runs $runs --precision float32 (no curvature probes), repeat $rep/$repeats"
+  timed demo "$rep" "$top/sgdscope" demo --runs "$runs" --precision float32 --moments-every 0 --spectrum-every 0 \
       --experiment "bench-e2e-$runs-$rep" --metrics-port 0
   grep -E '^(Training|Telemetry|Live view|Runs \(streams apps\)):' "$logs/demo-$rep.log" | sed 's/^/   /'
   grep -q '^Live view: .* iterations\{0,1\} behind), ' "$logs/demo-$rep.log" \

@@ -33,11 +33,12 @@ import org.apache.kafka.clients.admin.NewTopic;
  * training accuracy, the minibatch loss, ||g_t|| and cos(g_t, g_{t-1}) of every run at every iteration
  * (the ensemble engine publishes them as one IterationFrame per block and iteration).
  *
- * <p>Usage: {@code EnsembleBench R compute|publish|publish-to=HOST:PORT [float32|float64] [workers] [block] [ensemble|per-run]}
+ * <p>Usage: {@code EnsembleBench R compute|publish|publish-to=HOST:PORT [float32|float64] [workers] [block] [ensemble]}
  * ({@code -Dbench.momentsEvery=N} adds the moments of Eq. 4-7 and L every N iterations; {@code -Dbench.optimizer=NAME}
  * and {@code -Dbench.learningRate=ETA} choose the optimizer and its step; RESULT says which);
  * blocks of 500 runs by default (the fastest here; 0 = the trainer's automatic lockstep blocks, ~6 % slower)
- * (the last one compares the per-run engine, one network per run, on the same work). {@code compute}
+ * (the last one named the engine: the retired per-run engine, one network per run, is refused; commit eabd5f0 still
+ * compares it on the same work). {@code compute}
  * hands the records to a sink that drops them; {@code publish} starts an embedded Kafka broker (KRaft,
  * in this process), creates the topics and publishes every record with the trainer's
  * KafkaTelemetryPublisher; the time includes flushing the producer. {@code publish-to=HOST:PORT} publishes the
@@ -70,6 +71,11 @@ public final class EnsembleBench {
         int workers = args.length > 3 ? Integer.parseInt(args[3]) : 2;
         int block = args.length > 4 ? Integer.parseInt(args[4]) : 500;
         Engine engine = Engine.fromId(args.length > 5 ? args[5] : "ensemble");
+        if (engine != Engine.ENSEMBLE) {   // the per-run engine was retired (issue 15): a jar of eabd5f0 still has it
+            System.err.println("EnsembleBench: the " + engine + " engine was retired; to compare with it, run this harness "
+                    + "at commit eabd5f0");
+            System.exit(2);
+        }
         TrainerSettings settings = TrainerSettings.builder()
                 .experimentId("bench-ensemble-" + runs)
                 .runs(runs)
@@ -96,8 +102,7 @@ public final class EnsembleBench {
         // theta_0 and sent its RunStarted records, to the end. Later blocks' set-up stays inside.
         java.util.concurrent.atomic.AtomicInteger started = new java.util.concurrent.atomic.AtomicInteger();
         java.util.concurrent.atomic.AtomicLong loopStart = new java.util.concurrent.atomic.AtomicLong();
-        int firstRound = engine == Engine.PER_RUN ? Math.min(runs, workers)
-                : block > 0 ? Math.min(runs, workers * block) : runs;   // automatic blocks all start at once
+        int firstRound = block > 0 ? Math.min(runs, workers * block) : runs;   // automatic blocks all start at once
         ExperimentListener listener = new ExperimentListener() {
             @Override
             public void runStarted(io.sgdscope.schemas.RunStarted record) {

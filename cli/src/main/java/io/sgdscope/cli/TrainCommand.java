@@ -11,7 +11,6 @@ import io.sgdscope.streams.metrics.MetricsServer;
 import io.sgdscope.trainer.Experiment;
 import io.sgdscope.trainer.ExperimentResult;
 import io.sgdscope.trainer.ResumePlan;
-import io.sgdscope.trainer.StepObserver;
 import io.sgdscope.trainer.TrainerSettings;
 import io.sgdscope.trainer.checkpoint.CheckpointException;
 import io.sgdscope.trainer.data.DatasetException;
@@ -108,8 +107,7 @@ final class TrainCommand implements Callable<Integer> {
             publisher.awaitTopics(Duration.ofSeconds(30));
             ExperimentProgress progress = new ExperimentProgress(settings.shardRuns() - plan.finished().size(), settings.iterations(),
                     out, () -> "");
-            Experiment experiment = new Experiment(settings, data, new MeteredTelemetrySink(publisher, registry), progress,
-                    StepObserver.none());
+            Experiment experiment = new Experiment(settings, data, new MeteredTelemetrySink(publisher, registry), progress);
             try (ShutdownSignal signal = new ShutdownSignal(experiment::cancel)) {
                 progress.start();
                 ExperimentResult result;
@@ -197,9 +195,8 @@ final class TrainCommand implements Callable<Integer> {
     static String describe(TrainerSettings settings) {
         String optimizer = settings.optimizer().name().equals(OptimizerSettings.SGD) ? ""
                 : settings.optimizer().provenanceName() + ", ";
-        String engine = settings.engine() == io.sgdscope.trainer.Engine.ENSEMBLE
-                ? ", ensemble engine (" + (settings.ensembleBlock() > 0 ? "blocks of up to " + settings.ensembleBlock()
-                        + " runs" : "automatic blocks") + ")" : "";
+        String engine = ", ensemble engine (" + (settings.ensembleBlock() > 0 ? "blocks of up to " + settings.ensembleBlock()
+                + " runs" : "automatic blocks") + ")";
         String shard = !settings.shard().isPart() ? "" : String.format(java.util.Locale.ROOT, " (shard %s: runs %d..%d)",
                 settings.shard(), settings.firstRun(), settings.endRun() - 1);
         return String.format(java.util.Locale.ROOT, "%d runs%s x %d iterations, %s, layers %s%s, %sbatch %d, lr %s, %s, %s, "

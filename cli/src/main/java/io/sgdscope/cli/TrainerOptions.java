@@ -160,18 +160,15 @@ final class TrainerOptions {
     String precision;
 
     @Option(names = "--workers", paramLabel = "N",
-            description = "Threads training runs in parallel (results do not depend on it). Default: the number of cores.")
+            description = "Threads training blocks of runs in parallel (results do not depend on it; at most one per "
+                    + "run). Default: the number of cores.")
     Integer workers;
 
-    @Option(names = "--engine", paramLabel = "NAME", defaultValue = "per-run",
-            description = "How runs are trained: per-run (each run on its own network, one worker thread per run: every "
-                    + "optimizer, curvature probes, snapshots, checkpoints) or ensemble (blocks of runs in batched rank-3 "
-                    + "matrix products, for thousands of runs: every optimizer, each run with its own state, loss, "
-                    + "accuracy, ||g_t|| and cos(g_t, g_t-1) every iteration and the test set, with --moments-every the "
-                    + "moments and L, probed for a whole block at once, with --spectrum-every and --snapshot-at the "
-                    + "spectrum snapshots and snapshot folders, computed run by run (all three off by default with it), "
-                    + "Corollary 4 terms in RunFinished, and checkpoints and --resume). Both give the same numbers for "
-                    + "the same seeds. Default: ${DEFAULT-VALUE}.")
+    @Option(names = "--engine", paramLabel = "NAME", defaultValue = "ensemble",
+            description = "The one engine: ensemble (blocks of runs in batched rank-3 matrix products, each run with its "
+                    + "own optimizer state; a block of one run gives what the retired per-run engine gave). Kept so that "
+                    + "scripts passing --engine ensemble still work; --engine per-run is refused (the per-run engine was "
+                    + "retired). Default: ${DEFAULT-VALUE}.")
     String engine;
 
     @Option(names = "--ensemble-block", paramLabel = "R", defaultValue = "" + TrainerSettings.DEFAULT_ENSEMBLE_BLOCK,
@@ -186,18 +183,17 @@ final class TrainerOptions {
     @Option(names = "--moments-every", paramLabel = "N",
             description = "Exact full-batch gradient moments (||mu||^2, Tr M, Tr/Frobenius/spectral norm of Sigma, "
                     + "||Sigma^1/2 mu||; Eq. 4-7, Thm 1) and L = max|eig(H_f)| into the iteration records at t = 0, N, 2N, ...; "
-                    + "0 = never. Default: " + CurvatureSettings.DEFAULT_MOMENTS_EVERY + " on gauss-k; 0 on mnist and "
-                    + "cifar10 (on n = 50,000-60,000 samples each costs far more than an SGD step) and with --engine "
-                    + "ensemble, which computes them for all runs of a block at once when asked (at N = 10 on Gauss-10 in "
-                    + "float64 about 6 times the CPU time of training without them: bench/ensemble).")
+                    + "0 = never; computed for all runs of a block at once. Default: " + CurvatureSettings.DEFAULT_MOMENTS_EVERY
+                    + " on gauss-k (at N = 10 on Gauss-10 in float64 about 6 times the CPU time of training without "
+                    + "them: bench/ensemble; 0 for a cheap ensemble of thousands of runs); 0 on mnist and cifar10 (on "
+                    + "n = 50,000-60,000 samples each costs far more than an SGD step).")
     Integer momentsEvery;
 
     @Option(names = "--spectrum-every", paramLabel = "N",
             description = "A spectrum snapshot (top-k eigenpairs of H_f, M_t, H_p by Lanczos, principal angles, layer "
                     + "loadings, Davis-Kahan bounds, diag(H_f), Corollary 4 terms) to sgd.spectra at t = 0, N, 2N, ...; "
-                    + "0 = never. Default: " + CurvatureSettings.DEFAULT_SPECTRUM_EVERY + " on gauss-k; 0 on mnist and cifar10 "
-                    + "and with --engine ensemble (on which each spectrum is computed run by run with the per-run "
-                    + "engine's code: about the same time per run as there).")
+                    + "0 = never; each run's spectra are computed run by run. Default: " + CurvatureSettings.DEFAULT_SPECTRUM_EVERY
+                    + " on gauss-k; 0 on mnist and cifar10.")
     Integer spectrumEvery;
 
     @Option(names = "--top-k", paramLabel = "K", defaultValue = "" + CurvatureSettings.DEFAULT_TOP_K,
@@ -289,7 +285,8 @@ final class TrainerOptions {
      * Refuses, before anything is allocated, settings whose arrays cannot fit in {@code available} bytes (the most
      * the JVM may use: ND4J's off-heap arrays are bounded by the same figure, JavaCPP's maxBytes defaulting to the
      * maximum heap). Counts only what training surely holds: the features of the training and test sets, and for
-     * each worker theta, its gradient and the activations of one full-batch pass. A lower bound, so it never refuses
+     * each worker (training a block of at least one run) one run's theta, its gradient and the activations of one
+     * full-batch pass. A lower bound, so it never refuses
      * settings that would fit.
      */
     static void checkFitsInMemory(TrainerSettings settings, long available) {
@@ -365,12 +362,20 @@ final class TrainerOptions {
         return preset.architecture().layers();
     }
 
+    /** The ensemble engine: the only one {@code sgdscope train} has since the per-run engine was retired (issue 15). */
     private Engine engine() {
-        return Engine.fromId(engine);
+        if (Engine.PER_RUN.id().equals(engine)) {
+            throw new IllegalArgumentException("--engine per-run was retired: sgdscope has one engine, ensemble (a block "
+                    + "of one run gives the per-run engine's records); drop --engine");
+        }
+        if (!Engine.ENSEMBLE.id().equals(engine)) {
+            throw new IllegalArgumentException("unknown engine '" + engine + "': the only engine is ensemble");
+        }
+        return Engine.ENSEMBLE;
     }
 
     private CurvatureSettings curvature() {
-        boolean generated = GAUSS_K.equals(dataset) && engine() == Engine.PER_RUN;
+        boolean generated = GAUSS_K.equals(dataset);
         int moments = momentsEvery != null ? momentsEvery : generated ? CurvatureSettings.DEFAULT_MOMENTS_EVERY : 0;
         int spectrum = spectrumEvery != null ? spectrumEvery : generated ? CurvatureSettings.DEFAULT_SPECTRUM_EVERY : 0;
         return new CurvatureSettings(moments, spectrum, topK, fullSpectrum, snapshotAt, snapshotDir, priorSigma, boundDelta);

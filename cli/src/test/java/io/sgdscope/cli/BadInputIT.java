@@ -49,7 +49,14 @@ class BadInputIT {
     void aNegativeEnsembleBlockIsABadArgument() throws Exception {
         assertOneLine(2, "sgdscope train: ensemble block must be >= 1 runs, or 0 for automatic, got -1 "
                 + "(see 'sgdscope train --help')",
-                "train", "--engine", "ensemble", "--ensemble-block", "-1");
+                "train", "--ensemble-block", "-1");
+    }
+
+    @Test
+    void theRetiredPerRunEngineIsABadArgument() throws Exception {
+        assertOneLine(2, "sgdscope train: --engine per-run was retired: sgdscope has one engine, ensemble (a block of one "
+                + "run gives the per-run engine's records); drop --engine (see 'sgdscope train --help')",
+                "train", "--engine", "per-run");
     }
 
     @Test

@@ -20,7 +20,6 @@ import io.sgdscope.streams.StreamsSettings;
 import io.sgdscope.streams.deviation.DeviationSettings;
 import io.sgdscope.streams.metrics.MeterNames;
 import io.sgdscope.streams.quantiles.QuantilesSettings;
-import io.sgdscope.trainer.Engine;
 import io.sgdscope.trainer.Experiment;
 import io.sgdscope.trainer.ExperimentListener;
 import io.sgdscope.trainer.ExperimentResult;
@@ -64,7 +63,8 @@ import org.junit.jupiter.api.Test;
  * A broker fails under a running experiment: three brokers and a controller of their own, every topic with
  * three replicas of which two must be in sync (the internal ones too: consumer offsets, transaction state,
  * the apps' changelogs and repartition topics). The real trainer ({@link Experiment} publishing through
- * {@link KafkaTelemetryPublisher}) and both streams apps (exactly_once_v2) run; the broker that leads a
+ * {@link KafkaTelemetryPublisher}, in blocks of one run so that every run's frames have a key of their own and
+ * spread over the partitions) and both streams apps (exactly_once_v2) run; the broker that leads a
  * partition of sgd.iterations is stopped mid-experiment and started again. Training goes on while it is down
  * (the partition's new leader takes the records), and afterwards what read_committed consumers see counts
  * every (run, iteration) exactly once: nothing dropped, nothing doubled.
@@ -106,7 +106,7 @@ class BrokerFailoverIT {
         StreamsSettings streamsSettings = StreamsSettings.defaults(bootstrap, WORK.resolve("streams").toAbsolutePath())
                 .withApplicationId("it-failover").withMetrics("127.0.0.1", 0);
         TrainerSettings settings = TrainerSettings.builder().experimentId(EXPERIMENT).runs(RUNS).iterations(ITERATIONS)
-                .workers(2).engine(Engine.PER_RUN).curvature(CurvatureSettings.defaults().withSpectrumEvery(0)).build();
+                .workers(2).ensembleBlock(1).curvature(CurvatureSettings.defaults().withSpectrumEvery(0)).build();
 
         // The loss alone: the quantiles app's work on 2 cores shared with 4 Kafka nodes and the trainer stays small.
         QuantilesSettings quantiles = QuantilesSettings.defaults().withMetrics(List.of("loss"));
@@ -144,9 +144,10 @@ class BrokerFailoverIT {
             assertEquals(0, failed, "records the producer took but could not deliver");
 
             // What the trainer published: each (run, iteration) once, each run started and finished once, nothing dropped.
+            // Blocks of one run: one frame per (run, iteration), each under its run's id, spread over the partitions.
             List<IterationMetrics> iterations = readCommitted(bootstrap, Topics.ITERATIONS,
-                    bytes -> TelemetrySerdes.iterations().deserializer().deserialize(Topics.ITERATIONS, bytes),
-                    read -> read.size() >= RECORDS);
+                    bytes -> TelemetrySerdes.frames().deserializer().deserialize(Topics.ITERATIONS, bytes),
+                    read -> read.size() >= RECORDS).stream().flatMap(frame -> frame.rows().stream()).toList();
             Map<String, Long> copies = iterations.stream()
                     .collect(Collectors.groupingBy(r -> r.getRunId() + "@" + r.getIteration(), Collectors.counting()));
             assertEquals(RECORDS, copies.size(), "distinct (run, iteration) on " + Topics.ITERATIONS);

@@ -26,26 +26,15 @@ class DemoPipelineIT {
 
     @Test
     void theScrapedLossMedianEqualsTheMedianOfTheLossesOnTheTopic() throws Exception {
-        runDemo("per-run");
-    }
-
-    @Test
-    void theEnsembleEngineFeedsThePipelineTheSameWay() throws Exception {
-        runDemo("ensemble");
-    }
-
-    private static void runDemo(String engine) throws Exception {
         try (SgdscopeProcess demo = SgdscopeProcess.start("demo", "--runs", "" + RUNS, "--iterations", "" + ITERATIONS,
-                "--experiment", EXPERIMENT, "--metrics-port", "0", "--workers", "2", "--hold", "--engine", engine)) {
+                "--experiment", EXPERIMENT, "--metrics-port", "0", "--workers", "2", "--hold")) {
             Path workFolder = Path.of(demo.awaitLine(java.util.regex.Pattern.compile("^Work folder: (\\S+)"), Duration.ofSeconds(60)).group(1));
             String bootstrap = demo.awaitLine(java.util.regex.Pattern.compile("^Kafka broker: (\\S+)"), Duration.ofSeconds(60)).group(1);
             URI metrics = URI.create(demo.awaitLine(java.util.regex.Pattern.compile("^Metrics: (http://\\S+)"), Duration.ofSeconds(60)).group(1));
             demo.awaitLine(java.util.regex.Pattern.compile("^Holding the broker"), Duration.ofSeconds(120));
             assertLiveViewLine(demo.stdout());
-            if (engine.equals("ensemble")) {
-                assertTrue(demo.stdout().stream().anyMatch(line -> line.contains("ensemble engine")), String.join("\n",
-                        demo.stdout()));
-            }
+            assertTrue(demo.stdout().stream().anyMatch(line -> line.contains("ensemble engine")), String.join("\n",
+                    demo.stdout()));
             assertTrue(Files.isDirectory(workFolder.resolve("kafka")), "the broker keeps its data in the work folder");
 
             PrometheusScrape scrape = PrometheusScrape.of(metrics);

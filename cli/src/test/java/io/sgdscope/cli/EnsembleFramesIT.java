@@ -27,7 +27,7 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
 /**
- * {@code sgdscope demo --engine ensemble} publishes its iterations as frames, and an independent Avro reader (Debian's
+ * {@code sgdscope demo} publishes its iterations as frames (with {@code --engine ensemble}, still accepted), and an independent Avro reader (Debian's
  * python3-avro, given nothing but the .avsc files) finds on sgd.iterations every (run, iteration) of the experiment
  * exactly once, each run's under the frame key its RunStarted names. .ci/run installs python3-avro; without it this
  * test fails.
@@ -45,7 +45,8 @@ class EnsembleFramesIT {
     @Test
     void everyRunIterationOfAnEnsembleDemoIsOnTheTopicExactlyOnceAsAnIndependentAvroReaderSeesIt() throws Exception {
         try (SgdscopeProcess demo = SgdscopeProcess.start("demo", "--runs", "" + RUNS, "--iterations", "" + ITERATIONS,
-                "--experiment", EXPERIMENT, "--metrics-port", "0", "--workers", "2", "--hold", "--engine", "ensemble")) {
+                "--experiment", EXPERIMENT, "--metrics-port", "0", "--workers", "2", "--hold", "--engine", "ensemble",
+                "--moments-every", "0", "--spectrum-every", "0")) {
             String bootstrap = demo.awaitLine(Pattern.compile("^Kafka broker: (\\S+)"), Duration.ofSeconds(60)).group(1);
             demo.awaitLine(Pattern.compile("^Holding the broker"), Duration.ofSeconds(300));
 

@@ -41,7 +41,7 @@ import org.junit.jupiter.api.io.TempDir;
  * statistics) — while the live frontier shows nothing until a run of the second shard has started. The unsharded
  * experiments run under other ids on the same broker.
  *
- * <p>Exactly, for the per-run engine and for the ensemble engine trained in the same blocks. In other blocks the
+ * <p>Exactly when trained in the same blocks, the shards one after the other or at the same time. In other blocks the
  * ensemble engine's values differ in the last bits: its first layer is one gemm over all runs of a block
  * ({@code BatchedMlp}), whose width, and so OpenBLAS's split of it into kernels, depends on the block (measured
  * here: a 2-ulp difference in a loss quantile). That comparison is to 1e-12 (relative; absolute below 1).
@@ -66,7 +66,7 @@ class ShardedExperimentIT {
 
             // Ensemble engine, blocks of 6: shard 1 trains {0..5} .. {24..29}, shard 2 {30..35} .. {54..59}, as the
             // whole experiment does; in blocks of 8 the whole experiment trains {0..7} .. {56..59}.
-            List<String> ensemble = List.of("--engine", "ensemble", "--ensemble-block", "6");
+            List<String> ensemble = List.of("--ensemble-block", "6", "--moments-every", "0", "--spectrum-every", "0");
             train("it-shards", "1/2", ensemble);
             // Shard 1 is done and counted downstream; no run of shard 2 has started: no band is complete, none is shown.
             PrometheusScrape waiting = await(metrics, scrape -> scrape.value("sgdscope_experiment_runs",
@@ -76,16 +76,14 @@ class ShardedExperimentIT {
                     "metric", "loss")), "no band while a shard is missing");
             train("it-shards", "2/2", ensemble);
             train("it-whole", null, ensemble);
-            train("it-whole-b8", null, List.of("--engine", "ensemble", "--ensemble-block", "8"));
+            train("it-whole-b8", null, List.of("--ensemble-block", "8", "--moments-every", "0", "--spectrum-every", "0"));
 
-            // Per-run engine: the two shards at the same time.
-            List<String> perRun = List.of("--engine", "per-run", "--moments-every", "0", "--spectrum-every", "0");
-            try (SgdscopeProcess first = startTrain("it-shards-pr", "1/2", perRun);
-                 SgdscopeProcess second = startTrain("it-shards-pr", "2/2", perRun)) {
+            // The two shards at the same time.
+            try (SgdscopeProcess first = startTrain("it-shards-together", "1/2", ensemble);
+                 SgdscopeProcess second = startTrain("it-shards-together", "2/2", ensemble)) {
                 assertEquals(0, first.awaitExit(Duration.ofSeconds(180)), "shard 1/2: " + first.stderr());
                 assertEquals(0, second.awaitExit(Duration.ofSeconds(180)), "shard 2/2: " + second.stderr());
             }
-            train("it-whole-pr", null, perRun);
 
             // The live frontier of the sharded experiment covers all runs at the last iteration.
             await(metrics, scrape -> scrape.value("sgdscope_cross_run_iteration", Map.of("experiment", "it-shards",
@@ -93,17 +91,17 @@ class ShardedExperimentIT {
                     Map.of("experiment", "it-shards", "metric", "loss")).orElse(0.0) == RUNS, "the band of all runs at the end");
 
             Map<String, Map<String, QuantileSummary>> summaries = readSummaries(List.of("it-shards", "it-whole", "it-whole-b8",
-                    "it-shards-pr", "it-whole-pr"), Duration.ofSeconds(90));
+                    "it-shards-together"), Duration.ofSeconds(90));
             assertSameQuantiles(summaries.get("it-whole"), summaries.get("it-shards"), 0);
-            assertSameQuantiles(summaries.get("it-whole-pr"), summaries.get("it-shards-pr"), 0);
+            assertSameQuantiles(summaries.get("it-whole"), summaries.get("it-shards-together"), 0);
             assertSameQuantiles(summaries.get("it-whole-b8"), summaries.get("it-shards"), 1e-12);
 
             // Every run once, under the id and seed of its index, each saying the whole experiment's size and its shard.
             Map<String, List<RunStarted>> starts = readStarts(Duration.ofSeconds(30));
-            for (String experiment : List.of("it-shards", "it-shards-pr")) {
+            for (String experiment : List.of("it-shards", "it-shards-together")) {
                 List<RunStarted> sharded = starts.get(experiment);
                 assertEquals(RUNS, sharded.size(), experiment);
-                Map<Integer, Long> wholeSeeds = starts.get(experiment.replace("shards", "whole")).stream()
+                Map<Integer, Long> wholeSeeds = starts.get("it-whole").stream()
                         .collect(Collectors.toMap(RunStarted::getRunIndex, RunStarted::getSeed));
                 Set<String> ids = new TreeSet<>();
                 for (RunStarted start : sharded) {
@@ -116,7 +114,7 @@ class ShardedExperimentIT {
                     assertEquals(2, start.getShardCount(), start.getRunId());
                 }
                 assertEquals(RUNS, ids.size(), experiment + ": every run once");
-                for (RunStarted whole : starts.get(experiment.replace("shards", "whole"))) {
+                for (RunStarted whole : starts.get("it-whole")) {
                     assertEquals(null, whole.getShardCount(), whole.getRunId() + ": not sharded, no shard named");
                     assertEquals(null, whole.getShardIndex(), whole.getRunId());
                 }
@@ -205,7 +203,7 @@ class ShardedExperimentIT {
         }
         return counts(latest.get("it-whole")).equals(counts(latest.get("it-shards")))
                 && counts(latest.get("it-whole-b8")).equals(counts(latest.get("it-shards")))
-                && counts(latest.get("it-whole-pr")).equals(counts(latest.get("it-shards-pr")));
+                && counts(latest.get("it-whole")).equals(counts(latest.get("it-shards-together")));
     }
 
     private static Map<String, Long> counts(Map<String, QuantileSummary> of) {

@@ -57,24 +57,31 @@ class TrainerOptionsTest {
     @Test
     void withoutOptionsTheSettingsAreTheTrainersDefaults() {
         TrainerSettings parsed = settings("--experiment", "gauss10", "--workers", "3");
-        assertEquals(TrainerSettings.defaults().toBuilder().workers(3).build(), parsed);
+        assertEquals(TrainerSettings.defaults().toBuilder().workers(3).engine(io.sgdscope.trainer.Engine.ENSEMBLE).build(), parsed);
     }
 
     @Test
-    void theEnsembleEngineTurnsTheCurvatureProbesOffByDefaultAndTakesTheMomentsAndSpectraWhenAsked() {
-        TrainerSettings ensemble = settings("--engine", "ensemble", "--ensemble-block", "250", "--runs", "1000");
+    void theEnsembleEngineIsTheOnlyEngineAndPerRunIsRefusedAsRetired() {
+        TrainerSettings ensemble = settings("--ensemble-block", "250", "--runs", "1000");
         assertEquals(io.sgdscope.trainer.Engine.ENSEMBLE, ensemble.engine());
         assertEquals(250, ensemble.ensembleBlock());
-        assertEquals(0, ensemble.curvature().momentsEvery());
-        assertEquals(0, ensemble.curvature().spectrumEvery());
-        assertEquals(10, settings("--engine", "ensemble", "--moments-every", "10").curvature().momentsEvery());
-        assertEquals(200, settings("--engine", "ensemble", "--spectrum-every", "200").curvature().spectrumEvery());
-        assertEquals("adam", settings("--engine", "ensemble", "--optimizer", "adam").optimizer().name(),
-                "every optimizer on the ensemble engine too");
-        assertTrue(badArgument("--engine", "batched").contains("unknown engine 'batched'"));
-        assertTrue(badArgument("--engine", "ensemble", "--ensemble-block", "-1").contains("ensemble block"));
-        assertEquals(0, settings("--engine", "ensemble").ensembleBlock(), "automatic by default");
-        assertEquals(io.sgdscope.trainer.Engine.PER_RUN, settings().engine());
+        assertEquals(io.sgdscope.trainer.Engine.ENSEMBLE, settings("--engine", "ensemble").engine(), "still accepted");
+        assertEquals(io.sgdscope.trainer.Engine.ENSEMBLE, settings("--runs", "1").engine(), "a block of one run");
+        assertEquals("--engine per-run was retired: sgdscope has one engine, ensemble (a block of one run gives the "
+                + "per-run engine's records); drop --engine", badArgument("--engine", "per-run"));
+        assertEquals("unknown engine 'batched': the only engine is ensemble", badArgument("--engine", "batched"));
+        assertTrue(badArgument("--ensemble-block", "-1").contains("ensemble block"));
+        assertEquals(0, settings().ensembleBlock(), "automatic by default");
+        assertEquals("adam", settings("--optimizer", "adam").optimizer().name());
+    }
+
+    @Test
+    void gaussKProbesTheMomentsEveryTenIterationsAndASpectrumEveryTwoHundredByDefault() {
+        assertEquals(io.sgdscope.trainer.curvature.CurvatureSettings.DEFAULT_MOMENTS_EVERY, settings().curvature().momentsEvery());
+        assertEquals(10, settings().curvature().momentsEvery());
+        assertEquals(200, settings().curvature().spectrumEvery());
+        assertEquals(0, settings("--moments-every", "0", "--runs", "10000").curvature().momentsEvery());
+        assertEquals(0, settings("--spectrum-every", "0").curvature().spectrumEvery());
     }
 
     @Test

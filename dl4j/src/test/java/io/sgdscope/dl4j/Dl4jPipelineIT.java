@@ -16,6 +16,7 @@ import io.sgdscope.streams.quantiles.QuantilesSettings;
 import io.sgdscope.trainer.Engine;
 import io.sgdscope.trainer.Experiment;
 import io.sgdscope.trainer.ExperimentListener;
+import io.sgdscope.trainer.PerRunEngine;
 import io.sgdscope.trainer.StepObserver;
 import io.sgdscope.trainer.TrainerSettings;
 import io.sgdscope.trainer.curvature.CurvatureSettings;
@@ -60,7 +61,7 @@ class Dl4jPipelineIT {
         try (StreamsApps apps = StreamsApps.start(streams, QuantilesSettings.defaults(), DeviationSettings.defaults())) {
             assertTrue(apps.awaitRunning(Duration.ofSeconds(60)), "the streams apps run");
             try (KafkaTelemetryPublisher publisher = new KafkaTelemetryPublisher(broker.bootstrapServers(), Map.of())) {
-                new Experiment(settings, data, publisher, ExperimentListener.none(), StepObserver.none()).run();
+                PerRunEngine.experiment(settings, data, publisher, ExperimentListener.none(), StepObserver.none()).run();
             }
             try (SgdscopeClient client = SgdscopeClient.connect(KafkaClientSettings.of(broker.bootstrapServers()))) {
                 for (int r = 0; r < settings.runs(); r++) {

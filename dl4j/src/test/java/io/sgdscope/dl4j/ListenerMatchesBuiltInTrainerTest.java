@@ -14,6 +14,7 @@ import io.sgdscope.schemas.RunFinished;
 import io.sgdscope.trainer.Engine;
 import io.sgdscope.trainer.Experiment;
 import io.sgdscope.trainer.ExperimentListener;
+import io.sgdscope.trainer.PerRunEngine;
 import io.sgdscope.trainer.StepObserver;
 import io.sgdscope.trainer.TrainerSettings;
 import io.sgdscope.trainer.curvature.CurvatureSettings;
@@ -52,7 +53,7 @@ class ListenerMatchesBuiltInTrainerTest {
     void withoutAProbeSetTheLossIsTheMinibatchLossAndTheRunHasNoFinalLoss() {
         Splits data = SETTINGS.dataset().load();
         InMemoryTelemetrySink builtIn = new InMemoryTelemetrySink();
-        new Experiment(SETTINGS, data, builtIn, ExperimentListener.none(), StepObserver.none()).run();
+        PerRunEngine.experiment(SETTINGS, data, builtIn, ExperimentListener.none(), StepObserver.none()).run();
         List<IterationMetrics> expected = builtIn.iterations(Experiment.runId("builtin", 0));
         InMemoryTelemetrySink sink = new InMemoryTelemetrySink();
         RunFinished finished = BuiltInRunsInDl4j.train(SgdscopeClient.over(sink), SETTINGS, data.train(), "dl4j", 0, false,
@@ -93,7 +94,7 @@ class ListenerMatchesBuiltInTrainerTest {
         Splits data = SETTINGS.dataset().load();
         Dataset train = data.train();
         InMemoryTelemetrySink builtIn = new InMemoryTelemetrySink();
-        new Experiment(SETTINGS, data, builtIn, ExperimentListener.none(), StepObserver.none()).run();
+        PerRunEngine.experiment(SETTINGS, data, builtIn, ExperimentListener.none(), StepObserver.none()).run();
         List<IterationMetrics> expected = builtIn.iterations(Experiment.runId("builtin", 0));
         assertEquals(ITERATIONS, expected.size());
 

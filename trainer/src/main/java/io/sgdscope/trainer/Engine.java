@@ -6,8 +6,9 @@ import java.util.stream.Collectors;
 /** How an experiment's runs are trained ({@code RunStarted.settings["engine"]}). */
 public enum Engine {
     /**
-     * Each run on its own network, a worker thread per run: every optimizer, the curvature probes,
-     * snapshots and checkpoints. The default.
+     * Retired (issue 15): each run on its own network, a worker thread per run. Its code lives on in the trainer's
+     * tests as the reference the ensemble engine is checked against ({@code PerRunEngine}, {@code TrainingRun}), and
+     * names itself here in its RunStarted records; an {@link Experiment} refuses it.
      */
     PER_RUN("per-run"),
     /**
@@ -18,7 +19,7 @@ public enum Engine {
      * iterations, probed for a whole block at once ({@link EnsembleCurvature}); the spectrum snapshots, snapshot
      * folders and RunFinished's Corollary 4 terms by the per-run engine's code, run by run ({@link EnsembleSpectra});
      * checkpoints and resume in the per-run engine's format ({@link EnsembleResume}). The same values as the per-run
-     * engine for the same seeds.
+     * engine for the same seeds, a block of one run included. The one engine of {@link Experiment} and the default.
      */
     ENSEMBLE("ensemble");
 

@@ -24,7 +24,7 @@ import java.util.function.BooleanSupplier;
  * ({@link Engine#ENSEMBLE}): one {@link BatchedMlp} holds every run's parameters, and each iteration is a
  * handful of batched products for all runs at once instead of a handful per run.
  *
- * <p>Each run is the run {@link TrainingRun} would train for its index: theta_0 and the minibatch
+ * <p>Each run is the run the retired per-run engine ({@code TrainingRun}, in the tests) would train for its index: theta_0 and the minibatch
  * stream come from the same seed in the same order, the update is the experiment's optimizer with the run's own
  * state ({@link EnsembleOptimizer}: vanilla SGD, Eq. 8; Eq. 35; Eq. 36/41; Adam, Eq. 37-39), and iteration t
  * publishes the same values (f(theta_t) and the training accuracy on the full training set, the test set when due,
@@ -348,7 +348,7 @@ final class EnsembleBlock {
             String[] divergence = new String[runs];
             boolean[] stepping = new boolean[runs];
             for (int r = 0; r < runs; r++) {
-                divergence[r] = !live(r) ? null : TrainingRun.divergence(t, loss[r], minibatchLoss[r], norm[r]);
+                divergence[r] = !live(r) ? null : Divergence.at(t, loss[r], minibatchLoss[r], norm[r]);
                 stepping[r] = live(r) && divergence[r] == null;
             }
             double[] stepSizes = optimizer.prepare(moments, stepping, norm, dot);    // eta_t, Eq. 8 / 35 / 36 / 39

@@ -14,7 +14,7 @@ import java.util.function.Supplier;
 /**
  * The checkpoints of an {@link EnsembleBlock}'s runs: one {@link RunCheckpoint} per run in the per-run engine's
  * file ({@link CheckpointStore}, {@code <dir>/<experimentId>/<runId>.ckpt}, the same format), written with the
- * per-run engine's rules ({@link TrainingRun}): after every {@code checkpoint-every} iterations the block captures
+ * per-run engine's rules ({@code TrainingRun}, in the tests): after every {@code checkpoint-every} iterations the block captures
  * the state of every run still going, and writes each run's file once the broker has acknowledged that run's
  * records up to there (the frames it is in: {@link TelemetrySink#delivery}), at a later iteration, or waiting for it
  * at the next due checkpoint; a cancelled run waits for its records and then saves the state it stopped at, and is
@@ -64,7 +64,7 @@ final class EnsembleCheckpoints {
             return;
         }
         for (Pending p : pending) {
-            if (p.delivery().await(TrainingRun.DELIVERY_TIMEOUT)) {
+            if (p.delivery().await(RunDelivery.TIMEOUT)) {
                 write(p.checkpoint(), p.earlierDropped());
             }
         }
@@ -87,7 +87,7 @@ final class EnsembleCheckpoints {
      */
     void suspend(Capture state) {
         pending = pending.stream().filter(p -> !p.checkpoint().runId().equals(state.checkpoint().runId())).toList();
-        if (sink.delivery(state.checkpoint().runId()).await(TrainingRun.DELIVERY_TIMEOUT)) {
+        if (sink.delivery(state.checkpoint().runId()).await(RunDelivery.TIMEOUT)) {
             write(state.checkpoint(), state.earlierDropped());
         }
     }
@@ -107,7 +107,7 @@ final class EnsembleCheckpoints {
         pending = pending.stream().filter(p -> !p.checkpoint().runId().equals(runId)).toList();
         store.write(RunCheckpoint.marker(started, published).finishedAs(status).withDroppedRecords(dropped)
                 .withElapsedSeconds(seconds));
-        TrainingRun.confirmDelivered(sink, store, runId);
+        RunDelivery.confirmFinished(sink, store, runId);
     }
 
     private void write(RunCheckpoint checkpoint, long earlierDropped) {

@@ -12,7 +12,7 @@ import org.nd4j.linalg.api.ndarray.INDArray;
 /**
  * The update of an {@link EnsembleBlock}'s runs: the experiment's optimizer (vanilla SGD, Eq. 8; Theorem 3's
  * adaptive step, Eq. 35, or diagonal preconditioner, Eq. 36/41; Adam, Eq. 37-39) with every run's state held
- * column-wise ({@link BatchedOptimizer}), given what the per-run engine gives its optimizer ({@link TrainingRun}):
+ * column-wise ({@link BatchedOptimizer}), given what the per-run engine gives its optimizer ({@code TrainingRun}, in the tests):
  * at a moments iteration the exact ||mu_t||^2, Tr M_t and L of the run (and mu_t, diag(M_t) for the
  * preconditioner, {@link EnsembleDiagonals}), else the latest L the run measured. The step size each run took goes
  * into its IterationMetrics (the frame's stepSize column), as on the per-run engine.

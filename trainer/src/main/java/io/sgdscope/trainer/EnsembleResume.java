@@ -17,7 +17,7 @@ import java.util.function.Supplier;
 
 /**
  * Checkpoints and {@code --resume} for one {@link EnsembleBlock}, with the per-run engine's guarantees
- * ({@link TrainingRun}, {@link io.sgdscope.trainer.checkpoint.CheckpointStore}): each run's state goes into its own
+ * ({@code TrainingRun} in the tests, {@link io.sgdscope.trainer.checkpoint.CheckpointStore}): each run's state goes into its own
  * {@link RunCheckpoint} file, in the per-run engine's format ({@link EnsembleCheckpoints}), and a resumed run
  * continues from it exactly as if never stopped: theta, the position in its minibatch stream, g_{t-1} and
  * ||g_{t-1}||, L, the probe's warm starts and Lanczos count ({@link EnsembleCurvature#probeState}), and the

@@ -2,9 +2,7 @@ package io.sgdscope.trainer;
 
 import io.sgdscope.client.TelemetryException;
 import io.sgdscope.client.TelemetrySink;
-import io.sgdscope.trainer.checkpoint.CheckpointException;
 import io.sgdscope.trainer.checkpoint.CheckpointStore;
-import io.sgdscope.trainer.checkpoint.RunCheckpoint;
 import io.sgdscope.trainer.data.Dataset;
 import io.sgdscope.trainer.data.Splits;
 import java.util.ArrayList;
@@ -18,18 +16,22 @@ import java.util.concurrent.Future;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicReference;
+import java.util.function.Supplier;
 
 /**
  * R runs of one configuration that differ only in their seed, on one shared training set: the
  * ensemble whose quantiles across runs the paper reads (Sec. 5.1, Fig. 8).
  *
- * <p>Runs are trained by {@code settings.workers()} threads, each taking the next run index until
- * none is left; every run is deterministic for (settings, run index), so results do not depend on
- * the number of workers. ND4J's own op threads are set to cores / workers (see {@link Nd4jThreads}).
+ * <p>Runs are trained by the ensemble engine ({@link Engine#ENSEMBLE}), in blocks of runs ({@link EnsembleBlock},
+ * {@link EnsembleBlocks}) taken by {@code settings.workers()} threads, each taking the next block until none is
+ * left; every run is deterministic for (settings, run index), so results do not depend on the number of workers.
+ * ND4J's own op threads are set to cores / workers (see {@link Nd4jThreads}). The per-run engine that trained one
+ * network per run was retired; it lives on in the trainer's tests as the reference the ensemble engine is checked
+ * against, run through this class's orchestration ({@link Tasks}).
  *
  * <p>A sharded experiment ({@link TrainerSettings#shard()}, {@code --shard i/N}) trains only its shard's run
  * indices, [floor((i-1) R / N), floor(i R / N)), each exactly as the unsharded experiment trains it (same run id,
- * seed and minibatch stream); the ensemble engine makes its blocks of the shard's runs. Every RunStarted still
+ * seed and minibatch stream); the blocks are made of the shard's runs. Every RunStarted still
  * says how many runs the whole experiment has ({@code plannedRuns} = R, informational), and a sharded one names its
  * shard ({@code shardIndex} i, {@code shardCount} N), so that the streams apps wait for a run of every shard.
  *
@@ -56,7 +58,7 @@ public final class Experiment {
     private final Optional<Dataset> testSet;
     private final TelemetrySink sink;
     private final ExperimentListener listener;
-    private final StepObserver observer;
+    private final Tasks tasks;
     private final ResumePlan plan;
     private final CheckpointStore store;
     private final AtomicBoolean cancelled = new AtomicBoolean();
@@ -69,32 +71,40 @@ public final class Experiment {
      * @throws io.sgdscope.trainer.data.DatasetException when data files are missing or damaged
      */
     public Experiment(TrainerSettings settings, TelemetrySink sink, ExperimentListener listener) {
-        this(settings, settings.dataset().load(), sink, listener, StepObserver.none());
+        this(settings, settings.dataset().load(), sink, listener);
     }
 
     /**
-     * An experiment on a given training set (shared by all runs, read-only) without a test set, with an
-     * observer of every step. The dataset must fit the layers and the batch size.
+     * An experiment on a given training set (shared by all runs, read-only) without a test set. The dataset must fit
+     * the layers and the batch size.
      */
-    public Experiment(TrainerSettings settings, Dataset dataset, TelemetrySink sink, ExperimentListener listener,
-                      StepObserver observer) {
-        this(settings, new Splits(dataset, Optional.empty()), sink, listener, observer);
+    public Experiment(TrainerSettings settings, Dataset dataset, TelemetrySink sink, ExperimentListener listener) {
+        this(settings, new Splits(dataset, Optional.empty()), sink, listener);
     }
 
     /**
      * An experiment on given data (loaded with {@code settings.dataset().load()}, or made by hand): the
      * training set and the optional test set are shared by all runs, read-only. Both must fit the layers,
      * and the training set the batch size.
+     *
+     * @throws IllegalArgumentException for settings of the retired per-run engine ({@link Engine#PER_RUN})
      */
-    public Experiment(TrainerSettings settings, Splits data, TelemetrySink sink, ExperimentListener listener,
-                      StepObserver observer) {
+    public Experiment(TrainerSettings settings, Splits data, TelemetrySink sink, ExperimentListener listener) {
+        this(requireEnsemble(settings), data, sink, listener, Experiment::blocks);
+    }
+
+    /**
+     * An experiment whose runs are trained by {@code tasks}: the ensemble engine's blocks, or, from the trainer's
+     * tests, the retired per-run engine's runs (its reference).
+     */
+    Experiment(TrainerSettings settings, Splits data, TelemetrySink sink, ExperimentListener listener, Tasks tasks) {
         this.settings = Objects.requireNonNull(settings, "settings");
         Objects.requireNonNull(data, "data");
         this.dataset = data.train();
         this.testSet = data.test();
         this.sink = Objects.requireNonNull(sink, "sink");
         this.listener = Objects.requireNonNull(listener, "listener");
-        this.observer = Objects.requireNonNull(observer, "observer");
+        this.tasks = Objects.requireNonNull(tasks, "tasks");
         List<Integer> layers = settings.layers();
         for (Dataset set : testSet.isPresent() ? List.of(dataset, testSet.get()) : List.of(dataset)) {
             if (layers.get(0) != set.inputDimension() || layers.get(layers.size() - 1) != set.classes()) {
@@ -111,12 +121,46 @@ public final class Experiment {
                 ? new CheckpointStore(settings.checkpoint().dir(), settings.experimentId()) : null;
     }
 
+    /**
+     * What the workers of an experiment train: a list of tasks, each training some of its runs (a block, or one run)
+     * and giving their results, taken in order, one at a time per worker. A task that throws a RuntimeException
+     * cancels the experiment ({@link #run()} rethrows it); an Error is a crash.
+     */
+    @FunctionalInterface
+    interface Tasks {
+        /**
+         * The tasks of {@code experiment}'s runs that have not finished in an earlier process; none started yet.
+         *
+         * @param workers the worker threads that will take them
+         */
+        List<Supplier<List<RunResult>>> of(Experiment experiment, Provenance provenance, int workers);
+    }
+
+    /** The ensemble engine's tasks: the blocks of the runs to train ({@link EnsembleBlocks}), each trained batched. */
+    private static List<Supplier<List<RunResult>>> blocks(Experiment experiment, Provenance provenance, int workers) {
+        int block = EnsembleBlock.blockSize(experiment.settings, workers, experiment.dataset, experiment.testSet);
+        List<Supplier<List<RunResult>>> blocks = new ArrayList<>();
+        for (EnsembleBlocks.Spec spec : EnsembleBlocks.of(experiment.settings, experiment.plan, experiment.store, block)) {
+            blocks.add(() -> new EnsembleBlock(experiment.settings, experiment.dataset, experiment.testSet, spec,
+                    provenance, experiment.sink, experiment.listener, experiment::isCancelled, experiment.store).call());
+        }
+        return blocks;
+    }
+
+    private static TrainerSettings requireEnsemble(TrainerSettings settings) {
+        if (settings.engine() != Engine.ENSEMBLE) {
+            throw new IllegalArgumentException("the " + settings.engine() + " engine was retired: an experiment trains "
+                    + "with the ensemble engine (a block of one run gives the per-run engine's records)");
+        }
+        return settings;
+    }
+
     /** A finished run whose RunFinished was not delivered (it failed, or the trainer stopped first): sends it again. */
     private void resendUnsentFinish(String runId) {
         Optional<io.sgdscope.schemas.RunFinished> unsent = store.unsent(runId);
         if (unsent.isPresent()) {
             sink.runFinished(unsent.get());
-            TrainingRun.confirmDelivered(sink, store, runId);
+            RunDelivery.confirmFinished(sink, store, runId);
         }
     }
 
@@ -156,6 +200,20 @@ public final class Experiment {
         return testSet;
     }
 
+    /** Where the runs publish. */
+    TelemetrySink sink() {
+        return sink;
+    }
+
+    ExperimentListener listener() {
+        return listener;
+    }
+
+    /** The experiment's checkpoints, or null without. */
+    CheckpointStore store() {
+        return store;
+    }
+
     /** Stops the runs in progress at their next iteration boundary; no further runs start. Thread-safe. */
     public void cancel() {
         cancelled.set(true);
@@ -177,72 +235,35 @@ public final class Experiment {
             throw new IllegalStateException("an experiment runs once");
         }
         long startNanos = System.nanoTime();
-        int firstRun = settings.firstRun();
-        int endRun = settings.endRun();
         int workers = Math.min(settings.workers(), settings.shardRuns());
         Nd4jThreads.configureFor(workers);
         Provenance provenance = Provenance.detect();
 
         RunResult[] results = new RunResult[settings.runs()];
-        AtomicInteger nextRun = new AtomicInteger(firstRun);
         AtomicReference<RuntimeException> failure = new AtomicReference<>();
-        AtomicInteger skipped = new AtomicInteger();
+        int skipped = 0;
+        for (int index : plan.finished()) {                                         // finished in an earlier process
+            skipped++;
+            try {
+                resendUnsentFinish(runId(settings.experimentId(), index));
+            } catch (RuntimeException e) {
+                failure.compareAndSet(null, e);
+                cancel();
+            }
+        }
+        List<Supplier<List<RunResult>>> work = tasks.of(this, provenance, workers);
+        AtomicInteger next = new AtomicInteger();
         ExecutorService pool = Executors.newFixedThreadPool(workers, new WorkerThreads(settings.experimentId()));
         try {
             List<Future<?>> futures = new ArrayList<>();
-            if (settings.engine() == Engine.ENSEMBLE) {
-                int block = EnsembleBlock.blockSize(settings, workers, dataset, testSet);
-                for (int index : plan.finished()) {                                 // finished in an earlier process
-                    skipped.incrementAndGet();
-                    try {
-                        resendUnsentFinish(runId(settings.experimentId(), index));
-                    } catch (RuntimeException e) {
-                        failure.compareAndSet(null, e);
-                        cancel();
-                    }
-                }
-                List<EnsembleBlocks.Spec> blocks = EnsembleBlocks.of(settings, plan, store, block);
-                AtomicInteger nextBlock = new AtomicInteger();
-                for (int w = 0; w < workers; w++) {
-                    futures.add(pool.submit(() -> {
-                        int next;
-                        while (!cancelled.get() && (next = nextBlock.getAndIncrement()) < blocks.size()) {
-                            try {
-                                EnsembleBlock runs = new EnsembleBlock(settings, dataset, testSet, blocks.get(next),
-                                        provenance, sink, listener, cancelled::get, store);
-                                for (RunResult result : runs.call()) {
-                                    results[result.runIndex()] = result;
-                                }
-                            } catch (RuntimeException e) {
-                                failure.compareAndSet(null, e);
-                                cancel();
-                            }
-                        }
-                    }));
-                }
-            }
-            for (int w = 0; w < workers && settings.engine() == Engine.PER_RUN; w++) {
+            for (int w = 0; w < workers; w++) {
                 futures.add(pool.submit(() -> {
-                    int index;
-                    while (!cancelled.get() && (index = nextRun.getAndIncrement()) < endRun) {
-                        String runId = runId(settings.experimentId(), index);
-                        if (plan.isFinished(index)) {
-                            skipped.incrementAndGet();                              // finished in an earlier process
-                            try {
-                                resendUnsentFinish(runId);
-                            } catch (RuntimeException e) {
-                                failure.compareAndSet(null, e);
-                                cancel();
-                            }
-                            continue;
-                        }
+                    int task;
+                    while (!cancelled.get() && (task = next.getAndIncrement()) < work.size()) {
                         try {
-                            RunCheckpoint from = plan.isResumable(index) ? store.read(runId).orElseThrow(() ->
-                                    new CheckpointException("the checkpoint of " + runId + " disappeared from " + store.folder()))
-                                    : null;
-                            TrainingRun run = new TrainingRun(settings, dataset, testSet, index, provenance, sink, listener,
-                                    observer, cancelled::get, store, from);
-                            results[index] = run.call();
+                            for (RunResult result : work.get(task).get()) {
+                                results[result.runIndex()] = result;
+                            }
                         } catch (RuntimeException e) {
                             // The sink refused a RunStarted/RunFinished, or a listener failed on it: stop everything.
                             failure.compareAndSet(null, e);
@@ -271,7 +292,7 @@ public final class Experiment {
                 finished.add(result);
             }
         }
-        return new ExperimentResult(settings, finished, skipped.get(), (System.nanoTime() - startNanos) / 1e9);
+        return new ExperimentResult(settings, finished, skipped, (System.nanoTime() - startNanos) / 1e9);
     }
 
     /**

@@ -7,19 +7,18 @@ import io.sgdscope.trainer.curvature.GradientMoments;
 import io.sgdscope.trainer.curvature.Lanczos;
 import io.sgdscope.trainer.curvature.NetworkCurvature;
 import io.sgdscope.trainer.curvature.Spectra;
-import io.sgdscope.trainer.curvature.SpectrumProbe;
-import io.sgdscope.trainer.data.Dataset;
-import io.sgdscope.trainer.model.Mlp;
 import io.sgdscope.trainer.optim.FullBatchStatistics;
 import java.util.ArrayList;
 import java.util.List;
 import org.nd4j.linalg.api.ndarray.INDArray;
 
 /**
- * The curvature telemetry of one run (Sec. 4, 5.2, 6), computed at theta_t in the model's
+ * The curvature telemetry of a run (Sec. 4, 5.2, 6), computed at theta_t in the model's
  * precision from the full training set, exactly: the moments of Eq. 4-7 and L every
- * {@code momentsEvery} iterations, a SpectrumSnapshot every {@code spectrumEvery}, and the
- * Corollary 4 terms at theta_T.
+ * {@code momentsEvery} iterations ({@link Measured}), a SpectrumSnapshot every {@code spectrumEvery}
+ * ({@link #snapshot}), and the Corollary 4 terms at theta_T ({@link #finalTerms}). The ensemble engine computes
+ * them block by block ({@link EnsembleCurvature}, {@link EnsembleSpectra}); the retired per-run engine's probe of
+ * one run, its reference, is {@code PerRunCurvature} in the tests.
  *
  * <p><b>How L stays fresh.</b> At a spectrum iteration L = max(|top|, |bottom|) Ritz value of that
  * snapshot's converged Lanczos run on H_f. At the other moments iterations it is re-estimated with
@@ -27,10 +26,8 @@ import org.nd4j.linalg.api.ndarray.INDArray;
  * H_f (exact products; a lower bound of max |lambda| that converges quickly while theta moves little
  * between iterations). So every IterationMetrics that carries the moments also carries an L of its
  * own theta_t, which the deviation checks of Theorem 1 need together.
- *
- * <p>Not thread-safe: one per run.
  */
-final class RunCurvature implements AutoCloseable {
+final class RunCurvature {
 
     /** Lanczos steps for L between spectrum snapshots. */
     static final int SPECTRAL_NORM_STEPS = 8;
@@ -41,20 +38,7 @@ final class RunCurvature implements AutoCloseable {
     /** The diagonal goes into SpectrumSnapshot only up to this p (p doubles must fit a Kafka request). */
     static final int MAX_PUBLISHED_DIAGONAL = 65_536;
 
-    private final TrainerSettings trainer;
-    private final CurvatureSettings settings;
-    private final String runId;
-    private final INDArray theta0;
-    private final SpectrumProbe probe;
-    private NetworkCurvature net;
-
-    RunCurvature(TrainerSettings trainer, String runId, long seed, INDArray theta0) {
-        this.trainer = trainer;
-        this.settings = trainer.curvature();
-        this.runId = runId;
-        this.theta0 = theta0.dup();
-        this.probe = new SpectrumProbe(settings.topK(), SNAPSHOT_LANCZOS, settings.fullSpectrum(), seed);
-    }
+    private RunCurvature() {}
 
     /**
      * What was computed at one iteration; fields are null when not computed.
@@ -84,68 +68,6 @@ final class RunCurvature implements AutoCloseable {
         }
     }
 
-    /** The curvature quantities due at iteration t, at the model's current theta_t (no diagonals). */
-    Measured at(int t, Mlp model, Dataset data) {
-        return at(t, model, data, false);
-    }
-
-    /**
-     * The curvature quantities due at iteration t, at the model's current theta_t; with {@code diagonals},
-     * mu_t and diag(M_t) too at moments iterations (for the preconditioner of Eq. 36).
-     */
-    Measured at(int t, Mlp model, Dataset data, boolean diagonals) {
-        boolean moments = settings.momentsAt(t);
-        boolean spectrum = settings.spectrumAt(t);
-        if (!moments && !spectrum) {
-            return Measured.NOTHING;
-        }
-        long start = System.nanoTime();
-        NetworkCurvature net = frozen(model, data);
-        SpectrumSnapshot snapshot = null;
-        Double norm = null;
-        if (spectrum) {
-            Spectra spectra = probe.measure(net);
-            norm = spectra.hessianSpectralNorm();
-            snapshot = snapshot(trainer, runId, theta0, t, net, spectra, start);
-        }
-        long momentsStart = System.nanoTime();
-        GradientMoments gradientMoments = null;
-        if (moments) {
-            gradientMoments = GradientMoments.of(net, GradientMoments.DEFAULT_GRAM_LIMIT);
-            if (norm == null) {
-                norm = probe.hessianSpectralNorm(net, SPECTRAL_NORM_STEPS);
-            }
-        }
-        INDArray mu = null;
-        INDArray diagonal = null;
-        if (moments && diagonals) {
-            mu = net.gradient().dup();
-            diagonal = net.secondMomentDiagonal();
-        }
-        double seconds = (System.nanoTime() - (spectrum ? momentsStart : start)) / 1e9;
-        return new Measured(gradientMoments, moments ? norm : null, moments ? seconds : null, snapshot, norm, mu, diagonal);
-    }
-
-    /** The probe's warm starts and counters, for a checkpoint. */
-    SpectrumProbe.State probeState() {
-        return probe.state();
-    }
-
-    /** Continues from a checkpoint's probe state: the next L and spectra are those of the uninterrupted run. */
-    void restore(SpectrumProbe.State state) {
-        probe.restore(state, theta0.dataType());
-    }
-
-    /** theta_0 of the run (the prior mean). */
-    INDArray initialParameters() {
-        return theta0;
-    }
-
-    /** The Corollary 4 terms at the final theta_T. */
-    GeneralizationTerms finish(Mlp model, Dataset data) {
-        return finalTerms(trainer, theta0, frozen(model, data));
-    }
-
     /**
      * The Corollary 4 terms at the network's theta (a run's theta_T), with diag(H_f) exact and the run's theta_0
      * as the prior mean; in the network's precision. Both engines' RunFinished take them from here.
@@ -153,25 +75,6 @@ final class RunCurvature implements AutoCloseable {
     static GeneralizationTerms finalTerms(TrainerSettings trainer, INDArray theta0, NetworkCurvature net) {
         return GeneralizationTerms.of(net.hessianDiagonal(), net.parameters(), theta0, trainer.priorSigma(),
                 net.samples(), trainer.curvature().boundDelta());
-    }
-
-    /** The run's network at the model's current theta: built once, then moved along ({@link NetworkCurvature#freeze}). */
-    private NetworkCurvature frozen(Mlp model, Dataset data) {
-        if (net == null) {
-            net = NetworkCurvature.classifier(model.architecture(), model.parameters(), data.features(), data.labels(),
-                    model.precision().dataType());
-        } else {
-            net.freeze(model.parameters());
-        }
-        return net;
-    }
-
-    @Override
-    public void close() {
-        if (net != null) {
-            net.close();
-            net = null;
-        }
     }
 
     /**

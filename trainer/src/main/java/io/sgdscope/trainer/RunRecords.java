@@ -20,7 +20,7 @@ import java.util.Arrays;
 
 /**
  * The one place where the records an engine publishes about a run are built: RunStarted, IterationMetrics (the
- * per-run engine, {@link TrainingRun}), the {@link Frame}s of the ensemble engine ({@link EnsembleBlock}: one
+ * per-run engine, {@code TrainingRun}, in the tests), the {@link Frame}s of the ensemble engine ({@link EnsembleBlock}: one
  * iteration of many runs, column by column) and RunFinished.
  *
  * <p>RunStarted is built by the client's {@link ClientRecords}, the one builder of it that every publisher shares,

@@ -42,8 +42,8 @@ import java.util.Map;
  * @param workers        threads that train runs in parallel; results do not depend on it
  * @param curvature      the curvature telemetry (moments, spectra, snapshots; Sec. 4, 6)
  * @param checkpoint     where and how often runs save their state, and whether the experiment resumes from it
- * @param engine         per-run (one network per run) or ensemble (blocks of runs in batched products; the same
- *                       features and values; see {@link Engine})
+ * @param engine         ensemble (blocks of runs in batched products), the default and the one engine of an
+ *                       {@link Experiment}; per-run names the retired engine, the tests' reference (see {@link Engine})
  * @param ensembleBlock  ensemble engine: runs per batched block; 0 = automatic (the runs split evenly across the
  *                       workers, so that all of them advance in lockstep, as far as {@link EnsembleBlock#blockSize}'s
  *                       memory bound allows); a worker trains one block at a time
@@ -156,7 +156,7 @@ public record TrainerSettings(String experimentId, int runs, int iterations, lon
                     + "set moments-every or spectrum-every > 0");
         }
         if (engine == null) {
-            throw new IllegalArgumentException("engine is required (per-run or ensemble)");
+            throw new IllegalArgumentException("engine is required (ensemble)");
         }
         if (ensembleBlock < 0) {
             throw new IllegalArgumentException("ensemble block must be >= 1 runs, or 0 for automatic, got " + ensembleBlock);
@@ -182,7 +182,7 @@ public record TrainerSettings(String experimentId, int runs, int iterations, lon
                 DatasetSettings.gaussK(GaussKSettings.GAUSS_10),
                 DEFAULT_TEST_EVERY, List.of(50, 10, 30, 10),
                 Initialization.HE_NORMAL, Precision.FLOAT64, Runtime.getRuntime().availableProcessors(),
-                CurvatureSettings.defaults(), CheckpointSettings.off(), Engine.PER_RUN, DEFAULT_ENSEMBLE_BLOCK);
+                CurvatureSettings.defaults(), CheckpointSettings.off(), Engine.ENSEMBLE, DEFAULT_ENSEMBLE_BLOCK);
     }
 
     /** A builder that starts from {@link #defaults()}. */

@@ -65,7 +65,7 @@ class CheckpointResumeTest {
         String crashed = Experiment.runId(settings.experimentId(), 1);
 
         InMemoryTelemetrySink before = new InMemoryTelemetrySink();
-        Experiment first = new Experiment(settings, settings.dataset().load(), before, ExperimentListener.none(),
+        Experiment first = PerRunEngine.experiment(settings, settings.dataset().load(), before, ExperimentListener.none(),
                 crashAt(crashed, 37));
         IllegalStateException crash = assertThrows(IllegalStateException.class, first::run);
         assertTrue(crash.getMessage().contains("simulated crash"), crash.getMessage());
@@ -73,7 +73,7 @@ class CheckpointResumeTest {
         assertEquals(37, before.iterations(crashed).size());
 
         InMemoryTelemetrySink after = new InMemoryTelemetrySink();
-        Experiment resumed = new Experiment(settings.toBuilder().checkpoint(settings.checkpoint().resuming()).build(), after,
+        Experiment resumed = PerRunEngine.experiment(settings.toBuilder().checkpoint(settings.checkpoint().resuming()).build(), after,
                 ExperimentListener.none());
         assertEquals(new ResumePlan(java.util.Set.of(0), Map.of(1, 30), 0), resumed.plan());
         ExperimentResult result = resumed.run();
@@ -95,7 +95,7 @@ class CheckpointResumeTest {
 
         // The same seed, never interrupted.
         InMemoryTelemetrySink reference = new InMemoryTelemetrySink();
-        new Experiment(settings.toBuilder().experimentId("ref-" + optimizer).checkpoint(CheckpointSettings.off()).build(),
+        PerRunEngine.experiment(settings.toBuilder().experimentId("ref-" + optimizer).checkpoint(CheckpointSettings.off()).build(),
                 reference, ExperimentListener.none()).run();
         String referenceId = Experiment.runId("ref-" + optimizer, 1);
         List<IterationMetrics> uninterrupted = reference.iterations(referenceId);
@@ -130,7 +130,7 @@ class CheckpointResumeTest {
             }
         };
         InMemoryTelemetrySink before = new InMemoryTelemetrySink();
-        experiment[0] = new Experiment(settings, before, cancelAt23);
+        experiment[0] = PerRunEngine.experiment(settings, before, cancelAt23);
         ExperimentResult stopped = experiment[0].run();
         assertEquals(1, stopped.suspended());
         assertEquals(2, stopped.notStarted());
@@ -138,7 +138,7 @@ class CheckpointResumeTest {
         assertEquals(23, before.iterations(runId).size());
 
         InMemoryTelemetrySink after = new InMemoryTelemetrySink();
-        ExperimentResult resumed = new Experiment(settings.toBuilder().checkpoint(settings.checkpoint().resuming())
+        ExperimentResult resumed = PerRunEngine.experiment(settings.toBuilder().checkpoint(settings.checkpoint().resuming())
                 .workers(2).build(), after, ExperimentListener.none()).run();
         assertEquals(3, resumed.count(RunStatus.COMPLETED));
         assertEquals(23, resumed.runs().get(0).resumedFrom());
@@ -149,7 +149,7 @@ class CheckpointResumeTest {
         assertEquals(IntStream.range(0, T).boxed().toList(), iterations, "each iteration exactly once, in order");
 
         InMemoryTelemetrySink reference = new InMemoryTelemetrySink();
-        new Experiment(settings.toBuilder().experimentId("suspend-ref").checkpoint(CheckpointSettings.off()).build(), reference,
+        PerRunEngine.experiment(settings.toBuilder().experimentId("suspend-ref").checkpoint(CheckpointSettings.off()).build(), reference,
                 ExperimentListener.none()).run();
         double[] losses = new double[T];
         for (int t = 0; t < T; t++) {
@@ -162,13 +162,13 @@ class CheckpointResumeTest {
     @Test
     void settingsThatChangeTheTrajectoryCannotResumeButTheWorkersMayChange() {
         TrainerSettings settings = settings("strict", "sgd").iterations(20).build();
-        new Experiment(settings, new InMemoryTelemetrySink(), ExperimentListener.none()).run();
+        PerRunEngine.experiment(settings, new InMemoryTelemetrySink(), ExperimentListener.none()).run();
         TrainerSettings resuming = settings.toBuilder().checkpoint(settings.checkpoint().resuming()).build();
-        IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> new Experiment(
+        IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> PerRunEngine.experiment(
                 resuming.toBuilder().learningRate(0.05).build(), new InMemoryTelemetrySink(), ExperimentListener.none()));
         assertEquals("cannot resume strict-r00000: its checkpoint was made with learningRate = 0.1, the settings now have "
                 + "0.05 (only workers and the checkpoint settings may change)", e.getMessage());
-        ExperimentResult again = new Experiment(resuming.toBuilder().workers(3).build(), new InMemoryTelemetrySink(),
+        ExperimentResult again = PerRunEngine.experiment(resuming.toBuilder().workers(3).build(), new InMemoryTelemetrySink(),
                 ExperimentListener.none()).run();
         assertEquals(2, again.skipped(), "both runs had finished");
         assertTrue(again.runs().isEmpty());
@@ -177,9 +177,9 @@ class CheckpointResumeTest {
     @Test
     void startingAfreshOverAnExperimentsCheckpointsIsRefused() {
         TrainerSettings settings = settings("twice", "sgd").runs(1).iterations(12).build();
-        new Experiment(settings, new InMemoryTelemetrySink(), ExperimentListener.none()).run();
+        PerRunEngine.experiment(settings, new InMemoryTelemetrySink(), ExperimentListener.none()).run();
         IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
-                () -> new Experiment(settings, new InMemoryTelemetrySink(), ExperimentListener.none()));
+                () -> PerRunEngine.experiment(settings, new InMemoryTelemetrySink(), ExperimentListener.none()));
         assertEquals("experiment twice already has checkpoints in " + dir.resolve("twice") + ": resume it (--resume), or "
                 + "choose another experiment id or checkpoint folder", e.getMessage());
     }
@@ -196,7 +196,7 @@ class CheckpointResumeTest {
                 }
             }
         };
-        experiment[0] = new Experiment(settings, new InMemoryTelemetrySink(), cancelAt);
+        experiment[0] = PerRunEngine.experiment(settings, new InMemoryTelemetrySink(), cancelAt);
         experiment[0].run();
         CheckpointStore store = new CheckpointStore(dir, "damaged");
         Path file = store.file("damaged-r00000");
@@ -218,7 +218,7 @@ class CheckpointResumeTest {
 
         Files.writeString(file, "hello");
         CheckpointException foreign = assertThrows(CheckpointException.class,
-                () -> new Experiment(settings.toBuilder().checkpoint(settings.checkpoint().resuming()).build(),
+                () -> PerRunEngine.experiment(settings.toBuilder().checkpoint(settings.checkpoint().resuming()).build(),
                         new InMemoryTelemetrySink(), ExperimentListener.none()));
         assertEquals(file + " is not an sgdscope checkpoint", foreign.getMessage());
         assertFalse(Files.exists(store.folder().resolve("damaged-r00000.ckpt.tmp")));

@@ -48,7 +48,7 @@ class CurvatureTelemetryTest {
             THETAS.put(t, theta.toDoubleVector());
             GRADIENTS.put(t, gradient.toDoubleVector());
         };
-        ExperimentResult result = new Experiment(settings, GAUSS_10, SINK, ExperimentListener.none(), recorder).run();
+        ExperimentResult result = PerRunEngine.experiment(settings, GAUSS_10, SINK, ExperimentListener.none(), recorder).run();
         assertEquals(1, result.count(RunStatus.COMPLETED));
     }
 

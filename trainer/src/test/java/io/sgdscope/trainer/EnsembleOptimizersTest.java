@@ -25,7 +25,7 @@ class EnsembleOptimizersTest {
 
     private static InMemoryTelemetrySink train(TrainerSettings settings) {
         InMemoryTelemetrySink sink = new InMemoryTelemetrySink();
-        new Experiment(settings, sink, ExperimentListener.none()).run();
+        Engines.experiment(settings, sink, ExperimentListener.none()).run();
         return sink;
     }
 
@@ -38,7 +38,7 @@ class EnsembleOptimizersTest {
         int iterations = 60;
         TrainerSettings perRun = TrainerSettings.builder().experimentId("optim-" + name).runs(runs).iterations(iterations)
                 .workers(2).learningRate(name.equals("adam") ? 0.01 : 0.1).optimizer(OptimizerSettings.named(name))
-                .curvature(CurvatureSettings.off().withMomentsEvery(10)).build();
+                .curvature(CurvatureSettings.off().withMomentsEvery(10)).engine(Engine.PER_RUN).build();
         TrainerSettings ensemble = perRun.toBuilder().engine(Engine.ENSEMBLE).ensembleBlock(3).build();
         InMemoryTelemetrySink expected = train(perRun);
         InMemoryTelemetrySink actual = train(ensemble);

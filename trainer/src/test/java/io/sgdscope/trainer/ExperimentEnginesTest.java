@@ -37,12 +37,12 @@ class ExperimentEnginesTest {
 
     private static TrainerSettings.Builder settings(int runs, int iterations) {
         return TrainerSettings.builder().experimentId("engines").runs(runs).iterations(iterations).workers(2)
-                .curvature(CurvatureSettings.off());
+                .curvature(CurvatureSettings.off()).engine(Engine.PER_RUN);        // the reference unless set otherwise
     }
 
     private static InMemoryTelemetrySink train(TrainerSettings settings) {
         InMemoryTelemetrySink sink = new InMemoryTelemetrySink();
-        new Experiment(settings, sink, ExperimentListener.none()).run();
+        Engines.experiment(settings, sink, ExperimentListener.none()).run();
         return sink;
     }
 
@@ -63,8 +63,11 @@ class ExperimentEnginesTest {
     private static final Set<String> WALL_CLOCK = Set.of("RunStarted.startedAtMillis", "IterationMetrics.timestampMillis",
             "IterationMetrics.probeSeconds", "RunFinished.finishedAtMillis", "RunFinished.durationSeconds");
 
-    /** Settings that name the engine itself, and so differ by design. */
-    private static final Set<String> ENGINE_SETTINGS = Set.of("engine", "ensembleBlock");
+    /**
+     * Settings that name the engine itself, and so differ by design; and the snapshot folders' root, which two
+     * experiments compared here must not share.
+     */
+    private static final Set<String> ENGINE_SETTINGS = Set.of("engine", "ensembleBlock", "curvature.snapshotDir");
 
     /**
      * Compares two records of one schema field by field, walking the schema (nested records too): doubles to a
@@ -183,6 +186,62 @@ class ExperimentEnginesTest {
     }
 
     @Test
+    void aBlockOfOneRunGivesThePerRunEnginesRecords(@TempDir Path folders) throws java.io.IOException {
+        // float64, the test set every 10 iterations, the moments and L every 10, spectra at t = 0, 25, 50 and snapshot
+        // folders at t = 15: everything the per-run engine publishes, against blocks of one run each.
+        TrainerSettings perRun = settings(2, 60).curvature(CurvatureSettings.off().withMomentsEvery(10)
+                .withSpectrumEvery(25).withTopK(5).withSnapshots(List.of(15), folders.resolve("per-run"))).build();
+        TrainerSettings blocksOfOne = perRun.toBuilder().engine(Engine.ENSEMBLE).ensembleBlock(1)
+                .curvature(perRun.curvature().withSnapshots(List.of(15), folders.resolve("ensemble"))).build();
+        assertEquals(io.sgdscope.trainer.model.Precision.FLOAT64, perRun.precision());
+        InMemoryTelemetrySink expected = train(perRun);
+        InMemoryTelemetrySink actual = train(blocksOfOne);
+
+        Set<String> published = new TreeSet<>();
+        for (int r = 0; r < 2; r++) {
+            String runId = Experiment.runId("engines", r);
+            assertSameFields(expected.started(runId).orElseThrow(), actual.started(runId).orElseThrow(), runId, published);
+            assertEquals(runId, actual.started(runId).orElseThrow().getFrameKey(), "a block of one is keyed by its run");
+            List<IterationMetrics> a = expected.iterations(runId);
+            List<IterationMetrics> b = actual.iterations(runId);
+            assertEquals(60, a.size());
+            assertEquals(a.size(), b.size(), runId);
+            for (int t = 0; t < a.size(); t++) {
+                assertSameFields(a.get(t), b.get(t), runId + " t = " + t, published);
+            }
+            List<io.sgdscope.schemas.SpectrumSnapshot> x = expected.spectra(runId);
+            List<io.sgdscope.schemas.SpectrumSnapshot> y = actual.spectra(runId);
+            assertEquals(List.of(0, 15, 25, 50), x.stream().map(io.sgdscope.schemas.SpectrumSnapshot::getIteration).toList());
+            assertEquals(x.size(), y.size(), runId + ": spectra published");
+            Set<String> spectrumFields = new TreeSet<>();
+            for (int i = 0; i < x.size(); i++) {
+                EnsembleSpectraTest.assertSameFields(x.get(i), y.get(i), x.get(i), runId + " t = " + x.get(i).getIteration(),
+                        spectrumFields, runId);
+            }
+            assertTrue(spectrumFields.contains("SpectrumSnapshot.hessianEigenvalues"), spectrumFields.toString());
+            assertSameFields(expected.finished(runId).orElseThrow(), actual.finished(runId).orElseThrow(), runId, published);
+            assertTrue(actual.finished(runId).orElseThrow().getGeneralizationBound() != null, runId + ": Corollary 4 terms");
+            EnsembleSpectraTest.assertSameFolder(
+                    io.sgdscope.trainer.snapshot.SnapshotWriter.folder(perRun.curvature().snapshotDir(), runId, 15),
+                    io.sgdscope.trainer.snapshot.SnapshotWriter.folder(blocksOfOne.curvature().snapshotDir(), runId, 15));
+        }
+        for (Schema schema : List.of(RunStarted.getClassSchema(), IterationMetrics.getClassSchema(),
+                RunFinished.getClassSchema())) {
+            for (Schema.Field field : schema.getFields()) {
+                String name = schema.getName() + "." + field.name();
+                boolean optional = Set.of("message", "shardIndex", "shardCount").contains(field.name());
+                assertTrue(published.contains(name) || optional || ENSEMBLE_ONLY.contains(name),
+                        name + " was null in every record of the per-run engine: nothing compared it");
+            }
+        }
+        // One frame of one run per run and iteration, under the run's own id.
+        assertEquals(2 * 60, actual.frames().size());
+        for (int i = 0; i < actual.frames().size(); i++) {
+            assertEquals(List.of(actual.frameKeys().get(i)), actual.frames().get(i).runIds(), "frame " + i);
+        }
+    }
+
+    @Test
     void divergingRunsEndDivergedAsTheyDoOneAtATimeAndTheOthersCarryOn() {
         // eta = 1e8 blows most runs up within a few steps; the runs whose units all die stay finite.
         TrainerSettings perRun = settings(12, 60).learningRate(1e8).build();
@@ -238,7 +297,7 @@ class ExperimentEnginesTest {
         Experiment[] experiment = new Experiment[1];
         AtomicInteger records = new AtomicInteger();
         AtomicInteger started = new AtomicInteger();
-        experiment[0] = new Experiment(settings, sink, new ExperimentListener() {
+        experiment[0] = Engines.experiment(settings, sink, new ExperimentListener() {
             @Override
             public void runStarted(RunStarted record) {
                 started.incrementAndGet();
@@ -267,7 +326,7 @@ class ExperimentEnginesTest {
         // Blocks of 2: runs 0-1 and 2-3. The listener fails on run 2's iteration 5.
         TrainerSettings settings = settings(4, 30).engine(Engine.ENSEMBLE).ensembleBlock(2).build();
         InMemoryTelemetrySink sink = new InMemoryTelemetrySink();
-        ExperimentResult result = new Experiment(settings, sink, new ExperimentListener() {
+        ExperimentResult result = Engines.experiment(settings, sink, new ExperimentListener() {
             @Override
             public void iterationDone(IterationMetrics record) {
                 if (record.getRunId().equals("engines-r00002") && record.getIteration() == 5) {
@@ -363,5 +422,18 @@ class ExperimentEnginesTest {
                 .build().checkpoint().every(), "checkpoints are the ensemble's too");
         assertTrue(assertThrows(IllegalArgumentException.class,
                 () -> settings(4, 10).engine(Engine.ENSEMBLE).ensembleBlock(-1).build()).getMessage().contains("block"));
+    }
+
+    @Test
+    void anExperimentTrainsWithTheEnsembleEngineByDefaultAndRefusesTheRetiredPerRunEngine() {
+        assertEquals(Engine.ENSEMBLE, TrainerSettings.defaults().engine());
+        TrainerSettings perRun = settings(2, 5).build();
+        assertEquals("the per-run engine was retired: an experiment trains with the ensemble engine (a block of one run "
+                + "gives the per-run engine's records)", assertThrows(IllegalArgumentException.class,
+                () -> new Experiment(perRun, new InMemoryTelemetrySink(), ExperimentListener.none())).getMessage());
+        // The tests' reference still runs it, and says so in RunStarted.settings["engine"].
+        InMemoryTelemetrySink sink = train(perRun);
+        assertEquals("per-run", sink.runsStarted().get(0).getSettings().get("engine"));
+        assertEquals(2, sink.runsFinished().size());
     }
 }

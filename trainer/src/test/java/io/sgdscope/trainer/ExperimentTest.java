@@ -34,6 +34,11 @@ import java.util.concurrent.ConcurrentHashMap;
 import org.junit.jupiter.api.Test;
 import org.nd4j.linalg.api.ndarray.INDArray;
 
+/**
+ * Experiments on the retired per-run engine ({@link PerRunEngine}, the reference of the ensemble engine), whose
+ * steps a {@link StepObserver} can look at: SGD against plain Java, the records' values, endings, workers. Run through
+ * {@link Experiment}'s orchestration, which the ensemble engine shares (its own endings: ExperimentEnginesTest).
+ */
 class ExperimentTest {
 
     private static final Dataset GAUSS_10 = GaussK.generate(GaussKSettings.GAUSS_10);
@@ -62,7 +67,7 @@ class ExperimentTest {
         TrainerSettings settings = small().build();
         InMemoryTelemetrySink sink = new InMemoryTelemetrySink();
         Recorder recorder = new Recorder();
-        ExperimentResult result = new Experiment(settings, GAUSS_10, sink, ExperimentListener.none(), recorder).run();
+        ExperimentResult result = PerRunEngine.experiment(settings, GAUSS_10, sink, ExperimentListener.none(), recorder).run();
         assertEquals(3, result.count(RunStatus.COMPLETED));
 
         MlpArchitecture architecture = new MlpArchitecture(LAYERS);
@@ -124,9 +129,9 @@ class ExperimentTest {
 
     @Test
     void runStartedCarriesTheFullProvenance() {
-        TrainerSettings settings = small().runs(1).iterations(2).baseSeed(42).build();
+        TrainerSettings settings = small().runs(1).iterations(2).baseSeed(42).engine(Engine.PER_RUN).build();
         InMemoryTelemetrySink sink = new InMemoryTelemetrySink();
-        new Experiment(settings, sink, ExperimentListener.none()).run();
+        PerRunEngine.experiment(settings, sink, ExperimentListener.none()).run();
         RunStarted started = sink.runsStarted().get(0);
         assertEquals("test-r00000", started.getRunId());
         assertEquals("test", started.getExperimentId());
@@ -160,7 +165,7 @@ class ExperimentTest {
     void standardisedGauss10TrainingWithTheDefaultsLearns() {
         TrainerSettings settings = TrainerSettings.builder().runs(20).build();   // 400 iterations, m = 5, eta = 0.1
         InMemoryTelemetrySink sink = new InMemoryTelemetrySink();
-        ExperimentResult result = new Experiment(settings, GAUSS_10, sink, ExperimentListener.none(), StepObserver.none()).run();
+        ExperimentResult result = PerRunEngine.experiment(settings, GAUSS_10, sink, ExperimentListener.none(), StepObserver.none()).run();
         assertEquals(20, result.count(RunStatus.COMPLETED));
         double[] initial = new double[20];
         double[] last = new double[20];
@@ -184,7 +189,7 @@ class ExperimentTest {
             }
         };
         InMemoryTelemetrySink sink = new InMemoryTelemetrySink();
-        ExperimentResult result = new Experiment(small().build(), GAUSS_10, sink, ExperimentListener.none(), blowUp).run();
+        ExperimentResult result = PerRunEngine.experiment(small().build(), GAUSS_10, sink, ExperimentListener.none(), blowUp).run();
 
         RunFinished diverged = sink.finished("test-r00001").orElseThrow();
         assertEquals(RunStatus.DIVERGED, diverged.getStatus());
@@ -205,7 +210,7 @@ class ExperimentTest {
         // blow up within a few steps. Which is which is fixed by the seeds.
         TrainerSettings settings = small().runs(12).iterations(100).learningRate(1e8).build();
         InMemoryTelemetrySink sink = new InMemoryTelemetrySink();
-        ExperimentResult result = new Experiment(settings, GAUSS_10, sink, ExperimentListener.none(),
+        ExperimentResult result = PerRunEngine.experiment(settings, GAUSS_10, sink, ExperimentListener.none(),
                 StepObserver.none()).run();
         assertTrue(result.count(RunStatus.DIVERGED) >= 1, "no run diverged");
         assertTrue(result.count(RunStatus.COMPLETED) >= 1, "no run completed");
@@ -241,7 +246,7 @@ class ExperimentTest {
             }
         };
         InMemoryTelemetrySink sink = new InMemoryTelemetrySink();
-        experiment[0] = new Experiment(small().runs(5).workers(1).build(), GAUSS_10, sink, cancelAtTen, StepObserver.none());
+        experiment[0] = PerRunEngine.experiment(small().runs(5).workers(1).build(), GAUSS_10, sink, cancelAtTen, StepObserver.none());
         ExperimentResult result = experiment[0].run();
 
         assertEquals(1, result.runs().size());
@@ -265,7 +270,7 @@ class ExperimentTest {
             }
         };
         InMemoryTelemetrySink sink = new InMemoryTelemetrySink();
-        ExperimentResult result = new Experiment(small().build(), GAUSS_10, sink, failing, StepObserver.none()).run();
+        ExperimentResult result = PerRunEngine.experiment(small().build(), GAUSS_10, sink, failing, StepObserver.none()).run();
         RunFinished failed = sink.finished("test-r00002").orElseThrow();
         assertEquals(RunStatus.FAILED, failed.getStatus());
         assertTrue(failed.getMessage().contains("boom"), failed.getMessage());
@@ -284,7 +289,7 @@ class ExperimentTest {
             }
         };
         InMemoryTelemetrySink sink = new InMemoryTelemetrySink();
-        new Experiment(small().build(), GAUSS_10, sink, failingOnStart, StepObserver.none()).run();
+        PerRunEngine.experiment(small().build(), GAUSS_10, sink, failingOnStart, StepObserver.none()).run();
         assertEquals(3, sink.runsStarted().size());
         assertEquals(3, sink.runsFinished().size());
         RunFinished failed = sink.finished("test-r00001").orElseThrow();
@@ -297,8 +302,8 @@ class ExperimentTest {
     void resultsDoNotDependOnTheNumberOfWorkers() {
         InMemoryTelemetrySink one = new InMemoryTelemetrySink();
         InMemoryTelemetrySink two = new InMemoryTelemetrySink();
-        new Experiment(small().runs(4).workers(1).build(), GAUSS_10, one, ExperimentListener.none(), StepObserver.none()).run();
-        new Experiment(small().runs(4).workers(2).build(), GAUSS_10, two, ExperimentListener.none(), StepObserver.none()).run();
+        PerRunEngine.experiment(small().runs(4).workers(1).build(), GAUSS_10, one, ExperimentListener.none(), StepObserver.none()).run();
+        PerRunEngine.experiment(small().runs(4).workers(2).build(), GAUSS_10, two, ExperimentListener.none(), StepObserver.none()).run();
         for (int r = 0; r < 4; r++) {
             String runId = Experiment.runId("test", r);
             assertArrayEquals(losses(one.iterations(runId)), losses(two.iterations(runId)), 0.0);
@@ -324,7 +329,7 @@ class ExperimentTest {
                 broken.runFinished(record);
             }
         };
-        Experiment experiment = new Experiment(small().runs(10).build(), GAUSS_10, failing, ExperimentListener.none(),
+        Experiment experiment = PerRunEngine.experiment(small().runs(10).build(), GAUSS_10, failing, ExperimentListener.none(),
                 StepObserver.none());
         TelemetryException e = assertThrows(TelemetryException.class, experiment::run);
         assertEquals("no broker", e.getMessage());

@@ -47,7 +47,7 @@ class HeldOutDataTest {
             }
         };
         InMemoryTelemetrySink sink = new InMemoryTelemetrySink();
-        new Experiment(settings, data, sink, ExperimentListener.none(), recorder).run();
+        PerRunEngine.experiment(settings, data, sink, ExperimentListener.none(), recorder).run();
 
         List<IterationMetrics> records = sink.iterations("held-out-r00001");
         assertEquals(20, records.size());
@@ -69,7 +69,7 @@ class HeldOutDataTest {
         TrainerSettings settings = TrainerSettings.builder().experimentId("generalises").runs(1).iterations(200)
                 .testEvery(199).curvature(CurvatureSettings.off()).build();
         InMemoryTelemetrySink sink = new InMemoryTelemetrySink();
-        new Experiment(settings, sink, ExperimentListener.none()).run();
+        PerRunEngine.experiment(settings, sink, ExperimentListener.none()).run();
         IterationMetrics last = sink.iterations("generalises-r00000").get(199);
         // Separated blobs: what is learnt on 100 samples holds on 100 fresh ones (chance would be 0.1).
         assertTrue(last.getTestAccuracy() > 0.9, "test accuracy " + last.getTestAccuracy());
@@ -83,7 +83,7 @@ class HeldOutDataTest {
                 .dataset(DatasetSettings.mnist(mnist).withTrainLimit(30)).layers(List.of(784, 16, 10)).testEvery(5)
                 .curvature(CurvatureSettings.off()).build();
         InMemoryTelemetrySink sink = new InMemoryTelemetrySink();
-        ExperimentResult result = new Experiment(settings, sink, ExperimentListener.none()).run();
+        ExperimentResult result = PerRunEngine.experiment(settings, sink, ExperimentListener.none()).run();
         assertEquals(1, result.count(RunStatus.COMPLETED));
 
         RunStarted started = sink.runsStarted().get(0);
@@ -110,7 +110,7 @@ class HeldOutDataTest {
         TrainerSettings settings = TrainerSettings.builder().experimentId("no-data").runs(1).iterations(2).batchSize(4)
                 .dataset(DatasetSettings.cifar10(cifar)).layers(List.of(3072, 4, 10)).build();
         InMemoryTelemetrySink sink = new InMemoryTelemetrySink();
-        DatasetException e = assertThrows(DatasetException.class, () -> new Experiment(settings, sink, ExperimentListener.none()));
+        DatasetException e = assertThrows(DatasetException.class, () -> PerRunEngine.experiment(settings, sink, ExperimentListener.none()));
         assertTrue(e.getMessage().startsWith("CIFAR-10 files missing in " + cifar.toAbsolutePath() + ": data_batch_1.bin"),
                 e.getMessage());
         assertTrue(sink.runsStarted().isEmpty());
@@ -123,7 +123,7 @@ class HeldOutDataTest {
         TrainerSettings settings = TrainerSettings.builder().experimentId("big-batch").batchSize(16)
                 .dataset(DatasetSettings.mnist(mnist)).layers(List.of(784, 4, 10)).build();
         IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
-                () -> new Experiment(settings, new InMemoryTelemetrySink(), ExperimentListener.none()));
+                () -> PerRunEngine.experiment(settings, new InMemoryTelemetrySink(), ExperimentListener.none()));
         assertEquals("batch size 16 is larger than the training set (n = 10)", e.getMessage());
     }
 }

@@ -52,7 +52,7 @@ class OptimizersInTrainingTest {
     void eachOptimizerPublishesTheStepItTookAndItsNameInRunStarted(String name) {
         InMemoryTelemetrySink sink = new InMemoryTelemetrySink();
         Recorder recorder = new Recorder();
-        ExperimentResult result = new Experiment(settings(name).build(), GAUSS_10, sink, ExperimentListener.none(), recorder)
+        ExperimentResult result = PerRunEngine.experiment(settings(name).build(), GAUSS_10, sink, ExperimentListener.none(), recorder)
                 .run();
         assertEquals(2, result.count(RunStatus.COMPLETED));
         String expectedName = Map.of("sgd", "sgd", "adaptive", "adaptive-step", "diagonal", "diagonal-preconditioned",
@@ -92,7 +92,7 @@ class OptimizersInTrainingTest {
         TrainerSettings adaptive = settings("adaptive").experimentId("thm3").runs(3).iterations(40)
                 .curvature(CurvatureSettings.off().withMomentsEvery(1)).build();
         InMemoryTelemetrySink sink = new InMemoryTelemetrySink();
-        new Experiment(adaptive, GAUSS_10, sink, ExperimentListener.none(), StepObserver.none()).run();
+        PerRunEngine.experiment(adaptive, GAUSS_10, sink, ExperimentListener.none(), StepObserver.none()).run();
         int checked = 0;
         for (int r = 0; r < 3; r++) {
             for (IterationMetrics record : sink.iterations(Experiment.runId("thm3", r))) {
@@ -117,7 +117,7 @@ class OptimizersInTrainingTest {
     void theDiagonalPreconditionerUsesTheExactMuAndDiagonalOfMWhereTheMomentsAreComputed() {
         Recorder recorder = new Recorder();
         InMemoryTelemetrySink sink = new InMemoryTelemetrySink();
-        new Experiment(settings("diagonal").runs(1).iterations(12).build(), GAUSS_10, sink, ExperimentListener.none(),
+        PerRunEngine.experiment(settings("diagonal").runs(1).iterations(12).build(), GAUSS_10, sink, ExperimentListener.none(),
                 recorder).run();
         String runId = Experiment.runId("diagonal", 0);
         double[][] x = GAUSS_10.features().toDoubleMatrix();

@@ -68,12 +68,12 @@ class ResumeIT {
         };
 
         try (KafkaTelemetryPublisher first = new KafkaTelemetryPublisher(broker.bootstrapServers(), Map.of())) {
-            Experiment experiment = new Experiment(settings, settings.dataset().load(), first, ExperimentListener.none(), crash);
+            Experiment experiment = PerRunEngine.experiment(settings, settings.dataset().load(), first, ExperimentListener.none(), crash);
             assertThrows(IllegalStateException.class, experiment::run);
         }
         ExperimentResult result;
         try (KafkaTelemetryPublisher second = new KafkaTelemetryPublisher(broker.bootstrapServers(), Map.of())) {
-            result = new Experiment(settings.toBuilder().checkpoint(settings.checkpoint().resuming()).build(), second,
+            result = PerRunEngine.experiment(settings.toBuilder().checkpoint(settings.checkpoint().resuming()).build(), second,
                     ExperimentListener.none()).run();
             second.flush();
         }
@@ -102,7 +102,7 @@ class ResumeIT {
         assertEquals(everyIteration, List.copyOf(once.keySet()), "after deduplication, each iteration exactly once");
 
         InMemoryTelemetrySink reference = new InMemoryTelemetrySink();
-        new Experiment(settings.toBuilder().experimentId("resume-ref").runs(2).checkpoint(CheckpointSettings.off()).build(),
+        PerRunEngine.experiment(settings.toBuilder().experimentId("resume-ref").runs(2).checkpoint(CheckpointSettings.off()).build(),
                 reference, ExperimentListener.none()).run();
         List<IterationMetrics> uninterrupted = reference.iterations(Experiment.runId("resume-ref", 1));
         for (int t = 0; t < T; t++) {

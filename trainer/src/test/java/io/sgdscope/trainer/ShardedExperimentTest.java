@@ -42,7 +42,7 @@ class ShardedExperimentTest {
 
     private static InMemoryTelemetrySink train(TrainerSettings settings) {
         InMemoryTelemetrySink sink = new InMemoryTelemetrySink();
-        new Experiment(settings, sink, ExperimentListener.none()).run();
+        Engines.experiment(settings, sink, ExperimentListener.none()).run();
         return sink;
     }
 
@@ -179,7 +179,7 @@ class ShardedExperimentTest {
         // Shard 1 is cancelled after its first run; shard 2 then starts afresh over shard 1's checkpoints.
         Experiment[] running = new Experiment[1];
         InMemoryTelemetrySink before = new InMemoryTelemetrySink();
-        running[0] = new Experiment(first, before, new ExperimentListener() {
+        running[0] = Engines.experiment(first, before, new ExperimentListener() {
             @Override
             public void runFinished(RunFinished record) {
                 running[0].cancel();
@@ -189,18 +189,18 @@ class ShardedExperimentTest {
         assertEquals(1, stopped.count(RunStatus.COMPLETED));
         assertEquals(1, stopped.notStarted(), "of shard 1's two runs");
         assertTrue(Files.exists(dir.resolve("sharded").resolve("sharded-r00000.ckpt")));
-        ExperimentResult other = new Experiment(second, new InMemoryTelemetrySink(), ExperimentListener.none()).run();
+        ExperimentResult other = Engines.experiment(second, new InMemoryTelemetrySink(), ExperimentListener.none()).run();
         assertEquals(2, other.count(RunStatus.COMPLETED), "shard 2 is not refused for shard 1's checkpoints");
 
         // Shard 1 resumes: its finished run is skipped, the other trains; shard 2's runs are not touched.
         InMemoryTelemetrySink after = new InMemoryTelemetrySink();
-        ExperimentResult resumed = new Experiment(first.toBuilder().checkpoint(first.checkpoint().resuming()).build(), after,
+        ExperimentResult resumed = Engines.experiment(first.toBuilder().checkpoint(first.checkpoint().resuming()).build(), after,
                 ExperimentListener.none()).run();
         assertEquals(1, resumed.skipped());
         assertEquals(List.of("sharded-r00001"), after.runsStarted().stream().map(RunStarted::getRunId).toList());
 
         // Resuming the shards' checkpoints with another split (here: unsharded) is a conflict on the first of them.
-        IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> new Experiment(
+        IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> Engines.experiment(
                 whole.toBuilder().checkpoint(whole.checkpoint().resuming()).build(), new InMemoryTelemetrySink(),
                 ExperimentListener.none()));
         assertEquals("cannot resume sharded-r00000: its checkpoint was made with shard = 1/2, the settings now have (none) "

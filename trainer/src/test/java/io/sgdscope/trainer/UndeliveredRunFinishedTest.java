@@ -87,12 +87,12 @@ class UndeliveredRunFinishedTest {
         TrainerSettings settings = settings("undelivered");
         String failed = Experiment.runId("undelivered", 1);
         FailingFinishSink first = new FailingFinishSink(Set.of(failed));
-        new Experiment(settings, first, ExperimentListener.none()).run();
+        PerRunEngine.experiment(settings, first, ExperimentListener.none()).run();
         assertEquals(3, first.kept.runsFinished().size());
 
         TrainerSettings resuming = settings.toBuilder().checkpoint(settings.checkpoint().resuming()).build();
         InMemoryTelemetrySink after = new InMemoryTelemetrySink();
-        ExperimentResult result = new Experiment(resuming, after, ExperimentListener.none()).run();
+        ExperimentResult result = PerRunEngine.experiment(resuming, after, ExperimentListener.none()).run();
         assertEquals(3, result.skipped(), "every run had finished: none is trained again");
         assertTrue(after.iterations().isEmpty() && after.runsStarted().isEmpty());
         assertEquals(1, after.runsFinished().size(), "only the undelivered RunFinished is sent again");
@@ -100,7 +100,7 @@ class UndeliveredRunFinishedTest {
 
         // Delivered this time: a further resume sends nothing.
         InMemoryTelemetrySink again = new InMemoryTelemetrySink();
-        new Experiment(resuming, again, ExperimentListener.none()).run();
+        PerRunEngine.experiment(resuming, again, ExperimentListener.none()).run();
         assertTrue(again.runsFinished().isEmpty(), again.runsFinished().toString());
     }
 
@@ -108,15 +108,15 @@ class UndeliveredRunFinishedTest {
     void aRunFinishedThatFailsAgainIsKeptForTheNextResume() {
         TrainerSettings settings = settings("still-undelivered");
         String failed = Experiment.runId("still-undelivered", 0);
-        new Experiment(settings, new FailingFinishSink(Set.of(failed)), ExperimentListener.none()).run();
+        PerRunEngine.experiment(settings, new FailingFinishSink(Set.of(failed)), ExperimentListener.none()).run();
 
         TrainerSettings resuming = settings.toBuilder().checkpoint(settings.checkpoint().resuming()).build();
         FailingFinishSink stillFailing = new FailingFinishSink(Set.of(failed));
-        new Experiment(resuming, stillFailing, ExperimentListener.none()).run();
+        PerRunEngine.experiment(resuming, stillFailing, ExperimentListener.none()).run();
         assertEquals(1, stillFailing.kept.runsFinished().size());
 
         InMemoryTelemetrySink last = new InMemoryTelemetrySink();
-        new Experiment(resuming, last, ExperimentListener.none()).run();
+        PerRunEngine.experiment(resuming, last, ExperimentListener.none()).run();
         assertEquals(failed, last.runsFinished().get(0).getRunId());
         assertEquals(1, last.runsFinished().size());
     }

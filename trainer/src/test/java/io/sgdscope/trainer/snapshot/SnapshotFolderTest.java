@@ -57,7 +57,7 @@ class SnapshotFolderTest {
                         .withSnapshots(List.of(7, 0), root))
                 .build();
         sink = new InMemoryTelemetrySink();
-        ExperimentResult result = new Experiment(settings, GAUSS_10, sink, ExperimentListener.none(),
+        ExperimentResult result = io.sgdscope.trainer.PerRunEngine.experiment(settings, GAUSS_10, sink, ExperimentListener.none(),
                 StepObserver.none()).run();
         assertEquals(1, result.count(RunStatus.COMPLETED), result.runs().toString());
     }

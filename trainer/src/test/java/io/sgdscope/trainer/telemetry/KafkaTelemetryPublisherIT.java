@@ -54,7 +54,9 @@ class KafkaTelemetryPublisherIT {
         long dropped;
         long failed;
         try (KafkaTelemetryPublisher publisher = new KafkaTelemetryPublisher(broker.bootstrapServers(), Map.of())) {
-            result = new Experiment(settings, publisher, ExperimentListener.none()).run();
+            // The per-run engine (the tests' reference) publishes an IterationMetrics per run, keyed by its run id, as
+            // the clients that publish per run do; the ensemble engine's frames: below.
+            result = io.sgdscope.trainer.PerRunEngine.experiment(settings, publisher, ExperimentListener.none()).run();
             publisher.flush();
             dropped = publisher.droppedRecords() + publisher.droppedSpectra();
             failed = publisher.failedRecords();

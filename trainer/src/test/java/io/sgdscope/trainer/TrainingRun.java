@@ -21,7 +21,6 @@ import io.sgdscope.trainer.optim.Optimizer;
 import io.sgdscope.trainer.optim.StochasticGradients;
 import io.sgdscope.trainer.snapshot.SnapshotWriter;
 import java.io.IOException;
-import java.time.Duration;
 import java.util.Optional;
 import java.util.SplittableRandom;
 import java.util.function.BooleanSupplier;
@@ -29,14 +28,15 @@ import org.nd4j.linalg.api.ndarray.INDArray;
 import org.nd4j.linalg.factory.Nd4j;
 
 /**
- * One run of an {@link Experiment}: theta_0 from the run's seed, then T iterations of its optimizer
+ * One run of the retired per-run engine ({@link PerRunEngine}), the reference the ensemble engine is checked against:
+ * theta_0 from the run's seed, then T iterations of its optimizer
  * (vanilla SGD, Eq. 8; Theorem 3's adaptive step, Eq. 35, or diagonal preconditioner, Eq. 36; Adam,
  * Eq. 37-39), publishing RunStarted, one IterationMetrics per iteration and RunFinished.
  *
  * <p>Iteration t, at theta_t: f(theta_t) and the training accuracy on the full training set
  * (Eq. 3); a minibatch of m samples drawn with replacement; its loss and the stochastic gradient
  * g_t; ||g_t|| and cos(g_t, g_{t-1}) (Fig. 8); the curvature quantities due at t
- * ({@link RunCurvature}: moments and L in the record, a SpectrumSnapshot after it, a snapshot
+ * ({@link PerRunCurvature}: moments and L in the record, a SpectrumSnapshot after it, a snapshot
  * folder); the optimizer's update theta_{t+1} = theta_t - eta_t g_t (or its per-coordinate form),
  * given the exact full-batch quantities when the moments were computed at t (||mu||^2, Tr M, L, and
  * mu_t, diag(M_t) for the preconditioner), else the latest L; then the record, with the step size
@@ -84,9 +84,6 @@ final class TrainingRun {
         this.resumeFrom = resumeFrom;
     }
 
-    /** How long a checkpoint waits for the delivery of the records it covers (see {@link #suspend}, {@link #checkpoint}). */
-    static final Duration DELIVERY_TIMEOUT = Duration.ofSeconds(30);
-
     /** A checkpoint taken after an iteration, written once the broker has acknowledged the records it covers. */
     private record Pending(RunCheckpoint checkpoint, Delivery delivery) {}
 
@@ -122,12 +119,12 @@ final class TrainingRun {
         RunCheckpoint end = null;
         Carried carried = new Carried();
         carried.published = resumeFrom != null ? resumeFrom.published() : 0;
-        RunCurvature curvature = null;
+        PerRunCurvature curvature = null;
         try (Mlp model = new Mlp(architecture, settings.precision())) {
             listener.runStarted(started);
             SplittableRandom runRandom = new SplittableRandom(seed);
             model.initialize(settings.initialization(), runRandom.split());            // theta_0
-            curvature = new RunCurvature(settings, runId, seed, model.parameters());
+            curvature = new PerRunCurvature(settings, runId, seed, model.parameters());
             MinibatchSampler sampler = new MinibatchSampler(dataset.samples(), settings.batchSize(), runRandom.split());
             Optimizer optimizer = settings.optimizer().create(settings.learningRate(), settings.batchSize());
             boolean diagonals = settings.optimizer().usesDiagonals();
@@ -156,7 +153,7 @@ final class TrainingRun {
                 observer.step(runId, t, model.parameters(), gradient);
                 RunCurvature.Measured measured = Double.isFinite(evaluation.loss())
                         ? curvature.at(t, model, dataset, diagonals) : RunCurvature.Measured.NOTHING;
-                String divergence = divergence(t, evaluation.loss(), minibatchLoss, sgNorm);
+                String divergence = Divergence.at(t, evaluation.loss(), minibatchLoss, sgNorm);
                 boolean snapshot = settings.curvature().snapshotAt(t);
                 INDArray thetaT = snapshot ? model.parameters().dup() : model.parameters();
                 double stepSize = settings.learningRate();                              // no update after a divergence
@@ -233,31 +230,16 @@ final class TrainingRun {
             // dropped downstream), never lose the RunFinished.
             RunCheckpoint marker = end != null ? end : RunCheckpoint.marker(started, carried.published);
             store.write(marker.finishedAs(status).withDroppedRecords(dropped).withElapsedSeconds(seconds));
-            confirmDelivered(sink, store, runId);
+            RunDelivery.confirmFinished(sink, store, runId);
         }
         listener.runFinished(finished);
         return new RunResult(runId, runIndex, seed, status, carried.published, finalLoss, dropped, message, seconds,
                 resumedAt, false);
     }
 
-    /**
-     * Waits for the run's RunFinished to be acknowledged and then forgets it; one that failed, or was not acknowledged
-     * in time, stays in the store and {@code --resume} sends it again.
-     *
-     * @return whether it was delivered
-     */
-    static boolean confirmDelivered(TelemetrySink sink, CheckpointStore store, String runId) {
-        Delivery delivery = sink.finishedDelivery(runId);
-        if (delivery.await(DELIVERY_TIMEOUT) && !delivery.failed()) {
-            store.clearUnsent(runId);
-            return true;
-        }
-        return false;
-    }
-
     /** Puts a new run where the checkpoint left off: theta, the sampler's stream, the optimizer, the probe, g_{t-1}, L. */
     private static void restore(RunCheckpoint from, Mlp model, MinibatchSampler sampler, Optimizer optimizer,
-                                RunCurvature curvature, Carried carried) {
+                                PerRunCurvature curvature, Carried carried) {
         model.setParameters(from.theta());
         sampler.skip(from.batchesDrawn());
         optimizer.restore(from.optimizer(), model.parameters().dataType());
@@ -270,7 +252,7 @@ final class TrainingRun {
     }
 
     /** The run's state before iteration {@code next} (copies). */
-    private RunCheckpoint capture(int next, Mlp model, MinibatchSampler sampler, Optimizer optimizer, RunCurvature curvature,
+    private RunCheckpoint capture(int next, Mlp model, MinibatchSampler sampler, Optimizer optimizer, PerRunCurvature curvature,
                                   Carried carried, double elapsedSeconds) {
         return new RunCheckpoint(started, null, next, carried.published, 0,
                 elapsedSeconds, sampler.batchesDrawn(), model.parametersAsDoubles(),
@@ -284,7 +266,7 @@ final class TrainingRun {
      * that claims records the broker may not have.
      */
     private Pending checkpoint(int t, Pending pending, Mlp model, MinibatchSampler sampler, Optimizer optimizer,
-                               RunCurvature curvature, Carried carried, double elapsedSeconds, long earlierDropped) {
+                               PerRunCurvature curvature, Carried carried, double elapsedSeconds, long earlierDropped) {
         if (pending != null && pending.delivery().isDone()) {
             write(pending.checkpoint(), earlierDropped);
             pending = null;
@@ -292,7 +274,7 @@ final class TrainingRun {
         if (!settings.checkpoint().dueAfter(t) || t + 1 >= settings.iterations()) {
             return pending;
         }
-        if (pending != null && pending.delivery().await(DELIVERY_TIMEOUT)) {
+        if (pending != null && pending.delivery().await(RunDelivery.TIMEOUT)) {
             write(pending.checkpoint(), earlierDropped);
         }
         Pending due = new Pending(capture(t + 1, model, sampler, optimizer, curvature, carried, elapsedSeconds),
@@ -312,7 +294,7 @@ final class TrainingRun {
      * @return true (the run is suspended either way)
      */
     private boolean suspend(RunCheckpoint state, long earlierDropped) {
-        if (sink.delivery(runId).await(DELIVERY_TIMEOUT)) {
+        if (sink.delivery(runId).await(RunDelivery.TIMEOUT)) {
             write(state, earlierDropped);
         }
         return true;
@@ -322,22 +304,8 @@ final class TrainingRun {
         store.write(checkpoint.withDroppedRecords(earlierDropped + sink.droppedRecords(runId)));
     }
 
-    /** Why the run diverged at iteration t, or null if all is finite. */
-    static String divergence(int t, double loss, double minibatchLoss, double sgNorm) {
-        if (!Double.isFinite(loss)) {
-            return "loss f(theta_t) is " + loss + " at t = " + t;
-        }
-        if (!Double.isFinite(minibatchLoss)) {
-            return "minibatch loss is " + minibatchLoss + " at t = " + t;
-        }
-        if (!Double.isFinite(sgNorm)) {
-            return "stochastic gradient norm ||g_t|| is " + sgNorm + " at t = " + t;
-        }
-        return null;
-    }
-
     /** Writes DIR/runId/t/ from the records just published (the values that went to Kafka). */
-    private void writeSnapshot(int t, INDArray thetaT, RunCurvature curvature, IterationMetrics record,
+    private void writeSnapshot(int t, INDArray thetaT, PerRunCurvature curvature, IterationMetrics record,
                                SpectrumSnapshot spectrum) {
         try {
             SnapshotWriter.write(settings.curvature().snapshotDir(), runId, t, new MlpArchitecture(settings.layers()),

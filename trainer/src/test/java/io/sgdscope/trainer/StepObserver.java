@@ -3,7 +3,8 @@ package io.sgdscope.trainer;
 import org.nd4j.linalg.api.ndarray.INDArray;
 
 /**
- * Sees theta_t and g_t of every iteration, after the gradient and before the update (Eq. 8): the
+ * Sees theta_t and g_t of every iteration of the per-run engine ({@link PerRunEngine}, the tests' reference), after
+ * the gradient and before the update (Eq. 8): the
  * hook for probes that need the parameters themselves (curvature, tests). Runs on the run's worker
  * thread; the arrays are live and change after the call returns, so copy what you keep.
  */
