@@ -69,22 +69,7 @@ class BatchedLanczosTest {
         BatchedLanczos.Result batched = BatchedLanczos.extremePairs(operator(a), RUNS, P, 8, start, seeds, active);
         for (int r = 0; r < RUNS; r++) {
             double[][] matrix = a[r];
-            SymmetricOperator single = new SymmetricOperator() {
-                @Override
-                public int dimension() {
-                    return P;
-                }
-
-                @Override
-                public DataType dataType() {
-                    return DataType.DOUBLE;
-                }
-
-                @Override
-                public void apply(INDArray v, INDArray out) {
-                    out.assign(Nd4j.createFromArray(matrix).mmul(v.reshape(P, 1)).reshape(P));
-                }
-            };
+            SymmetricOperator single = dense(matrix);
             INDArray first = r == 0 ? null : Nd4j.createFromArray(Arrays.copyOfRange(start, r * P, (r + 1) * P));
             EigenPairs pairs = Lanczos.topEigenpairs(single, 1, Lanczos.Settings.fixedSteps(8), first, seeds[r]);
             assertEquals(pairs.values()[0], batched.top()[r], 1e-12 * Math.abs(pairs.values()[0]), "top of run " + r);
