@@ -14,8 +14,9 @@ client on PYTHONPATH, with these pieces timed (wall ns, median over the timed it
 - `rest`: log - observe - encode - produce (the arguments, the record dict, Python's calls).
 
 Then, on the last iteration's gradients, micro-benchmarks of the ways to compute the three per-parameter
-sums (median of 200 calls each): ||theta_t - theta_0|| by one `torch.dist` per parameter (what the client does)
-or by a NumPy difference into a preallocated buffer and its dot, NumPy views and dots, torch dots with `.item()` per parameter or one
+sums (median of 200 calls each): ||theta_t - theta_0|| by a NumPy difference into a preallocated buffer,
+squared in place and summed pairwise (what the client does), with a BLAS dot instead, or by one `torch.dist`
+per parameter, NumPy views and dots, torch dots with `.item()` per parameter or one
 `torch.stack(...).tolist()`, `torch._foreach_*` where this torch has them, the copy of g_t, the cost of a
 NumPy view of a fresh tensor. Without --bootstrap-servers the records go to a closed port (produce only
 queues them: the enqueue cost is what is timed; librdkafka's threads still try to connect).
@@ -149,17 +150,22 @@ def main():
     start_arrays = [start.numpy().reshape(-1) for start in starts]
     differences = [np.empty_like(a) for a in param_arrays]
 
-    def numpy_distance():
+    def numpy_distance(dot):
         squared = 0.0
         for a, b, d in zip(param_arrays, start_arrays, differences):
             np.subtract(a, b, out=d)
-            squared += float(d.dot(d))
+            if dot:
+                squared += float(d.dot(d))
+            else:
+                np.multiply(d, d, out=d)
+                squared += float(np.add.reduce(d))
         return squared
 
     micro = {
-        "||theta - theta_0||: torch.dist x8, float each (the client)":
+        "||theta - theta_0||: NumPy subtract, square, add.reduce x8 (client)": lambda: numpy_distance(False),
+        "||theta - theta_0||: NumPy subtract into a buffer, dot x8": lambda: numpy_distance(True),
+        "||theta - theta_0||: torch.dist x8, float each":
             lambda: [float(torch.dist(q.detach(), start)) for q, start in zip(params, starts)],
-        "||theta - theta_0||: NumPy subtract into a buffer, dot x8": numpy_distance,
         "NumPy views of fresh tensors (g.detach().numpy().reshape(-1)) x8":
             lambda: [g.detach().numpy().reshape(-1) for g in grads],
         "NumPy views without detach (g.numpy()) x8": lambda: [g.numpy() for g in grads],
