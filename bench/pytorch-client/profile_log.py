@@ -7,14 +7,16 @@ Every iteration runs the benchmark's step (zero_grad, forward, loss, backward) a
 client on PYTHONPATH, with these pieces timed (wall ns, median over the timed iterations after 50 warm-ups):
 
 - `log`: the whole `run.log` call;
-- `observe`: `ModelWatch.observe` (||g_t||, cos(g_t, g_{t-1}), the cadences), of which `gradients` is the
-  `GradientTracker.observe` call;
+- `observe`: `ModelWatch.observe` (||g_t||, cos(g_t, g_{t-1}), ||theta_t - theta_0||, the cadences), of which
+  `gradients` is the `GradientTracker.observe` call and `distance` the `DistanceFromStart.distance` call;
 - `encode`: `IterationMetricsWriter.encode`; `produce`: `TelemetryProducer.send_bytes` (librdkafka's
   `produce` and `poll(0)`);
 - `rest`: log - observe - encode - produce (the arguments, the record dict, Python's calls).
 
 Then, on the last iteration's gradients, micro-benchmarks of the ways to compute the three per-parameter
-sums (median of 200 calls each): NumPy views and dots, torch dots with `.item()` per parameter or one
+sums (median of 200 calls each): ||theta_t - theta_0|| by a NumPy difference into a preallocated buffer,
+squared in place and summed pairwise (what the client does), with a BLAS dot instead, or by one `torch.dist`
+per parameter, NumPy views and dots, torch dots with `.item()` per parameter or one
 `torch.stack(...).tolist()`, `torch._foreach_*` where this torch has them, the copy of g_t, the cost of a
 NumPy view of a fresh tensor. Without --bootstrap-servers the records go to a closed port (produce only
 queues them: the enqueue cost is what is timed; librdkafka's threads still try to connect).
@@ -85,13 +87,15 @@ def main():
                                      precision="float32", check_connection=args.bootstrap_servers is not None,
                                      kafka_config={"message.timeout.ms": 600000})
     run = experiment.run(0, seed=2).start()
-    names = ("log", "observe", "gradients", "encode", "produce")
+    names = ("log", "observe", "gradients", "distance", "encode", "produce")
     table = {n: [] for n in names}
     run.watch_model(model)
     watch = run.watch
     watch.observe = timed(table, "observe", watch.observe)
     tracker = watch._gradients
     tracker.observe = timed(table, "gradients", tracker.observe)
+    distance = watch._distance
+    distance.distance = timed(table, "distance", distance.distance)
     producer = experiment.producer
     producer.iteration_writer.encode = timed(table, "encode", producer.iteration_writer.encode)
     producer.send_bytes = timed(table, "produce", producer.send_bytes)
@@ -141,7 +145,27 @@ def main():
     import numpy as np
     flat = np.concatenate(arrays)
     flat_prev = flat.copy()
+    starts = [start for _, start in distance._pairs]
+    param_arrays = [q.detach().numpy().reshape(-1) for q in params]
+    start_arrays = [start.numpy().reshape(-1) for start in starts]
+    differences = [np.empty_like(a) for a in param_arrays]
+
+    def numpy_distance(dot):
+        squared = 0.0
+        for a, b, d in zip(param_arrays, start_arrays, differences):
+            np.subtract(a, b, out=d)
+            if dot:
+                squared += float(d.dot(d))
+            else:
+                np.multiply(d, d, out=d)
+                squared += float(np.add.reduce(d))
+        return squared
+
     micro = {
+        "||theta - theta_0||: NumPy subtract, square, add.reduce x8 (client)": lambda: numpy_distance(False),
+        "||theta - theta_0||: NumPy subtract into a buffer, dot x8": lambda: numpy_distance(True),
+        "||theta - theta_0||: torch.dist x8, float each":
+            lambda: [float(torch.dist(q.detach(), start)) for q, start in zip(params, starts)],
         "NumPy views of fresh tensors (g.detach().numpy().reshape(-1)) x8":
             lambda: [g.detach().numpy().reshape(-1) for g in grads],
         "NumPy views without detach (g.numpy()) x8": lambda: [g.numpy() for g in grads],

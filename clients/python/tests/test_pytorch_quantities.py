@@ -150,6 +150,45 @@ def test_the_watch_publishes_norm_and_cosine_of_successive_sgd_gradients(small_n
         optimizer.step()
 
 
+@pytest.mark.parametrize("dtype", [torch.float64, torch.float32])
+@pytest.mark.parametrize("torch_path", [False, True])
+def test_the_watch_publishes_the_distance_from_theta_0_of_the_dense_float64_parameters(small_net, monkeypatch, dtype,
+                                                                                      torch_path):
+    model, X, y = small_net
+    model = model.to(dtype)
+    X = X.to(dtype)
+    if torch_path:  # as for CUDA or half-precision parameters: one torch.dist per tensor
+        monkeypatch.setattr(sp, "_numpy_view", lambda g: None)
+    theta0 = [float(v) for p in model.parameters() for v in p.detach().reshape(-1)]   # exact in float64
+    watch = sp.ModelWatch(model)
+    optimizer = torch.optim.SGD(model.parameters(), lr=0.3)
+    rel = 1e-12 if dtype == torch.float64 else 1e-6
+    for t in range(5):
+        batch = slice(3 * t % 12, 3 * t % 12 + 3)
+        optimizer.zero_grad()
+        F.cross_entropy(model(X[batch]), y[batch]).backward()
+        theta = [float(v) for p in model.parameters() for v in p.detach().reshape(-1)]
+        expected = math.sqrt(sum((a - b) ** 2 for a, b in zip(theta, theta0)))     # dense float64 reference
+        distance = watch.observe(t, model, 0.0)["paramDistance"]
+        if t == 0:
+            assert distance == 0.0
+        else:
+            assert expected > 0.01
+            assert distance == pytest.approx(expected, rel=rel)
+        optimizer.step()
+    assert watch.theta0.tolist() == pytest.approx(theta0, rel=0, abs=0)   # the snapshot folders' theta_0, kept
+
+
+def test_the_distance_follows_parameters_whose_storage_was_replaced(small_net):
+    model, _, _ = small_net
+    distance = sp.DistanceFromStart(model.parameters())
+    assert distance.distance() == 0.0
+    first = model[0].weight
+    with torch.no_grad():
+        first.data = first.data + 3.0       # new storage: the old NumPy view no longer shows the parameter
+    assert distance.distance() == pytest.approx(3.0 * math.sqrt(first.numel()), rel=1e-12)
+
+
 def _sgd_gradients(model, X, y, steps, set_to_none, observe, clip_after=()):
     """Runs SGD steps, calling observe() after each backward; returns the float64 dense g_t of every step."""
     optimizer = torch.optim.SGD(model.parameters(), lr=0.05)

@@ -155,7 +155,7 @@ ITERATION_METRICS_LAYOUT = (
     ("loss", "double"), ("minibatchLoss", "double"), ("stepSize", "double"), ("batchSize", "int"),
     ("sgNorm", "double")) + tuple((name, ["null", "double"]) for name in (
         "sgCosPrev", "trainAccuracy", "gradNormSq", "traceM", "traceSigma", "sigmaFrobenius", "sigmaSpectral",
-        "sigmaHalfMuNorm", "hessianSpectralNorm", "probeSeconds", "testLoss", "testAccuracy"))
+        "sigmaHalfMuNorm", "hessianSpectralNorm", "probeSeconds", "testLoss", "testAccuracy", "paramDistance"))
 #: The nullable double fields of IterationMetrics, in schema order.
 ITERATION_METRICS_OPTIONAL = tuple(name for name, kind in ITERATION_METRICS_LAYOUT if isinstance(kind, list))
 _INT_MIN, _INT_MAX = -(2 ** 31), 2 ** 31 - 1

@@ -21,7 +21,7 @@ _SNAKE = {"minibatch_loss": "minibatchLoss", "step_size": "stepSize", "batch_siz
           "trace_m": "traceM", "trace_sigma": "traceSigma", "sigma_frobenius": "sigmaFrobenius",
           "sigma_spectral": "sigmaSpectral", "sigma_half_mu_norm": "sigmaHalfMuNorm",
           "hessian_spectral_norm": "hessianSpectralNorm", "probe_seconds": "probeSeconds", "test_loss": "testLoss",
-          "test_accuracy": "testAccuracy", "loss": "loss"}
+          "test_accuracy": "testAccuracy", "param_distance": "paramDistance", "loss": "loss"}
 
 
 def require_id(kind, value):

@@ -7,8 +7,9 @@ gradients and Hessian-vector products run in the model's precision; the Gram mat
 tridiagonal eigenproblem) and the principal angles in float64.
 Written for PyTorch 2.x (``torch.func``) and 1.13 (``functorch``), whichever exists.
 
-||θ_t − θ_0|| is not published (IterationMetrics has no field for it); θ_0 is copied once per watch, for the
-snapshot folders.
+||θ_t − θ_0|| (``paramDistance``, :class:`DistanceFromStart`): θ_0 is copied once per watch (also for the snapshot
+folders); per parameter tensor the difference and its squares in the model's precision, summed pairwise, the sum
+over the tensors in float64.
 """
 import json
 import math
@@ -21,6 +22,9 @@ import torch
 try:
     import numpy as _np
     _np_empty_like = _np.empty_like
+    _np_subtract = _np.subtract
+    _np_multiply = _np.multiply
+    _np_sum = _np.add.reduce
     _NUMPY_DTYPES = (torch.float32, torch.float64)
     _NUMPY_FLOATS = (_np.dtype("float32"), _np.dtype("float64"))
 except ImportError:  # torch without NumPy: every gradient takes the torch path
@@ -241,6 +245,59 @@ class GradientTracker:
         self._kept[i] = None
         self._seen[i] = g
         return deferred
+
+
+class DistanceFromStart:
+    """||θ_t − θ_0||_2 of a model's parameters (``paramDistance``; Corollary 4's ||θ − θ_0||^2 / σ^2, Eq. 52).
+
+    θ_0 is one flat copy of the parameters taken when this is made (:attr:`theta0`, also the snapshot folders'
+    θ_0); each parameter's start is a view of it. ||θ_t − θ_0||^2 = sum_i ||θ_t^i − θ_0^i||^2 over the parameter
+    tensors i. For CPU float32/float64 parameters each term is, through NumPy views (no copy), one subtraction into
+    a buffer preallocated per parameter, squared in place and summed by NumPy's pairwise summation, in the calling
+    thread: differences and squares in the model's precision, the pairwise sum's error O(log n) roundings; the sum
+    over the tensors and the square root in float64. Other parameters (CUDA, half precision) take one
+    ``torch.dist`` each. ``torch.dist`` per tensor cost about as much on a quiet machine and, under load, up to
+    milliseconds a call waking torch's thread pool (bench/pytorch-client/RESULTS.md).
+    """
+
+    def __init__(self, parameters):
+        self.params = list(parameters)
+        self.theta0 = torch.cat([p.detach().reshape(-1) for p in self.params]).clone()
+        self._pairs = []
+        at = 0
+        for p in self.params:
+            n = p.numel()
+            self._pairs.append((p, self.theta0[at:at + n].view(p.shape)))
+            at += n
+        self._arrays = None  # [(parameter, its data pointer, its NumPy view, θ_0's view, buffer)], or None
+
+    def distance(self):
+        """||θ_t − θ_0||_2 at the parameters' current values."""
+        arrays = self._arrays
+        if arrays is None or any(p.data_ptr() != ptr for p, ptr, _, _, _ in arrays):
+            arrays = self._arrays = self._views()
+        squared = 0.0
+        if arrays:
+            for _, _, a, b, d in arrays:
+                _np_subtract(a, b, out=d)
+                _np_multiply(d, d, out=d)
+                squared += float(_np_sum(d))
+            return math.sqrt(squared)
+        for p, start in self._pairs:
+            d = float(torch.dist(p.detach(), start))
+            squared += d * d
+        return math.sqrt(squared)
+
+    def _views(self):
+        """The NumPy path's views and buffers when every parameter has one (see :func:`_numpy_view`), else []."""
+        arrays = []
+        for p, start in self._pairs:
+            a = _numpy_view(p)
+            b = _numpy_view(start)
+            if a is None or b is None or a.dtype != b.dtype:
+                return []
+            arrays.append((p, p.data_ptr(), a, b, _np_empty_like(a)))
+        return arrays
 
 
 # ---- per-sample gradients and the moments (Eq. 4-7) -------------------------------------------------------------
@@ -511,14 +568,15 @@ class ModelWatch:
         self.max_steps = max_steps
         self.tol = tol
         self._gradients = GradientTracker(model.parameters())
-        self.theta0 = torch.cat([p.detach().reshape(-1) for p in model.parameters()]).clone()
+        self._distance = DistanceFromStart(model.parameters())
+        self.theta0 = self._distance.theta0
         self._spectrum = None
         self._model = model
 
     def observe(self, iteration, model, loss):
         """The IterationMetrics fields of iteration t computed from the model (before the optimizer step)."""
         norm, cosine = self._gradients.observe()
-        values = {"sgNorm": norm, "sgCosPrev": cosine}
+        values = {"sgNorm": norm, "sgCosPrev": cosine, "paramDistance": self._distance.distance()}
         snap = iteration in self.snapshot_at
         moments = snap or (self.moments_every > 0 and iteration % self.moments_every == 0)
         spectrum = snap or (self.spectrum_every > 0 and iteration % self.spectrum_every == 0)

@@ -112,6 +112,7 @@ public final class ClientRecords {
         record.setTrainAccuracy(step.trainAccuracy());
         record.setTestLoss(step.testLoss());
         record.setTestAccuracy(step.testAccuracy());
+        record.setParamDistance(gradient.distanceFromStart());      // ||theta_t - theta_0||, Eq. 52
         return record;
     }
 

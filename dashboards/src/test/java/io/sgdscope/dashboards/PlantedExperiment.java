@@ -71,7 +71,7 @@ final class PlantedExperiment {
                 .setTimestampMillis(System.currentTimeMillis()).setLoss(loss).setMinibatchLoss(loss).setStepSize(0.1)
                 .setBatchSize(5).setSgNorm(1.2).setSgCosPrev(t == 0 ? null : 0.25).setTrainAccuracy(0.5)
                 .setGradNormSq(1.0).setTraceM(2.0).setTraceSigma(1.0).setSigmaFrobenius(0.5).setSigmaSpectral(0.5)
-                .setSigmaHalfMuNorm(0.1).setHessianSpectralNorm(1.0).setProbeSeconds(0.001).build();
+                .setSigmaHalfMuNorm(0.1).setHessianSpectralNorm(1.0).setProbeSeconds(0.001).setParamDistance(0.01 * t).build();
     }
 
     private static SpectrumSnapshot spectrum(String runId, int t) {

@@ -37,8 +37,8 @@ import org.nd4j.linalg.api.ndarray.INDArray;
  *       g_t of Eq. 8 with DL4J's {@code Sgd} and no gradient normalisation; adaptive updaters scale it further);</li>
  *   <li>{@code batchSize}: m.</li>
  * </ul>
- * ||theta_t - theta_0|| is computed by the client but IterationMetrics has no field for it: it is not published
- * ({@link #lastDistanceFromStart()} gives it). Networks with regularisation (L1, L2, weight decay) are refused: DL4J
+ * ||theta_t - theta_0|| (Eq. 52, float64) is published as {@code paramDistance} ({@link #lastDistanceFromStart()}
+ * gives it too). Networks with regularisation (L1, L2, weight decay) are refused: DL4J
  * applies it inside its updater, after the gradient read here. Softmax outputs with DL4J's {@code LossMCXENT} clip
  * probabilities at 1e-10 by default; {@code new LossMCXENT(0.0, null)} gives the unclipped cross-entropy of Eq. 11.
  *

@@ -110,6 +110,8 @@ class ListenerMatchesBuiltInTrainerTest {
             assertRelative(want.getLoss(), got.getLoss(), at + " loss");
             assertRelative(want.getMinibatchLoss(), got.getMinibatchLoss(), at + " minibatch loss");
             assertRelative(want.getSgNorm(), got.getSgNorm(), at + " ||g_t||");
+            assertEquals(want.getParamDistance(), got.getParamDistance(), 1e-9 * Math.max(1, want.getParamDistance()),
+                    at + " ||theta_t - theta_0||");
             assertEquals(want.getStepSize(), got.getStepSize(), 0.0, at + " step size");
             assertEquals(want.getBatchSize(), got.getBatchSize(), at);
             if (t == 0) {

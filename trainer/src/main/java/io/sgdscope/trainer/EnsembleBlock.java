@@ -12,6 +12,7 @@ import io.sgdscope.trainer.data.Dataset;
 import io.sgdscope.trainer.model.BatchedMlp;
 import io.sgdscope.trainer.model.MlpArchitecture;
 import io.sgdscope.trainer.optim.MinibatchSampler;
+import org.nd4j.linalg.api.ndarray.INDArray;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
@@ -100,7 +101,8 @@ final class EnsembleBlock {
      * the workers) of arrays allow (MNIST-sized data needs ~100 MB per run: a few runs per block). The moments and L
      * add their probe's arrays ({@link EnsembleCurvature#bytesPerRun}: Gauss-10 in float64 ~0.45 MB a run besides the
      * ~0.1 MB of training, so about 1,900 runs per worker instead of 5,000); theta_0 and, with spectra, each run's
-     * probe add 1 and 6 copies of theta ({@link EnsembleSpectra#bytesPerRun}).
+     * probe add 1 and 6 copies of theta ({@link EnsembleSpectra#bytesPerRun}), and the model's own copy of theta_0
+     * for paramDistance one more.
      */
     static int blockSize(TrainerSettings settings, int workers, Dataset dataset, Optional<Dataset> testSet) {
         long budget = Math.min(BYTES_PER_WORKER, org.bytedeco.javacpp.Pointer.maxBytes() / 4 / workers);
@@ -120,6 +122,7 @@ final class EnsembleBlock {
             perRun += EnsembleCurvature.bytesPerRun(architecture, settings.precision(), dataset.samples());
         }
         perRun += EnsembleSpectra.bytesPerRun(architecture, settings);     // theta_0 (Corollary 4), the spectra's probes
+        perRun += (long) settings.precision().dataType().width() * architecture.parameterCount();   // paramDistance's theta_0
         return (int) Math.max(1, Math.min(perWorker, budget / perRun));
     }
 
@@ -184,12 +187,12 @@ final class EnsembleBlock {
     /**
      * Runs per frame: the whole block up to {@link #MAX_FRAME_RUNS}, and fewer if its frame would exceed
      * {@link #FRAME_BYTES}; a larger block publishes one frame per slice of this many runs, each under its own key.
-     * A run takes its id (a length varint, then UTF-8) and at most 145 bytes of columns (5 doubles, 12 optional
-     * doubles with their union index — the test set's, cos(g_t, g_{t-1}), the moments, L and the probe time — and
-     * the batch size as a varint).
+     * A run takes its id (a length varint, then UTF-8) and at most 154 bytes of columns (5 doubles, 13 optional
+     * doubles with their union index — the test set's, cos(g_t, g_{t-1}), the moments, L, the probe time and
+     * ||theta_t - theta_0|| — and the batch size as a varint).
      */
     static int runsPerFrame(String runId) {
-        int perRun = 2 + runId.getBytes(java.nio.charset.StandardCharsets.UTF_8).length + 145;
+        int perRun = 2 + runId.getBytes(java.nio.charset.StandardCharsets.UTF_8).length + 154;
         return Math.max(1, Math.min(MAX_FRAME_RUNS, FRAME_BYTES / perRun));
     }
 
@@ -227,7 +230,7 @@ final class EnsembleBlock {
                 started = r + 1;
                 listener.runStarted(record);
             }
-            train(model, samplers, resumedTheta0);
+            train(model, samplers, resumedTheta0, startingPoints(model, resumedTheta0));
         } catch (TelemetryException e) {
             endUnfinished(started, RunStatus.FAILED, e.toString());
             throw e;
@@ -260,7 +263,21 @@ final class EnsembleBlock {
         return runIndices[r];
     }
 
-    private void train(BatchedMlp model, MinibatchSampler[] samplers, double[][] resumedTheta0) {
+    /**
+     * theta_0 of every run in the model's layout, for ||theta_t - theta_0|| (Eq. 52): the model holds it now, except
+     * for the resumed runs, whose theta is theta_t and whose theta_0 is drawn again from their seed.
+     */
+    private static INDArray[] startingPoints(BatchedMlp model, double[][] resumedTheta0) {
+        INDArray[] start = model.copyOfParameters();
+        for (int r = 0; r < resumedTheta0.length; r++) {
+            if (resumedTheta0[r] != null) {
+                model.setParameters(start, r, resumedTheta0[r]);
+            }
+        }
+        return start;
+    }
+
+    private void train(BatchedMlp model, MinibatchSampler[] samplers, double[][] resumedTheta0, INDArray[] start) {
         EnsembleCurvature curvature = new EnsembleCurvature(settings, model, dataset, runIds, seeds,
                 io.sgdscope.trainer.curvature.GradientMoments.DEFAULT_GRAM_LIMIT, resumedTheta0);
         EnsembleOptimizer optimizer = new EnsembleOptimizer(settings, model, dataset);
@@ -268,7 +285,7 @@ final class EnsembleBlock {
             if (resume != null) {
                 resume.restore(curvature, optimizer);
             }
-            train(model, samplers, curvature, optimizer);
+            train(model, samplers, curvature, optimizer, start);
         } finally {
             optimizer.close();
             curvature.close();
@@ -276,7 +293,7 @@ final class EnsembleBlock {
     }
 
     private void train(BatchedMlp model, MinibatchSampler[] samplers, EnsembleCurvature curvature,
-                       EnsembleOptimizer optimizer) {
+                       EnsembleOptimizer optimizer, INDArray[] start) {
         int m = settings.batchSize();
         boolean[] probe = new boolean[runs];
         String[] probeFailures = new String[runs];
@@ -303,6 +320,8 @@ final class EnsembleBlock {
             double[] loss = new double[runs];
             double[] accuracy = new double[runs];
             model.evaluate(dataset, loss, accuracy);                                   // f(theta_t), Eq. 3
+            double[] distance = new double[runs];
+            model.distancesFrom(start, distance);                                      // ||theta_t - theta_0||, Eq. 52
             boolean test = testSet.isPresent() && settings.testEvery() > 0 && t % settings.testEvery() == 0;
             double[] testLoss = test ? new double[runs] : null;
             double[] testAccuracy = test ? new double[runs] : null;
@@ -353,9 +372,10 @@ final class EnsembleBlock {
             }
             double[] stepSizes = optimizer.prepare(moments, stepping, norm, dot);    // eta_t, Eq. 8 / 35 / 36 / 39
             publish(t, stepSizes, loss, accuracy, minibatchLoss, norm, sgCosPrev, sgCosMissing, testLoss, testAccuracy,
-                    moments);
+                    distance, moments);
             EnsembleSnapshots.publish(t, settings, records, sink, curvature, finished, runIds, stepSizes, loss, accuracy,
-                    minibatchLoss, norm, sgCosPrev, sgCosMissing, testLoss, testAccuracy, moments, this::frameKey);
+                    minibatchLoss, norm, sgCosPrev, sgCosMissing, testLoss, testAccuracy, distance, moments,
+                    this::frameKey);
             for (int r = 0; r < runs; r++) {
                 if (!finished[r]) {
                     if (divergence[r] != null) {                                    // no update; ends now
@@ -418,7 +438,7 @@ final class EnsembleBlock {
      */
     private void publish(int t, double[] stepSizes, double[] loss, double[] accuracy, double[] minibatchLoss, double[] sgNorm,
                          double[] sgCosPrev, boolean[] sgCosMissing, double[] testLoss, double[] testAccuracy,
-                         EnsembleCurvature.Columns moments) {
+                         double[] distance, EnsembleCurvature.Columns moments) {
         for (int s = 0; s < sliceKeys.length; s++) {
             int[] live = liveRuns(s);
             if (live.length == 0) {
@@ -427,11 +447,11 @@ final class EnsembleBlock {
             Frame frame;
             if (live.length == runs) {                                                   // every run, in order
                 frame = records.frame(runIds, t, loss, accuracy, minibatchLoss, stepSizes, sgNorm, sgCosPrev, sgCosMissing,
-                        testLoss, testAccuracy, moments);
+                        testLoss, testAccuracy, distance, moments);
             } else {
                 frame = records.frame(sliceRunIds[s], t, pick(loss, live), pick(accuracy, live),
                         pick(minibatchLoss, live), pick(stepSizes, live), pick(sgNorm, live), pick(sgCosPrev, live), pick(sgCosMissing, live),
-                        pick(testLoss, live), pick(testAccuracy, live), moments == null ? null : moments.pick(live));
+                        pick(testLoss, live), pick(testAccuracy, live), pick(distance, live), moments == null ? null : moments.pick(live));
             }
             sink.frame(sliceKeys[s], frame);
             for (int r : live) {

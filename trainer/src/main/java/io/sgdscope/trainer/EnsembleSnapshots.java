@@ -26,7 +26,7 @@ final class EnsembleSnapshots {
     static void publish(int t, TrainerSettings settings, RunRecords records, TelemetrySink sink,
                         EnsembleCurvature curvature, boolean[] finished, String[] runIds, double[] stepSizes, double[] loss,
                         double[] accuracy, double[] minibatchLoss, double[] sgNorm, double[] sgCosPrev,
-                        boolean[] sgCosMissing, double[] testLoss, double[] testAccuracy,
+                        boolean[] sgCosMissing, double[] testLoss, double[] testAccuracy, double[] paramDistance,
                         EnsembleCurvature.Columns moments, java.util.function.IntFunction<String> frameKeys) {
         boolean folders = settings.curvature().snapshotAt(t);
         for (int r = 0; r < runIds.length; r++) {
@@ -41,7 +41,7 @@ final class EnsembleSnapshots {
             if (folders) {
                 IterationMetrics metrics = records.iteration(runIds[r], t, loss[r], accuracy[r], minibatchLoss[r], stepSizes[r],
                         sgNorm[r], value(sgCosPrev, sgCosMissing, r), value(testLoss, null, r),
-                        value(testAccuracy, null, r), measured(moments, r));
+                        value(testAccuracy, null, r), paramDistance[r], measured(moments, r));
                 curvature.spectra().writeSnapshot(t, r, metrics, spectrum);
             }
         }

@@ -104,11 +104,12 @@ final class RunRecords {
      * @param sgCosPrev     cos(g_t, g_{t-1}) (Fig. 8), null at t = 0 or for a zero gradient
      * @param testLoss      f on the held-out set, null when not evaluated at t
      * @param testAccuracy  accuracy on the held-out set, null when not evaluated at t
+     * @param paramDistance ||theta_t - theta_0||_2, the distance from the run's initialisation (Corollary 4, Eq. 52)
      * @param measured      the curvature quantities computed at t ({@link RunCurvature.Measured#NOTHING} if none)
      */
     IterationMetrics iteration(String runId, int t, double loss, double trainAccuracy, double minibatchLoss,
                                double stepSize, double sgNorm, Double sgCosPrev, Double testLoss, Double testAccuracy,
-                               RunCurvature.Measured measured) {
+                               double paramDistance, RunCurvature.Measured measured) {
         GradientMoments moments = measured.moments();
         IterationMetrics record = new IterationMetrics();
         record.setRunId(runId);
@@ -132,6 +133,7 @@ final class RunRecords {
         record.setProbeSeconds(measured.probeSeconds());
         record.setTestLoss(testLoss);
         record.setTestAccuracy(testAccuracy);
+        record.setParamDistance(paramDistance);                                              // Eq. 52
         return record;
     }
 
@@ -175,29 +177,30 @@ final class RunRecords {
      * @param sgCosMissing  true where a run has none (a zero gradient); null when every run has one
      * @param testLoss      f on the held-out set, null when not evaluated at t
      * @param testAccuracy  accuracy on the held-out set, null when not evaluated at t
+     * @param paramDistance ||theta_t - theta_0||_2 of each run (Corollary 4, Eq. 52)
      * @param curvature     the moments, L and probe time of these runs ({@link EnsembleCurvature}), null when not
      *                      computed at t
      */
     Frame frame(String[] runIds, int t, double[] loss, double[] trainAccuracy, double[] minibatchLoss, double stepSize,
                 double[] sgNorm, double[] sgCosPrev, boolean[] sgCosMissing, double[] testLoss, double[] testAccuracy,
-                EnsembleCurvature.Columns curvature) {
+                double[] paramDistance, EnsembleCurvature.Columns curvature) {
         int n = runIds.length;
         if (stepSizeColumn.length != n || stepSizeColumn.length > 0 && stepSizeColumn[0] != stepSize) {
             stepSizeColumn = new double[n];
             Arrays.fill(stepSizeColumn, stepSize);
         }
         return frame(runIds, t, loss, trainAccuracy, minibatchLoss, stepSizeColumn, sgNorm, sgCosPrev, sgCosMissing,
-                testLoss, testAccuracy, curvature);
+                testLoss, testAccuracy, paramDistance, curvature);
     }
 
     /**
      * {@link #frame(String[], int, double[], double[], double[], double, double[], double[], boolean[], double[],
-     * double[], EnsembleCurvature.Columns) The frame} with a step size per run: the step eta_t each run's optimizer
+     * double[], double[], EnsembleCurvature.Columns) The frame} with a step size per run: the step eta_t each run's optimizer
      * took (Eq. 8, 35, 36, 39), taken as it is like the other columns.
      */
     Frame frame(String[] runIds, int t, double[] loss, double[] trainAccuracy, double[] minibatchLoss, double[] stepSizes,
                 double[] sgNorm, double[] sgCosPrev, boolean[] sgCosMissing, double[] testLoss, double[] testAccuracy,
-                EnsembleCurvature.Columns curvature) {
+                double[] paramDistance, EnsembleCurvature.Columns curvature) {
         int n = runIds.length;
         if (batchSizeColumn.length != n) {
             batchSizeColumn = new double[n];
@@ -215,6 +218,7 @@ final class RunRecords {
                 case TRAIN_ACCURACY -> trainAccuracy;
                 case TEST_LOSS -> testLoss;
                 case TEST_ACCURACY -> testAccuracy;
+                case PARAM_DISTANCE -> paramDistance;                                           // Eq. 52
                 case GRAD_NORM_SQ -> curvature == null ? null : curvature.gradNormSq();          // Eq. 4
                 case TRACE_M -> curvature == null ? null : curvature.traceM();                    // Eq. 7
                 case TRACE_SIGMA -> curvature == null ? null : curvature.traceSigma();            // Eq. 5

@@ -404,7 +404,7 @@ class ExperimentEnginesTest {
         EnsembleCurvature.Columns curvature = new EnsembleCurvature.Columns(values, values, values, values, values,
                 values, values, values, new boolean[n]);
         Frame frame = records.frame(runIds, 1, values, values, values, 0.1, values, values, null, values, values,
-                curvature);
+                values, curvature);
         int bytes = io.sgdscope.schemas.serde.TelemetrySerdes.frames().serialize(io.sgdscope.schemas.Topics.ITERATIONS, frame).length;
         assertTrue(bytes <= EnsembleBlock.FRAME_BYTES, bytes + " bytes");
         assertTrue(EnsembleBlock.FRAME_BYTES < 1024 * 1024 - 1024, "below max.request.size and message.max.bytes");

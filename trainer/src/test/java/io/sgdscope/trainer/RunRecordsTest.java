@@ -61,7 +61,7 @@ class RunRecordsTest {
         GradientMoments moments = new GradientMoments(1, 2, 3, 4, 5, 6);
         RunCurvature.Measured measured = new RunCurvature.Measured(moments, 7.0, 8.0, null, 7.0, null, null);
         IterationMetrics record = records.iteration("records-r00001", 3, 0.5, 0.9, 0.6, 0.1, 11, 0.25, 0.55, 0.85,
-                measured);
+                1.25, measured);
         assertEveryFieldSet(record);
         assertEquals("records-r00001", record.getRunId());
         assertEquals("records", record.getExperimentId());
@@ -83,12 +83,13 @@ class RunRecordsTest {
         assertEquals(6.0, record.getSigmaHalfMuNorm());
         assertEquals(7.0, record.getHessianSpectralNorm());
         assertEquals(8.0, record.getProbeSeconds());
+        assertEquals(1.25, record.getParamDistance());
     }
 
     @Test
     void quantitiesNotComputedAreNull() {
         IterationMetrics record = records.iteration("records-r00000", 0, 2.3, 0.1, 2.4, 0.1, 3, null, null, null,
-                RunCurvature.Measured.NOTHING);
+                0.0, RunCurvature.Measured.NOTHING);
         assertNull(record.getSgCosPrev());
         assertNull(record.getTestLoss());
         assertNull(record.getGradNormSq());
@@ -221,6 +222,7 @@ class RunRecordsTest {
         boolean[] sgCosMissing = {false, false, true};                  // a zero gradient has no direction
         double[] testLoss = {0.55, 0.56, 0.57};
         double[] testAccuracy = {0.85, 0.86, 0.87};
+        double[] paramDistance = {0.0, 2.5, Double.POSITIVE_INFINITY};
         // The moments and L of runs 4 and 7; run 5 (a non-finite loss) was not probed.
         GradientMoments[] moments = {new GradientMoments(1, 2, 3, 4, 5, 6), null,
                 new GradientMoments(0.1, 0.2, 0.3, 0.4, 0.5, 0.6)};
@@ -231,7 +233,7 @@ class RunRecordsTest {
                 new double[] {5, Double.NaN, 0.5}, new double[] {6, Double.NaN, 0.6}, l, probeSeconds,
                 new boolean[] {false, true, false});
         Frame frame = records.frame(runIds, 3, loss, accuracy, minibatchLoss, 0.1, sgNorm, sgCosPrev, sgCosMissing,
-                testLoss, testAccuracy, curvature);
+                testLoss, testAccuracy, paramDistance, curvature);
         assertEquals(List.of(runIds), frame.runIds());
         assertEquals("records", frame.experimentId());
         assertEquals(3, frame.iteration());
@@ -240,7 +242,7 @@ class RunRecordsTest {
             RunCurvature.Measured measured = moments[i] == null ? RunCurvature.Measured.NOTHING
                     : new RunCurvature.Measured(moments[i], l[i], probeSeconds[i], null, l[i], null, null);
             IterationMetrics alone = records.iteration(runIds[i], 3, loss[i], accuracy[i], minibatchLoss[i], 0.1,
-                    sgNorm[i], cos[i], testLoss[i], testAccuracy[i], measured);
+                    sgNorm[i], cos[i], testLoss[i], testAccuracy[i], paramDistance[i], measured);
             IterationMetrics row = frame.row(i);
             alone.setTimestampMillis(row.getTimestampMillis());         // each made at its own time
             assertEquals(alone.toString(), row.toString(), runIds[i]);   // every field, NaN included
@@ -253,7 +255,8 @@ class RunRecordsTest {
     @Test
     void aFrameWithoutCosinesTestSetOrProbeLeavesThoseColumnsOut() {
         Frame frame = records.frame(new String[] {"records-r00000", "records-r00001"}, 0, new double[] {2.3, 2.4},
-                new double[] {0.1, 0.2}, new double[] {2.5, 2.6}, 0.1, new double[] {3, 4}, null, null, null, null, null);
+                new double[] {0.1, 0.2}, new double[] {2.5, 2.6}, 0.1, new double[] {3, 4}, null, null, null, null,
+                new double[] {0, 0}, null);
         assertFalse(frame.has(FrameColumn.SG_COS_PREV));
         for (FrameColumn curvature : List.of(FrameColumn.GRAD_NORM_SQ, FrameColumn.TRACE_M, FrameColumn.TRACE_SIGMA,
                 FrameColumn.SIGMA_FROBENIUS, FrameColumn.SIGMA_SPECTRAL, FrameColumn.SIGMA_HALF_MU_NORM,

@@ -84,6 +84,12 @@ final class TrainingRun {
         this.resumeFrom = resumeFrom;
     }
 
+    /** ||theta_t - theta_0||_2 in float64 (both widened exactly), by ND4J's distance2: the ensemble's reference. */
+    private static double distanceFromStart(INDArray theta, INDArray theta0) {
+        return theta.castTo(org.nd4j.linalg.api.buffer.DataType.DOUBLE)
+                .distance2(theta0.castTo(org.nd4j.linalg.api.buffer.DataType.DOUBLE));
+    }
+
     /** A checkpoint taken after an iteration, written once the broker has acknowledged the records it covers. */
     private record Pending(RunCheckpoint checkpoint, Delivery delivery) {}
 
@@ -151,6 +157,7 @@ final class TrainingRun {
                 Double sgCosPrev = t == 0 ? null
                         : StochasticGradients.cosine(gradient, sgNorm, carried.previous, carried.previousNorm);
                 observer.step(runId, t, model.parameters(), gradient);
+                double paramDistance = distanceFromStart(model.parameters(), curvature.initialParameters());  // Eq. 52
                 RunCurvature.Measured measured = Double.isFinite(evaluation.loss())
                         ? curvature.at(t, model, dataset, diagonals) : RunCurvature.Measured.NOTHING;
                 String divergence = Divergence.at(t, evaluation.loss(), minibatchLoss, sgNorm);
@@ -166,7 +173,7 @@ final class TrainingRun {
                 }
                 IterationMetrics record = records.iteration(runId, t, evaluation.loss(), evaluation.accuracy(),
                         minibatchLoss, stepSize, sgNorm, sgCosPrev, test == null ? null : test.loss(),
-                        test == null ? null : test.accuracy(), measured);
+                        test == null ? null : test.accuracy(), paramDistance, measured);
                 sink.iteration(record);
                 carried.published++;
                 if (measured.spectrum() != null) {

@@ -28,7 +28,8 @@ public enum FrameColumn {
             IterationMetrics::setHessianSpectralNorm),
     PROBE_SECONDS("probeSeconds", Kind.OPTIONAL, IterationMetrics::getProbeSeconds, IterationMetrics::setProbeSeconds),
     TEST_LOSS("testLoss", Kind.OPTIONAL, IterationMetrics::getTestLoss, IterationMetrics::setTestLoss),
-    TEST_ACCURACY("testAccuracy", Kind.OPTIONAL, IterationMetrics::getTestAccuracy, IterationMetrics::setTestAccuracy);
+    TEST_ACCURACY("testAccuracy", Kind.OPTIONAL, IterationMetrics::getTestAccuracy, IterationMetrics::setTestAccuracy),
+    PARAM_DISTANCE("paramDistance", Kind.OPTIONAL, IterationMetrics::getParamDistance, IterationMetrics::setParamDistance);
 
     /** How a column is typed in the schema. */
     public enum Kind {

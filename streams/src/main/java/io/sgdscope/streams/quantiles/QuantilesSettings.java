@@ -27,8 +27,8 @@ public record QuantilesSettings(List<String> metrics, int sketchK, int watchedRu
 
     /** Every IterationMetrics quantity of the paper, Δ_t(f), the phase indicator and the spectrum scalars. */
     public static final List<String> DEFAULT_METRICS = List.of("loss", TrackedMetric.LOSS_DELTA, "minibatchLoss",
-            "stepSize", "sgNorm", "sgCosPrev", "trainAccuracy", "gradNormSq", "traceM", "traceSigma", "sigmaFrobenius",
-            "sigmaSpectral", "sigmaHalfMuNorm", "hessianSpectralNorm", TrackedMetric.SUPERMARTINGALE_HELD,
+            "stepSize", "sgNorm", "sgCosPrev", "paramDistance", "trainAccuracy", "gradNormSq", "traceM", "traceSigma",
+            "sigmaFrobenius", "sigmaSpectral", "sigmaHalfMuNorm", "hessianSpectralNorm", TrackedMetric.SUPERMARTINGALE_HELD,
             "hessianTopEigenvalue", "secondMomentTopEigenvalue", "predictionHessianTopEigenvalue",
             "principalAngleCosineFirst", "principalAngleCosineMean");
     public static final List<String> DEFAULT_ROLLING_METRICS = List.of("loss", TrackedMetric.LOSS_DELTA, "sgNorm", "sgCosPrev");

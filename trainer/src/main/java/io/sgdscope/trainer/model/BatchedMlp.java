@@ -333,6 +333,96 @@ public final class BatchedMlp {
         dot[r] += (d0 + d1) + (d2 + d3);
     }
 
+    /**
+     * A copy of every run's parameters now, in this model's own layout and precision (one copy of theta per run,
+     * plus layer 0's row of ones): the starting points theta_0 for {@link #distancesFrom}.
+     */
+    public INDArray[] copyOfParameters() {
+        INDArray[] copy = new INDArray[depth];
+        for (int l = 0; l < depth; l++) {
+            copy[l] = weights[l].dup('c');
+        }
+        return copy;
+    }
+
+    /** Sets run r's values in a {@link #copyOfParameters copy} from a flat theta (e.g. a resumed run's theta_0). */
+    public void setParameters(INDArray[] copy, int run, double[] theta) {
+        write(copy, run, theta);
+    }
+
+    /**
+     * ||theta_r - start_r||_2 of every run (Corollary 4's ||theta - theta_0||, Eq. 52, with start a
+     * {@link #copyOfParameters copy} taken at theta_0), summed in float64 over each run's slices in one pass (float32
+     * values widened exactly); layer 0's row of ones is the same in both and adds 0.
+     *
+     * @param distance receives each run's distance
+     */
+    public void distancesFrom(INDArray[] start, double[] distance) {
+        java.util.Arrays.fill(distance, 0);
+        for (int l = 0; l < depth; l++) {
+            accumulateDistance(weights[l], start[l], distance);
+        }
+        for (int r = 0; r < runs; r++) {
+            distance[r] = Math.sqrt(distance[r]);
+        }
+    }
+
+    /** squared[r] += sum (a[r] - b[r])^2 over the elements of run r in two contiguous [R, ...] arrays. */
+    private void accumulateDistance(INDArray a, INDArray b, double[] squared) {
+        int perRun = (int) (a.length() / runs);
+        java.nio.ByteBuffer aBytes = a.data().asNio().order(java.nio.ByteOrder.nativeOrder());
+        java.nio.ByteBuffer bBytes = b.data().asNio().order(java.nio.ByteOrder.nativeOrder());
+        if (a.dataType() == DataType.DOUBLE) {
+            if (runDoubles.length < perRun) {
+                runDoubles = new double[perRun];
+                previousRunDoubles = new double[perRun];
+            }
+            java.nio.DoubleBuffer aValues = aBytes.asDoubleBuffer();
+            java.nio.DoubleBuffer bValues = bBytes.asDoubleBuffer();
+            for (int r = 0; r < runs; r++) {
+                aValues.get(r * perRun, runDoubles, 0, perRun);
+                bValues.get(r * perRun, previousRunDoubles, 0, perRun);
+                double s0 = 0, s1 = 0;
+                int i = 0;
+                for (; i + 1 < perRun; i += 2) {
+                    double d0 = runDoubles[i] - previousRunDoubles[i];
+                    double d1 = runDoubles[i + 1] - previousRunDoubles[i + 1];
+                    s0 += d0 * d0;
+                    s1 += d1 * d1;
+                }
+                for (; i < perRun; i++) {
+                    double d = runDoubles[i] - previousRunDoubles[i];
+                    s0 += d * d;
+                }
+                squared[r] += s0 + s1;
+            }
+        } else {
+            if (runFloats.length < perRun) {
+                runFloats = new float[perRun];
+                previousRunFloats = new float[perRun];
+            }
+            java.nio.FloatBuffer aValues = aBytes.asFloatBuffer();
+            java.nio.FloatBuffer bValues = bBytes.asFloatBuffer();
+            for (int r = 0; r < runs; r++) {
+                aValues.get(r * perRun, runFloats, 0, perRun);
+                bValues.get(r * perRun, previousRunFloats, 0, perRun);
+                double s0 = 0, s1 = 0;
+                int i = 0;
+                for (; i + 1 < perRun; i += 2) {
+                    double d0 = (double) runFloats[i] - previousRunFloats[i];
+                    double d1 = (double) runFloats[i + 1] - previousRunFloats[i + 1];
+                    s0 += d0 * d0;
+                    s1 += d1 * d1;
+                }
+                for (; i < perRun; i++) {
+                    double d = (double) runFloats[i] - previousRunFloats[i];
+                    s0 += d * d;
+                }
+                squared[r] += s0 + s1;
+            }
+        }
+    }
+
     /** ||v|| as max|v_i| * sqrt(sum (v_i / max|v_i|)^2): finite whenever the norm is; NaN if an entry is. */
     static double scaledNorm(double[] v) {
         double scale = 0;

@@ -200,6 +200,34 @@ class BatchedMlpTest {
     }
 
     @Test
+    void distancesFromTheStartAreThoseOfTheFlatVectorsInBothPrecisions() {
+        for (Precision precision : Precision.values()) {
+            double[][] theta0 = thetas(8, Initialization.HE_NORMAL);
+            double[][] elsewhere = thetas(9, Initialization.STANDARD_NORMAL);
+            BatchedMlp batched = ensemble(theta0, precision);
+            org.nd4j.linalg.api.ndarray.INDArray[] start = batched.copyOfParameters();
+            batched.setParameters(start, 1, elsewhere[1]);              // a resumed run's theta_0, set afterwards
+            double[] distance = new double[RUNS];
+            batched.distancesFrom(start, distance);
+            assertEquals(0.0, distance[0], 0.0, precision + ": theta_0 is its own start");
+            batched.lossAndGradient(DATA, indices(10), M, new double[RUNS]);
+            batched.step(0.3);
+            batched.distancesFrom(start, distance);
+            for (int r = 0; r < RUNS; r++) {
+                double[] now = batched.parametersAsDoubles(r);
+                double[] from = r == 1 ? elsewhere[1] : theta0[r];
+                double squared = 0;                                      // dense float64 reference
+                for (int i = 0; i < now.length; i++) {
+                    double start0 = precision == Precision.FLOAT32 ? (float) from[i] : from[i];
+                    squared += (now[i] - start0) * (now[i] - start0);
+                }
+                assertClose(Math.sqrt(squared), distance[r], 1e-12, precision + ": ||theta - theta_0|| of run " + r);
+                assertTrue(distance[r] > 0, precision + ": run " + r + " moved");
+            }
+        }
+    }
+
+    @Test
     void theNormOfAHugeGradientIsFiniteWhereItsSumOfSquaresOverflows() {
         double[] huge = {3e200, -4e200, 0};
         assertClose(5e200, BatchedMlp.scaledNorm(huge), 1e-15, "norm");
