@@ -160,7 +160,7 @@ def test_the_watch_publishes_the_distance_from_theta_0_of_the_dense_float64_para
     if torch_path:  # as for CUDA or half-precision parameters: one torch.dist per tensor
         monkeypatch.setattr(sp, "_numpy_view", lambda g: None)
     theta0 = [float(v) for p in model.parameters() for v in p.detach().reshape(-1)]   # exact in float64
-    watch = sp.ModelWatch(model)
+    watch = sp.ModelWatch(model, distance_every=1)
     optimizer = torch.optim.SGD(model.parameters(), lr=0.3)
     rel = 1e-12 if dtype == torch.float64 else 1e-6
     for t in range(5):
@@ -177,6 +177,27 @@ def test_the_watch_publishes_the_distance_from_theta_0_of_the_dense_float64_para
             assert distance == pytest.approx(expected, rel=rel)
         optimizer.step()
     assert watch.theta0.tolist() == pytest.approx(theta0, rel=0, abs=0)   # the snapshot folders' theta_0, kept
+
+
+def test_the_distance_is_published_on_its_cadence_and_at_every_probe_iteration(small_net):
+    model, X, y = small_net
+    watch = sp.ModelWatch(model, probe=(X, y), moments_every=4, distance_every=3)
+    optimizer = torch.optim.SGD(model.parameters(), lr=0.3)
+    theta0 = torch.cat([p.detach().reshape(-1) for p in model.parameters()]).to(torch.float64)
+    computed = []
+    for t in range(10):
+        optimizer.zero_grad()
+        F.cross_entropy(model(X[:3]), y[:3]).backward()
+        distance = watch.observe(t, model, 0.0)["paramDistance"]
+        if distance is not None:
+            theta = torch.cat([p.detach().reshape(-1) for p in model.parameters()]).to(torch.float64)
+            assert distance == pytest.approx(float((theta - theta0).norm()), rel=1e-12, abs=1e-15)
+            computed.append(t)
+        optimizer.step()
+    assert computed == [0, 3, 4, 6, 8, 9]       # multiples of 3, and the moments iterations (multiples of 4)
+    assert sp.ModelWatch(model).distance_every == 10
+    with pytest.raises(ValueError, match="distance_every"):
+        sp.ModelWatch(model, distance_every=-1)
 
 
 def test_the_distance_follows_parameters_whose_storage_was_replaced(small_net):

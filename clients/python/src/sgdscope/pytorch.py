@@ -546,11 +546,15 @@ class ModelWatch:
     cross-entropy). Every ``moments_every`` iterations: the moments of Eq. 4-7 and L; every ``spectrum_every``:
     a SpectrumSnapshot with the top ``top_k`` eigenpairs of H_f, M_t and H_p (0 = off). At ``snapshot_at``
     iterations both are computed and a snapshot folder is written under ``snapshot_dir`` (docs/snapshots.md;
-    ``nn.Sequential`` of ``Linear`` and ``ReLU`` only).
+    ``nn.Sequential`` of ``Linear`` and ``ReLU`` only). Every ``distance_every`` iterations (and at every moments,
+    spectrum and snapshot iteration): ``paramDistance`` = ||θ_t − θ_0|| (0 = only at those); in between it is None
+    (not computed). It reads θ_t and θ_0 whole, about as much memory traffic as the gradient statistics, so every
+    iteration would double run.log's cost (bench/pytorch-client/RESULTS.md); θ moves slowly, and 10 keeps the cost
+    a tenth of that.
     """
 
     def __init__(self, model, *, probe=None, loss_fn=None, moments_every=0, spectrum_every=0, top_k=5,
-                 snapshot_at=(), snapshot_dir=None, run_id=None, max_steps=300, tol=1e-5):
+                 snapshot_at=(), snapshot_dir=None, run_id=None, max_steps=300, tol=1e-5, distance_every=10):
         if (moments_every or spectrum_every or snapshot_at) and probe is None:
             raise ValueError("moments, spectra and snapshots need probe=(X, y)")
         if snapshot_at and snapshot_dir is None:
@@ -561,6 +565,9 @@ class ModelWatch:
         self.loss_fn = loss_fn or torch.nn.functional.cross_entropy
         self.moments_every = int(moments_every)
         self.spectrum_every = int(spectrum_every)
+        self.distance_every = int(distance_every)
+        if self.moments_every < 0 or self.spectrum_every < 0 or self.distance_every < 0:
+            raise ValueError("moments_every, spectrum_every and distance_every must be >= 0 (0 = off)")
         self.top_k = int(top_k)
         self.snapshot_at = set(int(t) for t in snapshot_at)
         self.snapshot_dir = snapshot_dir
@@ -576,10 +583,12 @@ class ModelWatch:
     def observe(self, iteration, model, loss):
         """The IterationMetrics fields of iteration t computed from the model (before the optimizer step)."""
         norm, cosine = self._gradients.observe()
-        values = {"sgNorm": norm, "sgCosPrev": cosine, "paramDistance": self._distance.distance()}
         snap = iteration in self.snapshot_at
         moments = snap or (self.moments_every > 0 and iteration % self.moments_every == 0)
         spectrum = snap or (self.spectrum_every > 0 and iteration % self.spectrum_every == 0)
+        distance = moments or spectrum or (self.distance_every > 0 and iteration % self.distance_every == 0)
+        values = {"sgNorm": norm, "sgCosPrev": cosine,
+                  "paramDistance": self._distance.distance() if distance else None}
         self._spectrum = None
         if moments or spectrum:
             X, y = self.probe
