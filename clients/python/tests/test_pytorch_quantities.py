@@ -370,3 +370,10 @@ def test_the_torch_func_branch_for_pytorch_2_gives_the_dense_per_sample_gradient
     model, X, y = small_net
     J = module.per_sample_gradients(model, F.cross_entropy, X, y)
     assert torch.allclose(J, dense_jacobian(model, X, y), rtol=1e-12, atol=1e-14)
+
+
+def test_the_installed_pytorch_takes_its_own_branch():
+    """torch.func on PyTorch 2.x, functorch on 1.13: `./mvnw -B verify` runs this on Debian 12's 1.13,
+    clients/python/check-torch2.sh on Debian 13's 2.x, so each branch runs for real somewhere."""
+    major = int(torch.__version__.split(".")[0])
+    assert sp._HAS_TORCH_FUNC == (major >= 2), torch.__version__

@@ -40,10 +40,14 @@ import org.junit.jupiter.api.io.TempDir;
  * every run COMPLETED and check the per-run experiment's steps against Theorem 1, and the client's
  * {@code read_experiment} must return exactly the iteration rows {@code sgdscope export} writes. README.md's
  * Python snippets run too, as written but for the broker's address.
+ *
+ * <p>The Python interpreter is {@code /usr/bin/python3} (Debian 12's torch 1.13), or the one named by the system
+ * property {@code sgdscope.python}: {@code clients/python/check-torch2.sh} runs this test with a Debian 13 root's
+ * python3 (torch 2.x) that way.
  */
 class PythonClientIT {
 
-    private static final String PYTHON = "/usr/bin/python3";
+    private static final String PYTHON = System.getProperty("sgdscope.python", "/usr/bin/python3");
     private static final int RUNS = 3;
     private static final int ITERATIONS = 40;
     private static final int FRAME_RUNS = 5;
