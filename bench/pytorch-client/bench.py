@@ -16,8 +16,9 @@ publish, the client's summary line. log_us and log_cpu_us are the client's own c
 iterations (0 for plain); main_thread_cpu_us is the CPU time of the loop's own thread (time.thread_time), which
 leaves out torch's pool threads and librdkafka's. `--label` names the side in the RESULT line (run.sh runs an older commit's client as
 `baseline`); `--zero-grad none` calls `optimizer.zero_grad(set_to_none=True)` (PyTorch 2's default) instead of
-1.13's in-place zeroing, in both modes. `interleaved` runs plain and logged iterations alternating in blocks of
---block in one process and prints an `INTERLEAVED` line (see `interleaved` below).
+1.13's in-place zeroing, in both modes. `interleaved` runs plain, logged and floor iterations (the bare NumPy reads
+of g_t and g_{t-1} any client needs) in alternating blocks of --block in one process and prints an `INTERLEAVED`
+line (see `interleaved` below).
 """
 import statistics
 import argparse
@@ -26,6 +27,24 @@ import time
 import torch
 
 import sgdscope
+
+
+def setup(threads, dtype=torch.float32):
+    """The benchmark's data, net and optimizer (module docstring): (X, y, generator, model, optimizer, loss_fn)."""
+    torch.set_num_threads(threads)
+    gen = torch.Generator().manual_seed(1)
+    X = torch.randn(10_000, 784, generator=gen, dtype=dtype)
+    y = torch.randint(0, 10, (10_000,), generator=gen)
+    torch.manual_seed(2)
+    layers = [784, 128, 128, 128, 10]
+    modules = []
+    for i, (a, b) in enumerate(zip(layers[:-1], layers[1:])):
+        modules.append(torch.nn.Linear(a, b))
+        if i < len(layers) - 2:
+            modules.append(torch.nn.ReLU())
+    model = torch.nn.Sequential(*modules).to(dtype)
+    optimizer = torch.optim.SGD(model.parameters(), lr=0.01)
+    return X, y, gen, model, optimizer, torch.nn.functional.cross_entropy
 
 
 def main():
@@ -45,21 +64,7 @@ def main():
         p.error("%s needs --bootstrap-servers" % args.mode)
     if args.block < 1:
         p.error("--block must be at least 1, got %d" % args.block)
-    torch.set_num_threads(args.threads)
-    dtype = getattr(torch, args.dtype)
-    gen = torch.Generator().manual_seed(1)
-    X = torch.randn(10_000, 784, generator=gen, dtype=dtype)
-    y = torch.randint(0, 10, (10_000,), generator=gen)
-    torch.manual_seed(2)
-    layers = [784, 128, 128, 128, 10]
-    modules = []
-    for i, (a, b) in enumerate(zip(layers[:-1], layers[1:])):
-        modules.append(torch.nn.Linear(a, b))
-        if i < len(layers) - 2:
-            modules.append(torch.nn.ReLU())
-    model = torch.nn.Sequential(*modules).to(dtype)
-    optimizer = torch.optim.SGD(model.parameters(), lr=0.01)
-    loss_fn = torch.nn.functional.cross_entropy
+    X, y, gen, model, optimizer, loss_fn = setup(args.threads, getattr(torch, args.dtype))
     warmup = 50
 
     experiment = run = None
@@ -113,42 +118,88 @@ def main():
 
 
 def interleaved(args, X, y, gen, model, optimizer, loss_fn, run, warmup):
-    """Plain and logged iterations alternating in blocks of --block in one process: the same load, the same
-    caches' history and the same CPU frequency hit both, so their ratio holds on a busy machine where two
-    processes' times move by tens of percent. Prints `INTERLEAVED plain_us=P logged_us=L overhead_pct=O
-    log_us=K log_share_pct=S`: the medians over blocks of the wall µs per iteration of plain and logged blocks
-    (a logged block's iterations include their run.log), overhead = L / P - 1, and the median over logged blocks
-    of the µs inside run.log per iteration, as a share of P."""
+    """Plain, logged and floor iterations in blocks of --block in one process, cycling plain, logged, plain,
+    norm floor, plain, statistics floor: the same load, the same caches' history and the same CPU frequency hit
+    every kind, so their ratios hold on a busy machine where two processes' times move by tens of percent.
+
+    The floors are the least any client must do to publish ||g_t|| and cos(g_t, g_{t-1}), written as bare NumPy
+    in the loop (no client, no record): `norm floor` reads g_t once (a dot per parameter tensor), `statistics
+    floor` what the client's steady state does (both dots per tensor, and with in-place zeroing the copy of g_t
+    kept as the next g_{t-1}; with fresh tensors the previous arrays are kept by reference). Prints
+    `INTERLEAVED plain_us=P logged_us=L overhead_pct=O log_us=K log_share_pct=S norm_floor_pct=N
+    stats_floor_pct=F`: the medians over blocks of the wall µs per iteration of plain and logged blocks (a logged
+    block's iterations include their run.log), overhead = L / P - 1, the median over logged blocks of the µs inside
+    run.log per iteration as a share of P, and each floor's blocks against P."""
+    import numpy as np
     set_to_none = args.zero_grad == "none"
     perf = time.perf_counter
-    plain_blocks, logged_blocks, log_blocks = [], [], []
+    params = list(model.parameters())
+    kinds = ("plain", "logged", "plain", "norm", "plain", "stats")
+    blocks = {k: [] for k in ("plain", "logged", "norm", "stats")}
+    log_blocks = []
+    kept = [None]  # the statistics floor's g_{t-1} arrays
+    copies = [np.empty(p.numel(), dtype=np.float32 if p.dtype == torch.float32 else np.float64) for p in params]
+    sink = [0.0]
+
+    def norm_floor():
+        gg = 0.0
+        for p in params:
+            a = p.grad.numpy().reshape(-1)
+            gg += float(a.dot(a))
+        sink[0] += gg
+
+    def stats_floor():
+        arrays = [p.grad.numpy().reshape(-1) for p in params]
+        gg = gq = 0.0
+        prev = kept[0]
+        for i, a in enumerate(arrays):
+            gg += float(a.dot(a))
+            if prev is not None:
+                gq += float(a.dot(prev[i]))
+        if set_to_none:
+            kept[0] = arrays                      # fresh tensors: kept by reference
+        else:
+            for a, c in zip(arrays, copies):      # zeroed in place: g_t copied over g_{t-1}
+                c[...] = a
+            kept[0] = copies
+        sink[0] += gg + gq
+
     iterations = args.iterations + warmup
     t = 0
     while t < iterations:
-        logged = (t // args.block) % 2 == 1
+        kind = kinds[(t // args.block) % len(kinds)]
+        if kind != "stats":
+            kept[0] = None
         first, block_start, in_log = t, perf(), 0.0
         for t in range(first, min(first + args.block, iterations)):
             batch = torch.randint(0, X.shape[0], (args.batch,), generator=gen)
             optimizer.zero_grad(set_to_none=set_to_none)
             loss = loss_fn(model(X[batch]), y[batch])
             loss.backward()
-            if logged:
+            if kind == "logged":
                 w0 = perf()
                 run.log(t, loss=float(loss), model=model, optimizer=optimizer, batch_size=args.batch)
                 in_log += perf() - w0
             else:
                 float(loss)  # the logged side's float(loss) (a sync on a GPU): not part of the client's cost
+                if kind == "norm":
+                    norm_floor()
+                elif kind == "stats":
+                    stats_floor()
             optimizer.step()
         n = t + 1 - first
         if first >= warmup:
-            (logged_blocks if logged else plain_blocks).append(1e6 * (perf() - block_start) / n)
-            if logged:
+            blocks[kind].append(1e6 * (perf() - block_start) / n)
+            if kind == "logged":
                 log_blocks.append(1e6 * in_log / n)
         t += 1
-    plain, logged_us, log_us = (statistics.median(v) for v in (plain_blocks, logged_blocks, log_blocks))
+    plain, logged_us, log_us, norm_us, stats_us = (statistics.median(v) for v in (
+        blocks["plain"], blocks["logged"], log_blocks, blocks["norm"], blocks["stats"]))
     print("INTERLEAVED mode=%s iterations=%d block=%d plain_us=%.1f logged_us=%.1f overhead_pct=%.2f log_us=%.1f "
-          "log_share_pct=%.2f" % (args.label or args.mode, args.iterations, args.block, plain, logged_us,
-                                  100.0 * (logged_us / plain - 1.0), log_us, 100.0 * log_us / plain), flush=True)
+          "log_share_pct=%.2f norm_floor_pct=%.2f stats_floor_pct=%.2f" % (
+              args.label or args.mode, args.iterations, args.block, plain, logged_us, 100.0 * (logged_us / plain - 1.0),
+              log_us, 100.0 * log_us / plain, 100.0 * (norm_us / plain - 1.0), 100.0 * (stats_us / plain - 1.0)),
+          flush=True)
 
 
 if __name__ == "__main__":

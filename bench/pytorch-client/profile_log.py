@@ -30,6 +30,7 @@ import time
 import torch
 
 import sgdscope
+from bench import setup
 from sgdscope import pytorch as sp
 
 
@@ -67,20 +68,7 @@ def main():
     p.add_argument("--bootstrap-servers")
     p.add_argument("--threads", type=int, default=2)
     args = p.parse_args()
-    torch.set_num_threads(args.threads)
-    gen = torch.Generator().manual_seed(1)
-    X = torch.randn(10_000, 784, generator=gen)
-    y = torch.randint(0, 10, (10_000,), generator=gen)
-    torch.manual_seed(2)
-    layers = [784, 128, 128, 128, 10]
-    modules = []
-    for i, (a, b) in enumerate(zip(layers[:-1], layers[1:])):
-        modules.append(torch.nn.Linear(a, b))
-        if i < len(layers) - 2:
-            modules.append(torch.nn.ReLU())
-    model = torch.nn.Sequential(*modules)
-    optimizer = torch.optim.SGD(model.parameters(), lr=0.01)
-    loss_fn = torch.nn.functional.cross_entropy
+    X, y, gen, model, optimizer, loss_fn = setup(args.threads)
     set_to_none = args.zero_grad == "none"
     bootstrap = args.bootstrap_servers or closed_port()
     experiment = sgdscope.Experiment(bootstrap, "profile-log", planned_runs=1, planned_iterations=args.iterations,

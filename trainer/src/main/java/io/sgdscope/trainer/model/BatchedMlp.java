@@ -255,32 +255,57 @@ public final class BatchedMlp {
      * arrays, summed in double over each run's slices read from the arrays' native buffers.
      */
     private void accumulate(INDArray g, INDArray p, double[] normSq, double[] dot) {
-        int perRun = (int) (g.length() / runs);
-        java.nio.ByteBuffer gBytes = g.data().asNio().order(java.nio.ByteOrder.nativeOrder());
-        java.nio.ByteBuffer pBytes = p.data().asNio().order(java.nio.ByteOrder.nativeOrder());
-        if (g.dataType() == DataType.DOUBLE) {
+        forEachRunSlice(g, p, new RunSlices() {
+            @Override
+            public void doubles(int run, double[] gRun, double[] pRun, int length) {
+                sums(gRun, pRun, 0, length, run, normSq, dot);
+            }
+
+            @Override
+            public void floats(int run, float[] gRun, float[] pRun, int length) {
+                sums(gRun, pRun, 0, length, run, normSq, dot);
+            }
+        });
+    }
+
+    /** What is done with run r's elements of two [R, ...] arrays, copied to heap arrays by {@link #forEachRunSlice}. */
+    private interface RunSlices {
+        void doubles(int run, double[] a, double[] b, int length);
+
+        void floats(int run, float[] a, float[] b, int length);
+    }
+
+    /**
+     * Hands run r's elements of two contiguous [R, ...] arrays of the same shape and type, read from their native
+     * buffers into small reused heap arrays (which stay in the L1 cache), to {@code slices}, for r = 0..R-1.
+     */
+    private void forEachRunSlice(INDArray a, INDArray b, RunSlices slices) {
+        int perRun = (int) (a.length() / runs);
+        java.nio.ByteBuffer aBytes = a.data().asNio().order(java.nio.ByteOrder.nativeOrder());
+        java.nio.ByteBuffer bBytes = b.data().asNio().order(java.nio.ByteOrder.nativeOrder());
+        if (a.dataType() == DataType.DOUBLE) {
             if (runDoubles.length < perRun) {
                 runDoubles = new double[perRun];
                 previousRunDoubles = new double[perRun];
             }
-            java.nio.DoubleBuffer gValues = gBytes.asDoubleBuffer();
-            java.nio.DoubleBuffer pValues = pBytes.asDoubleBuffer();
+            java.nio.DoubleBuffer aValues = aBytes.asDoubleBuffer();
+            java.nio.DoubleBuffer bValues = bBytes.asDoubleBuffer();
             for (int r = 0; r < runs; r++) {
-                gValues.get(r * perRun, runDoubles, 0, perRun);
-                pValues.get(r * perRun, previousRunDoubles, 0, perRun);
-                sums(runDoubles, previousRunDoubles, 0, perRun, r, normSq, dot);
+                aValues.get(r * perRun, runDoubles, 0, perRun);
+                bValues.get(r * perRun, previousRunDoubles, 0, perRun);
+                slices.doubles(r, runDoubles, previousRunDoubles, perRun);
             }
         } else {
             if (runFloats.length < perRun) {
                 runFloats = new float[perRun];
                 previousRunFloats = new float[perRun];
             }
-            java.nio.FloatBuffer gValues = gBytes.asFloatBuffer();
-            java.nio.FloatBuffer pValues = pBytes.asFloatBuffer();
+            java.nio.FloatBuffer aValues = aBytes.asFloatBuffer();
+            java.nio.FloatBuffer bValues = bBytes.asFloatBuffer();
             for (int r = 0; r < runs; r++) {
-                gValues.get(r * perRun, runFloats, 0, perRun);
-                pValues.get(r * perRun, previousRunFloats, 0, perRun);
-                sums(runFloats, previousRunFloats, 0, perRun, r, normSq, dot);
+                aValues.get(r * perRun, runFloats, 0, perRun);
+                bValues.get(r * perRun, previousRunFloats, 0, perRun);
+                slices.floats(r, runFloats, previousRunFloats, perRun);
             }
         }
     }
@@ -369,58 +394,51 @@ public final class BatchedMlp {
 
     /** squared[r] += sum (a[r] - b[r])^2 over the elements of run r in two contiguous [R, ...] arrays. */
     private void accumulateDistance(INDArray a, INDArray b, double[] squared) {
-        int perRun = (int) (a.length() / runs);
-        java.nio.ByteBuffer aBytes = a.data().asNio().order(java.nio.ByteOrder.nativeOrder());
-        java.nio.ByteBuffer bBytes = b.data().asNio().order(java.nio.ByteOrder.nativeOrder());
-        if (a.dataType() == DataType.DOUBLE) {
-            if (runDoubles.length < perRun) {
-                runDoubles = new double[perRun];
-                previousRunDoubles = new double[perRun];
+        forEachRunSlice(a, b, new RunSlices() {
+            @Override
+            public void doubles(int run, double[] aRun, double[] bRun, int length) {
+                squared[run] += squaredDistance(aRun, bRun, length);
             }
-            java.nio.DoubleBuffer aValues = aBytes.asDoubleBuffer();
-            java.nio.DoubleBuffer bValues = bBytes.asDoubleBuffer();
-            for (int r = 0; r < runs; r++) {
-                aValues.get(r * perRun, runDoubles, 0, perRun);
-                bValues.get(r * perRun, previousRunDoubles, 0, perRun);
-                double s0 = 0, s1 = 0;
-                int i = 0;
-                for (; i + 1 < perRun; i += 2) {
-                    double d0 = runDoubles[i] - previousRunDoubles[i];
-                    double d1 = runDoubles[i + 1] - previousRunDoubles[i + 1];
-                    s0 += d0 * d0;
-                    s1 += d1 * d1;
-                }
-                for (; i < perRun; i++) {
-                    double d = runDoubles[i] - previousRunDoubles[i];
-                    s0 += d * d;
-                }
-                squared[r] += s0 + s1;
+
+            @Override
+            public void floats(int run, float[] aRun, float[] bRun, int length) {
+                squared[run] += squaredDistance(aRun, bRun, length);
             }
-        } else {
-            if (runFloats.length < perRun) {
-                runFloats = new float[perRun];
-                previousRunFloats = new float[perRun];
-            }
-            java.nio.FloatBuffer aValues = aBytes.asFloatBuffer();
-            java.nio.FloatBuffer bValues = bBytes.asFloatBuffer();
-            for (int r = 0; r < runs; r++) {
-                aValues.get(r * perRun, runFloats, 0, perRun);
-                bValues.get(r * perRun, previousRunFloats, 0, perRun);
-                double s0 = 0, s1 = 0;
-                int i = 0;
-                for (; i + 1 < perRun; i += 2) {
-                    double d0 = (double) runFloats[i] - previousRunFloats[i];
-                    double d1 = (double) runFloats[i + 1] - previousRunFloats[i + 1];
-                    s0 += d0 * d0;
-                    s1 += d1 * d1;
-                }
-                for (; i < perRun; i++) {
-                    double d = (double) runFloats[i] - previousRunFloats[i];
-                    s0 += d * d;
-                }
-                squared[r] += s0 + s1;
-            }
+        });
+    }
+
+    /** sum (a_i - b_i)^2 over [0, length), with two partial sums. */
+    private static double squaredDistance(double[] a, double[] b, int length) {
+        double s0 = 0, s1 = 0;
+        int i = 0;
+        for (; i + 1 < length; i += 2) {
+            double d0 = a[i] - b[i];
+            double d1 = a[i + 1] - b[i + 1];
+            s0 += d0 * d0;
+            s1 += d1 * d1;
         }
+        for (; i < length; i++) {
+            double d = a[i] - b[i];
+            s0 += d * d;
+        }
+        return s0 + s1;
+    }
+
+    /** The same in double over float values (each difference taken in double, exactly). */
+    private static double squaredDistance(float[] a, float[] b, int length) {
+        double s0 = 0, s1 = 0;
+        int i = 0;
+        for (; i + 1 < length; i += 2) {
+            double d0 = (double) a[i] - b[i];
+            double d1 = (double) a[i + 1] - b[i + 1];
+            s0 += d0 * d0;
+            s1 += d1 * d1;
+        }
+        for (; i < length; i++) {
+            double d = (double) a[i] - b[i];
+            s0 += d * d;
+        }
+        return s0 + s1;
     }
 
     /** ||v|| as max|v_i| * sqrt(sum (v_i / max|v_i|)^2): finite whenever the norm is; NaN if an entry is. */
