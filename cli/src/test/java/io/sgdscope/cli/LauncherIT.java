@@ -15,7 +15,8 @@ import org.junit.jupiter.api.Test;
 /**
  * The {@code sgdscope} launcher script (after 'package', so it runs the jar without building): the JVM
  * options of {@code cli/jvm-options/train} reach {@code sgdscope train} and no other command, and
- * SGDSCOPE_JAVA_OPTS comes after them, so a user's option overrides the file's.
+ * SGDSCOPE_JAVA_OPTS comes after them, so a user's option overrides the file's; OpenBLAS's kernels are named for
+ * the CPU when OpenBLAS falls back to its generic ones (README.md, "Speed on newer CPUs").
  */
 class LauncherIT {
 
@@ -61,5 +62,67 @@ class LauncherIT {
         for (String option : trainOptions()) {
             assertFalse(streams.contains(option), option + " must not reach streams: " + streams);
         }
+    }
+
+    private static final Path KERNELS = TOP.resolve("cli/target/openblas-kernels");
+
+    /** Runs the launcher with {@code --version} (OPENBLAS_CORETYPE as given, or unset); its output. */
+    private static String version(String coreType) throws Exception {
+        ProcessBuilder builder = new ProcessBuilder(TOP.resolve("sgdscope").toString(), "--version")
+                .redirectErrorStream(true);
+        builder.environment().remove("OPENBLAS_CORETYPE");
+        if (coreType != null) {
+            builder.environment().put("OPENBLAS_CORETYPE", coreType);
+        }
+        Process process = builder.start();
+        String output = new String(process.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+        assertTrue(process.waitFor(60, TimeUnit.SECONDS), "the launcher ended");
+        assertEquals(0, process.exitValue(), output);
+        assertTrue(output.startsWith("sgdscope "), output);
+        return output;
+    }
+
+    /** The kernels OpenBLAS reports choosing when loaded with OPENBLAS_CORETYPE as given (or unset). */
+    private static String kernels(String coreType) throws Exception {
+        String java = Path.of(System.getProperty("java.home"), "bin", "java").toString();
+        ProcessBuilder builder = new ProcessBuilder(java, "-cp", TOP.resolve("cli/target/sgdscope.jar").toString(),
+                OpenBlasProbe.class.getName()).redirectErrorStream(true);
+        builder.environment().remove("OPENBLAS_CORETYPE");
+        if (coreType != null) {
+            builder.environment().put("OPENBLAS_CORETYPE", coreType);
+        }
+        builder.environment().put("OPENBLAS_VERBOSE", "2");
+        Process process = builder.start();
+        String output = new String(process.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+        assertTrue(process.waitFor(60, TimeUnit.SECONDS), "the probe ended");
+        assertEquals(0, process.exitValue(), output);
+        return output.lines().filter(l -> l.startsWith("Core: ")).map(l -> l.substring(6).trim()).findFirst()
+                .orElseThrow(() -> new AssertionError("OpenBLAS named no kernels: " + output));
+    }
+
+    @Test
+    void theLauncherNamesOpenBlasKernelsForTheCpuWhenOpenBlasFallsBackToItsGenericOnes() throws Exception {
+        Files.deleteIfExists(KERNELS);
+        version(null);
+        List<String> cached = Files.readAllLines(KERNELS);
+        assertEquals(3, cached.size(), "the CPU's key, the kernels OpenBLAS chose, the ones named: " + cached);
+        String detected = kernels(null);
+        assertEquals(detected, cached.get(1), "what OpenBLAS chose on its own");
+        String flags = Files.readAllLines(Path.of("/proc/cpuinfo")).stream().filter(l -> l.startsWith("flags"))
+                .findFirst().orElse("") + " ";
+        String expected = !detected.equals("Prescott") ? ""
+                : flags.contains(" avx512f ") ? "SkylakeX" : flags.contains(" avx2 ") ? "Haswell" : "";
+        assertEquals(expected, cached.get(2), "named for " + detected + " on a CPU with " + flags);
+        if (!expected.isEmpty()) {
+            assertEquals(expected, kernels(expected), "this OpenBLAS takes the name");
+        }
+        long written = Files.getLastModifiedTime(KERNELS).toMillis();
+        version(null);
+        assertEquals(written, Files.getLastModifiedTime(KERNELS).toMillis(), "the next command reads the cache");
+
+        Files.delete(KERNELS);
+        version("Haswell");
+        assertFalse(Files.exists(KERNELS), "a user's OPENBLAS_CORETYPE is left alone: no probe, no cache");
+        version(null);                                                  // as it was, for the tests after this one
     }
 }
