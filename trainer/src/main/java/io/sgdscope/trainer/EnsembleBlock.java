@@ -100,9 +100,9 @@ final class EnsembleBlock {
      * cover all runs — but no more than {@link #BYTES_PER_WORKER} (and a quarter of the off-heap limit shared by
      * the workers) of arrays allow (MNIST-sized data needs ~100 MB per run: a few runs per block). The moments and L
      * add their probe's arrays ({@link EnsembleCurvature#bytesPerRun}: Gauss-10 in float64 ~0.45 MB a run besides the
-     * ~0.1 MB of training, so about 1,900 runs per worker instead of 5,000); theta_0 and, with spectra, each run's
-     * probe add 1 and 6 copies of theta ({@link EnsembleSpectra#bytesPerRun}), and the model's own copy of theta_0
-     * for paramDistance one more.
+     * ~0.1 MB of training, so about 1,900 runs per worker instead of 5,000); theta_0 (one copy per run, for
+     * paramDistance, Corollary 4 and the snapshots) adds one copy of theta and, with spectra, each run's probe five
+     * ({@link EnsembleSpectra#bytesPerRun}).
      */
     static int blockSize(TrainerSettings settings, int workers, Dataset dataset, Optional<Dataset> testSet) {
         long budget = Math.min(BYTES_PER_WORKER, org.bytedeco.javacpp.Pointer.maxBytes() / 4 / workers);
@@ -121,8 +121,8 @@ final class EnsembleBlock {
         if (settings.curvature().momentsEvery() > 0) {                      // the probe's arrays (EnsembleCurvature)
             perRun += EnsembleCurvature.bytesPerRun(architecture, settings.precision(), dataset.samples());
         }
-        perRun += EnsembleSpectra.bytesPerRun(architecture, settings);     // theta_0 (Corollary 4), the spectra's probes
-        perRun += (long) settings.precision().dataType().width() * architecture.parameterCount();   // paramDistance's theta_0
+        perRun += EnsembleSpectra.bytesPerRun(architecture, settings);     // the spectra's probes
+        perRun += (long) settings.precision().dataType().width() * architecture.parameterCount();   // theta_0
         return (int) Math.max(1, Math.min(perWorker, budget / perRun));
     }
 
@@ -230,7 +230,7 @@ final class EnsembleBlock {
                 started = r + 1;
                 listener.runStarted(record);
             }
-            train(model, samplers, resumedTheta0, startingPoints(model, resumedTheta0));
+            train(model, samplers, startingPoints(model, resumedTheta0));
         } catch (TelemetryException e) {
             endUnfinished(started, RunStatus.FAILED, e.toString());
             throw e;
@@ -264,7 +264,8 @@ final class EnsembleBlock {
     }
 
     /**
-     * theta_0 of every run in the model's layout, for ||theta_t - theta_0|| (Eq. 52): the model holds it now, except
+     * theta_0 of every run in the model's layout, the block's one copy, for ||theta_t - theta_0|| (Eq. 52), the
+     * Corollary 4 terms and the snapshot folders (EnsembleSpectra): the model holds it now, except
      * for the resumed runs, whose theta is theta_t and whose theta_0 is drawn again from their seed.
      */
     private static INDArray[] startingPoints(BatchedMlp model, double[][] resumedTheta0) {
@@ -277,9 +278,9 @@ final class EnsembleBlock {
         return start;
     }
 
-    private void train(BatchedMlp model, MinibatchSampler[] samplers, double[][] resumedTheta0, INDArray[] start) {
+    private void train(BatchedMlp model, MinibatchSampler[] samplers, INDArray[] start) {
         EnsembleCurvature curvature = new EnsembleCurvature(settings, model, dataset, runIds, seeds,
-                io.sgdscope.trainer.curvature.GradientMoments.DEFAULT_GRAM_LIMIT, resumedTheta0);
+                io.sgdscope.trainer.curvature.GradientMoments.DEFAULT_GRAM_LIMIT, start);
         EnsembleOptimizer optimizer = new EnsembleOptimizer(settings, model, dataset);
         try {
             if (resume != null) {

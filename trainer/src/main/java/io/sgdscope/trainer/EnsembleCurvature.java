@@ -140,17 +140,18 @@ final class EnsembleCurvature {
 
     /** With a Gram limit of one's own (tests: the per-run path on small data). */
     EnsembleCurvature(TrainerSettings settings, BatchedMlp model, Dataset data, long[] seeds, int gramLimit) {
-        this(settings, model, data, ids(settings, seeds.length), seeds, gramLimit, new double[seeds.length][]);
+        this(settings, model, data, ids(settings, seeds.length), seeds, gramLimit, model.copyOfParameters());
     }
 
     /**
      * For the block's runs, right after their initialisation (theta_0 is kept for the Corollary 4 terms).
      *
      * @param runIds        the runs' ids, for their SpectrumSnapshots and snapshot folders
-     * @param resumedTheta0 per run, theta_0 of a run resumed from a checkpoint (the model holds its theta_t), else null
+     * @param start         theta_0 of every run, a {@link BatchedMlp#copyOfParameters copy} in the model's layout
+     *                      (resumed runs' theta_0 drawn again from their seed; the model holds their theta_t)
      */
     EnsembleCurvature(TrainerSettings settings, BatchedMlp model, Dataset data, String[] runIds, long[] seeds,
-                      int gramLimit, double[][] resumedTheta0) {
+                      int gramLimit, org.nd4j.linalg.api.ndarray.INDArray[] start) {
         this.settings = settings;
         this.model = model;
         this.data = data;
@@ -158,7 +159,7 @@ final class EnsembleCurvature {
         this.runs = model.runs();
         this.gramLimit = gramLimit;
         this.calls = new int[runs];
-        this.spectra = new EnsembleSpectra(settings, model, data, runIds, seeds, resumedTheta0);
+        this.spectra = new EnsembleSpectra(settings, model, data, runIds, seeds, start);
         this.snapshots = new EnsembleSpectra.Measured[runs];
     }
 

@@ -45,8 +45,11 @@ final class EnsembleSpectra implements AutoCloseable {
     private final String[] runIds;
     private final long[] seeds;
     private final DataType type;
-    /** theta_0 of each run (the prior mean of Corollary 4; snapshot folders' theta0.npy). */
-    private final INDArray[] theta0;
+    /**
+     * theta_0 of every run in the model's layout (the prior mean of Corollary 4; snapshot folders' theta0.npy): the
+     * block's one copy, which ||theta_t - theta_0|| reads too.
+     */
+    private final INDArray[] start;
     /**
      * Runs whose spectra's Lanczos iterate together at most: each keeps a heap float64 basis of up to 301 vectors of
      * p values per operator (2.8 MB at Gauss-10's p = 1,150), so a block of thousands of runs goes in chunks.
@@ -68,19 +71,20 @@ final class EnsembleSpectra implements AutoCloseable {
 
     /**
      * About how many bytes it holds per run (in the block size's memory bound, {@link EnsembleBlock#blockSize}):
-     * theta_0 in the block's precision, and where spectra are due the probe's five warm-start vectors.
+     * where spectra are due, the probe's five warm-start vectors in the block's precision (theta_0 is the block's
+     * copy, counted there).
      */
     static long bytesPerRun(io.sgdscope.trainer.model.MlpArchitecture architecture, TrainerSettings settings) {
         boolean spectra = settings.curvature().spectrumEvery() > 0 || !settings.curvature().snapshotAt().isEmpty();
-        return (long) settings.precision().dataType().width() * architecture.parameterCount() * (spectra ? 6 : 1);
+        return (long) settings.precision().dataType().width() * architecture.parameterCount() * (spectra ? 5 : 0);
     }
 
     /**
-     * Takes theta_0 of every run from the model (build it right after the runs are initialised), except for resumed
-     * runs, whose theta_0 is given ({@code resumedTheta0[r]}, null for the others).
+     * @param start theta_0 of every run, a {@link BatchedMlp#copyOfParameters copy} in the model's layout (resumed
+     *              runs' theta_0 drawn again from their seed), kept by reference, not copied
      */
     EnsembleSpectra(TrainerSettings settings, BatchedMlp model, Dataset data, String[] runIds, long[] seeds,
-                    double[][] resumedTheta0) {
+                    INDArray[] start) {
         this.settings = settings;
         this.model = model;
         this.data = data;
@@ -88,11 +92,13 @@ final class EnsembleSpectra implements AutoCloseable {
         this.seeds = seeds.clone();
         this.type = settings.precision().dataType();
         int runs = model.runs();
-        theta0 = new INDArray[runs];
+        this.start = start;
         probes = new SpectrumProbe[runs];
-        for (int r = 0; r < runs; r++) {
-            theta0[r] = resumedTheta0[r] != null ? Nd4j.createFromArray(resumedTheta0[r]).castTo(type) : theta(r);
-        }
+    }
+
+    /** theta_0 of run r, in the block's precision (a copy). */
+    INDArray theta0(int r) {
+        return Nd4j.createFromArray(model.parametersAsDoubles(start, r)).castTo(type);
     }
 
     /** theta of run r now, in the block's precision (a copy). */
@@ -133,7 +139,7 @@ final class EnsembleSpectra implements AutoCloseable {
         }
         NetworkCurvature net = network(r);
         Spectra spectra = probe(r).measure(net);                                      // Eq. 13, Sec. 4.4
-        SpectrumSnapshot record = RunCurvature.snapshot(settings, runIds[r], theta0[r], t, net, spectra, start);
+        SpectrumSnapshot record = RunCurvature.snapshot(settings, runIds[r], theta0(r), t, net, spectra, start);
         return measured(record, spectra, probe(r));
     }
 
@@ -206,7 +212,7 @@ final class EnsembleSpectra implements AutoCloseable {
                 long own = System.nanoTime() - (long) (share * 1e9);
                 NetworkCurvature net = network(r);
                 Spectra spectra = probe(r).measured(net, pairs[0][r], pairs[1][r], pairs[2][r], own);
-                SpectrumSnapshot record = RunCurvature.snapshot(settings, runIds[r], theta0[r], t, net, spectra, own);
+                SpectrumSnapshot record = RunCurvature.snapshot(settings, runIds[r], theta0(r), t, net, spectra, own);
                 measured[r] = measured(record, spectra, probe(r));
             } catch (RuntimeException e) {
                 failures[r] = e.toString();
@@ -252,7 +258,7 @@ final class EnsembleSpectra implements AutoCloseable {
 
     /** The Corollary 4 terms of run r at its current theta (theta_T, or theta_t of a run that diverged at t). */
     GeneralizationTerms finalTerms(int r) {
-        return RunCurvature.finalTerms(settings, theta0[r], network(r));
+        return RunCurvature.finalTerms(settings, theta0(r), network(r));
     }
 
     /**
@@ -262,7 +268,7 @@ final class EnsembleSpectra implements AutoCloseable {
     void writeSnapshot(int t, int r, IterationMetrics metrics, SpectrumSnapshot spectrum) {
         try {
             SnapshotWriter.write(settings.curvature().snapshotDir(), runIds[r], t, model.architecture(), data.features(),
-                    data.labels(), theta(r), theta0[r], settings.curvature().topK(), settings.priorSigma(), metrics,
+                    data.labels(), theta(r), theta0(r), settings.curvature().topK(), settings.priorSigma(), metrics,
                     spectrum);
         } catch (IOException e) {
             throw SnapshotWriter.unchecked(runIds[r] + " at t = " + t, e);

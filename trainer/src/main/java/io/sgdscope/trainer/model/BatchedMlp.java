@@ -162,6 +162,11 @@ public final class BatchedMlp {
         return flat(weights, run);
     }
 
+    /** Run r's values in a {@link #copyOfParameters copy}, as a flat theta in {@link MlpArchitecture}'s layout. */
+    public double[] parametersAsDoubles(INDArray[] copy, int run) {
+        return flat(copy, run);
+    }
+
     /** Run r's latest stochastic gradient g_t, in the layout of theta. */
     public double[] gradientAsDoubles(int run) {
         return flat(weightGradients, run);
