@@ -157,6 +157,12 @@ final class EnsembleSpectra implements AutoCloseable {
      * @return per probed run that did not fail its spectra, else null
      */
     Measured[] measureAll(int t, boolean[] probe, int[] calls, BatchedCurvature curvature, String[] failures) {
+        return measureAll(t, probe, calls, curvature, failures, LANCZOS_CHUNK);
+    }
+
+    /** {@link #measureAll} with the lockstep Lanczos over chunks of at most {@code chunkRuns} runs (tests). */
+    Measured[] measureAll(int t, boolean[] probe, int[] calls, BatchedCurvature curvature, String[] failures,
+                          int chunkRuns) {
         long start = System.nanoTime();
         int runs = probe.length;
         int p = model.architecture().parameterCount();
@@ -180,9 +186,9 @@ final class EnsembleSpectra implements AutoCloseable {
                 curvature::predictionHessianTimes};
         boolean[] active = probe.clone();
         EigenPairs[][] pairs = new EigenPairs[3][runs];
-        for (int from = 0; from < runs; from += LANCZOS_CHUNK) {        // bounds the heap the bases take
+        for (int from = 0; from < runs; from += chunkRuns) {            // bounds the heap the bases take
             boolean[] chunk = new boolean[runs];
-            for (int r = from; r < Math.min(runs, from + LANCZOS_CHUNK); r++) {
+            for (int r = from; r < Math.min(runs, from + chunkRuns); r++) {
                 chunk[r] = active[r];
             }
             for (int o = 0; o < 3; o++) {                               // H_f, M_t, H_p: one lockstep Lanczos each
