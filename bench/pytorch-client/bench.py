@@ -16,9 +16,9 @@ publish, the client's summary line. log_us and log_cpu_us are the client's own c
 iterations (0 for plain); main_thread_cpu_us is the CPU time of the loop's own thread (time.thread_time), which
 leaves out torch's pool threads and librdkafka's. `--label` names the side in the RESULT line (run.sh runs an older commit's client as
 `baseline`); `--zero-grad none` calls `optimizer.zero_grad(set_to_none=True)` (PyTorch 2's default) instead of
-1.13's in-place zeroing, in both modes. `interleaved` runs plain, logged and floor iterations (the bare NumPy reads
-of g_t and g_{t-1} any client needs) in alternating blocks of --block in one process and prints an `INTERLEAVED`
-line (see `interleaved` below).
+1.13's in-place zeroing, in both modes. `interleaved` runs plain, logged, floor (the bare NumPy reads of g_t and
+g_{t-1} any client needs) and scalar-only (run.log without the model) iterations in alternating blocks of --block in
+one process and prints an `INTERLEAVED` line (see `interleaved` below).
 """
 import statistics
 import argparse
@@ -118,25 +118,28 @@ def main():
 
 
 def interleaved(args, X, y, gen, model, optimizer, loss_fn, run, warmup):
-    """Plain, logged and floor iterations in blocks of --block in one process, cycling plain, logged, plain,
-    norm floor, plain, statistics floor: the same load, the same caches' history and the same CPU frequency hit
-    every kind, so their ratios hold on a busy machine where two processes' times move by tens of percent.
+    """Plain, logged, floor and scalar iterations in blocks of --block in one process, cycling plain, norm floor,
+    plain, statistics floor, plain, logged, plain, scalars: the same load, the same caches' history and the same CPU
+    frequency hit every kind, so their ratios hold on a busy machine where two processes' times move by tens of
+    percent. `scalars` blocks publish the per-iteration scalars alone: `run.log(t, loss=..., sg_norm=1.0, ...)`
+    without the model (what a loop that has its scalars pays: the record, its encoding and `produce`).
 
     The floors are the least any client must do to publish ||g_t|| and cos(g_t, g_{t-1}), written as bare NumPy
     in the loop (no client, no record): `norm floor` reads g_t once (a dot per parameter tensor), `statistics
     floor` what the client's steady state does (both dots per tensor, and with in-place zeroing the copy of g_t
     kept as the next g_{t-1}; with fresh tensors the previous arrays are kept by reference). Prints
     `INTERLEAVED plain_us=P logged_us=L overhead_pct=O log_us=K log_share_pct=S norm_floor_pct=N
-    stats_floor_pct=F`: the medians over blocks of the wall µs per iteration of plain and logged blocks (a logged
-    block's iterations include their run.log), overhead = L / P - 1, the median over logged blocks of the µs inside
-    run.log per iteration as a share of P, and each floor's blocks against P."""
+    stats_floor_pct=F scalars_pct=C scalars_log_pct=D`: the medians over blocks of the wall µs per iteration of plain
+    and logged blocks (a logged block's iterations include their run.log), overhead = L / P - 1, the median over
+    logged blocks of the µs inside run.log per iteration as a share of P, each floor's blocks against P, and the
+    scalar blocks against P (C) with their µs inside run.log as a share of P (D)."""
     import numpy as np
     set_to_none = args.zero_grad == "none"
     perf = time.perf_counter
     params = list(model.parameters())
-    kinds = ("plain", "logged", "plain", "norm", "plain", "stats")
-    blocks = {k: [] for k in ("plain", "logged", "norm", "stats")}
-    log_blocks = []
+    kinds = ("plain", "norm", "plain", "stats", "plain", "logged", "plain", "scalars")
+    blocks = {k: [] for k in ("plain", "logged", "norm", "stats", "scalars")}
+    log_blocks, scalar_log_blocks = [], []
     kept = [None]  # the statistics floor's g_{t-1} arrays
     copies = [np.empty(p.numel(), dtype=np.float32 if p.dtype == torch.float32 else np.float64) for p in params]
     sink = [0.0]
@@ -180,6 +183,10 @@ def interleaved(args, X, y, gen, model, optimizer, loss_fn, run, warmup):
                 w0 = perf()
                 run.log(t, loss=float(loss), model=model, optimizer=optimizer, batch_size=args.batch)
                 in_log += perf() - w0
+            elif kind == "scalars":  # publishing alone: scalars the loop has (sg_norm given, not computed)
+                w0 = perf()
+                run.log(t, loss=float(loss), sg_norm=1.0, optimizer=optimizer, batch_size=args.batch)
+                in_log += perf() - w0
             else:
                 float(loss)  # the logged side's float(loss) (a sync on a GPU): not part of the client's cost
                 if kind == "norm":
@@ -192,13 +199,19 @@ def interleaved(args, X, y, gen, model, optimizer, loss_fn, run, warmup):
             blocks[kind].append(1e6 * (perf() - block_start) / n)
             if kind == "logged":
                 log_blocks.append(1e6 * in_log / n)
+            elif kind == "scalars":
+                scalar_log_blocks.append(1e6 * in_log / n)
         t += 1
-    plain, logged_us, log_us, norm_us, stats_us = (statistics.median(v) for v in (
-        blocks["plain"], blocks["logged"], log_blocks, blocks["norm"], blocks["stats"]))
+    # (NaN for a kind with no timed block: a run too short for the cycle, as bench/smoke.sh's)
+    plain, logged_us, log_us, norm_us, stats_us, scalars_us, scalar_log_us = (
+        statistics.median(v) if v else float("nan") for v in (
+        blocks["plain"], blocks["logged"], log_blocks, blocks["norm"], blocks["stats"], blocks["scalars"],
+        scalar_log_blocks))
     print("INTERLEAVED mode=%s iterations=%d block=%d plain_us=%.1f logged_us=%.1f overhead_pct=%.2f log_us=%.1f "
-          "log_share_pct=%.2f norm_floor_pct=%.2f stats_floor_pct=%.2f" % (
+          "log_share_pct=%.2f norm_floor_pct=%.2f stats_floor_pct=%.2f scalars_pct=%.2f scalars_log_pct=%.2f" % (
               args.label or args.mode, args.iterations, args.block, plain, logged_us, 100.0 * (logged_us / plain - 1.0),
-              log_us, 100.0 * log_us / plain, 100.0 * (norm_us / plain - 1.0), 100.0 * (stats_us / plain - 1.0)),
+              log_us, 100.0 * log_us / plain, 100.0 * (norm_us / plain - 1.0), 100.0 * (stats_us / plain - 1.0),
+              100.0 * (scalars_us / plain - 1.0), 100.0 * scalar_log_us / plain),
           flush=True)
 
 

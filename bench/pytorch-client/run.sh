@@ -98,9 +98,10 @@ for line in open(sys.argv[1]):
 inter = {}
 for line in open(sys.argv[1]):
     m = re.match(r"INTERLEAVED mode=(\w+) iterations=\d+ block=\d+ plain_us=(\S+) logged_us=(\S+) overhead_pct=(\S+)"
-                 r" log_us=(\S+) log_share_pct=(\S+)(?: norm_floor_pct=(\S+) stats_floor_pct=(\S+))?", line)
+                 r" log_us=(\S+) log_share_pct=(\S+)(?: norm_floor_pct=(\S+) stats_floor_pct=(\S+))?"
+                 r"(?: scalars_pct=(\S+) scalars_log_pct=(\S+))?", line)
     if m:
-        inter.setdefault(m.group(1), []).append([float(v or "nan") for v in m.group(2, 3, 4, 5, 6, 7, 8)])
+        inter.setdefault(m.group(1), []).append([float(v or "nan") for v in m.group(2, 3, 4, 5, 6, 7, 8, 9, 10)])
 med = {k: [statistics.median(r[i] for r in rows) for i in range(5)] for k, rows in sides.items()}
 show = lambda k, i: ", ".join("%.1f" % r[i] for r in sides[k])
 names = {"plain": "plain PyTorch loop", "publish": "with sgdscope client",
@@ -128,13 +129,14 @@ if inter:
     print("Interleaved in one process (blocks of plain and logged iterations alternating; medians over blocks, then "
           "over repeats):")
     print("| client | plain µs/iteration | logged µs/iteration | overhead | µs inside run.log | run.log share of plain "
-          "| floor: read g_t | floor: the statistics | overhead, all repeats | run.log share, all repeats |")
-    print("| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |")
+          "| floor: read g_t | floor: the statistics | scalars only: overhead | scalars only: run.log share "
+          "| overhead, all repeats | run.log share, all repeats | scalars only: overhead, all repeats |")
+    print("| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |")
     for k, rows in inter.items():
-        m = [statistics.median(r[i] for r in rows) for i in range(7)]
-        print("| %s | %.1f | %.1f | %+.2f %% | %.1f | %.2f %% | %+.2f %% | %+.2f %% | %s | %s |" % (
-            names[k], m[0], m[1], m[2], m[3], m[4], m[5], m[6], ", ".join("%+.2f" % r[2] for r in rows),
-            ", ".join("%.2f" % r[4] for r in rows)))
+        m = [statistics.median(r[i] for r in rows) for i in range(9)]
+        print("| %s | %.1f | %.1f | %+.2f %% | %.1f | %.2f %% | %+.2f %% | %+.2f %% | %+.2f %% | %.2f %% | %s | %s | %s |" % (
+            names[k], m[0], m[1], m[2], m[3], m[4], m[5], m[6], m[7], m[8], ", ".join("%+.2f" % r[2] for r in rows),
+            ", ".join("%.2f" % r[4] for r in rows), ", ".join("%+.2f" % r[7] for r in rows)))
     print("(goal: overhead <= 5 %; the floors: blocks of bare NumPy reading g_t once, and doing the client's dots and "
-          "copy, against plain blocks)")
+          "copy, against plain blocks; scalars only: run.log(t, loss=..., sg_norm=...) without the model)")
 PY
