@@ -4,8 +4,10 @@
 # the python3 of a Debian 13 ("trixie") root made by debootstrap, whose python3-torch is 2.6 (Debian 12, this
 # project's machine, ships 1.13, which `./mvnw -B verify` tests). Nothing is downloaded but Debian packages.
 #
-# Usage: clients/python/check-torch2.sh [--pytest-only] [--help]
+# Usage: clients/python/check-torch2.sh [--pytest-only | --prepare] [--help]
 #   --pytest-only   skip PythonClientIT (no Maven build; about 15 s once the root exists)
+#   --prepare       only make the root (if it is not there yet) and exit: .ci/run does this in the background
+#                   while the test command runs
 # Environment:
 #   SGDSCOPE_TORCH2_ROOT    where the root is made and kept for the next run (default /var/tmp/sgdscope-torch2-root;
 #                           about 1.6 GB; delete it to start again)
@@ -18,10 +20,12 @@
 set -euo pipefail
 
 pytest_only=false
+prepare_only=false
 for arg in "$@"; do
   case "$arg" in
     --pytest-only) pytest_only=true ;;
-    -h|--help) sed -n '2,18p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
+    --prepare) prepare_only=true ;;
+    -h|--help) sed -n '2,20p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
     *) echo "check-torch2.sh: unknown option '$arg' (see --help)" >&2; exit 2 ;;
   esac
 done
@@ -51,6 +55,10 @@ if [ ! -e "$root/.sgdscope-torch2-ready" ]; then
     exit 2
   fi
   touch "$root/.sgdscope-torch2-ready"
+fi
+if [ "$prepare_only" = true ]; then
+  echo "== the Debian $suite root is ready in $root"
+  exit 0
 fi
 
 mounted=()
