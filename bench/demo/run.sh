@@ -19,13 +19,9 @@ moments="${MOMENTS_EVERY:-10}"
 spectrum="${SPECTRUM_EVERY:-200}"
 out="${OUT:-$(mktemp -d)}"
 mkdir -p "$out"
-"$root/sgdscope" --version >/dev/null    # builds the jar if needed, and names OpenBLAS's kernels as it does for a demo
+. "$root/bench/lib/openblas-kernels.sh"
+use_launcher_openblas_kernels "$root"      # builds the jar if needed; the kernels a demo gets from ./sgdscope
 JAR="${JAR:-$root/cli/target/sgdscope.jar}"
-# The launcher's choice of OpenBLAS kernels (./sgdscope, cli/target/openblas-kernels), so that `java -jar` runs as it:
-if [ -z "${OPENBLAS_CORETYPE:-}" ] && [ -n "$(sed -n 3p "$root/cli/target/openblas-kernels" 2>/dev/null)" ]; then
-  export OPENBLAS_CORETYPE="$(sed -n 3p "$root/cli/target/openblas-kernels")"
-fi
-echo "OpenBLAS kernels: ${OPENBLAS_CORETYPE:-as OpenBLAS detects them}"
 engines="ensemble"
 if [ -n "${PER_RUN_JAR:-}" ]; then
   [ -f "$PER_RUN_JAR" ] || { echo "bench/demo/run.sh: PER_RUN_JAR $PER_RUN_JAR is not a file" >&2; exit 1; }

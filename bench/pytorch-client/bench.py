@@ -139,7 +139,7 @@ def interleaved(args, X, y, gen, model, optimizer, loss_fn, run, warmup):
     params = list(model.parameters())
     kinds = ("plain", "norm", "plain", "stats", "plain", "logged", "plain", "scalars")
     blocks = {k: [] for k in ("plain", "logged", "norm", "stats", "scalars")}
-    log_blocks, scalar_log_blocks = [], []
+    log_blocks = {"logged": [], "scalars": []}  # per block, the µs inside run.log per iteration
     kept = [None]  # the statistics floor's g_{t-1} arrays
     copies = [np.empty(p.numel(), dtype=np.float32 if p.dtype == torch.float32 else np.float64) for p in params]
     sink = [0.0]
@@ -167,6 +167,7 @@ def interleaved(args, X, y, gen, model, optimizer, loss_fn, run, warmup):
             kept[0] = copies
         sink[0] += gg + gq
 
+    floors = {"norm": norm_floor, "stats": stats_floor}
     iterations = args.iterations + warmup
     t = 0
     while t < iterations:
@@ -179,34 +180,29 @@ def interleaved(args, X, y, gen, model, optimizer, loss_fn, run, warmup):
             optimizer.zero_grad(set_to_none=set_to_none)
             loss = loss_fn(model(X[batch]), y[batch])
             loss.backward()
-            if kind == "logged":
+            if kind in log_blocks:
                 w0 = perf()
-                run.log(t, loss=float(loss), model=model, optimizer=optimizer, batch_size=args.batch)
-                in_log += perf() - w0
-            elif kind == "scalars":  # publishing alone: scalars the loop has (sg_norm given, not computed)
-                w0 = perf()
-                run.log(t, loss=float(loss), sg_norm=1.0, optimizer=optimizer, batch_size=args.batch)
+                if kind == "logged":
+                    run.log(t, loss=float(loss), model=model, optimizer=optimizer, batch_size=args.batch)
+                else:  # publishing alone: scalars the loop has (sg_norm given, not computed)
+                    run.log(t, loss=float(loss), sg_norm=1.0, optimizer=optimizer, batch_size=args.batch)
                 in_log += perf() - w0
             else:
                 float(loss)  # the logged side's float(loss) (a sync on a GPU): not part of the client's cost
-                if kind == "norm":
-                    norm_floor()
-                elif kind == "stats":
-                    stats_floor()
+                if kind in floors:
+                    floors[kind]()
             optimizer.step()
         n = t + 1 - first
         if first >= warmup:
             blocks[kind].append(1e6 * (perf() - block_start) / n)
-            if kind == "logged":
-                log_blocks.append(1e6 * in_log / n)
-            elif kind == "scalars":
-                scalar_log_blocks.append(1e6 * in_log / n)
+            if kind in log_blocks:
+                log_blocks[kind].append(1e6 * in_log / n)
         t += 1
     # (NaN for a kind with no timed block: a run too short for the cycle, as bench/smoke.sh's)
     plain, logged_us, log_us, norm_us, stats_us, scalars_us, scalar_log_us = (
         statistics.median(v) if v else float("nan") for v in (
-        blocks["plain"], blocks["logged"], log_blocks, blocks["norm"], blocks["stats"], blocks["scalars"],
-        scalar_log_blocks))
+        blocks["plain"], blocks["logged"], log_blocks["logged"], blocks["norm"], blocks["stats"], blocks["scalars"],
+        log_blocks["scalars"]))
     print("INTERLEAVED mode=%s iterations=%d block=%d plain_us=%.1f logged_us=%.1f overhead_pct=%.2f log_us=%.1f "
           "log_share_pct=%.2f norm_floor_pct=%.2f stats_floor_pct=%.2f scalars_pct=%.2f scalars_log_pct=%.2f" % (
               args.label or args.mode, args.iterations, args.block, plain, logged_us, 100.0 * (logged_us / plain - 1.0),

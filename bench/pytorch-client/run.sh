@@ -45,15 +45,10 @@ blas="$top/bench/ensemble/target/openblas"
 [ -e "$blas/libblas.so.3" ] || "$top/bench/openblas.sh" "$blas"
 export OMP_WAIT_POLICY=PASSIVE OPENBLAS_NUM_THREADS=1 PYTHONPATH="$top/clients/python/src"
 export LD_LIBRARY_PATH="$blas${LD_LIBRARY_PATH:+:$LD_LIBRARY_PATH}"
-# OpenBLAS picks its kernels by the CPU's model number; on a CPU it does not know (seen on a cloud VM) it falls back to
-# its generic "Prescott" kernels, 3-4x slower for the net's matrix products, which would shrink the client's share of
-# an iteration. Then name the kernels by the CPU's instruction set, unless OPENBLAS_CORETYPE is set already.
-core=$(OPENBLAS_VERBOSE=2 /usr/bin/python3 -c 'import torch; torch.ones(2, 2) @ torch.ones(2, 2)' 2>&1 | sed -n 's/^Core: //p' | head -1)
-if [ "$core" = Prescott ] && [ -z "${OPENBLAS_CORETYPE:-}" ]; then
-  if grep -qw avx512f /proc/cpuinfo; then export OPENBLAS_CORETYPE=SkylakeX
-  elif grep -qw avx2 /proc/cpuinfo; then export OPENBLAS_CORETYPE=Haswell; fi
-fi
-echo "== OpenBLAS kernels: ${OPENBLAS_CORETYPE:-${core:-unknown}}${OPENBLAS_CORETYPE:+ (OPENBLAS_CORETYPE; detected: ${core:-unknown})}"
+# The kernels ./sgdscope names for this CPU (bench/lib/openblas-kernels.sh): where OpenBLAS falls back to its generic
+# Prescott kernels, 3-4x slower matrix products would shrink the client's share of an iteration.
+. "$top/bench/lib/openblas-kernels.sh"
+use_launcher_openblas_kernels "$top"
 
 modes="plain publish"
 if [ -n "$baseline" ]; then

@@ -68,16 +68,8 @@ class LauncherIT {
 
     /** Runs the launcher with {@code --version} (OPENBLAS_CORETYPE as given, or unset); its output. */
     private static String version(String coreType) throws Exception {
-        ProcessBuilder builder = new ProcessBuilder(TOP.resolve("sgdscope").toString(), "--version")
-                .redirectErrorStream(true);
-        builder.environment().remove("OPENBLAS_CORETYPE");
-        if (coreType != null) {
-            builder.environment().put("OPENBLAS_CORETYPE", coreType);
-        }
-        Process process = builder.start();
-        String output = new String(process.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
-        assertTrue(process.waitFor(60, TimeUnit.SECONDS), "the launcher ended");
-        assertEquals(0, process.exitValue(), output);
+        String output = output(new ProcessBuilder(TOP.resolve("sgdscope").toString(), "--version"), coreType,
+                "the launcher");
         assertTrue(output.startsWith("sgdscope "), output);
         return output;
     }
@@ -86,18 +78,24 @@ class LauncherIT {
     private static String kernels(String coreType) throws Exception {
         String java = Path.of(System.getProperty("java.home"), "bin", "java").toString();
         ProcessBuilder builder = new ProcessBuilder(java, "-cp", TOP.resolve("cli/target/sgdscope.jar").toString(),
-                OpenBlasProbe.class.getName()).redirectErrorStream(true);
-        builder.environment().remove("OPENBLAS_CORETYPE");
+                OpenBlasProbe.class.getName());
+        builder.environment().put("OPENBLAS_VERBOSE", "2");
+        String output = output(builder, coreType, "the probe");
+        return output.lines().filter(l -> l.startsWith("Core: ")).map(l -> l.substring(6).trim()).findFirst()
+                .orElseThrow(() -> new AssertionError("OpenBLAS named no kernels: " + output));
+    }
+
+    /** Runs a command with OPENBLAS_CORETYPE as given (or unset) to a zero exit; its output and error output. */
+    private static String output(ProcessBuilder builder, String coreType, String what) throws Exception {
+        builder.redirectErrorStream(true).environment().remove("OPENBLAS_CORETYPE");
         if (coreType != null) {
             builder.environment().put("OPENBLAS_CORETYPE", coreType);
         }
-        builder.environment().put("OPENBLAS_VERBOSE", "2");
         Process process = builder.start();
         String output = new String(process.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
-        assertTrue(process.waitFor(60, TimeUnit.SECONDS), "the probe ended");
+        assertTrue(process.waitFor(60, TimeUnit.SECONDS), what + " ended");
         assertEquals(0, process.exitValue(), output);
-        return output.lines().filter(l -> l.startsWith("Core: ")).map(l -> l.substring(6).trim()).findFirst()
-                .orElseThrow(() -> new AssertionError("OpenBLAS named no kernels: " + output));
+        return output;
     }
 
     @Test

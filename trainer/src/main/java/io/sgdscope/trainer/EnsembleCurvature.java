@@ -7,6 +7,7 @@ import io.sgdscope.trainer.curvature.SpectrumProbe;
 import io.sgdscope.trainer.data.Dataset;
 import io.sgdscope.trainer.model.BatchedCurvature;
 import io.sgdscope.trainer.model.BatchedMlp;
+import org.nd4j.linalg.api.ndarray.INDArray;
 
 /**
  * The moments of Eq. 4-7 and L = ||H_f||_2 (Eq. 6) of every run of an {@link EnsembleBlock}, every
@@ -151,7 +152,7 @@ final class EnsembleCurvature {
      *                      (resumed runs' theta_0 drawn again from their seed; the model holds their theta_t)
      */
     EnsembleCurvature(TrainerSettings settings, BatchedMlp model, Dataset data, String[] runIds, long[] seeds,
-                      int gramLimit, org.nd4j.linalg.api.ndarray.INDArray[] start) {
+                      int gramLimit, INDArray[] start) {
         this.settings = settings;
         this.model = model;
         this.data = data;
